@@ -31,6 +31,8 @@ def zone_names(lat: pl.Series, lon: pl.Series) -> pl.Series:
     centre_lat = np.clip((gy + 0.5) * ZONE_GRID_DEG, -89.99, 89.99)
     centre_lon = ((gx + 0.5) * ZONE_GRID_DEG + 180.0) % 360.0 - 180.0
     names = [tzfpy.get_tz(float(x), float(y)) or "UTC" for x, y in zip(centre_lon, centre_lat)]
+    if len(set(names)) == 1:
+        return pl.Series("zone", [names[0]], dtype=pl.String).extend_constant(names[0], len(lat) - 1)
     squares = squares.with_columns(zone=pl.Series(names, dtype=pl.String))
     return frame.join(squares, on=["gy", "gx"], how="left", maintain_order="left")["zone"]
 

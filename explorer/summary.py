@@ -1,0 +1,229 @@
+"""Mergeable partial aggregates of canonical pings.
+
+A :class:`Summary` is a set of keyed count tables plus row counts. Every table merges
+by grouping on its keys and combining its values (sum, min, max, bitwise or), so
+``summarise(A ∪ B) == merge(summarise(A), summarise(B))`` holds exactly: the same code
+serves one frame, a stream of chunks and a Dask cluster. Detectors read summaries only.
+
+Device ids are replaced by 64-bit hashes (``device`` columns); the chance that two of a
+million devices collide is about 3e-8. Rows without a device id count in every
+per-ping table but in no per-device one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import polars as pl
+
+from explorer.binning import latlng_to_cells
+from explorer.timezones import local_offsets, zone_names
+
+#: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
+#: in different processes merge.
+HASH_SEED = 0x5EED_0F_B1A5
+#: Coordinates with at most this many decimals on both axes count as coarse.
+COARSE_DECIMALS = 3
+#: Decimals are counted up to this many (float64 holds ~15-17 significant digits).
+MAX_DECIMALS = 15
+
+REJECTION_REASONS = (
+    "malformed_line",
+    "latitude_missing",
+    "latitude_unparsable",
+    "latitude_out_of_range",
+    "longitude_missing",
+    "longitude_unparsable",
+    "longitude_out_of_range",
+    "timestamp_missing",
+    "timestamp_unparsable",
+)
+
+_SUM, _MIN, _MAX, _OR = "sum", "min", "max", "or"
+
+#: table name -> (key columns, {value column: how it merges})
+TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "cells": (("cell",), {"pings": _SUM, "no_device_pings": _SUM, "first_seen": _MIN,
+                          "last_seen": _MAX}),
+    "cell_hours": (("cell", "hour"), {"pings": _SUM}),
+    "cell_weekdays": (("cell", "weekday"), {"pings": _SUM}),
+    "cell_types": (("cell", "device_type"), {"pings": _SUM}),
+    "cell_devices": (("cell", "device"), {"pings": _SUM, "hour_mask": _OR}),
+    "devices": (("device", "device_type"), {"pings": _SUM, "coarse_pings": _SUM,
+                                            "first_seen": _MIN, "last_seen": _MAX}),
+    "device_days": (("device", "day"), {"pings": _SUM}),
+    "coords": (("lat", "lon", "device"), {"pings": _SUM}),
+    "rows": (("row_hash",), {"pings": _SUM}),
+    "seconds_utc": (("second",), {"pings": _SUM}),
+    "seconds_local": (("second",), {"pings": _SUM}),
+    "decimals": (("lat_decimals", "lon_decimals"), {"pings": _SUM}),
+    "extent": ((), {"lat_min": _MIN, "lat_max": _MAX, "lon_min": _MIN, "lon_max": _MAX}),
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Partial aggregates of pings at one H3 resolution (see ``TABLES``)."""
+
+    resolution: int
+    tables: dict[str, pl.DataFrame]
+    rows_read: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    time_interpretation: str = ""
+    naive_timestamps: bool = False
+
+    @property
+    def rows_rejected(self) -> int:
+        return int(sum(self.rejected_by_reason.values()))
+
+    @property
+    def rows_used(self) -> int:
+        return int(self.tables["cells"]["pings"].sum() or 0)
+
+    def canonical(self) -> Summary:
+        """The same summary with every table sorted by its keys (for comparisons)."""
+        tables = {}
+        for name, frame in self.tables.items():
+            keys = list(TABLES[name][0])
+            tables[name] = frame.sort(keys, nulls_last=True) if keys else frame
+        return replace(self, tables=tables)
+
+
+def _decimals(col: str) -> pl.Expr:
+    """Number of decimals in the shortest form of a float (0..MAX_DECIMALS)."""
+    x = pl.col(col)
+    return pl.sum_horizontal(
+        [(x.round(d) != x).cast(pl.UInt8) for d in range(MAX_DECIMALS)]
+    ).cast(pl.UInt8)
+
+
+def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
+    """Add the per-ping derived columns every table groups on.
+
+    Adds: cell, device (hash, null without id), local hour/weekday/day/second, UTC
+    second of day, coordinate decimals, row hash.
+    """
+    cells = latlng_to_cells(pings["lat"], pings["lon"], resolution)
+    zone = zone_names(pings["lat"], pings["lon"])
+    offset = local_offsets(pings["timestamp"], zone)
+    utc_us = pings["timestamp"].dt.epoch("us")
+    local = (utc_us + offset.cast(pl.Int64) * 1_000_000).cast(pl.Datetime("us"))
+    frame = pings.with_columns(
+        cell=cells,
+        device=pl.col("device_id").hash(HASH_SEED),
+        local=local,
+        second_utc=(pl.col("timestamp").dt.hour().cast(pl.Int32) * 3600
+                    + pl.col("timestamp").dt.minute().cast(pl.Int32) * 60
+                    + pl.col("timestamp").dt.second().cast(pl.Int32)),
+        row_hash=pl.struct(["device_id", "timestamp", "lat", "lon", "device_type"]).hash(HASH_SEED),
+        lat_decimals=_decimals("lat"),
+        lon_decimals=_decimals("lon"),
+    )
+    return frame.with_columns(
+        hour=pl.col("local").dt.hour().cast(pl.Int8),
+        hour_bit=pl.lit(2, pl.UInt32).pow(pl.col("local").dt.hour()),
+        weekday=(pl.col("local").dt.weekday() - 1).cast(pl.Int8),  # 0 = Monday
+        day=pl.col("local").dt.date(),
+        second_local=(pl.col("local").dt.hour().cast(pl.Int32) * 3600
+                      + pl.col("local").dt.minute().cast(pl.Int32) * 60
+                      + pl.col("local").dt.second().cast(pl.Int32)),
+        coarse=((pl.col("lat_decimals") <= COARSE_DECIMALS)
+                & (pl.col("lon_decimals") <= COARSE_DECIMALS)),
+    ).drop("local")
+
+
+def _table_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    with_device = frame.filter(pl.col("device").is_not_null())
+    count = pl.len().cast(pl.Int64).alias("pings")
+    return {
+        "cells": frame.group_by("cell").agg(
+            count,
+            no_device_pings=pl.col("device").is_null().sum().cast(pl.Int64),
+            first_seen=pl.col("timestamp").min(),
+            last_seen=pl.col("timestamp").max(),
+        ),
+        "cell_hours": frame.group_by("cell", "hour").agg(count),
+        "cell_weekdays": frame.group_by("cell", "weekday").agg(count),
+        "cell_types": frame.group_by("cell", "device_type").agg(count),
+        "cell_devices": with_device.group_by("cell", "device").agg(
+            count,
+            hour_mask=pl.col("hour_bit").bitwise_or(),
+        ),
+        "devices": with_device.group_by("device", "device_type").agg(
+            count,
+            coarse_pings=pl.col("coarse").sum().cast(pl.Int64),
+            first_seen=pl.col("timestamp").min(),
+            last_seen=pl.col("timestamp").max(),
+        ),
+        "device_days": with_device.group_by("device", "day").agg(count),
+        "coords": frame.group_by("lat", "lon", "device").agg(count),
+        "rows": frame.group_by("row_hash").agg(count),
+        "seconds_utc": frame.group_by(pl.col("second_utc").alias("second")).agg(count),
+        "seconds_local": frame.group_by(pl.col("second_local").alias("second")).agg(count),
+        "decimals": frame.group_by("lat_decimals", "lon_decimals").agg(count),
+        "extent": frame.select(
+            lat_min=pl.col("lat").min(), lat_max=pl.col("lat").max(),
+            lon_min=pl.col("lon").min(), lon_max=pl.col("lon").max(),
+        ),
+    }
+
+
+def summarise(pings: pl.DataFrame, resolution: int, *, rows_read: int | None = None,
+              rejected_by_reason: dict[str, int] | None = None,
+              time_interpretation: str = "", naive_timestamps: bool = False) -> Summary:
+    """Summarise canonical pings at ``resolution`` (counts are pings unless named devices)."""
+    frame = prepare(pings, resolution).lazy()
+    queries = _table_queries(frame)
+    names = list(queries)
+    results = pl.collect_all([queries[n] for n in names])
+    rejected = {reason: 0 for reason in REJECTION_REASONS}
+    rejected.update(rejected_by_reason or {})
+    return Summary(
+        resolution=resolution,
+        tables=dict(zip(names, results)),
+        rows_read=len(pings) + sum(rejected.values()) if rows_read is None else rows_read,
+        rejected_by_reason=rejected,
+        time_interpretation=time_interpretation,
+        naive_timestamps=naive_timestamps,
+    )
+
+
+def _merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
+    keys, values = TABLES[name]
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return next(iter(frames), None) or pl.DataFrame()
+    stacked = pl.concat(frames, how="vertical_relaxed")
+    ops = {_SUM: lambda c: pl.col(c).sum(), _MIN: lambda c: pl.col(c).min(),
+           _MAX: lambda c: pl.col(c).max(), _OR: lambda c: pl.col(c).bitwise_or()}
+    aggs = [ops[how](col).alias(col) for col, how in values.items()]
+    if not keys:
+        return stacked.select(aggs)
+    return stacked.group_by(list(keys)).agg(aggs)
+
+
+def merge(summaries: Iterable[Summary]) -> Summary:
+    """Combine partial summaries of disjoint sets of pings into one."""
+    parts = list(summaries)
+    if not parts:
+        raise ValueError("merge() needs at least one summary.")
+    resolutions = {s.resolution for s in parts}
+    if len(resolutions) != 1:
+        raise ValueError(f"Cannot merge summaries at different resolutions: {sorted(resolutions)}.")
+    tables = {}
+    for name in TABLES:
+        frames = [s.tables[name] for s in parts]
+        merged = _merge_table(name, frames)
+        tables[name] = merged if merged.width else frames[0]
+    rejected = {reason: sum(s.rejected_by_reason.get(reason, 0) for s in parts)
+                for reason in REJECTION_REASONS}
+    interpretations = sorted({s.time_interpretation for s in parts if s.time_interpretation})
+    return Summary(
+        resolution=parts[0].resolution,
+        tables=tables,
+        rows_read=sum(s.rows_read for s in parts),
+        rejected_by_reason=rejected,
+        time_interpretation="; ".join(interpretations),
+        naive_timestamps=any(s.naive_timestamps for s in parts),
+    )
