@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-import h3
+import h3.api.basic_int as h3
 import numpy as np
 import polars as pl
 from h3ronpy.vector import coordinates_to_cells
@@ -78,8 +78,8 @@ def str_to_cell(cell: str) -> int:
 def is_valid_cell(cell: str | int) -> bool:
     """True for a valid H3 cell id (hex string or integer)."""
     try:
-        return h3.is_valid_cell(cell)
-    except (TypeError, ValueError):
+        return bool(h3.is_valid_cell(h3.str_to_int(cell) if isinstance(cell, str) else int(cell)))
+    except (TypeError, ValueError, OverflowError):
         return False
 
 
@@ -90,6 +90,15 @@ def cell_resolution(cell: int) -> int:
 def cell_centre(cell: int) -> tuple[float, float]:
     """(lat, lon) of a cell's centre."""
     return h3.cell_to_latlng(int(cell))
+
+
+def cell_centres(cells: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (lat, lon arrays) of many cells, vectorised."""
+    import polars_h3 as plh3
+
+    frame = pl.DataFrame({"cell": cells.cast(pl.UInt64)})
+    out = frame.select(lat=plh3.cell_to_lat("cell"), lon=plh3.cell_to_lng("cell"))
+    return out["lat"].to_numpy(), out["lon"].to_numpy()
 
 
 def cell_boundary(cell: int) -> list[tuple[float, float]]:
@@ -162,3 +171,25 @@ def suggest_resolution(lat_min: float, lat_max: float, lon_min: float, lon_max: 
             break
         best = res
     return best
+
+
+def connected_components(cells: Iterable[int], k: int = 1) -> list[list[int]]:
+    """Group cells into components whose members are within ``k`` grid steps.
+
+    Returns components largest first, each sorted; used to tell one cause in
+    neighbouring cells as one finding.
+    """
+    remaining = {int(c) for c in cells}
+    components = []
+    while remaining:
+        seed = remaining.pop()
+        stack, members = [seed], [seed]
+        while stack:
+            current = stack.pop()
+            for near in h3.grid_disk(current, k):
+                if near in remaining:
+                    remaining.remove(near)
+                    stack.append(near)
+                    members.append(near)
+        components.append(sorted(members))
+    return sorted(components, key=lambda comp: (-len(comp), comp[0]))

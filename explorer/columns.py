@@ -1,0 +1,256 @@
+"""Alias tables and detection of columns, device types, epoch units and timestamp formats.
+
+Everything here works on names, small samples or whole columns at once; the reading
+itself lives in :mod:`explorer.io`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from explorer.errors import ColumnMappingError, PingFileError
+
+#: Column-name aliases per role, matched case-insensitively; an earlier alias wins.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "lat": ("lat", "latitude", "y", "lat_deg", "location_lat"),
+    "lon": ("lon", "lng", "long", "longitude", "x", "lon_deg", "location_lon", "location_lng"),
+    "timestamp": (
+        "timestamp",
+        "ts",
+        "time",
+        "datetime",
+        "event_time",
+        "utc_timestamp",
+        "created_at",
+        "checkin_time",
+    ),
+    "device_id": (
+        "device_id",
+        "maid",
+        "ad_id",
+        "advertising_id",
+        "idfa",
+        "gaid",
+        "user_id",
+        "uid",
+        "id_android",
+        "device",
+    ),
+    "device_type": ("os", "platform", "device_type", "device_os", "os_name", "device_class"),
+    "date": ("date",),
+    "time": ("time",),
+}
+
+#: Roles an explicit mapping may name.
+ROLES = ("lat", "lon", "timestamp", "date", "time", "device_id", "device_type")
+
+#: Command-line flag per role, used in error messages.
+ROLE_FLAGS = {
+    "lat": "--lat-col",
+    "lon": "--lon-col",
+    "timestamp": "--time-col",
+    "date": "--date-col",
+    "time": "--time-col",
+    "device_id": "--device-col",
+    "device_type": "--type-col",
+}
+
+_IOS_PATTERN = r"(?:^|[^a-z])(?:ios|iphone|ipados)"
+
+
+def _find_alias(names: list[str], role: str, taken: set[str]) -> str | None:
+    """The column matching the earliest alias of ``role``; two columns on one alias is an error."""
+    for alias in ALIASES[role]:
+        hits = [n for n in names if n.strip().lower() == alias and n not in taken]
+        if len(hits) > 1:
+            raise PingFileError(
+                f"Columns {hits[0]!r} and {hits[1]!r} both look like the {role} column; "
+                f"rename one or choose with {ROLE_FLAGS[role]}."
+            )
+        if hits:
+            return hits[0]
+    return None
+
+
+def _check_explicit(names: list[str], explicit: Mapping[str, str]) -> dict[str, str]:
+    """Validate an explicit mapping against the file's columns (exact, then case-insensitive)."""
+    found: dict[str, str] = {}
+    for role, column in explicit.items():
+        if role not in ROLES:
+            raise PingFileError(f"Unknown column role {role!r}; use one of {', '.join(ROLES)}.")
+        if column is None:
+            continue
+        if column in names:
+            found[role] = column
+            continue
+        folded = [n for n in names if n.strip().lower() == str(column).strip().lower()]
+        if len(folded) != 1:
+            raise ColumnMappingError(
+                f"Column {column!r} given for {role} is not in the file (columns found: "
+                f"{', '.join(names)}); check {ROLE_FLAGS[role]}.",
+                available=names,
+                missing=[role],
+            )
+        found[role] = folded[0]
+    if "date" in found and "timestamp" in found and "time" not in found:
+        # --date-col D --time-col T: the "timestamp" column holds the clock time of D.
+        found["time"] = found.pop("timestamp")
+    return found
+
+
+def detect_columns(names: list[str], explicit: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Map roles to column names: explicit choices first, then aliases.
+
+    Returns ``lat``, ``lon``, either ``timestamp`` or ``date`` + ``time``, and
+    ``device_id`` / ``device_type`` when present. Raises :class:`ColumnMappingError`
+    when latitude, longitude or a timestamp cannot be found.
+    """
+    found = _check_explicit(names, explicit or {})
+    taken = set(found.values())
+    for role in ("lat", "lon", "device_id", "device_type"):
+        if role not in found and (hit := _find_alias(names, role, taken)) is not None:
+            found[role] = hit
+            taken.add(hit)
+    if "timestamp" not in found and "time" not in found:
+        _detect_time_roles(names, found, taken)
+    elif "time" in found and "date" not in found:
+        date = _find_alias(names, "date", taken)
+        if date is None:
+            found["timestamp"] = found.pop("time")
+        else:
+            found["date"] = date
+    missing = [r for r in ("lat", "lon") if r not in found]
+    if "timestamp" not in found and "time" not in found:
+        missing.append("timestamp")
+    if missing:
+        flags = " ".join(f"{ROLE_FLAGS[r]} NAME" for r in missing)
+        raise ColumnMappingError(
+            f"No {', '.join(missing)} column recognised among the columns found "
+            f"({', '.join(names) or 'none'}); name them with {flags}.",
+            available=names,
+            missing=missing,
+        )
+    return found
+
+
+def _detect_time_roles(names: list[str], found: dict[str, str], taken: set[str]) -> None:
+    """Choose a timestamp column, or a date + time pair (which wins over a lone ``time``)."""
+    stamp = _find_alias(names, "timestamp", taken)
+    date = found.get("date") or _find_alias(names, "date", taken)
+    if date is not None and (stamp is None or stamp.strip().lower() == "time"):
+        time = found.get("time") or _find_alias(names, "time", taken)
+        if time is not None:
+            found["date"], found["time"] = date, time
+            return
+    if stamp is not None:
+        found["timestamp"] = stamp
+
+
+def normalise_device_type(values: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
+    """Normalise device types: iOS/iPhone/iPadOS -> ios, Android -> android, else lower-cased.
+
+    Missing or empty values become ``unknown``. A Series is normalised once per distinct
+    value and mapped back, which is much faster on millions of rows with few types.
+    """
+    if isinstance(values, pl.Series):
+        distinct = values.cast(pl.String).unique()
+        mapped = pl.select(normalise_device_type(pl.lit(distinct))).to_series()
+        frame = pl.DataFrame({"raw": values.cast(pl.String)})
+        table = pl.DataFrame({"raw": distinct, "norm": mapped})
+        joined = frame.join(table, on="raw", how="left", maintain_order="left", nulls_equal=True)
+        return joined["norm"].fill_null("unknown").rename(values.name)
+    clean = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(clean.is_null() | (clean == ""))
+        .then(pl.lit("unknown"))
+        .when(clean.str.contains(_IOS_PATTERN))
+        .then(pl.lit("ios"))
+        .when(clean.str.contains("android", literal=True))
+        .then(pl.lit("android"))
+        .otherwise(clean)
+    )
+
+
+#: Epoch units, their size in microseconds, and the median magnitude below which they apply.
+#: Boundaries sit where a unit would put today's dates thousands of years away.
+EPOCH_UNITS: tuple[tuple[str, float, float], ...] = (
+    ("s", 1e6, 1e11),
+    ("ms", 1e3, 1e14),
+    ("us", 1.0, 1e17),
+    ("ns", 1e-3, float("inf")),
+)
+EPOCH_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def detect_epoch_unit(values: pl.Series | np.ndarray) -> str:
+    """Epoch unit ('s', 'ms', 'us' or 'ns') from the median absolute value of finite numbers."""
+    array = np.asarray(values.to_numpy() if isinstance(values, pl.Series) else values, dtype=float)
+    array = np.abs(array[np.isfinite(array)])
+    median = float(np.median(array)) if array.size else 0.0
+    return next(unit for unit, _, upper in EPOCH_UNITS if median < upper)
+
+
+@dataclass(frozen=True)
+class TimestampFormat:
+    """A strptime-style format (polars/chrono syntax) found for a timestamp column."""
+
+    format: str
+    aware: bool
+    #: Day/month order could not be told apart from the sample (no value above 12).
+    ambiguous_day_month: bool = False
+
+
+_TIME_PARTS = ("%H:%M:%S%.f", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+_DATE_PARTS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y")
+
+#: Candidate formats, aware ones first; ties go to the earlier one (so day-first wins).
+AWARE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M%#z",
+)
+NAIVE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    *(f"{d} {t}" for d in _DATE_PARTS for t in _TIME_PARTS),
+    "%Y%m%dT%H%M%S",
+    *_DATE_PARTS,
+)
+_MONTH_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m-%d-%Y": "%d-%m-%Y"}
+
+
+def _parse_count(sample: pl.Series, fmt: str) -> int:
+    try:
+        parsed = sample.str.to_datetime(fmt, strict=False, time_unit="us")
+    except pl.exceptions.PolarsError:
+        return 0
+    return len(parsed) - parsed.null_count()
+
+
+def detect_timestamp_format(sample: pl.Series) -> TimestampFormat | None:
+    """The candidate format that parses most of a sample of strings, or None if none parses any."""
+    sample = sample.drop_nulls().str.strip_chars()
+    sample = sample.filter(sample != "")
+    if sample.is_empty():
+        return None
+    counts = {fmt: _parse_count(sample, fmt) for fmt in (*AWARE_FORMATS, *NAIVE_FORMATS)}
+    best = max(counts, key=lambda f: counts[f])  # max keeps the first of equal counts
+    if counts[best] == 0:
+        return None
+    ambiguous = any(
+        best.startswith(first) and counts[best.replace(first, second, 1)] == counts[best]
+        for second, first in _MONTH_FIRST.items()
+    )
+    return TimestampFormat(best, aware=best in AWARE_FORMATS, ambiguous_day_month=ambiguous)
+
+
+def looks_numeric(sample: pl.Series) -> int:
+    """How many values of a string sample parse as numbers."""
+    parsed = sample.str.strip_chars().cast(pl.Float64, strict=False)
+    return int(parsed.is_finite().fill_null(False).sum())

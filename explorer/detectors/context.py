@@ -1,0 +1,53 @@
+"""What every detector receives: the summary, the config and cached derived views."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from explorer import derived
+from explorer.config import Config
+from explorer.summary import Summary
+
+
+class Context:
+    """Summaries in, findings out: detectors read only this.
+
+    ``salt`` keys the short device labels shown in stories (never the ids).
+    """
+
+    def __init__(self, summary: Summary, config: Config | None = None, salt: str = "") -> None:
+        self.summary = summary
+        self.config = config or Config()
+        self.salt = salt
+
+    @cached_property
+    def cells(self) -> pl.DataFrame:
+        """Per-cell view (see :func:`explorer.derived.cell_frame`)."""
+        return derived.cell_frame(self.summary)
+
+    @cached_property
+    def devices(self) -> pl.DataFrame:
+        """Per-device view (see :func:`explorer.derived.device_frame`)."""
+        return derived.device_frame(self.summary)
+
+    @cached_property
+    def hour_totals(self) -> np.ndarray:
+        return derived.hour_totals(self.summary)
+
+    @cached_property
+    def type_totals(self) -> dict[str, int]:
+        return derived.type_totals(self.summary)
+
+    @property
+    def resolution(self) -> int:
+        return self.summary.resolution
+
+    @property
+    def total_pings(self) -> int:
+        return self.summary.rows_used
+
+    def device_label(self, device_hash: int) -> str:
+        return derived.device_label(device_hash, self.salt)

@@ -1,0 +1,100 @@
+"""Finding kinds, the Finding record (data, no markup) and ranking."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SEVERITIES = ("high", "medium", "low")
+_SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+
+
+class FindingKind(StrEnum):
+    """Stable names of the biases the detectors report."""
+
+    NULL_ISLAND = "null_island"
+    """Pings at or next to (0, 0): a missing location written as zeros."""
+    COORDINATE_PILEUP = "coordinate_pileup"
+    """One exact coordinate shared by many devices far beyond any real place: IP or centroid fallback."""
+    DENSITY_SPIKE = "density_spike"
+    """A cell far denser than its neighbourhood predicts."""
+    DEVICE_CONCENTRATION = "device_concentration"
+    """One or a few devices produce most of a cell's (or the data set's) pings."""
+    HOUR_PROFILE = "hour_profile"
+    """A cell or area whose hour-of-day profile departs from the data set's."""
+    TIMEZONE_SHIFT = "timezone_shift"
+    """The hour profile fits a human day only after shifting it by 3 hours or more."""
+    TIMESTAMP_HEAPING = "timestamp_heaping"
+    """Excess pings at exact round times such as midnight: default or truncated timestamps."""
+    DEVICE_TYPE_SKEW = "device_type_skew"
+    """A cell or area whose device-type mix departs from the data set's."""
+    COORDINATE_PRECISION = "coordinate_precision"
+    """A share of coordinates truncated to few decimals: grid artefacts, false precision."""
+    DUPLICATE_PINGS = "duplicate_pings"
+    """Exact duplicate rows."""
+    SWAPPED_COORDINATES = "swapped_coordinates"
+    """Some rows have latitude and longitude exchanged: they land far away, mirrored."""
+    DISTANT_POINTS = "distant_points"
+    """Pings far from all the others: stray fixes, test devices or mis-geocoded rows."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One bias, told as a short story with its numbers and its place.
+
+    ``cells`` are lower-case hex H3 ids; ``evidence`` holds the numbers behind the
+    finding and the series its chart needs (JSON-serialisable, no markup).
+    """
+
+    kind: str
+    severity: str
+    score: float
+    title: str
+    story: str
+    cells: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITY_RANK:
+            raise ValueError(f"Unknown severity {self.severity!r}.")
+        FindingKind(self.kind)
+
+    @property
+    def id(self) -> str:  # noqa: A003 - the design names this field "id"
+        """Stable id from the kind and the sorted cells (16 hex characters)."""
+        text = self.kind + ":" + ",".join(sorted(self.cells))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "score": self.score,
+            "title": self.title,
+            "story": self.story,
+            "cells": list(self.cells),
+            "evidence": self.evidence,
+        }
+
+
+def severity_at_least(severity: str, level: str) -> bool:
+    """True when ``severity`` is as bad as ``level`` or worse."""
+    return _SEVERITY_RANK[severity] <= _SEVERITY_RANK[level]
+
+
+def rank(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings ordered by severity, then score (highest first), one per id."""
+    best: dict[str, Finding] = {}
+    for finding in findings:
+        kept = best.get(finding.id)
+        if kept is None or _key(finding) < _key(kept):
+            best[finding.id] = finding
+    return sorted(best.values(), key=_key)
+
+
+def _key(finding: Finding) -> tuple[int, float, str]:
+    return (_SEVERITY_RANK[finding.severity], -float(finding.score), finding.id)

@@ -1,0 +1,229 @@
+"""Read ping files (CSV, gzip, Parquet; paths or bytes) into canonical, validated pings.
+
+``read_pings`` finds the columns, parses coordinates and timestamps in vectorised
+polars, counts rejected rows by reason and raises :class:`PingFileError` with a
+one-sentence fix for files that cannot be used at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from explorer import _io_parse as parse
+from explorer import _io_source as src
+from explorer.errors import PingFileError
+
+#: Rejection reasons, in the order they are checked; a row counts under the first that applies.
+REJECT_REASONS = (
+    "malformed_line",
+    "latitude_missing",
+    "latitude_unparsable",
+    "latitude_out_of_range",
+    "longitude_missing",
+    "longitude_unparsable",
+    "longitude_out_of_range",
+    "timestamp_missing",
+    "timestamp_unparsable",
+)
+
+#: Share of latitudes outside ±90° (with every longitude inside ±90°) that means swapped columns.
+SWAP_SHARE = 0.9
+
+PINGS_SCHEMA = {
+    "device_id": pl.String,
+    "timestamp": pl.Datetime("us", "UTC"),
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "device_type": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Canonical pings plus what reading them took: counts, column choices, time reading."""
+
+    pings: pl.DataFrame
+    source: str
+    rows_read: int
+    rejected_by_reason: dict[str, int]
+    time_interpretation: str
+    naive_timestamps: bool
+    columns: dict[str, str]
+    input_sha256: str
+
+    @property
+    def rows_used(self) -> int:
+        """Rows kept (every row that was read and not rejected)."""
+        return self.pings.height
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows rejected, all reasons together."""
+        return sum(self.rejected_by_reason.values())
+
+
+def _hash_in_background(raw: bytes) -> tuple[threading.Thread, list[str]]:
+    """Hash the input on a thread (hashlib releases the GIL) while parsing runs."""
+    out: list[str] = []
+    thread = threading.Thread(target=lambda: out.append(hashlib.sha256(raw).hexdigest()))
+    thread.start()
+    return thread, out
+
+
+def _check_zone(tz: str | None) -> None:
+    if tz is None:
+        return
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise PingFileError(
+            f"Time zone {tz!r} is not a known IANA zone; give one like Europe/Paris or UTC."
+        ) from exc
+
+
+def read_pings(
+    source: str | os.PathLike | bytes,
+    *,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    name: str | None = None,
+) -> ReadResult:
+    """Read a ping file (path or bytes) into canonical pings.
+
+    ``columns`` maps roles (lat, lon, timestamp, date, time, device_id, device_type) to
+    column names and always wins over detection; ``tz`` is the IANA zone of naive
+    timestamps (default: the zone at each ping's place).
+    """
+    _check_zone(tz)
+    raw, label = src.load_bytes(source, name)
+    thread, digest = _hash_in_background(raw)
+    try:
+        table = src.read_table(raw, columns, label)
+        pings, counts, timing = _validate(table, tz, label)
+    finally:
+        thread.join()
+    return ReadResult(
+        pings=pings,
+        source=label,
+        rows_read=table.frame.height + table.malformed,
+        rejected_by_reason=counts,
+        time_interpretation=timing.interpretation,
+        naive_timestamps=timing.naive,
+        columns=dict(table.mapping),
+        input_sha256=digest[0],
+    )
+
+
+def _reason_codes(lat: parse.Parsed, lon: parse.Parsed, stamp: parse.Parsed) -> pl.Series:
+    """Reason index per row (0 = kept), the first failing check in design order."""
+    frame = pl.DataFrame(
+        {
+            "a": lat.missing,
+            "b": lat.unparsable,
+            "c": lat.values.abs() > 90.0,
+            "d": lon.missing,
+            "e": lon.unparsable,
+            "f": lon.values.abs() > 180.0,
+            "g": stamp.missing,
+            "h": stamp.unparsable,
+        }
+    )
+    expr = pl.lit(0, pl.UInt8)
+    for code, column in reversed(list(enumerate("abcdefgh", start=1))):
+        expr = pl.when(pl.col(column).fill_null(False)).then(pl.lit(code, pl.UInt8)).otherwise(expr)
+    return frame.select(expr.alias("reason")).to_series()
+
+
+def _check_swapped(lat: pl.Series, lon: pl.Series, mapping: Mapping[str, str]) -> None:
+    """Raise when latitude and longitude look swapped throughout the file."""
+    both = pl.DataFrame({"lat": lat, "lon": lon}).drop_nulls().filter(
+        pl.col("lat").is_finite() & pl.col("lon").is_finite()
+    )
+    if both.is_empty():
+        return
+    lat_out = float((both["lat"].abs() > 90.0).mean())
+    if lat_out > SWAP_SHARE and bool((both["lon"].abs() <= 90.0).all()):
+        raise PingFileError(
+            f"Latitude and longitude look swapped ({lat_out:.0%} of latitudes are outside ±90°); "
+            f"read the file with --lat-col {mapping['lon']} --lon-col {mapping['lat']}."
+        )
+
+
+def _counts(codes: pl.Series, malformed: int) -> dict[str, int]:
+    tally = codes.value_counts()
+    by_code = dict(zip(tally["reason"].to_list(), tally["count"].to_list(), strict=True))
+    counts = {"malformed_line": malformed}
+    for code, reason in enumerate(REJECT_REASONS[1:], start=1):
+        counts[reason] = int(by_code.get(code, 0))
+    return counts
+
+
+def _check_all_rejected(counts: dict[str, int], rows_read: int, label: str) -> None:
+    if rows_read == 0:
+        raise PingFileError(
+            f"{label} has a header but no data rows; export the file again with its rows."
+        )
+    top = max(REJECT_REASONS, key=lambda r: counts[r])
+    raise PingFileError(
+        f"Every one of the {rows_read} rows of {label} was rejected, most often for {top} "
+        f"({counts[top]} rows); check the column mapping (--lat-col/--lon-col/--time-col) "
+        "and the file's format."
+    )
+
+
+def _validate(
+    table: src.RawTable, tz: str | None, label: str
+) -> tuple[pl.DataFrame, dict[str, int], parse.Timing]:
+    """Parse, classify and keep rows; localise naive times of the kept rows."""
+    frame, mapping = table.frame, table.mapping
+    lat = parse.parse_number(frame["lat"], table.decimal_comma)
+    lon = parse.parse_number(frame["lon"], table.decimal_comma)
+    _check_swapped(lat.values, lon.values, mapping)
+    stamp, timing = parse.parse_timestamps(frame, mapping, tz)
+    codes = _reason_codes(lat, lon, stamp)
+    counts = _counts(codes, table.malformed)
+    keep = codes == 0
+    if not bool(keep.any()):
+        _check_all_rejected(counts, frame.height + table.malformed, label)
+    kept_lat, kept_lon = lat.values.filter(keep), lon.values.filter(keep)
+    instants = parse.to_utc(stamp.values.filter(keep), timing, kept_lat, kept_lon, tz)
+    device_id = (
+        parse.clean_device_id(frame["device_id"].filter(keep))
+        if "device_id" in frame.columns
+        else pl.Series("device_id", [None] * int(keep.sum()), dtype=pl.String)
+    )
+    device_type = (
+        parse.device_types(frame["device_type"].filter(keep))
+        if "device_type" in frame.columns
+        else pl.Series("device_type", ["unknown"] * int(keep.sum()), dtype=pl.String)
+    )
+    pings = pl.DataFrame(
+        {
+            "device_id": device_id,
+            "timestamp": instants,
+            "lat": kept_lat,
+            "lon": kept_lon,
+            "device_type": device_type,
+        },
+        schema=PINGS_SCHEMA,
+    )
+    return pings, counts, timing
+
+
+def preview_table(
+    source: str | os.PathLike | bytes, n: int = 5
+) -> tuple[list[str], pl.DataFrame]:
+    """The header and the first ``n`` rows as strings, for a column-mapping form.
+
+    Raises :class:`PingFileError` when the file cannot be used at all (empty, not
+    text, no header, no rows); unknown column names are fine here.
+    """
+    raw, label = src.load_bytes(source, None)
+    return src.preview(raw, n, label)
