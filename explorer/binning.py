@@ -29,8 +29,9 @@ SUGGEST_MAX_CELLS = 20_000
 SUGGEST_MIN_PINGS_PER_CELL = 20
 
 
-def latlng_to_cells(lat: pl.Series | np.ndarray, lon: pl.Series | np.ndarray, resolution: int,
-                    threads: int = 2) -> pl.Series:
+def latlng_to_cells(
+    lat: pl.Series | np.ndarray, lon: pl.Series | np.ndarray, resolution: int, threads: int = 2
+) -> pl.Series:
     """H3 cell (UInt64) of every point, vectorised and multi-threaded.
 
     Latitudes must already be within ±90 and longitudes within ±180 (h3 silently
@@ -155,8 +156,9 @@ def bbox_area_km2(lat_min: float, lat_max: float, lon_min: float, lon_max: float
     return max(height * width, 1e-6)
 
 
-def suggest_resolution(lat_min: float, lat_max: float, lon_min: float, lon_max: float,
-                       n_pings: int) -> int:
+def suggest_resolution(
+    lat_min: float, lat_max: float, lon_min: float, lon_max: float, n_pings: int
+) -> int:
     """The finest resolution whose cells tile the extent in a readable number of cells.
 
     Picks the finest resolution in [4, 10] at which the data's bounding box is covered

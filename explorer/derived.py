@@ -22,7 +22,8 @@ def _wide(frame: pl.DataFrame, key: str, width: int, name: str) -> pl.DataFrame:
         return pl.DataFrame(schema={"cell": pl.UInt64, name: pl.List(pl.Int64)})
     idx = frame.with_columns(pl.col(key).cast(pl.Int64))
     full = (
-        idx.select("cell").unique()
+        idx.select("cell")
+        .unique()
         .join(pl.DataFrame({key: pl.arange(0, width, eager=True)}), how="cross")
         .join(idx, on=["cell", key], how="left")
         .with_columns(pl.col("pings").fill_null(0))
@@ -53,19 +54,30 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
     cells = t["cells"]
     cd = t["cell_devices"]
     devices = cd.group_by("cell").agg(devices=pl.len().cast(pl.Int64))
-    bits = cd.select(
-        "cell", *[((pl.col("hour_mask") & (1 << h)) > 0).cast(pl.Int64).alias(f"h{h}") for h in range(HOURS)]
-    ).group_by("cell").agg(pl.concat_list([pl.col(f"h{h}").sum() for h in range(HOURS)]).alias("hour_devices"))
+    bits = (
+        cd.select(
+            "cell",
+            *[
+                ((pl.col("hour_mask") & (1 << h)) > 0).cast(pl.Int64).alias(f"h{h}")
+                for h in range(HOURS)
+            ],
+        )
+        .group_by("cell")
+        .agg(pl.concat_list([pl.col(f"h{h}").sum() for h in range(HOURS)]).alias("hour_devices"))
+    )
     types = device_types(summary).select("device", "device_type")
     type_devices = (
         cd.join(types, on="device", how="left")
-        .group_by("cell", "device_type").agg(devices=pl.len().cast(pl.Int64))
+        .group_by("cell", "device_type")
+        .agg(devices=pl.len().cast(pl.Int64))
     )
     out = (
         cells.join(devices, on="cell", how="left")
         .join(_wide(t["cell_hours"], "hour", HOURS, "hour_pings"), on="cell", how="left")
         .join(bits, on="cell", how="left")
-        .join(_wide(t["cell_weekdays"], "weekday", WEEKDAYS, "weekday_pings"), on="cell", how="left")
+        .join(
+            _wide(t["cell_weekdays"], "weekday", WEEKDAYS, "weekday_pings"), on="cell", how="left"
+        )
         .join(_type_struct(t["cell_types"], "pings", "type_pings"), on="cell", how="left")
         .join(_type_struct(type_devices, "devices", "type_devices"), on="cell", how="left")
         .with_columns(pl.col("devices").fill_null(0))
@@ -78,16 +90,24 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
 def _type_struct(frame: pl.DataFrame, value: str, name: str) -> pl.DataFrame:
     """(cell, device_type, value) -> cell with a list of {device_type, value} structs."""
     return frame.group_by("cell").agg(
-        pl.struct(pl.col("device_type"), pl.col(value).alias("n")).sort_by(pl.col("device_type")).alias(name)
+        pl.struct(pl.col("device_type"), pl.col(value).alias("n"))
+        .sort_by(pl.col("device_type"))
+        .alias(name)
     )
 
 
 def device_frame(summary: Summary) -> pl.DataFrame:
-    """One row per device: pings, cells, active_days, pings_per_day, coarse_pings, type, first/last."""
+    """One row per device: pings, cells, active days, pings per day, coarse pings, type, span."""
     t = summary.tables
-    devices = t["devices"].group_by("device").agg(
-        pl.col("pings").sum(), pl.col("coarse_pings").sum(),
-        pl.col("first_seen").min(), pl.col("last_seen").max(),
+    devices = (
+        t["devices"]
+        .group_by("device")
+        .agg(
+            pl.col("pings").sum(),
+            pl.col("coarse_pings").sum(),
+            pl.col("first_seen").min(),
+            pl.col("last_seen").max(),
+        )
     )
     cells = t["cell_devices"].group_by("device").agg(cells=pl.len().cast(pl.Int64))
     days = t["device_days"].group_by("device").agg(active_days=pl.len().cast(pl.Int64))

@@ -18,7 +18,7 @@ class FindingKind(StrEnum):
     NULL_ISLAND = "null_island"
     """Pings at or next to (0, 0): a missing location written as zeros."""
     COORDINATE_PILEUP = "coordinate_pileup"
-    """One exact coordinate shared by many devices far beyond any real place: IP or centroid fallback."""
+    """One exact coordinate shared by far more devices than any real place: IP/centroid fallback."""
     DENSITY_SPIKE = "density_spike"
     """A cell far denser than its neighbourhood predicts."""
     DEVICE_CONCENTRATION = "device_concentration"

@@ -10,8 +10,9 @@ import numpy as np
 from scipy import stats as sps
 
 
-def wilson_interval(k: np.ndarray | float, n: np.ndarray | float,
-                    z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    k: np.ndarray | float, n: np.ndarray | float, z: float = 1.96
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial share k/n (works with n = 0: [0, 1])."""
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)

@@ -44,14 +44,18 @@ _SUM, _MIN, _MAX, _OR = "sum", "min", "max", "or"
 
 #: table name -> (key columns, {value column: how it merges})
 TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
-    "cells": (("cell",), {"pings": _SUM, "no_device_pings": _SUM, "first_seen": _MIN,
-                          "last_seen": _MAX}),
+    "cells": (
+        ("cell",),
+        {"pings": _SUM, "no_device_pings": _SUM, "first_seen": _MIN, "last_seen": _MAX},
+    ),
     "cell_hours": (("cell", "hour"), {"pings": _SUM}),
     "cell_weekdays": (("cell", "weekday"), {"pings": _SUM}),
     "cell_types": (("cell", "device_type"), {"pings": _SUM}),
     "cell_devices": (("cell", "device"), {"pings": _SUM, "hour_mask": _OR}),
-    "devices": (("device", "device_type"), {"pings": _SUM, "coarse_pings": _SUM,
-                                            "first_seen": _MIN, "last_seen": _MAX}),
+    "devices": (
+        ("device", "device_type"),
+        {"pings": _SUM, "coarse_pings": _SUM, "first_seen": _MIN, "last_seen": _MAX},
+    ),
     "device_days": (("device", "day"), {"pings": _SUM}),
     "coords": (("lat", "lon", "device"), {"pings": _SUM}),
     "rows": (("row_hash",), {"pings": _SUM}),
@@ -93,9 +97,9 @@ class Summary:
 def _decimals(col: str) -> pl.Expr:
     """Number of decimals in the shortest form of a float (0..MAX_DECIMALS)."""
     x = pl.col(col)
-    return pl.sum_horizontal(
-        [(x.round(d) != x).cast(pl.UInt8) for d in range(MAX_DECIMALS)]
-    ).cast(pl.UInt8)
+    return pl.sum_horizontal([(x.round(d) != x).cast(pl.UInt8) for d in range(MAX_DECIMALS)]).cast(
+        pl.UInt8
+    )
 
 
 def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
@@ -113,9 +117,11 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
         cell=cells,
         device=pl.col("device_id").hash(HASH_SEED),
         local=local,
-        second_utc=(pl.col("timestamp").dt.hour().cast(pl.Int32) * 3600
-                    + pl.col("timestamp").dt.minute().cast(pl.Int32) * 60
-                    + pl.col("timestamp").dt.second().cast(pl.Int32)),
+        second_utc=(
+            pl.col("timestamp").dt.hour().cast(pl.Int32) * 3600
+            + pl.col("timestamp").dt.minute().cast(pl.Int32) * 60
+            + pl.col("timestamp").dt.second().cast(pl.Int32)
+        ),
         row_hash=pl.struct(["device_id", "timestamp", "lat", "lon", "device_type"]).hash(HASH_SEED),
         lat_decimals=_decimals("lat"),
         lon_decimals=_decimals("lon"),
@@ -125,11 +131,15 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
         hour_bit=pl.lit(2, pl.UInt32).pow(pl.col("local").dt.hour()),
         weekday=(pl.col("local").dt.weekday() - 1).cast(pl.Int8),  # 0 = Monday
         day=pl.col("local").dt.date(),
-        second_local=(pl.col("local").dt.hour().cast(pl.Int32) * 3600
-                      + pl.col("local").dt.minute().cast(pl.Int32) * 60
-                      + pl.col("local").dt.second().cast(pl.Int32)),
-        coarse=((pl.col("lat_decimals") <= COARSE_DECIMALS)
-                & (pl.col("lon_decimals") <= COARSE_DECIMALS)),
+        second_local=(
+            pl.col("local").dt.hour().cast(pl.Int32) * 3600
+            + pl.col("local").dt.minute().cast(pl.Int32) * 60
+            + pl.col("local").dt.second().cast(pl.Int32)
+        ),
+        coarse=(
+            (pl.col("lat_decimals") <= COARSE_DECIMALS)
+            & (pl.col("lon_decimals") <= COARSE_DECIMALS)
+        ),
     ).drop("local")
 
 
@@ -163,15 +173,23 @@ def _table_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         "seconds_local": frame.group_by(pl.col("second_local").alias("second")).agg(count),
         "decimals": frame.group_by("lat_decimals", "lon_decimals").agg(count),
         "extent": frame.select(
-            lat_min=pl.col("lat").min(), lat_max=pl.col("lat").max(),
-            lon_min=pl.col("lon").min(), lon_max=pl.col("lon").max(),
+            lat_min=pl.col("lat").min(),
+            lat_max=pl.col("lat").max(),
+            lon_min=pl.col("lon").min(),
+            lon_max=pl.col("lon").max(),
         ),
     }
 
 
-def summarise(pings: pl.DataFrame, resolution: int, *, rows_read: int | None = None,
-              rejected_by_reason: dict[str, int] | None = None,
-              time_interpretation: str = "", naive_timestamps: bool = False) -> Summary:
+def summarise(
+    pings: pl.DataFrame,
+    resolution: int,
+    *,
+    rows_read: int | None = None,
+    rejected_by_reason: dict[str, int] | None = None,
+    time_interpretation: str = "",
+    naive_timestamps: bool = False,
+) -> Summary:
     """Summarise canonical pings at ``resolution`` (counts are pings unless named devices)."""
     frame = prepare(pings, resolution).lazy()
     queries = _table_queries(frame)
@@ -195,8 +213,12 @@ def _merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
         return next(iter(frames), None) or pl.DataFrame()
     stacked = pl.concat(frames, how="vertical_relaxed")
-    ops = {_SUM: lambda c: pl.col(c).sum(), _MIN: lambda c: pl.col(c).min(),
-           _MAX: lambda c: pl.col(c).max(), _OR: lambda c: pl.col(c).bitwise_or()}
+    ops = {
+        _SUM: lambda c: pl.col(c).sum(),
+        _MIN: lambda c: pl.col(c).min(),
+        _MAX: lambda c: pl.col(c).max(),
+        _OR: lambda c: pl.col(c).bitwise_or(),
+    }
     aggs = [ops[how](col).alias(col) for col, how in values.items()]
     if not keys:
         return stacked.select(aggs)
@@ -216,8 +238,10 @@ def merge(summaries: Iterable[Summary]) -> Summary:
         frames = [s.tables[name] for s in parts]
         merged = _merge_table(name, frames)
         tables[name] = merged if merged.width else frames[0]
-    rejected = {reason: sum(s.rejected_by_reason.get(reason, 0) for s in parts)
-                for reason in REJECTION_REASONS}
+    rejected = {
+        reason: sum(s.rejected_by_reason.get(reason, 0) for s in parts)
+        for reason in REJECTION_REASONS
+    }
     interpretations = sorted({s.time_interpretation for s in parts if s.time_interpretation})
     return Summary(
         resolution=parts[0].resolution,

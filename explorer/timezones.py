@@ -32,7 +32,9 @@ def zone_names(lat: pl.Series, lon: pl.Series) -> pl.Series:
     centre_lon = ((gx + 0.5) * ZONE_GRID_DEG + 180.0) % 360.0 - 180.0
     names = [tzfpy.get_tz(float(x), float(y)) or "UTC" for x, y in zip(centre_lon, centre_lat)]
     if len(set(names)) == 1:
-        return pl.Series("zone", [names[0]], dtype=pl.String).extend_constant(names[0], len(lat) - 1)
+        return pl.Series("zone", [names[0]], dtype=pl.String).extend_constant(
+            names[0], len(lat) - 1
+        )
     squares = squares.with_columns(zone=pl.Series(names, dtype=pl.String))
     return frame.join(squares, on=["gy", "gx"], how="left", maintain_order="left")["zone"]
 
@@ -46,9 +48,7 @@ def _offsets(keys: pl.DataFrame, *, from_local: bool) -> pl.DataFrame:
     """
     parts = []
     for (zone,), group in keys.group_by(["zone"]):
-        stamp = (group["q"].cast(pl.Int64) * (_QUARTER_HOUR_S * 1_000_000)).cast(
-            pl.Datetime("us")
-        )
+        stamp = (group["q"].cast(pl.Int64) * (_QUARTER_HOUR_S * 1_000_000)).cast(pl.Datetime("us"))
         if from_local:
             aware = stamp.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
             shifted = (stamp + pl.duration(hours=1)).dt.replace_time_zone(

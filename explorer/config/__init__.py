@@ -79,7 +79,9 @@ def load_config(source: str | Path | dict[str, Any] | None = None) -> Config:
             text = path.read_text(encoding="utf-8")
             data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except FileNotFoundError:
-            raise PingFileError(f"Config file {path.name} does not exist; check the path.") from None
+            raise PingFileError(
+                f"Config file {path.name} does not exist; check the path."
+            ) from None
         except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise PingFileError(
                 f"Config file {path.name} is not valid TOML or JSON ({exc}); fix its syntax."
@@ -104,6 +106,7 @@ def documentation() -> list[tuple[str, str, Any, str]]:
     for section in dataclasses.fields(Config):
         value = getattr(config, section.name)
         for item in dataclasses.fields(value):
-            rows.append((section.name, item.name, getattr(value, item.name),
-                         item.metadata.get("doc", "")))
+            rows.append(
+                (section.name, item.name, getattr(value, item.name), item.metadata.get("doc", ""))
+            )
     return rows

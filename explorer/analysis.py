@@ -1,0 +1,193 @@
+"""The one-call API: read, bin, summarise, detect, rank — and the dataset profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from explorer import __version__
+from explorer.binning import cells_to_str, suggest_resolution
+from explorer.config import Config, load_config
+from explorer.detectors import Context, detect_all
+from explorer.findings import Finding
+from explorer.io import ReadResult, read_pings
+from explorer.summary import Summary, summarise
+
+#: Cells listed in a profile's ``top_cells`` block.
+TOP_CELLS = 10
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything one analysis produced: where the data came from, its summary, findings."""
+
+    source: str
+    resolution: int
+    suggested_resolution: int
+    summary: Summary
+    findings: list[Finding]
+    config: Config
+    input_sha256: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    salt: str = ""
+    generated: str = ""
+
+    @property
+    def context(self) -> Context:
+        return Context(self.summary, self.config, self.salt)
+
+    def profile(self) -> dict[str, Any]:
+        """The ``rows``, ``time``, ``bbox`` and ``top_cells`` blocks of the report."""
+        return profile_blocks(self.summary)
+
+    def provenance(self) -> dict[str, str]:
+        return {
+            "version": __version__,
+            "input_sha256": self.input_sha256,
+            "config_sha256": self.config.sha256(),
+            "generated": self.generated,
+        }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def profile_blocks(summary: Summary) -> dict[str, Any]:
+    """Dataset profile: rows read/used/rejected, time span, bounding box, busiest cells."""
+    cells = summary.tables["cells"]
+    extent = summary.tables["extent"]
+    devices = summary.tables["cell_devices"].group_by("cell").agg(devices=pl.len())
+    top = (
+        cells.join(devices, on="cell", how="left")
+        .with_columns(pl.col("devices").fill_null(0))
+        .sort(["pings", "cell"], descending=[True, False])
+        .head(TOP_CELLS)
+    )
+    has_rows = cells.height > 0
+    return {
+        "rows": {
+            "read": summary.rows_read,
+            "used": summary.rows_used,
+            "rejected": summary.rows_rejected,
+            "rejected_by_reason": dict(summary.rejected_by_reason),
+        },
+        "time": {
+            "interpretation": summary.time_interpretation,
+            "start": _iso(cells["first_seen"].min()) if has_rows else None,
+            "end": _iso(cells["last_seen"].max()) if has_rows else None,
+        },
+        "bbox": {
+            name: (
+                float(extent[name][0]) if extent.height and extent[name][0] is not None else None
+            )
+            for name in ("lat_min", "lat_max", "lon_min", "lon_max")
+        },
+        "top_cells": [
+            {"cell": cell, "pings": int(p), "devices": int(d)}
+            for cell, p, d in zip(
+                cells_to_str(top["cell"].to_list()),
+                top["pings"].to_list(),
+                top["devices"].to_list(),
+            )
+        ],
+    }
+
+
+def suggested_resolution_for(pings: pl.DataFrame) -> int:
+    if pings.is_empty():
+        return 8
+    return suggest_resolution(
+        float(pings["lat"].min()),
+        float(pings["lat"].max()),
+        float(pings["lon"].min()),
+        float(pings["lon"].max()),
+        pings.height,
+    )
+
+
+def analyze_read(
+    read: ReadResult,
+    *,
+    resolution: int | None = None,
+    config: Config | None = None,
+    salt: str | None = None,
+    pings: pl.DataFrame | None = None,
+) -> Analysis:
+    """Summarise and detect on pings already read (``pings`` overrides ``read.pings``,
+    e.g. a filtered subset)."""
+    config = config or Config()
+    frame = read.pings if pings is None else pings
+    suggested = suggested_resolution_for(frame)
+    res = suggested if resolution is None else int(resolution)
+    summary = summarise(
+        frame,
+        res,
+        rows_read=read.rows_read if pings is None else frame.height,
+        rejected_by_reason=read.rejected_by_reason if pings is None else None,
+        time_interpretation=read.time_interpretation,
+        naive_timestamps=read.naive_timestamps,
+    )
+    return analyze_summary(
+        summary,
+        source=read.source,
+        config=config,
+        salt=salt,
+        suggested_resolution=suggested,
+        input_sha256=read.input_sha256,
+        columns=read.columns,
+    )
+
+
+def analyze_summary(
+    summary: Summary,
+    *,
+    source: str,
+    config: Config | None = None,
+    salt: str | None = None,
+    suggested_resolution: int | None = None,
+    input_sha256: str = "",
+    columns: dict[str, str] | None = None,
+) -> Analysis:
+    """Detect and rank findings on a (possibly merged) summary."""
+    config = config or Config()
+    salt = salt if salt is not None else secrets.token_hex(8)
+    findings = detect_all(Context(summary, config, salt))
+    return Analysis(
+        source=source,
+        resolution=summary.resolution,
+        suggested_resolution=summary.resolution
+        if suggested_resolution is None
+        else suggested_resolution,
+        summary=summary,
+        findings=findings,
+        config=config,
+        input_sha256=input_sha256,
+        columns=dict(columns or {}),
+        salt=salt,
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def analyze(
+    source: str | Path | bytes,
+    *,
+    resolution: int | None = None,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    config: Config | str | Path | dict | None = None,
+    name: str | None = None,
+    salt: str | None = None,
+) -> Analysis:
+    """Read a ping file (path or bytes) and return its summary and ranked findings."""
+    cfg = config if isinstance(config, Config) else load_config(config)
+    read = read_pings(source, columns=columns, tz=tz, name=name)
+    return analyze_read(read, resolution=resolution, config=cfg, salt=salt)
