@@ -186,19 +186,19 @@ def _device_ids(rng: np.random.Generator, n: int) -> pl.Series:
 
 
 def _to_frame(rng: np.random.Generator, p: PingArrays) -> pl.DataFrame:
-    order = np.argsort(p.t, kind="stable")
+    """Canonical frame in time order (ties keep generation order)."""
     ids = _device_ids(rng, len(p.dev_ios))
-    dev = p.device[order]
-    device_type = np.where(p.dev_ios[dev], "ios", "android")
-    return pl.DataFrame(
+    os_names = pl.Series(["android", "ios"], dtype=pl.String)
+    frame = pl.DataFrame(
         {
-            "device_id": ids.gather(dev),
-            "timestamp": pl.Series(p.t[order] * 1_000_000).cast(pl.Datetime("us", "UTC")),
-            "lat": p.lat[order],
-            "lon": p.lon[order],
-            "device_type": pl.Series(device_type, dtype=pl.String),
+            "device_id": ids.gather(p.device),
+            "timestamp": pl.Series(p.t * 1_000_000).cast(pl.Datetime("us", "UTC")),
+            "lat": p.lat,
+            "lon": p.lon,
+            "device_type": os_names.gather(p.dev_ios[p.device].astype(np.int8)),
         }
     )
+    return frame.sort("timestamp", maintain_order=True)
 
 
 def generate_pings(

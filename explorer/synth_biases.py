@@ -243,13 +243,13 @@ def plant_hour_profile(p: PingArrays, rng: np.random.Generator, place) -> Plante
 
 
 def plant_device_type_skew(p: PingArrays, rng: np.random.Generator, place) -> PlantedBias:
-    """Devices seen within 500 m become 90 % iOS (each device keeps one OS)."""
-    inside = _in_disk(p, place, 0.5)
+    """Devices seen within 600 m become 90 % iOS (each device keeps one OS)."""
+    inside = _in_disk(p, place, 0.6)
     devices = np.unique(p.device[inside])
     p.dev_ios[devices] = rng.random(len(devices)) < 0.9
     share = p.dev_ios[devices].mean() if len(devices) else float("nan")
     text = (
-        f"the {len(devices)} devices seen within 500 m are {share:.0%} iOS "
+        f"the {len(devices)} devices seen within 600 m are {share:.0%} iOS "
         f"against {p.dev_ios.mean():.0%} overall"
     )
     return PlantedBias("device_type_skew", place[0], place[1], text, len(inside))
@@ -309,11 +309,12 @@ PLANTERS: dict[str, Planter] = {
 }
 
 #: Where each place-bound bias goes: (km from the city centre, bearing in degrees).
-#: At 4–6 km and ≥ 50° apart, any two places are ≥ 4.5 km apart.
+#: Any two places are at least 3 km apart; the skew sits nearer the centre, where
+#: many devices pass.
 PLACE_SLOTS: dict[str, tuple[float, float]] = {
-    "coordinate_pileup": (4.0, 30.0),
+    "coordinate_pileup": (4.0, 60.0),
     "density_spike": (5.0, 100.0),
     "device_concentration": (6.0, 200.0),
     "hour_profile": (5.0, 250.0),
-    "device_type_skew": (6.0, 320.0),
+    "device_type_skew": (2.5, 0.0),
 }
