@@ -1,0 +1,57 @@
+# The README's two commands: `make run` and `make test`. Both set up .venv themselves
+# and reinstall the project whenever pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+BENCH_ROWS ?= 10000000
+
+.PHONY: run test test-fast lint format bench bench-scale browser clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed-run $@
+
+run: $(VENV)/.installed-run
+	$(BIN)/streamlit run app/streamlit_app.py --server.headless true --server.port $(PORT) \
+		--browser.gatherUsageStats false
+
+# The browser tests need Debian's chromium; as root we install it, otherwise we stop
+# with the command to run (the browser tests never skip silently).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = "0" ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| { echo "Installing chromium failed; run: apt-get install chromium"; exit 1; }; \
+		else echo "The browser tests need Chromium; run: sudo apt-get install chromium"; exit 1; fi; }
+
+test: $(VENV)/.installed-dev browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m explorer.bench --rows $(BENCH_ROWS)
+
+bench-scale: $(VENV)/.installed-dev
+	$(BIN)/python -m explorer.bench_scale
+
+clean-venv:
+	rm -rf $(VENV)
