@@ -115,7 +115,7 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     local = (utc_us + offset.cast(pl.Int64) * 1_000_000).cast(pl.Datetime("us"))
     frame = pings.with_columns(
         cell=cells,
-        device=pl.col("device_id").hash(HASH_SEED),
+        device=pl.when(pl.col("device_id").is_not_null()).then(pl.col("device_id").hash(HASH_SEED)),
         local=local,
         second_utc=(
             pl.col("timestamp").dt.hour().cast(pl.Int32) * 3600

@@ -1,0 +1,239 @@
+"""``python -m explorer analyze|profile|clean``: the command-line contract of the design.
+
+Reports go to stdout (or ``--output``), progress and logs to stderr. Exit codes: 0 on
+success, 1 when ``--fail-on`` finds a finding at or above its level (baseline ids
+excepted), 2 when the input cannot be used (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from explorer.errors import PingFileError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+_READING_FLAGS = {
+    "lat_col": "lat",
+    "lon_col": "lon",
+    "time_col": "timestamp",
+    "date_col": "date",
+    "device_col": "device_id",
+    "type_col": "device_type",
+}
+
+
+def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="CSV (optionally .gz) or Parquet file of pings")
+    parser.add_argument("--lat-col", help="column holding latitude")
+    parser.add_argument("--lon-col", help="column holding longitude")
+    parser.add_argument("--time-col", help="column holding the timestamp (or the clock time)")
+    parser.add_argument("--date-col", help="column holding the date, when time is separate")
+    parser.add_argument("--device-col", help="column holding the device id")
+    parser.add_argument("--type-col", help="column holding the device type / OS")
+    parser.add_argument(
+        "--tz", help="IANA zone of timestamps without zone (default: each ping's place)"
+    )
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        choices=range(0, 16),
+        metavar="R",
+        help="H3 resolution 0-15 (default: suggested from the data)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "memory", "chunked", "dask"),
+        default="auto",
+        help="how to process the input (default: auto)",
+    )
+    parser.add_argument("--scheduler", help="Dask scheduler address for --engine dask")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m explorer", description="Find the biases in location pings."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyze = sub.add_parser("analyze", help="report the findings of a ping file")
+    _add_reading_flags(analyze)
+    analyze.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    analyze.add_argument("--output", help="write the report here instead of stdout")
+    analyze.add_argument(
+        "--fail-on",
+        choices=("high", "medium", "low"),
+        help="exit 1 when a finding at or above this level exists",
+    )
+    analyze.add_argument("--config", help="TOML or JSON file of thresholds")
+    analyze.add_argument("--baseline", help="file of accepted finding ids (JSON report or list)")
+    profile = sub.add_parser("profile", help="print the dataset profile of a ping file")
+    _add_reading_flags(profile)
+    profile.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    clean = sub.add_parser("clean", help="write a copy without the rows behind some findings")
+    _add_reading_flags(clean)
+    clean.add_argument(
+        "--drop",
+        nargs="+",
+        required=True,
+        choices=("null_island", "duplicate_pings", "device_concentration"),
+        help="finding kinds whose rows to remove",
+    )
+    clean.add_argument("--output", required=True, help="the cleaned file (.csv, .csv.gz, .parquet)")
+    clean.add_argument("--config", help="TOML or JSON file of thresholds")
+    return parser
+
+
+def _columns(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        role: getattr(args, flag) for flag, role in _READING_FLAGS.items() if getattr(args, flag)
+    }
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_baseline(path: str | None) -> set[str]:
+    """Finding ids from a baseline: a JSON report, a JSON list, or one id per line."""
+    if not path:
+        return set()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        raise PingFileError(
+            f"Baseline file {Path(path).name} cannot be read; check the path."
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {
+            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        }
+    if isinstance(data, dict):
+        data = [f.get("id") for f in data.get("findings", []) if isinstance(f, dict)]
+    if not isinstance(data, list):
+        raise PingFileError(
+            "Baseline must be a JSON report, a JSON list of ids or one id per line."
+        )
+    return {str(item) for item in data if item}
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        _log(f"wrote {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from explorer.config import load_config
+    from explorer.engines import analyze_source
+    from explorer.report import failing_findings, render
+
+    config = load_config(args.config)
+    baseline = load_baseline(args.baseline)
+    started = time.perf_counter()
+    analysis = analyze_source(
+        args.path,
+        resolution=args.resolution,
+        columns=_columns(args),
+        tz=args.tz,
+        config=config,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        progress=_log,
+    )
+    _log(
+        f"analysed {analysis.summary.rows_used:,} pings at resolution {analysis.resolution} "
+        f"in {time.perf_counter() - started:.1f} s: {len(analysis.findings)} findings"
+    )
+    _emit(render(analysis, args.format, baseline), args.output)
+    if args.fail_on and failing_findings(analysis, args.fail_on, baseline):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _profile_markdown(data: dict) -> str:
+    rows, when, box = data["rows"], data["time"], data["bbox"]
+    lines = [
+        f"# Profile of {data['source']}",
+        "",
+        f"- rows read: {rows['read']:,}; used: {rows['used']:,}; rejected: {rows['rejected']:,}",
+    ]
+    lines += [f"  - {reason}: {n:,}" for reason, n in rows["rejected_by_reason"].items() if n]
+    lines += [
+        f"- time: {when['start']} to {when['end']} ({when['interpretation']})",
+        f"- bounding box: lat {box['lat_min']} to {box['lat_max']}, "
+        f"lon {box['lon_min']} to {box['lon_max']}",
+        f"- resolution: {data['resolution']} (suggested {data['suggested_resolution']})",
+        "",
+        "| cell | pings | devices |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {c['cell']} | {c['pings']:,} | {c['devices']:,} |" for c in data["top_cells"]]
+    return "\n".join(lines) + "\n"
+
+
+def _run_profile(args: argparse.Namespace) -> int:
+    from explorer.engines import summarise_source
+
+    summary, meta = summarise_source(
+        args.path,
+        resolution=args.resolution,
+        columns=_columns(args),
+        tz=args.tz,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        progress=_log,
+    )
+    from explorer.analysis import profile_blocks
+
+    data = {
+        "source": meta["source"],
+        "resolution": summary.resolution,
+        "suggested_resolution": meta["suggested_resolution"],
+        **profile_blocks(summary),
+    }
+    text = json.dumps(data, indent=2) if args.format == "json" else _profile_markdown(data)
+    _emit(text, None)
+    return EXIT_OK
+
+
+def _run_clean(args: argparse.Namespace) -> int:
+    from explorer.actions import clean
+    from explorer.config import load_config
+
+    result = clean(
+        args.path,
+        drop=args.drop,
+        output=Path(args.output),
+        columns=_columns(args),
+        tz=args.tz,
+        config=load_config(args.config),
+        resolution=args.resolution,
+    )
+    removed = ", ".join(f"{kind}: {n:,}" for kind, n in result.removed.items())
+    _log(f"kept {result.kept:,} rows; removed {removed}; wrote {args.output}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
+    try:
+        return runners[args.command](args)
+    except PingFileError as exc:
+        _log(f"error: {exc}")
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        _log("interrupted")
+        return 130
+    except MemoryError:
+        _log("error: the input does not fit in memory; use --engine chunked.")
+        return EXIT_UNUSABLE
