@@ -1,0 +1,165 @@
+"""``python -m explorer.bench``: time read, bin, summarise and the whole analysis.
+
+Generates N synthetic pings once (cached under ``.bench/``) as CSV and Parquet, then
+reports medians of several in-process runs per stage, the wall clock and peak resident
+memory of ``python -m explorer profile|analyze`` run as separate processes, and the
+naive notebook approach (pandas + row-wise ``apply(h3.latlng_to_cell)`` + groupby) on
+a 1-million-row slice for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH_DIR = Path(".bench")
+NAIVE_ROWS = 1_000_000
+
+
+def _median_time(fn: Callable[[], object], runs: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def ensure_files(rows: int) -> tuple[Path, Path]:
+    """Synthetic CSV and Parquet of ``rows`` pings (New York, planted biases), made once."""
+    BENCH_DIR.mkdir(exist_ok=True)
+    csv_path = BENCH_DIR / f"pings_{rows}.csv"
+    parquet_path = BENCH_DIR / f"pings_{rows}.parquet"
+    if not (csv_path.exists() and parquet_path.exists()):
+        from explorer.synth import generate_pings, write_pings
+
+        print(f"generating {rows:,} pings (once) ...", file=sys.stderr, flush=True)
+        result = generate_pings(
+            rows,
+            seed=11,
+            biases=("coordinate_pileup", "null_island", "duplicate_pings", "device_type_skew"),
+        )
+        write_pings(result, parquet_path)
+        write_pings(result, csv_path)
+    return csv_path, parquet_path
+
+
+def run_process(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (GB) of a child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.read().decode()[-500:]}")
+    return wall, usage.ru_maxrss / 1024 / 1024  # ru_maxrss is in KiB on Linux
+
+
+def naive_rows_per_second(csv_path: Path, rows: int) -> float:
+    """The notebook path: pandas read_csv, row-wise h3 via apply, then groupby."""
+    import h3
+    import pandas as pd
+
+    started = time.perf_counter()
+    frame = pd.read_csv(csv_path, nrows=rows)
+    frame["cell"] = frame.apply(lambda r: h3.latlng_to_cell(r["lat"], r["lon"], 8), axis=1)
+    frame.groupby("cell").agg(pings=("device_id", "size"), devices=("device_id", "nunique"))
+    return rows / (time.perf_counter() - started)
+
+
+def stage_times(path: Path, runs: int, resolution: int) -> dict[str, float]:
+    """Median seconds of read, bin, summarise and read→summary in this process."""
+    import polars as pl
+
+    from explorer import summary as summ
+    from explorer.io import read_pings
+
+    read_s, read = _median_time(lambda: read_pings(path), runs)
+    bin_s, prepared = _median_time(lambda: summ.prepare(read.pings, resolution), runs)
+
+    def aggregate() -> object:
+        queries = summ._table_queries(prepared.lazy())
+        return pl.collect_all(list(queries.values()))
+
+    agg_s, _ = _median_time(aggregate, runs)
+    total_s, _ = _median_time(lambda: summ.summarise(read_pings(path).pings, resolution), runs)
+    return {
+        "read": read_s,
+        "bin": bin_s,
+        "summarise": agg_s,
+        "end_to_end": total_s,
+        "rows": read.rows_used,
+    }
+
+
+def analysis_time(path: Path, runs: int, rows: int) -> float:
+    """Median seconds of the full in-process analysis (read → findings) on ``rows`` rows."""
+    from explorer.analysis import analyze_read
+    from explorer.io import read_pings
+
+    read = read_pings(path)
+    sliced = read.pings.head(rows)
+    seconds, _ = _median_time(lambda: analyze_read(read, pings=sliced, resolution=8), runs)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.bench")
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--resolution", type=int, default=8)
+    args = parser.parse_args(argv)
+    csv_path, parquet_path = ensure_files(args.rows)
+    print(
+        f"# Benchmark: {args.rows:,} pings, H3 resolution {args.resolution}, median of "
+        f"{args.runs} runs\n# machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}\n"
+    )
+    print("| input | stage | seconds | rows/s |\n|---|---|---:|---:|")
+    for label, path in (("parquet", parquet_path), ("csv", csv_path)):
+        times = stage_times(path, args.runs, args.resolution)
+        for stage in ("read", "bin", "summarise", "end_to_end"):
+            rate = times["rows"] / times[stage]
+            print(f"| {label} | {stage} | {times[stage]:.2f} | {rate / 1e6:.2f} M |", flush=True)
+    print("\n| command (separate process) | wall s | peak RSS GB |\n|---|---:|---:|")
+    for label, path in (("parquet", parquet_path), ("csv", csv_path)):
+        for command in (
+            ["profile", str(path), "--format", "json"],
+            ["analyze", str(path), "--format", "json"],
+        ):
+            walls, peaks = zip(
+                *(
+                    run_process([sys.executable, "-m", "explorer", *command])
+                    for _ in range(args.runs)
+                )
+            )
+            print(
+                f"| {command[0]} {label} | {statistics.median(walls):.2f} | {max(peaks):.2f} |",
+                flush=True,
+            )
+    one_million = min(1_000_000, args.rows)
+    print(
+        f"\nfull analysis in-process, {one_million:,} pings (parquet): "
+        f"{analysis_time(parquet_path, args.runs, one_million):.2f} s"
+    )
+    naive_rows = min(NAIVE_ROWS, args.rows)
+    naive = naive_rows_per_second(csv_path, naive_rows)
+    ours = stage_times(csv_path, 1, args.resolution)
+    ratio = (ours["rows"] / ours["end_to_end"]) / naive
+    print(
+        f"naive notebook path on {naive_rows:,} rows: {naive / 1e6:.3f} M rows/s; "
+        f"ours from CSV: {ours['rows'] / ours['end_to_end'] / 1e6:.2f} M rows/s "
+        f"({ratio:.0f}× faster)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
