@@ -170,7 +170,8 @@ def _clean(rng: np.random.Generator, n_pings: int, city: City, start_local_s: in
     xy, home = _positions(rng, city, dev, act)
     # Each device keeps its own rhythm: a chronotype shift of about 40 minutes.
     shift = np.round(rng.normal(0, 2400, n_devices)).astype(np.int64)[dev]
-    local = start_local_s + day * 86_400 + hour * 3600 + second + shift
+    # Wrapping by whole days keeps the time of day and keeps every ping inside the period.
+    local = start_local_s + (day * 86_400 + hour * 3600 + second + shift) % (days * 86_400)
     lat, lon = offset_deg(city.lat, city.lon, xy[:, 0], xy[:, 1])
     # iOS share drifts from ~34 % to ~58 % west to east across the city.
     ios_share = 0.46 + 0.12 * np.tanh(home[:, 0] / (city.radius_km / 2.5))

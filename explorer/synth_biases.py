@@ -51,9 +51,11 @@ class PingArrays:
     start_local_s: int
     days: int
     fixed: np.ndarray = field(init=False)
+    clean_devices: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.fixed = np.zeros(len(self.t), dtype=bool)
+        self.clean_devices = len(self.dev_ios)
 
     def append(self, device: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> None:
         """Add pings (measured coordinates)."""
@@ -212,7 +214,7 @@ def plant_density_spike(p: PingArrays, rng: np.random.Generator, place) -> Plant
 
 def plant_device_concentration(p: PingArrays, rng: np.random.Generator, place) -> PlantedBias:
     """One new device with ~15,000 pings (fewer in small data sets) at one spot."""
-    size = int(np.clip(0.075 * len(p.t), 500, 15_000))
+    size = int(np.clip(0.1 * len(p.t), 500, 15_000))
     device = len(p.dev_ios)
     p.dev_ios = np.append(p.dev_ios, rng.random() < 0.5)
     local = p.start_local_s + human_local_seconds(rng, size, p.days, p.start_local_s)
@@ -256,8 +258,12 @@ def plant_device_type_skew(p: PingArrays, rng: np.random.Generator, place) -> Pl
 
 
 def plant_coordinate_precision(p: PingArrays, rng: np.random.Generator, place) -> PlantedBias:
-    """A quarter of devices report coordinates truncated to 3 decimals (~100 m)."""
-    present = np.unique(p.device)
+    """A quarter of devices report coordinates truncated to 3 decimals (~100 m).
+
+    Devices added by other planters are left alone, so each bias stays measurable
+    on its own (a truncated 15,000-ping device would also breed duplicates).
+    """
+    present = np.unique(p.device[p.device < p.clean_devices])
     chosen = rng.choice(present, size=round(0.25 * len(present)), replace=False)
     rows = np.flatnonzero(np.isin(p.device, chosen) & ~p.fixed)
     p.lat[rows] = np.trunc(p.lat[rows] * 1000) / 1000
