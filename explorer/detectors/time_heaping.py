@@ -1,0 +1,201 @@
+"""``timestamp_heaping``: excess pings at exact round times (default or truncated stamps).
+
+Each hour mark hh:00:00 is compared, on the local and the UTC clock, with the same
+second-of-minute in the minutes around it (so timestamps truncated to minutes compare
+like with like); a Poisson tail with Benjamini–Hochberg across the 48 marks decides
+what is real, and the excess share of all pings decides how much it matters. Data whose
+seconds are (almost) always :00 is told as truncated, a loss of precision, never as a heap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.derived import seconds_histogram
+from explorer.detectors.context import Context
+from explorer.findings import Finding
+from explorer.stats import benjamini_hochberg, poisson_sf
+from explorer.text import count, pct
+
+DAY_S, HOUR_S, MINUTE_S = 86_400, 3_600, 60
+#: Minutes each side of a heap shown in the evidence's minute series (a chart's window).
+_SERIES_MINUTES = 30
+
+
+def _clock(second: int) -> str:
+    return f"{second // HOUR_S:02d}:{second % HOUR_S // MINUTE_S:02d}:{second % MINUTE_S:02d}"
+
+
+def hour_mark_tests(hist: np.ndarray, neighbour_minutes: int) -> dict[str, np.ndarray]:
+    """Observed and expected pings at each hour mark (24), with Poisson p-values.
+
+    Expected = mean count at the same second-of-minute in ``neighbour_minutes`` minutes
+    on either side (circular over the day).
+    """
+    marks = np.arange(24) * HOUR_S
+    steps = np.concatenate([np.arange(-neighbour_minutes, 0), np.arange(1, neighbour_minutes + 1)])
+    around = hist[(marks[:, None] + steps[None, :] * MINUTE_S) % DAY_S]
+    expected = around.mean(axis=1)
+    observed = hist[marks].astype(float)
+    return {
+        "second": marks,
+        "observed": observed,
+        "expected": expected,
+        "p": poisson_sf(observed, np.clip(expected, 1e-9, None)),
+    }
+
+
+def minute_series(hist: np.ndarray, second: int) -> dict[str, object]:
+    """Pings per minute of the day in a window around ``second`` (for a chart)."""
+    per_minute = hist.reshape(-1, MINUTE_S).sum(axis=1)
+    centre = second // MINUTE_S
+    idx = (np.arange(centre - _SERIES_MINUTES, centre + _SERIES_MINUTES + 1)) % per_minute.size
+    return {
+        "start": _clock(int(idx[0]) * MINUTE_S)[:5],
+        "minute_pings": [int(x) for x in per_minute[idx]],
+    }
+
+
+def detect_timestamp_heaping(ctx: Context) -> list[Finding]:
+    """Round-hour heaps (one finding, on the clock where they are sharper) and truncation."""
+    cfg, sev = ctx.config.time, ctx.config.severity
+    hists = {clock: seconds_histogram(ctx.summary, clock) for clock in ("local", "utc")}
+    total = int(hists["local"].sum())
+    if total == 0:
+        return []
+    marks_share = hists["local"][::HOUR_S].sum() / total
+    if marks_share >= cfg.truncated_share:
+        return [_truncated(hists["local"], "hours", marks_share)]
+    findings = [f for f in (_minute_finding(ctx, hists["local"]),) if f is not None]
+    tests = {clock: hour_mark_tests(h, cfg.heap_neighbour_minutes) for clock, h in hists.items()}
+    p_all = np.concatenate([tests["local"]["p"], tests["utc"]["p"]])
+    found = benjamini_hochberg(p_all, sev.fdr)
+    best: tuple[float, str, np.ndarray] | None = None
+    for i, clock in enumerate(("local", "utc")):
+        t = tests[clock]
+        keep = found[i * 24 : (i + 1) * 24] & (t["observed"] - t["expected"] >= cfg.heap_min_excess)
+        excess = float((t["observed"] - t["expected"])[keep].sum())
+        if keep.any() and (best is None or excess > best[0]):
+            best = (excess, clock, keep)
+    if best is not None:
+        findings.append(_heap_finding(ctx, tests[best[1]], best[2], best[1], hists[best[1]], total))
+    return findings
+
+
+def _heap_finding(
+    ctx: Context,
+    t: dict[str, np.ndarray],
+    keep: np.ndarray,
+    clock: str,
+    hist: np.ndarray,
+    total: int,
+) -> Finding:
+    """One finding for every heaped hour mark of one clock."""
+    cfg = ctx.config.time
+    excess = t["observed"] - t["expected"]
+    order = np.flatnonzero(keep)[np.argsort(-excess[keep])]
+    heaps = [
+        {
+            "time": _clock(int(t["second"][i])),
+            "pings": int(t["observed"][i]),
+            "expected": float(t["expected"][i]),
+            "excess": float(excess[i]),
+            "p_value": float(t["p"][i]),
+        }
+        for i in order
+    ]
+    extra = float(excess[keep].sum())
+    share = extra / total
+    severity = (
+        "high"
+        if share >= cfg.heap_high_share
+        else "medium"
+        if share >= cfg.heap_medium_share
+        else "low"
+    )
+    top = heaps[0]
+    evidence = {
+        "pattern": "round_hours",
+        "clock": clock,
+        "heaps": heaps,
+        "excess_pings": int(round(extra)),
+        "share": share,
+        "expected": float(t["expected"][keep].sum()),
+        "pings": total,
+        "series": minute_series(hist, int(t["second"][order[0]])),
+    }
+    where = "local time" if clock == "local" else "UTC"
+    times = ", ".join(h["time"] for h in heaps[:4]) + (" …" if len(heaps) > 4 else "")
+    title = f"{pct(share)} of pings stamped exactly {times} {where}"
+    story = (
+        f"{count(extra)} more pings than the neighbouring seconds predict sit exactly on "
+        f"{times} {where} ({count(top['pings'])} at {top['time']} against about "
+        f"{top['expected']:.1f} expected). Round times like these are usually a default "
+        f"written when the real time was missing, or dates without a time of day; they put a "
+        f"false spike into hourly profiles, dwell times and night-time counts. Check whether "
+        f"these rows come from one source or one day, and drop them before modelling by hour."
+    )
+    return Finding(
+        "timestamp_heaping", severity, round(share * 1000, 4), title, story, (), evidence
+    )
+
+
+def _minute_finding(ctx: Context, hist: np.ndarray) -> Finding | None:
+    """Low finding when timestamps are truncated to minutes, wholly or in part."""
+    cfg, sev = ctx.config.time, ctx.config.severity
+    grid = hist.reshape(-1, MINUTE_S).astype(float)
+    # Hour marks are tested on their own: keep their heaps out of the minute test.
+    grid = np.delete(grid, np.arange(0, grid.shape[0], 60), axis=0)
+    by_second = grid.sum(axis=0)
+    total = float(by_second.sum())
+    if total == 0:
+        return None
+    share0 = by_second[0] / total
+    if share0 >= cfg.truncated_share:
+        return _truncated(hist, "minutes", share0)
+    expected = by_second[1:].mean()
+    extra = by_second[0] - expected
+    p_value = float(poisson_sf(by_second[0], max(expected, 1e-9)))
+    if extra / total < cfg.minute_heap_share or p_value > sev.fdr:
+        return None
+    evidence = {
+        "pattern": "minute_marks",
+        "share": float(extra / total),
+        "excess_pings": int(extra),
+        "expected": float(expected),
+        "pings": int(total),
+        "p_value": p_value,
+        "second_of_minute": [int(x) for x in by_second],
+    }
+    title = (
+        f"{pct(extra / total)} of pings carry seconds :00 beyond chance: "
+        "part of the data is truncated to minutes"
+    )
+    story = (
+        f"{count(by_second[0])} pings have seconds exactly :00 where about {count(expected)} "
+        f"would be expected, so roughly {pct(extra / total)} of timestamps were cut to the "
+        f"minute. Sub-minute speeds and dwell times from those rows are not real; check which "
+        f"source or device type writes them."
+    )
+    return Finding(
+        "timestamp_heaping", "low", round(extra / total * 100, 4), title, story, (), evidence
+    )
+
+
+def _truncated(hist: np.ndarray, unit: str, share: float) -> Finding:
+    """Low finding: (almost) every timestamp truncated to whole minutes or hours."""
+    total = int(hist.sum())
+    by_second = hist.reshape(-1, MINUTE_S).sum(axis=0)
+    evidence = {
+        "pattern": f"truncated_{unit}",
+        "share": float(share),
+        "pings": total,
+        "second_of_minute": [int(x) for x in by_second],
+    }
+    title = f"Timestamps are truncated to whole {unit}: {pct(share)} of pings"
+    story = (
+        f"{pct(share)} of the {count(total)} timestamps fall on whole {unit}, so times are only "
+        f"known to the {unit[:-1]}. That is a precision limit, not a heap: hourly profiles are "
+        f"fine, but speeds, sub-{unit[:-1]} dwell times and ordering within a {unit[:-1]} are not."
+    )
+    return Finding("timestamp_heaping", "low", round(share, 4), title, story, (), evidence)
