@@ -230,9 +230,9 @@ def _words(ev: dict, severity: str) -> tuple[str, str]:
         story = (
             f"In this area ({who}), {pct(ev['night_share'])} of device-hours fall between "
             f"{span} local time, when the rest of the data is quiet "
-            f"({pct(ev['rest_night_share'])}). Anyone modelling presence or footfall by hour would count these as people out at "
-            f"night. Check for a venue open all night, a batch upload re-timed to the small hours, "
-            f"or one source whose clock is wrong here."
+            f"({pct(ev['rest_night_share'])}). Anyone modelling presence or footfall by hour "
+            "would count these as people out at night. Check for a venue open all night, "
+            "a batch upload re-timed to the small hours, or one source whose clock is wrong here."
         )
         return title, story
     peak = int(np.argmax(ev["area_hours"]))
