@@ -4,7 +4,51 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from explorer.config.base import setting
+
 
 @dataclass(frozen=True)
 class MixConfig:
-    """Thresholds of the mix detectors."""
+    """Thresholds of the mix detectors (``device_type_skew``)."""
+
+    region_edge_km: float = setting(
+        3.0,
+        "Each cell's mix is compared with its region: the coarser H3 parent whose edge is at "
+        "least this long (a few km), so an OS mix that drifts smoothly across a city is "
+        "expected rather than flagged.",
+    )
+    region_prior_devices: float = setting(
+        50.0,
+        "A region's share is pulled towards the data set's by this many pseudo-devices, so a "
+        "sparse region on the edge of the data does not set an extreme reference.",
+    )
+    max_prior_devices: float = setting(
+        50.0,
+        "The empirical-Bayes prior of a cell's share weighs at most as much as this many "
+        "devices: in a nearly uniform city the fitted prior is almost certain, and without a "
+        "cap it would shrink a real local skew away.",
+    )
+    min_type_share: float = setting(
+        0.05,
+        "Device types below this share of all devices are not tested on their own: a few "
+        "rare types would only add tests without power.",
+    )
+    min_share_difference: float = setting(
+        0.15,
+        "A cell or area must differ from its region by at least 15 percentage points in one "
+        "type's device share; smaller shifts rarely change a weighting or a model.",
+    )
+    high_share_difference: float = setting(
+        0.3,
+        "An area 30 points off its region (e.g. 80 % iOS against 50 %) skews any "
+        "demographic or income proxy built on device type (high).",
+    )
+    min_area_devices: int = setting(
+        30,
+        "An area finding needs at least this many distinct devices to be medium; fewer is a "
+        "few households, however lopsided.",
+    )
+    high_min_devices: int = setting(
+        100,
+        "An area finding needs at least this many distinct devices to be high.",
+    )

@@ -1,5 +1,215 @@
-"""Detectors of the mix family."""
+"""Detectors of the mix family: places whose device-type mix departs from their region.
+
+People, not pings: every count here is devices, each device once per cell with its
+main type. A cell is compared with its region (a coarser H3 parent, leaving the cell
+itself out), so a mix that varies smoothly across a city is the expectation, not a
+finding. Cell shares are shrunk towards the regional share by empirical Bayes
+(beta-binomial), tested with a two-sided binomial tail, and controlled for the false
+discovery rate across cells; neighbouring flagged cells become one area finding.
+"""
 
 from __future__ import annotations
 
-DETECTORS: list = []
+import numpy as np
+import polars as pl
+
+from explorer.binning import (
+    cell_edge_km,
+    cells_to_parent,
+    cells_to_str,
+    connected_components,
+)
+from explorer.derived import device_types
+from explorer.detectors.context import Context
+from explorer.findings import Finding
+from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf, wilson_interval
+from explorer.text import pct, plural
+
+KIND = "device_type_skew"
+
+
+def two_sided_binomial_p(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Two-sided tail p-value of k successes in n trials at share p (doubled smaller tail)."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    upper = binomial_sf(k, n, p)
+    lower = binomial_sf(n - k, n, 1 - p)
+    return np.clip(2 * np.minimum(upper, lower), 0.0, 1.0)
+
+
+def region_resolution(resolution: int, edge_km: float) -> int:
+    """Finest resolution not finer than ``resolution`` whose cell edge is >= ``edge_km``."""
+    for res in range(resolution, -1, -1):
+        if cell_edge_km(res) >= edge_km:
+            return res
+    return 0
+
+
+def overall_mix(ctx: Context) -> dict[str, float]:
+    """Share of devices by main type over the whole data set (each device once)."""
+    types = device_types(ctx.summary).group_by("device_type").agg(n=pl.len())
+    total = float(types["n"].sum() or 0)
+    if total == 0:
+        return {}
+    return {str(t): n / total for t, n in sorted(zip(types["device_type"], types["n"]))}
+
+
+def _cell_type_table(ctx: Context, tested: list[str], mix: dict[str, float]) -> pl.DataFrame:
+    """(cell, device_type, k, n, region_share): devices of each tested type per cell."""
+    cfg = ctx.config.mix
+    long = (
+        ctx.cells.select("cell", "devices", "type_devices")
+        .explode("type_devices")
+        .unnest("type_devices")
+        .rename({"n": "k"})
+        .filter(pl.col("device_type").is_not_null())
+    )
+    totals = long.group_by("cell").agg(n=pl.col("k").sum())
+    grid = totals.join(pl.DataFrame({"device_type": tested}), how="cross")
+    table = grid.join(
+        long.select("cell", "device_type", "k"), on=["cell", "device_type"], how="left"
+    ).with_columns(pl.col("k").fill_null(0))
+    parent_res = region_resolution(ctx.resolution, cfg.region_edge_km)
+    table = table.with_columns(parent=cells_to_parent(table["cell"], parent_res))
+    prior = pl.col("device_type").replace_strict(mix, default=0.0, return_dtype=pl.Float64)
+    m = cfg.region_prior_devices
+    return table.with_columns(
+        region_k=pl.col("k").sum().over("parent", "device_type") - pl.col("k"),
+        region_n=pl.col("n").sum().over("parent", "device_type") - pl.col("n"),
+    ).with_columns(
+        region_share=(pl.col("region_k") + m * prior) / (pl.col("region_n") + m),
+    )
+
+
+def _score_cells(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFrame:
+    """Shrunk shares, differences and BH-controlled discoveries, one row per cell."""
+    min_devices = ctx.config.severity.min_devices
+    cap = ctx.config.mix.max_prior_devices
+    table = table.filter(pl.col("n") >= min_devices).sort("device_type", "cell")
+    k, n = table["k"].to_numpy(), table["n"].to_numpy()
+    region = table["region_share"].to_numpy()
+    shrunk = np.empty(len(table))
+    kinds = table["device_type"].to_numpy()
+    for kind in np.unique(kinds):
+        rows = kinds == kind
+        _, a, b = beta_binomial_shrink(k[rows], n[rows])
+        # The fitted prior strength (capped), but centred on the region's share.
+        strength = min(a + b, cap)
+        shrunk[rows] = (k[rows] + strength * region[rows]) / (n[rows] + strength)
+    p = np.minimum(two_sided_binomial_p(k, n, region) * n_types, 1.0)
+    scored = table.with_columns(
+        shrunk=pl.Series(shrunk), difference=pl.Series(shrunk - region), p_value=pl.Series(p)
+    )
+    per_cell = (
+        scored.sort(pl.col("difference").abs(), descending=True)
+        .group_by("cell")
+        .agg(pl.col("p_value").min(), pl.col("difference").first(), pl.col("n").first())
+    )
+    found = benjamini_hochberg(per_cell["p_value"].to_numpy(), ctx.config.severity.fdr)
+    return per_cell.with_columns(discovery=pl.Series(found))
+
+
+def _area_mix(ctx: Context, cells: list[int]) -> tuple[dict[str, float], int]:
+    """Share of distinct devices by main type in ``cells``, and how many devices."""
+    present = (
+        ctx.summary.tables["cell_devices"]
+        .filter(pl.col("cell").is_in(cells))
+        .select("device")
+        .unique()
+        .join(device_types(ctx.summary).select("device", "device_type"), on="device")
+    )
+    counts = present.group_by("device_type").agg(n=pl.len())
+    total = int(counts["n"].sum() or 0)
+    mix = {str(t): n / total for t, n in sorted(zip(counts["device_type"], counts["n"]))}
+    return mix, total
+
+
+def _area_reference(table: pl.DataFrame, cells: list[int]) -> dict[str, float]:
+    """Device-weighted regional share of each tested type around ``cells``."""
+    part = table.filter(pl.col("cell").is_in(cells))
+    ref = part.group_by("device_type").agg(
+        share=(pl.col("region_share") * pl.col("n")).sum() / pl.col("n").sum()
+    )
+    return dict(zip(ref["device_type"].to_list(), ref["share"].to_list()))
+
+
+def _severity(ctx: Context, difference: float, low_ci: float, devices: int) -> str:
+    """High/medium need a big, sure difference behind enough devices; else low."""
+    cfg = ctx.config.mix
+    big = abs(difference) >= cfg.min_share_difference and low_ci > 0
+    if big and abs(difference) >= cfg.high_share_difference and devices >= cfg.high_min_devices:
+        return "high"
+    if big and devices >= cfg.min_area_devices:
+        return "medium"
+    return "low"
+
+
+def _area_finding(
+    ctx: Context, table: pl.DataFrame, cells: list[int], mix: dict[str, float], p_value: float
+) -> Finding:
+    """One finding for a group of neighbouring flagged cells."""
+    area, devices = _area_mix(ctx, cells)
+    reference = _area_reference(table, cells)
+    # Tell the story of the over-represented type (with two types, the other is the mirror).
+    focal = max(reference, key=lambda t: area.get(t, 0.0) - reference[t])
+    share, ref = area.get(focal, 0.0), reference[focal]
+    low, high = wilson_interval(round(share * devices), devices)
+    ci = [float(low) - ref, float(high) - ref]
+    difference = share - ref
+    # The interval's end nearest zero: positive when the whole interval is on one side.
+    sure = ci[0] if difference > 0 else -ci[1]
+    severity = _severity(ctx, difference, sure, devices)
+    where = "one cell" if len(cells) == 1 else f"an area of {len(cells)} neighbouring cells"
+    title = (
+        f"{pct(share)} of devices in {where} are {focal}, against {pct(ref)} around it "
+        f"({plural(devices, 'device')})"
+    )
+    story = (
+        f"Of the {plural(devices, 'device')} seen in {where}, {pct(share)} are {focal}, against "
+        f"{pct(ref)} in the surrounding few kilometres and {pct(mix.get(focal, 0.0))} in the "
+        f"whole data set ({difference * 100:+.0f} points, 95 % interval "
+        f"{ci[0] * 100:+.0f} to {ci[1] * 100:+.0f}). Device type often stands in for income "
+        "or demographics, so counts and estimates here lean towards one group of users. "
+        "Weight by device type, or check whether one app or SDK supplies this area."
+    )
+    evidence = {
+        "device_type": focal,
+        "area_mix": area,
+        "regional_mix": reference,
+        "overall_mix": mix,
+        "devices": devices,
+        "area_share": share,
+        "reference_share": ref,
+        "share_difference": difference,
+        "difference_ci": ci,
+        "p_value": p_value,
+    }
+    score = abs(difference) * float(np.sqrt(devices))
+    return Finding(KIND, severity, score, title, story, tuple(cells_to_str(cells)), evidence)
+
+
+def detect_device_type_skew(ctx: Context) -> list[Finding]:
+    """Cells or areas whose device-type mix (counted in devices) departs from their region."""
+    cfg = ctx.config.mix
+    mix = overall_mix(ctx)
+    tested = [t for t, share in mix.items() if share >= cfg.min_type_share]
+    if len(mix) < 2 or not tested or ctx.cells.is_empty():
+        return []
+    table = _cell_type_table(ctx, tested, mix)
+    scored = _score_cells(table, ctx, len(tested))
+    flagged = scored.filter(
+        pl.col("discovery") & (pl.col("difference").abs() >= cfg.min_share_difference)
+    )
+    if flagged.is_empty():
+        return []
+    p_by_cell = dict(zip(flagged["cell"].to_list(), flagged["p_value"].to_list()))
+    findings = []
+    for component in connected_components(flagged["cell"].to_list(), k=1):
+        p_value = float(min(p_by_cell[c] for c in component))
+        findings.append(_area_finding(ctx, table, component, mix, p_value))
+    findings.sort(key=lambda f: -f.score)
+    return findings[: ctx.config.severity.max_findings_per_kind]
+
+
+DETECTORS = [detect_device_type_skew]
