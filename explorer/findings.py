@@ -13,32 +13,62 @@ _SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
 
 class FindingKind(StrEnum):
-    """Stable names of the biases the detectors report."""
+    """Stable names of the biases found; each member's ``__doc__`` says what it means."""
 
-    NULL_ISLAND = "null_island"
-    """Pings at or next to (0, 0): a missing location written as zeros."""
-    COORDINATE_PILEUP = "coordinate_pileup"
-    """One exact coordinate shared by far more devices than any real place: IP/centroid fallback."""
-    DENSITY_SPIKE = "density_spike"
-    """A cell far denser than its neighbourhood predicts."""
-    DEVICE_CONCENTRATION = "device_concentration"
-    """One or a few devices produce most of a cell's (or the data set's) pings."""
-    HOUR_PROFILE = "hour_profile"
-    """A cell or area whose hour-of-day profile departs from the data set's."""
-    TIMEZONE_SHIFT = "timezone_shift"
-    """The hour profile fits a human day only after shifting it by 3 hours or more."""
-    TIMESTAMP_HEAPING = "timestamp_heaping"
-    """Excess pings at exact round times such as midnight: default or truncated timestamps."""
-    DEVICE_TYPE_SKEW = "device_type_skew"
-    """A cell or area whose device-type mix departs from the data set's."""
-    COORDINATE_PRECISION = "coordinate_precision"
-    """A share of coordinates truncated to few decimals: grid artefacts, false precision."""
-    DUPLICATE_PINGS = "duplicate_pings"
-    """Exact duplicate rows."""
-    SWAPPED_COORDINATES = "swapped_coordinates"
-    """Some rows have latitude and longitude exchanged: they land far away, mirrored."""
-    DISTANT_POINTS = "distant_points"
-    """Pings far from all the others: stray fixes, test devices or mis-geocoded rows."""
+    def __new__(cls, value: str, doc: str) -> FindingKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.__doc__ = doc
+        return member
+
+    NULL_ISLAND = (
+        "null_island",
+        "Pings at or next to (0, 0): a missing location written as zeros.",
+    )
+    COORDINATE_PILEUP = (
+        "coordinate_pileup",
+        "One exact coordinate shared by far more devices than any real place (IP fallback).",
+    )
+    DENSITY_SPIKE = (
+        "density_spike",
+        "A cell far denser than its neighbourhood predicts.",
+    )
+    DEVICE_CONCENTRATION = (
+        "device_concentration",
+        "One or a few devices produce most of a cell's (or the data set's) pings.",
+    )
+    HOUR_PROFILE = (
+        "hour_profile",
+        "A cell or area whose hour-of-day profile departs from the data set's.",
+    )
+    TIMEZONE_SHIFT = (
+        "timezone_shift",
+        "The hour profile fits a human day only after shifting it by 3 hours or more.",
+    )
+    TIMESTAMP_HEAPING = (
+        "timestamp_heaping",
+        "Excess pings at exact round times such as midnight: default or truncated timestamps.",
+    )
+    DEVICE_TYPE_SKEW = (
+        "device_type_skew",
+        "A cell or area whose device-type mix departs from the data set's.",
+    )
+    COORDINATE_PRECISION = (
+        "coordinate_precision",
+        "A share of coordinates truncated to few decimals: grid artefacts, false precision.",
+    )
+    DUPLICATE_PINGS = (
+        "duplicate_pings",
+        "Exact duplicate rows.",
+    )
+    SWAPPED_COORDINATES = (
+        "swapped_coordinates",
+        "Some rows have latitude and longitude exchanged: they land far away, mirrored.",
+    )
+    DISTANT_POINTS = (
+        "distant_points",
+        "Pings far from all the others: stray fixes, test devices or mis-geocoded rows.",
+    )
 
 
 @dataclass(frozen=True)
