@@ -1,10 +1,144 @@
-"""Thresholds of the places detectors."""
+"""Thresholds of the places detectors (null island, pileups, density spikes, far and
+swapped points)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from explorer.config.base import setting
+
 
 @dataclass(frozen=True)
 class PlacesConfig:
     """Thresholds of the places detectors."""
+
+    null_island_radius_deg: float = setting(
+        0.01,
+        "Pings within 0.01° (~1.1 km) of (0, 0) count as null island: the open sea of the "
+        "Gulf of Guinea, where no phone is, and wide enough to catch zeros written with noise.",
+    )
+    null_island_medium_share: float = setting(
+        0.0005,
+        "0.05 % of pings on one point already make it one of the busiest cells of a city-wide "
+        "data set, so a model of where people are sees a phantom hotspot.",
+    )
+    null_island_high_share: float = setting(
+        0.002,
+        "From 0.2 % of pings (lower 95 % bound) the phantom hotspot outweighs most real "
+        "neighbourhoods and shifts any centroid or bounding box of the data.",
+    )
+    pileup_min_devices: int = setting(
+        20,
+        "With GPS jitter two devices almost never share an exact coordinate; twenty on one "
+        "point is a written-in fallback, not a coincidence.",
+    )
+    pileup_min_ratio: float = setting(
+        10.0,
+        "A pileup holds at least 10× the devices of a typical shared coordinate (the median; "
+        "1 device where coordinates are jittered), a robust top-vs-median test.",
+    )
+    pileup_min_z: float = setting(
+        4.0,
+        "Robust z-score (median and MAD of log device counts of shared coordinates) a pileup "
+        "must exceed: a one-in-30,000 departure under a log-normal spread of venue sizes.",
+    )
+    pileup_gap_rank: int = setting(
+        5,
+        "A pileup must also stand out against the 5th-busiest other coordinate, so the smooth "
+        "heavy tail of real venues (airports, stations) in check-in data is not one.",
+    )
+    pileup_gap_ratio: float = setting(
+        3.0,
+        "... by this factor: real venue popularity falls off gradually (the top venues of NYC "
+        "check-ins differ by < 2×), a fallback coordinate jumps far above the rest.",
+    )
+    pileup_medium_share: float = setting(
+        0.001,
+        "A fallback point holding 0.1 % of pings is among the busiest places of a city data "
+        "set and worth checking before modelling visits.",
+    )
+    pileup_high_share: float = setting(
+        0.01,
+        "From 1 % of pings (lower 95 % bound) the fallback point is a top hotspot that would "
+        "change any footfall or density model.",
+    )
+    pileup_high_devices: int = setting(
+        100,
+        "A high pileup also needs 100 devices behind it: a data-set-wide fallback, not one "
+        "faulty phone.",
+    )
+    spike_ring: int = setting(
+        2,
+        "The neighbourhood is the ring of cells 1 and 2 steps away (18 cells): wide enough to "
+        "be stable, near enough to share the local density gradient.",
+    )
+    spike_min_ratio: float = setting(
+        5.0,
+        "A spike holds at least 5× the devices and pings of its neighbours' mean: realistic "
+        "centres and sub-centres of a city rise at most ~3–4× over one ring of cells.",
+    )
+    spike_medium_ratio: float = setting(
+        8.0,
+        "From 8× its neighbourhood (by devices and by pings) a cell is a venue or artefact "
+        "worth checking; smooth city gradients do not reach it.",
+    )
+    spike_high_ratio: float = setting(
+        12.0,
+        "From 12× a single cell dominates its district and would bias any density or "
+        "footfall model built on the data.",
+    )
+    spike_medium_devices: int = setting(
+        20,
+        "A medium or high spike needs 20 distinct devices in the cell: fewer is a building "
+        "or a household, not a crowd.",
+    )
+    spike_min_expected: float = setting(
+        0.5,
+        "Neighbour means below half a device (or half a typical device's pings) are floored "
+        "here, so a lone house among empty cells is not an infinite ratio.",
+    )
+    spike_trim_share: float = setting(
+        0.02,
+        "The densest 2 % of cells (by ratio) are left out when estimating the neighbourhood "
+        "overdispersion, so spikes do not hide themselves by inflating it.",
+    )
+    far_factor: float = setting(
+        4.0,
+        "A ping is distant beyond 4× the radius holding 90 % of pings around the median "
+        "centre: a city's outskirts stay inside, another city or an ocean does not.",
+    )
+    far_min_km: float = setting(
+        50.0,
+        "Never closer than 50 km: commuter belts and airports around a compact city are not "
+        "distant points.",
+    )
+    mass_share: float = setting(
+        0.9,
+        "The data's main mass is the smallest disk around the median centre holding 90 % of "
+        "pings: robust to a few percent of strays.",
+    )
+    distant_medium_share: float = setting(
+        0.02,
+        "Distant pings are informational until they are 2 % of the data (lower 95 % bound); "
+        "then a bounding box, a centroid or a map extent is skewed by them.",
+    )
+    swap_match_resolution: int = setting(
+        6,
+        "A mirrored (lat, lon) must land in an occupied H3 cell at resolution 6 (~36 km²) or "
+        "finer: coarse enough to catch swapped rows of sparse areas.",
+    )
+    swap_medium_share: float = setting(
+        0.0005,
+        "0.05 % of rows sent to the mirrored place already put a visible cluster on another "
+        "continent and skew bounding boxes and centroids.",
+    )
+    swap_high_share: float = setting(
+        0.005,
+        "From 0.5 % swapped rows (lower 95 % bound) a pipeline is mixing up columns for a "
+        "source or vendor: every spatial statistic of the data is affected.",
+    )
+    swap_min_rows: int = setting(
+        3,
+        "Fewer than 3 mirrored rows can be chance: a stray ping that happens to mirror into "
+        "the data's area.",
+    )
