@@ -21,6 +21,9 @@ from explorer.summary import Summary, summarise
 
 #: Cells listed in a profile's ``top_cells`` block.
 TOP_CELLS = 10
+#: Share of pings ignored at each edge when sizing cells: 1 % keeps a city a city
+#: even with 0.5 % of its pings at (0, 0) and a few trips abroad.
+EXTENT_QUANTILE = 0.01
 
 
 @dataclass(frozen=True)
@@ -103,15 +106,22 @@ def profile_blocks(summary: Summary) -> dict[str, Any]:
 
 
 def suggested_resolution_for(pings: pl.DataFrame) -> int:
+    """Suggested H3 resolution from the extent of the bulk of the pings.
+
+    The extent is taken between the ``EXTENT_QUANTILE`` and 1 − ``EXTENT_QUANTILE``
+    quantiles, so a handful of stray points (null island, a trip abroad) cannot turn a
+    city into a continent.
+    """
     if pings.is_empty():
         return 8
-    return suggest_resolution(
-        float(pings["lat"].min()),
-        float(pings["lat"].max()),
-        float(pings["lon"].min()),
-        float(pings["lon"].max()),
-        pings.height,
-    )
+    q = EXTENT_QUANTILE
+    box = pings.select(
+        lat_lo=pl.col("lat").quantile(q),
+        lat_hi=pl.col("lat").quantile(1 - q),
+        lon_lo=pl.col("lon").quantile(q),
+        lon_hi=pl.col("lon").quantile(1 - q),
+    ).row(0)
+    return suggest_resolution(box[0], box[1], box[2], box[3], pings.height)
 
 
 def analyze_read(
