@@ -174,13 +174,11 @@ def _component_finding(
     tv, night, rest_night = (float(stats[k][0]) for k in ("tv", "night", "rest_night"))
     if tv < cfg.hour_min_tv:
         return None
-    excess = night - rest_night
-    severity = "low"
-    if excess >= cfg.hour_high_night and devices >= cfg.hour_high_devices:
-        severity = "high"
-    elif excess >= cfg.hour_medium_night:
-        severity = "medium"
     pings = units.hour_pings[rows].sum(axis=0)
+    ping_night, rest_ping_night = _ping_night(pings, units.hour_pings.sum(axis=0), quiet)
+    # Both people and pings must lean to the night: saturated home phones raise only the
+    # first, one busy phone only the second.
+    excess = min(night - rest_night, ping_night - rest_ping_night)
     evidence = {
         "area_hours": [float(x) for x in stats["area_share"][0]],
         "rest_hours": [float(x) for x in stats["rest_share"][0]],
@@ -188,12 +186,15 @@ def _component_finding(
         "tv": tv,
         "night_share": night,
         "rest_night_share": rest_night,
+        "ping_night_share": ping_night,
+        "rest_ping_night_share": rest_ping_night,
         "quiet_hours": [int(h) for h in np.flatnonzero(quiet)],
         "devices": devices,
         "pings": int(pings.sum()),
         "p_value": float(stats["p"][0]),
         "areas": len(comp),
     }
+    severity = _severity(cfg, excess, devices)
     title, story = _words(evidence, severity)
     score = tv * float(np.log2(1 + devices)) * (1 + max(excess, 0.0))
     return Finding(
@@ -205,6 +206,20 @@ def _component_finding(
         tuple(cells_to_str(cells.sort().to_list())),
         evidence,
     )
+
+
+def _ping_night(pings: np.ndarray, ping_total: np.ndarray, quiet: np.ndarray):
+    """Share of the area's pings, and of the rest's, in the quiet hours."""
+    rest = ping_total - pings
+    area_share = float(pings[quiet].sum() / max(pings.sum(), 1))
+    return area_share, float(rest[quiet].sum() / max(rest.sum(), 1))
+
+
+def _severity(cfg, excess: float, devices: int) -> str:
+    """High/medium only for activity in the quiet hours; other departures are low."""
+    if excess >= cfg.hour_high_night and devices >= cfg.hour_high_devices:
+        return "high"
+    return "medium" if excess >= cfg.hour_medium_night else "low"
 
 
 def _span(hours: list[int]) -> str:
@@ -228,7 +243,8 @@ def _words(ev: dict, severity: str) -> tuple[str, str]:
             f"{span}, against {pct(ev['rest_night_share'])} elsewhere"
         )
         story = (
-            f"In this area ({who}), {pct(ev['night_share'])} of device-hours fall between "
+            f"In this area ({who}), {pct(ev['night_share'])} of device-hours "
+            f"({pct(ev['ping_night_share'])} of pings) fall between "
             f"{span} local time, when the rest of the data is quiet "
             f"({pct(ev['rest_night_share'])}). Anyone modelling presence or footfall by hour "
             "would count these as people out at night. Check for a venue open all night, "
