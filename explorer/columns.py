@@ -59,6 +59,7 @@ ROLE_FLAGS = {
     "device_type": "--type-col",
 }
 
+_OUTPUT_ORDER = ("lat", "lon", "timestamp", "date", "time", "device_id", "device_type")
 _IOS_PATTERN = r"(?:^|[^a-z])(?:ios|iphone|ipados)"
 
 
@@ -123,6 +124,7 @@ def detect_columns(names: list[str], explicit: Mapping[str, str] | None = None) 
             found["timestamp"] = found.pop("time")
         else:
             found["date"] = date
+    found = {role: found[role] for role in _OUTPUT_ORDER if role in found}
     missing = [r for r in ("lat", "lon") if r not in found]
     if "timestamp" not in found and "time" not in found:
         missing.append("timestamp")
@@ -157,12 +159,7 @@ def normalise_device_type(values: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
     value and mapped back, which is much faster on millions of rows with few types.
     """
     if isinstance(values, pl.Series):
-        distinct = values.cast(pl.String).unique()
-        mapped = pl.select(normalise_device_type(pl.lit(distinct))).to_series()
-        frame = pl.DataFrame({"raw": values.cast(pl.String)})
-        table = pl.DataFrame({"raw": distinct, "norm": mapped})
-        joined = frame.join(table, on="raw", how="left", maintain_order="left", nulls_equal=True)
-        return joined["norm"].fill_null("unknown").rename(values.name)
+        return _normalise_series(values)
     clean = values.cast(pl.String).str.strip_chars().str.to_lowercase()
     return (
         pl.when(clean.is_null() | (clean == ""))
@@ -173,6 +170,27 @@ def normalise_device_type(values: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
         .then(pl.lit("android"))
         .otherwise(clean)
     )
+
+
+#: Up to this many distinct device types are mapped by equality tests, more by a join.
+_FEW_TYPES = 64
+
+
+def _normalise_series(values: pl.Series) -> pl.Series:
+    """Normalise once per distinct value and map back (few distinct values, many rows)."""
+    text = values.cast(pl.String)
+    distinct = text.unique().drop_nulls()
+    mapped = pl.select(normalise_device_type(pl.lit(distinct))).to_series()
+    if len(distinct) <= _FEW_TYPES:
+        expr = pl.lit("unknown")
+        for raw, norm in zip(distinct.to_list(), mapped.to_list(), strict=True):
+            expr = pl.when(pl.col("raw") == raw).then(pl.lit(norm)).otherwise(expr)
+        out = pl.DataFrame({"raw": text}).select(expr).to_series()
+    else:
+        table = pl.DataFrame({"raw": distinct, "norm": mapped})
+        out = pl.DataFrame({"raw": text}).join(table, on="raw", how="left", maintain_order="left")
+        out = out["norm"].fill_null("unknown")
+    return out.rename(values.name)
 
 
 #: Epoch units, their size in microseconds, and the median magnitude below which they apply.

@@ -143,8 +143,10 @@ def _reason_codes(lat: parse.Parsed, lon: parse.Parsed, stamp: parse.Parsed) -> 
 
 def _check_swapped(lat: pl.Series, lon: pl.Series, mapping: Mapping[str, str]) -> None:
     """Raise when latitude and longitude look swapped throughout the file."""
-    both = pl.DataFrame({"lat": lat, "lon": lon}).drop_nulls().filter(
-        pl.col("lat").is_finite() & pl.col("lon").is_finite()
+    both = (
+        pl.DataFrame({"lat": lat, "lon": lon})
+        .drop_nulls()
+        .filter(pl.col("lat").is_finite() & pl.col("lon").is_finite())
     )
     if both.is_empty():
         return
@@ -217,9 +219,7 @@ def _validate(
     return pings, counts, timing
 
 
-def preview_table(
-    source: str | os.PathLike | bytes, n: int = 5
-) -> tuple[list[str], pl.DataFrame]:
+def preview_table(source: str | os.PathLike | bytes, n: int = 5) -> tuple[list[str], pl.DataFrame]:
     """The header and the first ``n`` rows as strings, for a column-mapping form.
 
     Raises :class:`PingFileError` when the file cannot be used at all (empty, not

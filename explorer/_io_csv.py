@@ -1,0 +1,172 @@
+"""CSV layout sniffing (delimiter, header, typed columns) and the multi-threaded pyarrow read.
+
+Coordinates and integer epochs that look clean in the sniffed head are converted by
+pyarrow while it parses (in parallel, no string round trip); if any later value does
+not convert, the whole read is redone with every column as a string, so one bad
+value never fails a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from explorer.columns import ALIASES
+from explorer.errors import PingFileError
+
+#: Bytes looked at to sniff the delimiter, the header and the column types.
+SNIFF_BYTES = 65_536
+DELIMITERS = (",", ";", "\t", "|")
+#: Data lines of the head used to decide whether a column can be read as numbers.
+TYPE_SAMPLE_LINES = 500
+_DATA_LIKE = re.compile(r"^[\s\d.,:;/+\-TZeE]*\d[\s\d.,:;/+\-TZeE]*$")
+_QUOTED = re.compile(r'"[^"\n]*"')
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_INT = re.compile(r"^[+-]?\d{1,18}$")
+_NOT_BLANK = re.compile(rb"\S")
+DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where the data starts and how its lines split."""
+
+    written: list[str]  # header fields as written (stripped, blanks named)
+    names: list[str]  # the same, made unique for the parser
+    delimiter: str
+    body_offset: int
+    sample_rows: list[list[str]]  # data rows of the sniffed head
+
+
+def has_text(data: bytes | memoryview, start: int = 0) -> bool:
+    """True when ``data[start:]`` holds anything but whitespace (no copy)."""
+    return _NOT_BLANK.search(data, start) is not None
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """Delimiter whose count per line is most consistent with the header's, then most frequent."""
+    sample = [_QUOTED.sub("", line) for line in lines[:30]]
+    best, best_key = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        counts = [line.count(delim) for line in sample]
+        if counts[0] == 0:
+            continue
+        key = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def _header_names(fields: list[str]) -> tuple[list[str], list[str]]:
+    """Header fields as written (blanks named) and made unique for the CSV parser."""
+    written = [field.strip() or f"column_{i + 1}" for i, field in enumerate(fields)]
+    names: list[str] = []
+    for i, clean in enumerate(written):
+        while clean in names:  # later duplicates get a suffix, the first keeps its name
+            clean = f"{clean}.{i + 1}"
+        names.append(clean)
+    return written, names
+
+
+def _check_header(fields: list[str], explicit: Mapping[str, str] | None, label: str) -> None:
+    """Raise when the first line looks like data rather than column names."""
+    known = {a for aliases in ALIASES.values() for a in aliases}
+    wanted = {str(c).strip().lower() for c in (explicit or {}).values()}
+    lowered = [f.strip().lower() for f in fields if f.strip()]
+    if any(f in known or f in wanted for f in lowered):
+        return
+    data_like = sum(bool(_DATA_LIKE.match(f)) for f in lowered)
+    if data_like and data_like * 2 >= len(lowered):
+        raise PingFileError(
+            f"The first line of {label} looks like data, not column names; add a header line "
+            "such as device_id,timestamp,lat,lon,os."
+        )
+
+
+def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) -> CsvLayout:
+    """Find the header line, its column names, the delimiter and where the data starts."""
+    head = text[:SNIFF_BYTES].decode("utf-8", errors="replace")
+    lines = [line for line in _NEWLINE.split(head) if line.strip()]
+    if not lines:
+        raise PingFileError(f"{label} is empty; export the file again with a header and rows.")
+    if len(text) > SNIFF_BYTES and len(lines) > 1:
+        lines.pop()  # the last line of a cut head is partial
+    delimiter = _sniff_delimiter(lines)
+    fields = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    _check_header(fields, explicit, label)
+    start = _NOT_BLANK.search(text).start()
+    ends = [i for i in (text.find(b"\n", start), text.find(b"\r", start)) if i >= 0]
+    end = min(ends) if ends else len(text)
+    if text[end : end + 2] == b"\r\n":
+        end += 1
+    rows = list(csv.reader(lines[1 : TYPE_SAMPLE_LINES + 1], delimiter=delimiter))
+    return CsvLayout(*_header_names(fields), delimiter, end + 1, rows)
+
+
+def _all_match(layout: CsvLayout, column: str, pattern: re.Pattern[str]) -> bool:
+    index = layout.names.index(column)
+    values = [r[index].strip() for r in layout.sample_rows if len(r) == len(layout.names)]
+    values = [v for v in values if v]
+    return bool(values) and all(pattern.match(v) for v in values)
+
+
+def column_types(layout: CsvLayout, mapping: Mapping[str, str]) -> dict[str, pa.DataType]:
+    """Types for the fast path: numbers where the head is clean, dictionary device types."""
+    types: dict[str, pa.DataType] = {c: pa.string() for c in mapping.values()}
+    for role in ("lat", "lon"):
+        if layout.delimiter != ";" and _all_match(layout, mapping[role], _FLOAT):
+            types[mapping[role]] = pa.float64()
+    if "timestamp" in mapping and _all_match(layout, mapping["timestamp"], _INT):
+        types[mapping["timestamp"]] = pa.int64()
+    if "device_type" in mapping:
+        types[mapping["device_type"]] = DICTIONARY
+    return types
+
+
+class _MalformedCounter:
+    """Counts (never stores) lines with the wrong number of fields."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _row: object) -> str:
+        with self._lock:
+            self.count += 1
+        return "skip"
+
+
+def read_body(
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+) -> tuple[pa.Table, int]:
+    """Parse the data lines with pyarrow; returns the table and the malformed-line count."""
+    counter = _MalformedCounter()
+    table = pacsv.read_csv(
+        pa.BufferReader(body),
+        read_options=pacsv.ReadOptions(column_names=layout.names, use_threads=True),
+        parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, invalid_row_handler=counter),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(types), column_types=dict(types), strings_can_be_null=False
+        ),
+    )
+    return table, counter.count
+
+
+def read_typed_or_strings(
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+) -> tuple[pa.Table, int]:
+    """Read with numeric types; redo with strings when some value does not convert."""
+    try:
+        return read_body(body, layout, types)
+    except pa.ArrowInvalid as exc:
+        if "conversion error" not in str(exc).lower():
+            raise
+    strings = {c: (t if t == DICTIONARY else pa.string()) for c, t in types.items()}
+    return read_body(body, layout, strings)
