@@ -165,7 +165,9 @@ def _component_finding(
     rows = np.isin(units.unit, np.asarray(comp, dtype=np.uint64))
     cells = units.cell_unit.filter(pl.col("unit").is_in(comp))["cell"]
     devices = int(
-        ctx.summary.tables["cell_devices"].filter(pl.col("cell").is_in(cells))["device"].n_unique()
+        ctx.summary.tables["cell_devices"]
+        .filter(pl.col("cell").is_in(cells.implode()))["device"]
+        .n_unique()
     )
     if devices < sev.min_devices:
         return None
