@@ -96,10 +96,13 @@ def _cell_finding(
     story = (
         f"{label} sent {count(main_pings)} pings from {where} ({pct(share)} of "
         f"{count(cell_pings)}), about {count(ppd)} a day — {ratio(ppd / typical)} the typical "
-        f"device's {typical:.1f} and {ratio(tail_ratio)} the rate only 1 % of devices exceed. "
+        f"device's {typical:.1f} and {ratio(tail_ratio)} the rate only "
+        f"{pct(1 - cfg.tail_quantile)} of devices exceed. "
         "Counts, densities and hour profiles here describe one phone, not the people at the "
         "place, so footfall or density models will see a hotspot that is not there. "
-        "Check whether it is a test device, a fixed sensor or an SDK loop, and drop or cap it."
+        "Check whether it is a test device, a fixed sensor or an SDK loop; "
+        "`python -m explorer clean PATH --drop device_concentration --output FILE` writes a "
+        "copy without it."
     )
     evidence = {
         "scope": "cell",
