@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PBE_DATA_DIR=/data
+    PBE_DATA_DIR=/data \
+    PBE_SAMPLE_PATH=/app/data/samples/pings.csv
 
 # The app runs as an unprivileged user; /data is created and owned by it before the
 # VOLUME line so a fresh named volume inherits that ownership.
@@ -19,7 +20,8 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # Dependencies come from pyproject.toml; the sources are copied first because
-# `pip install .` builds the project itself (explorer and app packages).
+# `pip install .` builds the project itself (explorer and app packages). The installed
+# `app` package lives in site-packages, so the bundled sample is named by PBE_SAMPLE_PATH.
 COPY pyproject.toml README.md ./
 COPY explorer ./explorer
 COPY app ./app

@@ -115,6 +115,18 @@ def test_dataset_store_is_a_volume(instructions) -> None:
     assert any("/data" in v for v in volumes)
 
 
+def test_bundled_sample_is_in_the_image(instructions) -> None:
+    env = " ".join(args_of(instructions, "ENV"))
+    match = re.search(r"\bPBE_SAMPLE_PATH=(\S+)", env)
+    assert match, "the installed app cannot find data/samples/pings.csv without PBE_SAMPLE_PATH"
+    inside = Path(match.group(1))
+    assert inside.parts[:2] == ("/", "app")
+    relative = inside.relative_to("/app")
+    assert (ROOT / relative).is_file()
+    copied = [args.split()[0].rstrip("/") for args in args_of(instructions, "COPY")]
+    assert any(relative.parts[: len(Path(c).parts)] == Path(c).parts for c in copied)
+
+
 def test_exposes_streamlit_port(instructions) -> None:
     assert "8501" in " ".join(args_of(instructions, "EXPOSE")).split()
 
