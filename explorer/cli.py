@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from explorer.errors import PingFileError
@@ -53,6 +53,12 @@ def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
         help="how to process the input (default: auto)",
     )
     parser.add_argument("--scheduler", help="Dask scheduler address for --engine dask")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stage messages on stderr (default: when stderr is a terminal)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +102,12 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None]:
+    """Stage messages go to stderr when asked, or when a person is watching it."""
+    wanted = args.progress if args.progress is not None else sys.stderr.isatty()
+    return _log if wanted else (lambda _message: None)
 
 
 def load_baseline(path: str | None) -> set[str]:
@@ -147,9 +159,9 @@ def _run_analyze(args: argparse.Namespace) -> int:
         config=config,
         engine=args.engine,
         scheduler=args.scheduler,
-        progress=_log,
+        progress=_progress(args),
     )
-    _log(
+    _progress(args)(
         f"analysed {analysis.summary.rows_used:,} pings at resolution {analysis.resolution} "
         f"in {time.perf_counter() - started:.1f} s: {len(analysis.findings)} findings"
     )
@@ -190,7 +202,7 @@ def _run_profile(args: argparse.Namespace) -> int:
         tz=args.tz,
         engine=args.engine,
         scheduler=args.scheduler,
-        progress=_log,
+        progress=_progress(args),
     )
     from explorer.analysis import profile_blocks
 

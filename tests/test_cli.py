@@ -1,0 +1,169 @@
+"""The command-line contract: JSON shape, exit codes, --fail-on, --baseline, bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from explorer.cli import main
+from explorer.synth import generate_pings, write_pings
+
+REASONS = {
+    "malformed_line",
+    "latitude_missing",
+    "latitude_unparsable",
+    "latitude_out_of_range",
+    "longitude_missing",
+    "longitude_unparsable",
+    "longitude_out_of_range",
+    "timestamp_missing",
+    "timestamp_unparsable",
+}
+
+
+@pytest.fixture(scope="module")
+def biased_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "biased.csv"
+    write_pings(generate_pings(40_000, seed=5, biases=("null_island", "duplicate_pings")), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def json_report(biased_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli-out") / "report.json"
+    assert main(["analyze", str(biased_csv), "--format", "json", "--output", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+def test_json_report_shape(json_report, biased_csv):
+    assert json_report["schema"] == 1
+    assert json_report["source"] == biased_csv.name
+    assert isinstance(json_report["resolution"], int)
+    assert set(json_report["provenance"]) == {
+        "version",
+        "input_sha256",
+        "config_sha256",
+        "generated",
+    }
+    assert json_report["provenance"]["generated"].endswith("Z")
+    rows = json_report["rows"]
+    assert rows["read"] == rows["used"] + rows["rejected"]
+    assert set(rows["rejected_by_reason"]) == REASONS
+    assert json_report["time"]["interpretation"]
+    kinds = [f["kind"] for f in json_report["findings"]]
+    assert "null_island" in kinds and "duplicate_pings" in kinds
+    order = {"high": 0, "medium": 1, "low": 2}
+    ranks = [(order[f["severity"]], -f["score"]) for f in json_report["findings"]]
+    assert ranks == sorted(ranks)
+    for finding in json_report["findings"]:
+        assert len(finding["id"]) == 16
+        assert all(c == c.lower() for c in finding["cells"])
+
+
+def test_stdout_is_exactly_one_json_document(biased_csv, capsys):
+    assert main(["analyze", str(biased_csv), "--format", "json", "--progress"]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out)  # raises if anything else is on stdout
+    assert "analysed" in captured.err and "reading" in captured.err
+
+
+def test_fail_on_and_baseline(biased_csv, json_report, tmp_path):
+    assert (
+        main(
+            [
+                "analyze",
+                str(biased_csv),
+                "--format",
+                "json",
+                "--output",
+                str(tmp_path / "r.json"),
+                "--fail-on",
+                "medium",
+            ]
+        )
+        == 1
+    )
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(json_report))
+    # Same data, same findings: with every id accepted, nothing blocks the gate.
+    assert (
+        main(
+            [
+                "analyze",
+                str(biased_csv),
+                "--format",
+                "json",
+                "--output",
+                str(tmp_path / "r2.json"),
+                "--fail-on",
+                "low",
+                "--baseline",
+                str(baseline),
+            ]
+        )
+        == 0
+    )
+    again = json.loads((tmp_path / "r2.json").read_text())
+    assert again["findings"] and all(f["baseline"] for f in again["findings"])
+
+
+def test_profile_json_blocks(biased_csv, capsys):
+    assert main(["profile", str(biased_csv), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"rows", "time", "bbox", "top_cells"} <= set(data)
+    assert data["top_cells"][0]["pings"] >= data["top_cells"][-1]["pings"]
+    assert -90 <= data["bbox"]["lat_min"] <= data["bbox"]["lat_max"] <= 90
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"lat,lon,timestamp\n", "no data rows"),
+        (b"\x00\x01\x02\x03binary\x00\xff", "not"),
+        (b"a,b,c\n1,2,3\n", "column"),
+    ],
+)
+def test_unusable_files_exit_2_with_one_line(tmp_path, capsys, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert needle in err[0].lower()
+    assert "Traceback" not in err[0]
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["profile", str(tmp_path / "nope.csv")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_module_entry_point_has_no_traceback(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("just,some,words\nx,y,z\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "analyze", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_config_exits_2(biased_csv, tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text("[severity]\nbogus = 1\n")
+    assert main(["analyze", str(biased_csv), "--config", str(config)]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_markdown_is_the_default(biased_csv, capsys):
+    assert main(["analyze", str(biased_csv)]) == 0
+    out = capsys.readouterr().out
+    assert out.lstrip().startswith("#")
+    assert Path(biased_csv).name in out
