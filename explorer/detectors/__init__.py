@@ -19,9 +19,28 @@ DETECTORS: list[Detector] = [
 ]
 
 
+#: A finding of the key kind in a cell already explains a finding of these kinds there:
+#: a pile-up or one hyperactive phone makes its cell look dense, so the density spike
+#: is the same cause told twice (and a pile-up of fallback fixes keeps its own hours).
+EXPLAINS: dict[str, tuple[str, ...]] = {
+    "coordinate_pileup": ("density_spike", "hour_profile"),
+    "device_concentration": ("density_spike",),
+    "null_island": ("density_spike", "distant_points"),
+}
+
+
+def drop_explained(findings: list[Finding]) -> list[Finding]:
+    """Remove findings whose cells all lie in cells of a finding that explains them."""
+    explained: dict[str, set[str]] = {}
+    for finding in findings:
+        for kind in EXPLAINS.get(finding.kind, ()):
+            explained.setdefault(kind, set()).update(finding.cells)
+    return [f for f in findings if not (f.cells and set(f.cells) <= explained.get(f.kind, set()))]
+
+
 def detect_all(context: Context) -> list[Finding]:
-    """Run every detector and rank what they find."""
+    """Run every detector, drop findings another one explains, and rank the rest."""
     found: list[Finding] = []
     for detector in DETECTORS:
         found.extend(detector(context))
-    return rank(found)
+    return rank(drop_explained(found))
