@@ -4,7 +4,7 @@ swapped coordinates — planted alone, clean data quiet, small counts and eviden
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +23,17 @@ from explorer.synth import generate_pings
 
 RES = 8
 N = 200_000
-KINDS = {"null_island", "coordinate_pileup", "density_spike", "distant_points",
-         "swapped_coordinates"}
+KINDS = {
+    "null_island",
+    "coordinate_pileup",
+    "density_spike",
+    "distant_points",
+    "swapped_coordinates",
+}
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "explorer" / "schema" / "evidence_places.json").read_text()
 )
-START = datetime(2024, 6, 3, tzinfo=timezone.utc)
+START = datetime(2024, 6, 3, tzinfo=UTC)
 
 
 def run(pings: pl.DataFrame) -> list[Finding]:
@@ -37,8 +42,9 @@ def run(pings: pl.DataFrame) -> list[Finding]:
 
 
 def serious(findings: list[Finding], kind: str | None = None) -> list[Finding]:
-    return [f for f in findings if f.severity in ("medium", "high")
-            and (kind is None or f.kind == kind)]
+    return [
+        f for f in findings if f.severity in ("medium", "high") and (kind is None or f.kind == kind)
+    ]
 
 
 def km_to_nearest_cell(finding: Finding, lat: float, lon: float) -> float:
@@ -48,12 +54,15 @@ def km_to_nearest_cell(finding: Finding, lat: float, lon: float) -> float:
 
 def canonical(device: list[str], lat, lon, minutes) -> pl.DataFrame:
     """A canonical pings frame from parallel lists (minutes after the start)."""
-    return pl.DataFrame({
-        "device_id": device,
-        "timestamp": [START + timedelta(minutes=int(m)) for m in minutes],
-        "lat": np.asarray(lat, dtype=float), "lon": np.asarray(lon, dtype=float),
-        "device_type": ["android"] * len(device),
-    }).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
+    return pl.DataFrame(
+        {
+            "device_id": device,
+            "timestamp": [START + timedelta(minutes=int(m)) for m in minutes],
+            "lat": np.asarray(lat, dtype=float),
+            "lon": np.asarray(lon, dtype=float),
+            "device_type": ["android"] * len(device),
+        }
+    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
 
 
 def swap_rows(pings: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
@@ -68,10 +77,14 @@ def swap_rows(pings: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFram
 
 # --- shared data (generated once per module) -------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def clean_findings() -> dict[tuple[str, int], list[Finding]]:
-    return {(city, seed): run(generate_pings(N, city=city, seed=seed).pings)
-            for city in ("new_york", "sao_paulo") for seed in range(3)}
+    return {
+        (city, seed): run(generate_pings(N, city=city, seed=seed).pings)
+        for city in ("new_york", "sao_paulo")
+        for seed in range(3)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -97,19 +110,25 @@ def moved_away() -> tuple[pl.DataFrame, np.ndarray, list[Finding]]:
     chosen = pings["device_id"].unique().sort().head(60)
     mask = pings["device_id"].is_in(chosen.implode()).to_numpy()
     moved = pings.with_columns(
-        lat=pl.when(pl.Series(mask)).then(pl.col("lat") + 8).otherwise(pl.col("lat")))
+        lat=pl.when(pl.Series(mask)).then(pl.col("lat") + 8).otherwise(pl.col("lat"))
+    )
     return moved, mask, run(moved)
 
 
 # --- clean data is quiet ---------------------------------------------------------------
 
+
 def test_clean_synthetic_cities_yield_no_medium_or_high(clean_findings):
-    loud = {key: [(f.kind, f.title) for f in serious(found)]
-            for key, found in clean_findings.items() if serious(found)}
+    loud = {
+        key: [(f.kind, f.title) for f in serious(found)]
+        for key, found in clean_findings.items()
+        if serious(found)
+    }
     assert loud == {}
 
 
 # --- each planted bias alone is found at the right place -------------------------------
+
 
 @pytest.mark.parametrize("city", ["new_york", "sao_paulo"])
 def test_null_island_found_with_its_share(planted, city):
@@ -166,8 +185,11 @@ def test_swapped_rows_found_with_their_count(swapped):
     ex = ev["example"]
     assert (ex["mirrored_lat"], ex["mirrored_lon"]) == (ex["lon"], ex["lat"])
     assert abs(ex["mirrored_lat"] - 40.75) < 0.5 and abs(ex["mirrored_lon"] + 73.98) < 0.5
-    swapped_cells = set(latlng_to_cells(pings.filter(pl.Series(mask))["lat"],
-                                        pings.filter(pl.Series(mask))["lon"], RES).to_list())
+    swapped_cells = set(
+        latlng_to_cells(
+            pings.filter(pl.Series(mask))["lat"], pings.filter(pl.Series(mask))["lon"], RES
+        ).to_list()
+    )
     assert {str_to_cell(c) for c in hits[0].cells} <= swapped_cells
     # Swapped rows are told once: not again as distant points.
     assert not [f for f in found if f.kind == "distant_points"]
@@ -193,8 +215,12 @@ def test_a_sizeable_share_of_distant_pings_is_medium():
     city = generate_pings(20_000, city="new_york", seed=5).pings
     rng = np.random.default_rng(0)
     n = 1_000  # ~5 % of the data, from 50 devices in Chicago
-    far = canonical([f"far{i % 50}" for i in range(n)], 41.88 + rng.normal(0, 0.01, n),
-                    -87.63 + rng.normal(0, 0.01, n), rng.integers(0, 20_000, n))
+    far = canonical(
+        [f"far{i % 50}" for i in range(n)],
+        41.88 + rng.normal(0, 0.01, n),
+        -87.63 + rng.normal(0, 0.01, n),
+        rng.integers(0, 20_000, n),
+    )
     found = run(pl.concat([city, far]))
     hits = [f for f in found if f.kind == "distant_points"]
     assert len(hits) == 1 and hits[0].severity == "medium"
@@ -203,6 +229,7 @@ def test_a_sizeable_share_of_distant_pings_is_medium():
 
 # --- small counts and look-alikes are not findings -------------------------------------
 
+
 def _quiet_suburb(rng: np.random.Generator) -> pl.DataFrame:
     """300 devices spread thinly over ~30 × 30 km, a few pings each around home."""
     n_dev = 300
@@ -210,17 +237,24 @@ def _quiet_suburb(rng: np.random.Generator) -> pl.DataFrame:
     home_lon = -74.3 + rng.uniform(0, 0.36, n_dev)
     per = rng.integers(3, 30, n_dev)
     dev = np.repeat(np.arange(n_dev), per)
-    return canonical([f"d{d}" for d in dev], home_lat[dev] + rng.normal(0, 2e-4, dev.size),
-                     home_lon[dev] + rng.normal(0, 2e-4, dev.size),
-                     rng.integers(0, 20_000, dev.size))
+    return canonical(
+        [f"d{d}" for d in dev],
+        home_lat[dev] + rng.normal(0, 2e-4, dev.size),
+        home_lon[dev] + rng.normal(0, 2e-4, dev.size),
+        rng.integers(0, 20_000, dev.size),
+    )
 
 
 def test_busy_phone_on_a_quiet_street_is_not_a_spike():
     rng = np.random.default_rng(11)
     base = _quiet_suburb(rng)
     n = 3_000  # one phone, forty times its neighbours' pings, alone in its cell
-    phone = canonical(["busy"] * n, 40.63 + rng.normal(0, 1e-4, n),
-                      -74.12 + rng.normal(0, 1e-4, n), rng.integers(0, 20_000, n))
+    phone = canonical(
+        ["busy"] * n,
+        40.63 + rng.normal(0, 1e-4, n),
+        -74.12 + rng.normal(0, 1e-4, n),
+        rng.integers(0, 20_000, n),
+    )
     found = run(pl.concat([base, phone]))
     assert [f for f in found if f.kind == "density_spike"] == []
     assert [f for f in found if f.kind == "coordinate_pileup"] == []
@@ -246,8 +280,9 @@ def _venue_checkins(rng: np.random.Generator, n_venues=3_000, n_devices=4_000) -
     per = rng.integers(2, 25, n_devices)
     dev = np.repeat(np.arange(n_devices), per)
     venue = rng.choice(n_venues, size=dev.size, p=weight / weight.sum())
-    return canonical([f"u{d}" for d in dev], v_lat[venue], v_lon[venue],
-                     rng.integers(0, 200_000, dev.size))
+    return canonical(
+        [f"u{d}" for d in dev], v_lat[venue], v_lon[venue], rng.integers(0, 200_000, dev.size)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -267,8 +302,12 @@ def test_fallback_coordinate_in_venue_data_stands_out(venues):
     top = venues.group_by("lat", "lon").agg(pl.col("device_id").n_unique())["device_id"].max()
     n_dev = 6 * top
     n = 3 * n_dev
-    fallback = canonical([f"u{i % n_dev}" for i in range(n)], [40.7128] * n, [-74.006] * n,
-                         rng.integers(0, 200_000, n))
+    fallback = canonical(
+        [f"u{i % n_dev}" for i in range(n)],
+        [40.7128] * n,
+        [-74.006] * n,
+        rng.integers(0, 200_000, n),
+    )
     found = run(pl.concat([venues, fallback]))
     hits = [f for f in found if f.kind == "coordinate_pileup"]
     assert len(hits) == 1 and hits[0].severity in ("medium", "high")
@@ -277,6 +316,7 @@ def test_fallback_coordinate_in_venue_data_stands_out(venues):
 
 
 # --- building blocks against independent methods ---------------------------------------
+
 
 def test_kd_tree_neighbourhood_matches_h3_grid_disk():
     centre = int(latlng_to_cells([40.75], [-73.98], RES)[0])
@@ -307,17 +347,19 @@ def test_overdispersion_recovers_a_known_alpha():
 def test_helpers_against_hand_values():
     # One degree of latitude is ~111.2 km on the mean-radius sphere.
     assert haversine_km(np.array([1.0]), np.array([0.0]), 0.0, 0.0)[0] == pytest.approx(
-        111.195, rel=1e-4)
+        111.195, rel=1e-4
+    )
     assert weighted_quantile(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 8.0]), 0.5) == 2.0
     assert ring_slots(1) == 6 and ring_slots(2) == 18
 
 
 # --- evidence is JSON and matches the schema -------------------------------------------
 
+
 def test_evidence_is_json_and_valid(planted, swapped, moved_away, venues):
     found = [f for _, fs in planted.values() for f in fs] + swapped[2] + moved_away[2]
     assert {f.kind for f in found} == KINDS
-    for kind, schema in SCHEMA.items():
+    for schema in SCHEMA.values():
         Draft202012Validator.check_schema(schema)
     for finding in found:
         text = json.dumps(finding.to_dict(), allow_nan=False)
