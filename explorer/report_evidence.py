@@ -51,7 +51,7 @@ def format_value(key: str, value: Any) -> str:
         if not math.isfinite(value):
             return "n/a"
         if any(w in key.lower() for w in _SHARE_WORDS) and 0 <= value <= 1:
-            return f"{value:.1%}"
+            return f"{value:.2%}" if value < 0.01 else f"{value:.1%}"
         if abs(value) >= 1000:
             return f"{value:,.0f}"
         if abs(value) >= 10:

@@ -119,12 +119,10 @@ def _rows_and_time(data: dict[str, Any]) -> list[str]:
     lines += ["", "## Time", ""]
     for sentence in time_sentences(data.get("time") or {}):
         note = sentence.removeprefix("Note: ")
-        lines.append(f"> **Note:** {md(note)}" if note != sentence else md(sentence))
-        lines.append("")
+        lines += [f"> **Note:** {md(note)}" if note != sentence else md(sentence), ""]
     bbox = data.get("bbox") or {}
     if all(bbox.get(k) is not None for k in ("lat_min", "lat_max", "lon_min", "lon_max")):
         lines += [
-            "",
             "## Area",
             "",
             f"Latitude {bbox['lat_min']:.4f} to {bbox['lat_max']:.4f}, "
