@@ -111,6 +111,11 @@ class TimeConfig:
         "High when 1 % of all pings sit on a round time such as midnight: default timestamps "
         "that distort hourly profiles and dwell times.",
     )
+    heap_clock_tie: float = setting(
+        0.95,
+        "Heaps on the local and the UTC clock within 5 % of each other are the same rows seen "
+        "twice; the one at midnight (else the local one) is told.",
+    )
     truncated_share: float = setting(
         0.9,
         "When at least 90 % of pings have seconds :00 the timestamps are truncated to minutes "

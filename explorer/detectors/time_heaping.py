@@ -70,16 +70,35 @@ def detect_timestamp_heaping(ctx: Context) -> list[Finding]:
     tests = {clock: hour_mark_tests(h, cfg.heap_neighbour_minutes) for clock, h in hists.items()}
     p_all = np.concatenate([tests["local"]["p"], tests["utc"]["p"]])
     found = benjamini_hochberg(p_all, sev.fdr)
-    best: tuple[float, str, np.ndarray] | None = None
+    keeps = {}
     for i, clock in enumerate(("local", "utc")):
         t = tests[clock]
-        keep = found[i * 24 : (i + 1) * 24] & (t["observed"] - t["expected"] >= cfg.heap_min_excess)
-        excess = float((t["observed"] - t["expected"])[keep].sum())
-        if keep.any() and (best is None or excess > best[0]):
-            best = (excess, clock, keep)
-    if best is not None:
-        findings.append(_heap_finding(ctx, tests[best[1]], best[2], best[1], hists[best[1]], total))
+        excess = t["observed"] - t["expected"]
+        keeps[clock] = found[i * 24 : (i + 1) * 24] & (excess >= cfg.heap_min_excess)
+    clock = _heap_clock(tests, keeps, cfg.heap_clock_tie)
+    if clock is not None:
+        findings.append(_heap_finding(ctx, tests[clock], keeps[clock], clock, hists[clock], total))
     return findings
+
+
+def _heap_clock(tests: dict, keeps: dict[str, np.ndarray], tie: float) -> str | None:
+    """The clock the heaps were written in: the same rows heap on both clocks.
+
+    The writer's clock holds the sharpest single heap (other clocks split it across
+    zones and daylight saving); on a tie (one zone, one offset) the clock on which the
+    heap falls at midnight wins, then the local clock.
+    """
+    tops = {}
+    for clock, keep in keeps.items():
+        if keep.any():
+            excess = tests[clock]["observed"] - tests[clock]["expected"]
+            tops[clock] = float(excess[keep].max())
+    if not tops:
+        return None
+    sharpest = max(tops.values())
+    near = [c for c in ("local", "utc") if tops.get(c, 0.0) >= tie * sharpest]
+    at_midnight = [c for c in near if keeps[c][0]]
+    return (at_midnight or near)[0]
 
 
 def _heap_finding(

@@ -218,3 +218,150 @@ def test_a_few_night_devices_stay_below_medium(hand_city):
     night = _group(rng, 3, 40, NIGHT, 0.2, _only([1, 2, 3]), "few")
     found = detect_hour_profile(_summary(pl.concat([hand_city, night])))
     assert all(_distance_km(f, *NIGHT) > 1.0 for f in _medium_or_high(found))
+
+
+# --- timezone_shift -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("city", "shift"), [("new_york", 4), ("sao_paulo", 3)])
+def test_utc_clock_read_as_local_is_found_high(city, shift):
+    # June: New York is UTC-4, São Paulo UTC-3, so UTC clock times look `shift` h late.
+    result = generate_pings(200_000, city=city, seed=4, biases=("timezone_shift",))
+    summary = summarise(result.pings, RESOLUTION, naive_timestamps=True)
+    found = detect_timezone_shift(Context(summary))
+    assert len(found) == 1
+    finding = found[0]
+    assert finding.severity == "high" and finding.cells == ()
+    ev = finding.evidence
+    assert ev["best_shift_hours"] == shift
+    assert ev["local_offset_hours"] == -shift
+    assert ev["suggested_tz"] == "UTC"
+    assert ev["tv_at_best"] < ev["tv_at_0"] - 0.15
+    assert "--tz UTC" in finding.story
+    _check_evidence(finding)
+
+
+def test_shift_direction_and_zone_on_hand_built_data():
+    # Accra is UTC+0; timestamps five hours early mean a clock written at UTC-5.
+    rng = np.random.default_rng(21)
+    city = _group(rng, 2000, 20, ACCRA, 8.0, DAY, "tz")
+    early = city.with_columns(pl.col("timestamp") - pl.duration(hours=5))
+    found = detect_timezone_shift(_summary(early))
+    assert len(found) == 1 and found[0].severity == "high"
+    assert found[0].evidence["best_shift_hours"] == -5
+    assert found[0].evidence["suggested_tz"] == "Etc/GMT+5"
+    assert detect_timezone_shift(_summary(city)) == []
+
+
+def test_small_shift_or_no_human_day_is_not_a_timezone_finding():
+    rng = np.random.default_rng(22)
+    city = _group(rng, 2000, 20, ACCRA, 8.0, DAY, "tz")
+    late = city.with_columns(pl.col("timestamp") + pl.duration(hours=2))
+    assert detect_timezone_shift(_summary(late)) == []
+    flat = _group(rng, 2000, 20, ACCRA, 8.0, np.ones(24), "flat")
+    assert detect_timezone_shift(_summary(flat)) == []
+
+
+def test_zone_names_and_offsets(clean_contexts):
+    assert zone_name(0) == "UTC"
+    assert zone_name(3) == "Etc/GMT-3"  # POSIX sign: three hours ahead of UTC
+    assert zone_name(-5) == "Etc/GMT+5"
+    assert zone_name(5.5) == "+05:30"
+    assert [signed_shift(s) for s in (0, 3, 12, 13, 20)] == [0, 3, 12, -11, -4]
+    assert clock_offset_hours(clean_contexts[0]) == -4.0  # New York in June (EDT)
+    assert clock_offset_hours(clean_contexts[3]) == -3.0  # São Paulo
+
+
+# --- timestamp_heaping ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def new_york() -> pl.DataFrame:
+    return generate_pings(200_000, city="new_york", seed=5).pings
+
+
+def test_planted_midnight_heap_is_high():
+    result = generate_pings(200_000, city="new_york", seed=5, biases=("timestamp_heaping",))
+    found = detect_timestamp_heaping(_summary(result.pings))
+    strong = _medium_or_high(found)
+    assert len(strong) == 1 and strong[0].severity == "high"
+    ev = strong[0].evidence
+    assert ev["pattern"] == "round_hours" and ev["clock"] == "local"
+    assert ev["heaps"][0]["time"] == "00:00:00"
+    # 2 % of rows were moved to local midnight.
+    assert ev["share"] == pytest.approx(result.planted[0].rows / len(result.pings), rel=0.05)
+    series = ev["series"]["minute_pings"]
+    assert series.index(max(series)) == len(series) // 2 and ev["series"]["start"] == "23:30"
+    _check_evidence(strong[0])
+
+
+def test_heap_on_the_utc_clock_is_told_on_that_clock(new_york):
+    rng = np.random.default_rng(31)
+    heaped = rng.random(len(new_york)) < 0.015
+    frame = new_york.with_columns(
+        pl.when(pl.Series(heaped))
+        .then(pl.col("timestamp").dt.truncate("1d"))
+        .otherwise(pl.col("timestamp"))
+        .alias("timestamp")
+    )
+    strong = _medium_or_high(detect_timestamp_heaping(_summary(frame)))
+    assert len(strong) == 1 and strong[0].severity == "high"
+    assert strong[0].evidence["clock"] == "utc"
+    assert strong[0].evidence["heaps"][0]["time"] == "00:00:00"
+
+
+def test_timestamps_truncated_to_minutes_are_low_and_told_as_truncation(new_york):
+    frame = new_york.with_columns(pl.col("timestamp").dt.truncate("1m"))
+    found = detect_timestamp_heaping(_summary(frame))
+    assert [f.severity for f in found] == ["low"]
+    assert found[0].evidence["pattern"] == "truncated_minutes"
+    assert "truncated" in found[0].title
+    _check_evidence(found[0])
+
+
+def test_timestamps_truncated_to_hours_are_one_low_finding(new_york):
+    frame = new_york.with_columns(pl.col("timestamp").dt.truncate("1h"))
+    found = detect_timestamp_heaping(_summary(frame))
+    assert len(found) == 1 and found[0].severity == "low"
+    assert found[0].evidence["pattern"] == "truncated_hours"
+    _check_evidence(found[0])
+
+
+def test_part_truncated_to_minutes_is_a_low_minute_finding(new_york):
+    rng = np.random.default_rng(32)
+    part = rng.random(len(new_york)) < 0.3
+    frame = new_york.with_columns(
+        pl.when(pl.Series(part))
+        .then(pl.col("timestamp").dt.truncate("1m"))
+        .otherwise(pl.col("timestamp"))
+        .alias("timestamp")
+    )
+    found = detect_timestamp_heaping(_summary(frame))
+    assert [f.severity for f in found] == ["low"]
+    ev = found[0].evidence
+    # 30 % truncated, of which 1/60 would have had seconds :00 anyway.
+    assert ev["pattern"] == "minute_marks"
+    assert ev["share"] == pytest.approx(0.3 * 59 / 60, abs=0.01)
+    _check_evidence(found[0])
+
+
+def test_one_second_sampling_is_not_a_heap(new_york):
+    second = pl.datetime_range(
+        datetime(2024, 6, 5, tzinfo=UTC),
+        datetime(2024, 6, 6, tzinfo=UTC),
+        "1s",
+        closed="left",
+        eager=True,
+        time_zone="UTC",
+    )
+    logger = pl.DataFrame(
+        {
+            "device_id": ["logger"] * len(second),
+            "timestamp": second,
+            "lat": [40.75] * len(second),
+            "lon": [-73.99] * len(second),
+            "device_type": ["android"] * len(second),
+        }
+    )
+    frame = pl.concat([new_york, logger.cast(new_york.schema)])
+    assert detect_timestamp_heaping(_summary(frame)) == []
