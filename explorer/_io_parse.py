@@ -55,7 +55,7 @@ def _where(mask: pl.Series, values: pl.Series) -> pl.Series:
 
 def _missing_among(raw: pl.Series, failed: pl.Series) -> pl.Series:
     """Which failed values are missing (null, blank, or a null word); checked only where failed."""
-    missing = pl.Series(raw.name, [False], dtype=pl.Boolean).extend_constant(False, len(raw) - 1)
+    missing = pl.select(pl.repeat(False, len(raw), dtype=pl.Boolean)).to_series().rename(raw.name)
     if not bool(failed.any()):
         return missing
     index = failed.arg_true()
@@ -190,8 +190,13 @@ def _timestamp_column(frame: pl.DataFrame, mapping: dict[str, str]) -> pl.Series
         mapping["timestamp"] = mapping.pop("time")
         mapping.pop("date")
         return frame["time"]
-    date = frame["date"].cast(pl.String).str.strip_chars()
-    return pl.concat_str([date, time.str.strip_chars()], separator=" ").rename("timestamp")
+    # A blank half makes the pair missing (concat_str gives null when either side is null).
+    halves = [
+        pl.when(c.str.len_chars() > 0).then(c)
+        for c in (pl.col("date").str.strip_chars(), pl.col("time").str.strip_chars())
+    ]
+    pair = pl.DataFrame({"date": frame["date"].cast(pl.String), "time": time})
+    return pair.select(pl.concat_str(halves, separator=" ")).to_series().rename("timestamp")
 
 
 def parse_timestamps(

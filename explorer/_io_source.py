@@ -102,12 +102,12 @@ def _encoding(payload: Buffer, label: str) -> str:
         return "utf-8-sig"
     if b"\x00" in head:
         even, odd = head[0::2], head[1::2]
-        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0 and _mostly_text(even):
             return "utf-16-le"
-        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0 and _mostly_text(odd):
             return "utf-16-be"
         raise _not_text(label)
-    if len(head.translate(None, delete=_CONTROL_BYTES)) < (1 - MAX_CONTROL_SHARE) * len(head):
+    if not _mostly_text(head):
         raise _not_text(label)
     try:
         head.decode("utf-8")
@@ -116,6 +116,12 @@ def _encoding(payload: Buffer, label: str) -> str:
         if exc.start < len(head) - 3 or len(head) < csvio.SNIFF_BYTES:
             return "latin-1"
     return "utf-8"
+
+
+def _mostly_text(data: bytes) -> bool:
+    """Few control characters (tab, newlines and form feeds aside)."""
+    kept = len(data.translate(None, delete=_CONTROL_BYTES))
+    return kept >= (1 - MAX_CONTROL_SHARE) * len(data)
 
 
 def _to_utf8(payload: Buffer, encoding: str) -> Buffer:

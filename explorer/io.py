@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow as pa
 
 from explorer import _io_parse as parse
 from explorer import _io_source as src
@@ -107,6 +108,12 @@ def read_pings(
     try:
         table = src.read_table(raw, columns, label)
         pings, counts, timing = _validate(table, tz, label)
+    except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+        # Never a bare engine traceback: the user gets one sentence (the cause stays chained).
+        raise PingFileError(
+            f"{label} could not be read ({type(exc).__name__}); check that it is a ping CSV "
+            "or Parquet file, or pass the column mapping explicitly."
+        ) from exc
     finally:
         thread.join()
     return ReadResult(
