@@ -1,0 +1,143 @@
+"""Small pieces every page draws: header, share link, badges, evidence charts, legend.
+
+Charts only re-shape numbers ``explorer`` computed (evidence series, profiles): no
+statistic is computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from app.state import ViewState
+from explorer.findings import Finding
+from explorer.mapdata import LegendStop
+
+BADGE_COLOURS = {"high": "red", "medium": "orange", "low": "blue"}
+DEFAULT_BASE_URL = "http://localhost:8501/"
+HOURS = 24
+
+
+def dataset_header(name: str, note: str = "") -> None:
+    """The dataset's name (contract: container ``dataset-name``, "Dataset: <name>")."""
+    with st.container(key="dataset-name"):
+        st.markdown(f"**Dataset:** {_escape(name)}" + (f" · {note}" if note else ""))
+
+
+def _escape(text: str) -> str:
+    """Markdown-inert text (file names and titles come from users)."""
+    specials = "\\`*_{}[]()#+-.!|<>~$:"
+    return "".join("\\" + ch if ch in specials else ch for ch in str(text))
+
+
+def share_box(view: ViewState, url_path: str) -> None:
+    """The full URL that reopens this view (contract: container ``share``)."""
+    base = st.context.url or DEFAULT_BASE_URL
+    root = base.rstrip("/")
+    # st.context.url includes the page path; replace it with this page's.
+    for known in ("findings", "map", "time", "devices", "data"):
+        if root.endswith("/" + known):
+            root = root[: -len(known) - 1]
+    query = urlencode(view.to_query())
+    url = f"{root}/{url_path}" + (f"?{query}" if query else "")
+    with st.sidebar.container(key="share"):
+        st.markdown("**Share this view**")
+        st.code(url, language=None, wrap_lines=True)
+
+
+def severity_badge(severity: str) -> None:
+    st.badge(severity.upper(), color=BADGE_COLOURS.get(severity, "gray"))
+
+
+def summary_line(findings: Sequence[Finding], pings: int) -> str:
+    """E.g. "3 high · 2 medium · 1 low findings in 172,079 pings"."""
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("high", "medium", "low")}
+    parts = [f"{n} {s}" for s, n in counts.items() if n]
+    if not parts:
+        return f"No findings in {pings:,} pings"
+    noun = "finding" if len(findings) == 1 else "findings"
+    return f"{' · '.join(parts)} {noun} in {pings:,} pings"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _series(evidence: dict[str, Any]) -> tuple[dict[str, list], dict[str, dict], dict[str, Any]]:
+    """Split evidence into number lists, number mappings and scalars."""
+    lists, maps, scalars = {}, {}, {}
+    for key, value in evidence.items():
+        if isinstance(value, list) and len(value) >= 3 and all(_is_number(v) for v in value):
+            lists[key] = value
+        elif (
+            isinstance(value, dict)
+            and len(value) >= 2
+            and all(_is_number(v) for v in value.values())
+        ):
+            maps[key] = value
+        elif _is_number(value) or isinstance(value, str):
+            scalars[key] = value
+    return lists, maps, scalars
+
+
+def evidence_chart(finding: Finding) -> None:
+    """Charts of the series in a finding's evidence, and a table of its numbers."""
+    lists, maps, scalars = _series(finding.evidence)
+    by_length: dict[int, dict[str, list]] = {}
+    for key, values in lists.items():
+        by_length.setdefault(len(values), {})[key] = values
+    for length, group in by_length.items():
+        frame = pd.DataFrame(group)
+        frame.index.name = "hour" if length == HOURS else "index"
+        st.line_chart(frame)
+    if maps:
+        st.bar_chart(pd.DataFrame(maps).fillna(0), stack=False)
+    if scalars:
+        table = pd.DataFrame({"number": list(scalars), "value": [str(v) for v in scalars.values()]})
+        st.dataframe(table, hide_index=True)
+
+
+def profile_charts(area: Any, rest: Any, area_label: str) -> None:
+    """Hour profile (line) and type mix (bars) of an area against the rest."""
+    hours = pd.DataFrame(
+        {area_label: area.hour_shares, "rest of the data": rest.hour_shares},
+        index=pd.RangeIndex(HOURS, name="local hour"),
+    )
+    st.line_chart(hours, y_label="share of device-hours")
+    types = sorted(set(area.type_shares) | set(rest.type_shares))
+    mix = pd.DataFrame(
+        {
+            area_label: [area.type_shares.get(t, 0.0) for t in types],
+            "rest of the data": [rest.type_shares.get(t, 0.0) for t in types],
+        },
+        index=pd.Index(types, name="device type"),
+    )
+    st.bar_chart(mix, stack=False, y_label="share of devices")
+
+
+def legend(stops: Sequence[LegendStop], metric: str) -> None:
+    """Colour swatches with their value ranges (numbers only, so HTML is safe)."""
+    items = []
+    for stop in stops:
+        r, g, b, _ = stop.color
+        items.append(
+            f'<span style="display:inline-block;width:0.9em;height:0.9em;'
+            f'background:rgb({r},{g},{b});margin:0 0.3em 0 0.8em"></span>'
+            f"{_fmt(stop.low)}–{_fmt(stop.high)}"
+        )
+    st.markdown(
+        f"<small><b>{metric.replace('_', ' ')}</b>{''.join(items)}</small>",
+        unsafe_allow_html=True,
+    )
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2f}"

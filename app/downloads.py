@@ -1,0 +1,139 @@
+"""Downloads of the Data page: reports, per-cell tables and polygons, fixes.
+
+Every file is produced only when its button is pressed (a callable ``data``), so
+drawing the page costs nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app import cache
+from app.frame import Page
+from explorer import actions, geo
+from explorer.report import render
+
+
+def _stem(page: Page) -> str:
+    name = Path(page.dataset.name).name
+    for suffix in (".gz", ".csv", ".parquet"):
+        name = name.removesuffix(suffix)
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "pings"
+
+
+def download_section(page: Page) -> None:
+    """Report (HTML, Markdown, JSON), per-cell CSV, GeoJSON and GeoParquet."""
+    st.subheader("Downloads")
+    analysis = page.analysis
+    stem = _stem(page)
+
+    def metrics():
+        return cache.metrics_for(*page.args)[0]
+
+    cols = st.columns(3)
+    for col, (fmt, ext, mime) in zip(
+        cols,
+        (
+            ("html", "html", "text/html"),
+            ("markdown", "md", "text/markdown"),
+            ("json", "json", "application/json"),
+        ),
+    ):
+        col.download_button(
+            f"Report ({fmt.upper() if fmt != 'markdown' else 'Markdown'})",
+            data=lambda fmt=fmt: render(analysis, fmt),
+            file_name=f"{stem}-report.{ext}",
+            mime=mime,
+            key=f"dl-report-{fmt}",
+            on_click="ignore",
+        )
+    cols = st.columns(3)
+    cols[0].download_button(
+        "Cells (CSV)",
+        data=lambda: geo.cells_csv(metrics()),
+        file_name=f"{stem}-cells.csv",
+        mime="text/csv",
+        key="dl-cells-csv",
+        on_click="ignore",
+    )
+    cols[1].download_button(
+        "Cells and findings (GeoJSON)",
+        data=lambda: _geojson(metrics(), analysis.findings),
+        file_name=f"{stem}-cells.geojson",
+        mime="application/geo+json",
+        key="dl-geojson",
+        on_click="ignore",
+    )
+    cols[2].download_button(
+        "Cells (GeoParquet)",
+        data=lambda: geo.to_geoparquet(geo.cells_geodataframe(metrics())),
+        file_name=f"{stem}-cells.parquet",
+        mime="application/vnd.apache.parquet",
+        key="dl-geoparquet",
+        on_click="ignore",
+    )
+    if any(f.cells for f in analysis.findings):
+        st.download_button(
+            "Findings' areas (GeoParquet)",
+            data=lambda: geo.to_geoparquet(geo.findings_geodataframe(analysis.findings)),
+            file_name=f"{stem}-findings.parquet",
+            mime="application/vnd.apache.parquet",
+            key="dl-findings-geoparquet",
+            on_click="ignore",
+        )
+
+
+def _geojson(metrics, findings) -> str:
+    """One FeatureCollection: cell hexagons, then findings' areas (``layer`` says which)."""
+    import pandas as pd
+
+    cells = geo.cells_geodataframe(metrics).assign(layer="cell")
+    areas = geo.findings_geodataframe(findings).assign(layer="finding")
+    both = pd.concat([cells, areas], ignore_index=True)
+    return geo.to_geojson(both)
+
+
+def _cleaned(page: Page, drop: tuple[str, ...]) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cleaned.csv"
+        actions.clean(page.read, drop, out, analysis=page.analysis)
+        return out.read_bytes()
+
+
+def fixes_section(page: Page) -> None:
+    """The fixes: rows behind the selected finding, a cleaned copy of the file."""
+    st.subheader("Fixes")
+    st.caption("These files hold your own rows with their original values (device ids too).")
+    finding = page.selected_finding()
+    stem = _stem(page)
+    if finding is None:
+        st.caption("Select a finding (Show on map) to download the rows behind it.")
+    else:
+        st.download_button(
+            f"Rows behind “{finding.title}” (CSV)",
+            data=lambda: (
+                actions.affected_rows(page.read, finding, page.analysis).write_csv().encode()
+            ),
+            file_name=f"{stem}-{finding.kind}-rows.csv",
+            mime="text/csv",
+            key="dl-affected",
+            on_click="ignore",
+        )
+    present = {f.kind for f in page.analysis.findings}
+    droppable = [k for k in actions.DROPPABLE if k in present]
+    if not droppable:
+        st.caption("No finding here has rows that a cleaned copy would drop.")
+        return
+    drop = st.multiselect("Drop the rows of", droppable, default=droppable, key="drop-kinds")
+    if drop:
+        st.download_button(
+            "Cleaned file (CSV)",
+            data=lambda: _cleaned(page, tuple(drop)),
+            file_name=f"{stem}-cleaned.csv",
+            mime="text/csv",
+            key="dl-cleaned",
+            on_click="ignore",
+        )

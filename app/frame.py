@@ -1,0 +1,78 @@
+"""What every page does first: view from the URL, dataset, filters, analysis, share link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import cache, components, pipeline, sidebar, state
+from app.pipeline import Dataset
+from app.state import ViewState
+from explorer.analysis import Analysis
+from explorer.findings import Finding
+from explorer.io import ReadResult
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page's view and its analysed dataset (``analysis`` None: nothing passes filters)."""
+
+    view: ViewState
+    dataset: Dataset
+    read: ReadResult
+    filters: cache.FilterKey
+    res: int
+    suggested: int
+    analysis: Analysis | None
+
+    @property
+    def args(self) -> tuple:
+        """Arguments of the cached per-view stages (``cache.metrics_for(*page.args)``)."""
+        d = self.dataset
+        return (d.key, d.columns, d.zone, self.filters, self.res)
+
+    def selected_finding(self) -> Finding | None:
+        if self.analysis is None or self.view.finding is None:
+            return None
+        return next((f for f in self.analysis.findings if f.id == self.view.finding), None)
+
+    def area(self) -> tuple[list[str], str] | None:
+        """The selected area (finding cells, else clicked cell) and its label."""
+        finding = self.selected_finding()
+        if finding is not None and finding.cells:
+            return list(finding.cells), f"finding: {finding.title}"
+        if self.view.cell:
+            return [self.view.cell], f"cell {self.view.cell}"
+        return None
+
+
+def open_page(url_path: str, title: str) -> Page | None:
+    """Header, dataset and filters of a page; ``None`` when there is nothing to show yet."""
+    st.title(title)
+    message = state.pop_flash()
+    if message:
+        st.error(message)
+    view = state.read_view()
+    dataset, view = pipeline.resolve(view)
+    note = "bundled sample" if dataset.is_sample else "your upload"
+    components.dataset_header(dataset.name, note)
+    components.share_box(view, url_path)
+    result = pipeline.read(dataset)
+    if result == pipeline.NEEDS_MAPPING:
+        return None
+    if result == pipeline.UNUSABLE:
+        if dataset.is_sample:
+            return None
+        # The upload cannot be used (the message is shown): carry on with the sample.
+        view = view.with_changes(ds=None, finding=None, cell=None)
+        state.write_view(view)
+        dataset = pipeline.resolve(view)[0]
+        result = pipeline.read(dataset)
+        if isinstance(result, str):
+            return None
+    options = cache.options_for(dataset.key, dataset.columns, dataset.zone)
+    suggested = cache.suggested_for(dataset.key, dataset.columns, dataset.zone)
+    filters, res = sidebar.filter_sidebar(view, options, suggested)
+    analysis = pipeline.analyse(dataset, result, filters, res)
+    return Page(view, dataset, result, filters, res, suggested, analysis)

@@ -1,0 +1,56 @@
+"""The column-mapping form, shown when a file's columns cannot be found."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import cache, state
+from explorer.errors import PingFileError
+from explorer.io import preview_table
+
+#: Roles the form asks for, with their labels; the first three are required unless a
+#: date + time pair stands in for the timestamp.
+ROLES = (
+    ("lat", "Latitude"),
+    ("lon", "Longitude"),
+    ("timestamp", "Timestamp"),
+    ("date", "Date (with a separate time column)"),
+    ("time", "Time of day (with a date column)"),
+    ("device_id", "Device id"),
+    ("device_type", "Device type / OS"),
+)
+NONE = "—"
+
+
+def _stored_bytes(dataset_key: str) -> bytes | None:
+    found = cache.store().get(dataset_key)
+    return None if found is None else found.data
+
+
+def mapping_form(dataset, message: str) -> None:
+    """Explain what is missing, preview the file, and ask which column is which."""
+    st.warning(message)
+    data = _stored_bytes(dataset.key)
+    if data is None:
+        return
+    try:
+        columns, preview = preview_table(data, n=5)
+    except PingFileError as exc:
+        st.error(str(exc))
+        return
+    st.caption("The first rows of the file:")
+    st.dataframe(preview.to_pandas(), hide_index=True)
+    with st.form("mapping"):
+        st.markdown("**Which column holds what?**")
+        choices = [NONE, *columns]
+        picked = {role: st.selectbox(label, choices, key=f"map_{role}") for role, label in ROLES}
+        submitted = st.form_submit_button("Read the file with these columns")
+    if submitted:
+        mapping = {role: col for role, col in picked.items() if col != NONE}
+        has_time = "timestamp" in mapping or {"date", "time"} <= set(mapping)
+        if not {"lat", "lon"} <= set(mapping) or not has_time:
+            st.error("Choose the latitude, longitude and timestamp (or date and time) columns.")
+            return
+        state.remember_mapping(dataset.sha256, mapping)
+        cache.store().set_columns(dataset.key, mapping)
+        st.rerun()

@@ -1,0 +1,145 @@
+"""Which dataset a page shows, and loading it stage by stage with a progress display.
+
+A dataset key is ``"sample"`` or a store id. A link to an unknown, expired or
+malformed id says so and the page carries on with the sample. A file that cannot be
+read gives its one-sentence error; one whose columns cannot be found gets a mapping
+form with a preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import cache, state
+from app.state import ViewState
+from app.store import is_valid_id
+from explorer.analysis import Analysis
+from explorer.errors import ColumnMappingError, PingFileError
+from explorer.filters import FilterOptions
+from explorer.io import ReadResult
+
+BAD_LINK = (
+    "This dataset link is not valid or has expired; upload the file again or open the sample."
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset key with what is needed to read it."""
+
+    key: str
+    name: str
+    sha256: str
+    columns: cache.Columns
+    zone: str | None
+
+    @property
+    def is_sample(self) -> bool:
+        return self.key == cache.SAMPLE_KEY
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A dataset read, filtered and analysed for one view."""
+
+    dataset: Dataset
+    read: ReadResult
+    options: FilterOptions
+    suggested: int
+    res: int
+    filters: cache.FilterKey
+    analysis: Analysis | None  # None when no ping passes the filters
+
+    def args(self) -> tuple:
+        """Positional arguments of the cached per-view stages."""
+        d = self.dataset
+        return (d.key, d.columns, d.zone, self.filters, self.res)
+
+
+def _sample() -> Dataset:
+    return Dataset(cache.SAMPLE_KEY, cache.sample_path().name, "", (), state.zone_for("sample"))
+
+
+def resolve(view: ViewState) -> tuple[Dataset, ViewState]:
+    """The dataset of the view; a bad ``ds`` shows the clear message and gives the sample."""
+    if view.ds is None:
+        return _sample(), view
+    found = cache.store().info(view.ds) if is_valid_id(view.ds) else None
+    if found is None:
+        st.error(BAD_LINK)
+        return _sample(), view
+    columns = found.columns or state.mapping_for(found.sha256) or {}
+    dataset = Dataset(
+        found.dataset_id,
+        found.name,
+        found.sha256,
+        tuple(sorted(columns.items())),
+        state.zone_for(found.dataset_id),
+    )
+    return dataset, view
+
+
+#: What :func:`read` returns instead of a result: the mapping form is shown / the file is unusable.
+NEEDS_MAPPING, UNUSABLE = "needs-mapping", "unusable"
+
+
+def read(dataset: Dataset) -> ReadResult | str:
+    """Read with progress; on a mapping problem show the form, on a bad file the error.
+
+    Returns the result, :data:`NEEDS_MAPPING` or :data:`UNUSABLE`.
+    """
+    try:
+        with st.status(f"Reading {dataset.name} …", expanded=False) as status:
+            result = cache.read_dataset(dataset.key, dataset.columns, dataset.zone)
+            status.update(label=_read_label(result), state="complete")
+        return result
+    except ColumnMappingError as exc:
+        if dataset.is_sample:
+            raise
+        from app.mapping import mapping_form
+
+        mapping_form(dataset, str(exc))
+        return NEEDS_MAPPING
+    except PingFileError as exc:
+        st.error(str(exc))
+        if dataset.columns and not dataset.is_sample:
+            from app.mapping import mapping_form
+
+            # The user's own mapping did not work: let them try another.
+            mapping_form(dataset, "Choose the columns again.")
+            return NEEDS_MAPPING
+        if not dataset.is_sample and state.owns(dataset.key):
+            # An unusable upload is of no use to anyone: forget it.
+            cache.store().delete(dataset.key)
+            state.drop_owned(dataset.key)
+        return UNUSABLE
+
+
+def _read_label(result: ReadResult) -> str:
+    rejected = result.rows_rejected
+    extra = f", {rejected:,} rejected" if rejected else ""
+    return f"Read {result.rows_read:,} rows: {result.rows_used:,} used{extra}"
+
+
+def analyse(
+    dataset: Dataset, result: ReadResult, filters: cache.FilterKey, res: int
+) -> Analysis | None:
+    """Filter, bin + summarise, detect: each stage cached, each shown as it runs."""
+    args = (dataset.key, dataset.columns, dataset.zone, filters)
+    with st.status("Filtering …", expanded=False) as status:
+        frame = cache.filtered_pings(*args)
+        if frame.is_empty():
+            status.update(label="No ping passes the filters", state="error")
+            return None
+        status.update(label=f"Binning and summarising {frame.height:,} pings at resolution {res} …")
+        summary = cache.summary_for(*args, res)
+        status.update(label=f"Detecting biases in {summary.tables['cells'].height:,} cells …")
+        analysis = cache.analysis_for(*args, res)
+        status.update(
+            label=f"{_read_label(result)} · {frame.height:,} after filters · "
+            f"{summary.tables['cells'].height:,} cells · {len(analysis.findings)} findings",
+            state="complete",
+        )
+    return analysis

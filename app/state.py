@@ -1,0 +1,257 @@
+"""The one place that reads and writes the URL and the session state.
+
+All view state lives in the URL (a :class:`ViewState`), so every screen is a
+shareable link. Values from the URL are untrusted: anything malformed is dropped
+(falls back to its default) rather than raising. The session remembers what must not
+travel in a link: which uploads this session owns, column mappings per file hash, the
+time-zone choice, and the last view (Streamlit clears query parameters on a page
+switch, so the view is carried over from here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import streamlit as st
+
+METRICS = ("pings", "devices", "pings_per_device", "type_share", "night_share", "finding_score")
+DEFAULT_METRIC = "pings"
+_DS_MAX = 64
+_TYPE_RE = re.compile(r"^[a-z0-9_. -]{1,40}$")
+_FINDING_RE = re.compile(r"^[0-9a-f]{16}$")
+_CELL_RE = re.compile(r"^[0-9a-f]{15,16}$")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a link reproduces; ``None`` means "the default" (e.g. suggested res)."""
+
+    ds: str | None = None
+    res: int | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    h0: int = 0
+    h1: int = 24
+    types: tuple[str, ...] | None = None
+    metric: str = DEFAULT_METRIC
+    finding: str | None = None
+    cell: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    zoom: float | None = None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> ViewState:
+        """Parse query parameters (str or list of str values); bad values are ignored."""
+        get = _getter(query)
+        h0, h1 = _int(get("h0"), 0, 24), _int(get("h1"), 0, 24)
+        hours = (0, 24) if h0 is None or h1 is None or h0 >= h1 else (h0, h1)
+        start, end = _date(get("start")), _date(get("end"))
+        if start and end and start > end:
+            start, end = None, None
+        metric = get("metric")
+        return cls(
+            ds=_ds(get("ds")),
+            res=_int(get("res"), 0, 15),
+            start=start,
+            end=end,
+            h0=hours[0],
+            h1=hours[1],
+            types=_types(get("types")),
+            metric=metric if metric in METRICS else DEFAULT_METRIC,
+            finding=_match(get("finding"), _FINDING_RE),
+            cell=_match(get("cell"), _CELL_RE),
+            lat=_float(get("lat"), -90.0, 90.0),
+            lon=_float(get("lon"), -180.0, 180.0),
+            zoom=_float(get("zoom"), 0.0, 24.0),
+        )
+
+    def to_query(self) -> dict[str, str]:
+        """Query parameters for this view, defaults left out."""
+        out: dict[str, str] = {}
+        for name, value in asdict(self).items():
+            if value is None or value == getattr(ViewState, name, None):
+                continue
+            if name == "types":
+                out[name] = ",".join(value)
+            elif isinstance(value, dt.date):
+                out[name] = value.isoformat()
+            else:
+                out[name] = str(value)
+        return out
+
+    def with_changes(self, **changes: Any) -> ViewState:
+        return replace(self, **changes)
+
+
+def _getter(query: Mapping[str, Any]):
+    def get(name: str) -> str | None:
+        value = query.get(name)
+        if isinstance(value, list | tuple):
+            value = value[-1] if value else None
+        return value if isinstance(value, str) and value != "" else None
+
+    return get
+
+
+def _ds(text: str | None) -> str | None:
+    # Kept even when malformed (so the page can say the link is bad), but bounded.
+    return None if text is None else text[:_DS_MAX]
+
+
+def _int(text: str | None, low: int, high: int) -> int | None:
+    try:
+        value = int(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and low <= value <= high else None
+
+
+def _float(text: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    if value is None or not math.isfinite(value) or not low <= value <= high:
+        return None
+    return value
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _types(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    parts = sorted({p.strip().lower() for p in text.split(",") if p.strip()})
+    kept = tuple(p for p in parts if _TYPE_RE.match(p))
+    return kept or None
+
+
+def _match(text: str | None, pattern: re.Pattern[str]) -> str | None:
+    return text if text is not None and pattern.match(text) else None
+
+
+# --- URL <-> session ------------------------------------------------------------
+
+_LAST_VIEW = "_pbe_last_view"
+
+
+def read_view() -> ViewState:
+    """The view in the URL; after a page switch (empty URL) the session's last view."""
+    params = st.query_params.to_dict()
+    if not params and _LAST_VIEW in st.session_state:
+        view = st.session_state[_LAST_VIEW]
+        write_view(view)
+        return view
+    view = ViewState.from_query(params)
+    st.session_state[_LAST_VIEW] = view
+    return view
+
+
+def write_view(view: ViewState) -> None:
+    """Put ``view`` in the URL (only when it changed) and remember it in the session."""
+    st.session_state[_LAST_VIEW] = view
+    wanted = view.to_query()
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _bucket(name: str) -> dict[str, Any]:
+    return st.session_state.setdefault(f"_pbe_{name}", {})
+
+
+def owns(dataset_id: str | None) -> bool:
+    """True when this session uploaded ``dataset_id`` (it may delete it)."""
+    return bool(dataset_id) and dataset_id in _bucket("owned")
+
+
+def add_owned(dataset_id: str) -> None:
+    _bucket("owned")[dataset_id] = True
+
+
+def drop_owned(dataset_id: str) -> None:
+    _bucket("owned").pop(dataset_id, None)
+
+
+def mapping_for(sha256: str) -> dict[str, str] | None:
+    """The column mapping this session gave for the file with this hash."""
+    return _bucket("mappings").get(sha256)
+
+
+def remember_mapping(sha256: str, columns: Mapping[str, str]) -> None:
+    _bucket("mappings")[sha256] = dict(columns)
+
+
+def zone_for(dataset_key: str) -> str | None:
+    """The time zone chosen for naive timestamps of this dataset (None = at each place)."""
+    return _bucket("zones").get(dataset_key)
+
+
+def set_zone(dataset_key: str, zone: str | None) -> None:
+    if zone:
+        _bucket("zones")[dataset_key] = zone
+    else:
+        _bucket("zones").pop(dataset_key, None)
+
+
+def handled_upload(file_id: str) -> bool:
+    """True when this upload (by the widget's file id) was already stored."""
+    return _bucket("uploads").get("last") == file_id
+
+
+def mark_upload(file_id: str) -> None:
+    _bucket("uploads")["last"] = file_id
+
+
+def flash(message: str) -> None:
+    """Keep a message to show once on the next run (e.g. after a rerun)."""
+    st.session_state["_pbe_flash"] = message
+
+
+def pop_flash() -> str | None:
+    return st.session_state.pop("_pbe_flash", None)
+
+
+def sync_widget(key: str, value: Any) -> None:
+    """Set a keyed widget's value from the view when the view changed from outside."""
+    marker = f"_pbe_src_{key}"
+    if st.session_state.get(marker, object()) != value or key not in st.session_state:
+        st.session_state[key] = value
+        st.session_state[marker] = value
+
+
+def widget_value(key: str) -> Any:
+    return st.session_state.get(key)
+
+
+def mark_widget(key: str, value: Any) -> None:
+    """Record that the view now matches the widget (so it is not reset next run)."""
+    st.session_state[f"_pbe_src_{key}"] = value
+
+
+def new_selection(key: str, value: str) -> bool:
+    """True the first time a widget reports ``value`` (a selection stays set on reruns)."""
+    marker = f"_pbe_sel_{key}"
+    if st.session_state.get(marker) == value:
+        return False
+    st.session_state[marker] = value
+    return True
+
+
+def remember(name: str, value: Any) -> None:
+    """Keep a value for widget callbacks of this session (bounds, options …)."""
+    st.session_state[f"_pbe_mem_{name}"] = value
+
+
+def recall(name: str, default: Any = None) -> Any:
+    return st.session_state.get(f"_pbe_mem_{name}", default)

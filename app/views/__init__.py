@@ -1,0 +1,1 @@
+"""One module per page; each exposes one function that draws the page."""

@@ -1,0 +1,73 @@
+"""Findings page: upload, the findings list (badge, title, story) and the map."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import cache, components, frame, mapview, state
+from app.state import ViewState
+from explorer.findings import Finding
+
+UPLOAD_TYPES = ["csv", "gz", "parquet"]
+
+
+def _select(finding_id: str) -> None:
+    """Select a finding: the URL names it and the map flies to its cells."""
+    view = state.read_view().with_changes(
+        finding=finding_id, cell=None, lat=None, lon=None, zoom=None
+    )
+    state.write_view(view)
+
+
+def upload_section() -> None:
+    """The uploader; a new file goes to the store and the URL switches to it."""
+    limit = st.get_option("server.maxUploadSize")
+    upload = st.file_uploader(
+        "Upload your pings (CSV, CSV.gz or Parquet)",
+        type=UPLOAD_TYPES,
+        key="upload",
+        help="Columns are found by name; you can map them yourself if they are not.",
+    )
+    st.caption(
+        f"Files up to {limit} MB. Uploads are kept for {cache.store().retention_s / 86400:.0f} "
+        "days under a private link and can be deleted on the Data page."
+    )
+    if upload is None or state.handled_upload(upload.file_id):
+        return
+    state.mark_upload(upload.file_id)
+    dataset_id = cache.store().put(upload.getvalue(), upload.name)
+    state.add_owned(dataset_id)
+    state.write_view(ViewState(ds=dataset_id))
+
+
+def finding_card(finding: Finding, selected: bool) -> None:
+    with st.container(key=f"finding-{finding.id}", border=True):
+        components.severity_badge(finding.severity)
+        st.markdown(f"**{finding.title}**")
+        st.markdown(finding.story)
+        st.button(
+            "Show on map",
+            key=f"select-{finding.id}",
+            on_click=_select,
+            args=(finding.id,),
+            type="primary" if selected else "secondary",
+        )
+        if selected:
+            components.evidence_chart(finding)
+
+
+def findings_page() -> None:
+    """Draw the Findings page (default page)."""
+    upload_section()
+    page = frame.open_page("findings", "Findings")
+    if page is None or page.analysis is None:
+        return
+    findings = page.analysis.findings
+    left, right = st.columns([5, 6])
+    with left:
+        with st.container(key="findings-summary"):
+            st.markdown(components.summary_line(findings, page.analysis.summary.rows_used))
+        for finding in findings:
+            finding_card(finding, finding.id == page.view.finding)
+    with right:
+        mapview.map_panel(page, page.view.metric)
