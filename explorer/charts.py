@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from explorer.binning import cell_boundary, str_to_cell
+from explorer.binning import cell_boundary, cell_centre, haversine_km, str_to_cell
 
 #: Colours of the first series (the flagged area) and the second (the reference).
 AREA_COLOUR = "#2f6fb0"
@@ -23,6 +23,9 @@ SEVERITY_COLOURS = {"high": "#b42318", "medium": "#b54708", "low": "#5b6b7c"}
 MAX_CATEGORIES = 8
 #: Most cells drawn on one map; beyond this the map would be unreadable anyway.
 MAX_MAP_CELLS = 400
+#: Cells farther than this (km) from the median flagged cell are left off a map and
+#: counted instead, so one far-away cell (null island) does not shrink the rest to dots.
+MAP_FOCUS_KM = 300.0
 _FONT = 'font-family="system-ui, sans-serif" font-size="11" fill="#344054"'
 
 
@@ -81,10 +84,18 @@ def hour_bars(
     return _bars(first, second, names, title, lambda i: f"{i:02d}h" if i % 3 == 0 else "")
 
 
-def value_bars(values: Sequence[float], title: str = "Values") -> str:
-    """Plain bars of a short numeric series (e.g. neighbouring cells' values)."""
+def humanise_axis(name: str) -> str:
+    """``top_devices`` -> ``top devices`` for an axis caption."""
+    return str(name).replace("_", " ")
+
+
+def value_bars(values: Sequence[float], title: str = "Values", first: int = 1) -> str:
+    """Plain bars of a short numeric series, bars numbered from ``first`` (e.g. neighbouring
+    cells' values from 1, a histogram of decimals from 0)."""
     step = max(1, len(values) // 12)
-    return _bars(values, None, (title, ""), title, lambda i: str(i + 1) if i % step == 0 else "")
+    return _bars(
+        values, None, (title, ""), title, lambda i: str(i + first) if i % step == 0 else ""
+    )
 
 
 def _bars(first, second, names, title, tick) -> str:
@@ -201,7 +212,7 @@ def line_chart(
     body.append(f'<text x="2" y="{top + plot_h}" {_FONT}>{_share(y0)}</text>')
     body.append(f'<text x="{left}" y="{height - 8}" {_FONT}>{_share(x0)}</text>')
     body.append(f'<text x="{left + plot_w - 30}" y="{height - 8}" {_FONT}>{_share(x1)}</text>')
-    axis = " vs ".join(escape(n) for n in (y_name, x_name) if n)
+    axis = " against ".join(escape(humanise_axis(n)) for n in (y_name, x_name) if n)
     if axis:
         body.append(f'<text x="{left + plot_w / 2 - 40}" y="{height - 8}" {_FONT}>{axis}</text>')
     return _svg(width, height, body, title)
@@ -239,10 +250,13 @@ def cell_map(
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
     pad = 12
     scale = (size - 2 * pad) / span
+    # Centre the drawing on the shorter axis.
+    left = pad + (size - 2 * pad - (max(xs) - min(xs)) * scale) / 2
+    top = pad + (size - 2 * pad - (max(ys) - min(ys)) * scale) / 2
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
         x, y = _project(lat, lon, lat0)
-        return pad + (x - min(xs)) * scale, pad + (y - min(ys)) * scale
+        return left + (x - min(xs)) * scale, top + (y - min(ys)) * scale
 
     body = [f'<rect x="0" y="0" width="{size}" height="{size}" fill="#f8fafc" stroke="#e4e7ec"/>']
     for ring, severity in drawn:
@@ -259,3 +273,26 @@ def cell_map(
             cy = sum(p[1] for p in points) / len(points)
             body.append(f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="3" fill="{colour}"/>')
     return _svg(size, size, body, title)
+
+
+def split_far_cells(
+    cells: Sequence[tuple[str, str]], km: float = MAP_FOCUS_KM
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, float, float]]]:
+    """(cells within ``km`` of the median cell centre, far cells with their centres).
+
+    Invalid ids are dropped from both.
+    """
+    centres = []
+    for cell, severity in cells:
+        try:
+            lat, lon = cell_centre(str_to_cell(cell))
+        except (ValueError, TypeError):
+            continue
+        centres.append((cell, severity, lat, lon))
+    if not centres:
+        return [], []
+    lat0 = sorted(c[2] for c in centres)[len(centres) // 2]
+    lon0 = sorted(c[3] for c in centres)[len(centres) // 2]
+    near = [(c, s) for c, s, lat, lon in centres if haversine_km(lat, lon, lat0, lon0) <= km]
+    far = [c for c in centres if (c[0], c[1]) not in set(near)]
+    return near, far

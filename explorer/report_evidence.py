@@ -25,6 +25,10 @@ MIX_PAIRS = (
 )
 #: Most charts drawn for one finding.
 MAX_CHARTS = 4
+#: Longest list of distinct sorted integers shown as text (e.g. quiet hours).
+MAX_ID_LIST = 12
+#: Most records (e.g. heaped times) shown as a table.
+MAX_RECORDS = 12
 #: Words in a key that mark a value in [0, 1] as a share, shown as a percentage.
 _SHARE_WORDS = ("share", "fraction", "ratio_of", "pct", "proportion")
 
@@ -50,6 +54,8 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return "n/a"
+        if _is_coordinate(key):
+            return f"{value:.4f}"
         if any(w in key.lower() for w in _SHARE_WORDS) and 0 <= value <= 1:
             return f"{value:.2%}" if value < 0.01 else f"{value:.1%}"
         if abs(value) >= 1000:
@@ -60,13 +66,46 @@ def format_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def _is_coordinate(key: str) -> bool:
+    name = key.lower()
+    return name in ("lat", "lon", "lng", "latitude", "longitude") or name.endswith(
+        ("_lat", "_lon", "_lng")
+    )
+
+
+def _id_list(value: Any) -> bool:
+    """A short, sorted list of distinct integers: a set of hours or codes, not a series."""
+    return (
+        isinstance(value, list)
+        and 0 < len(value) <= MAX_ID_LIST
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and all(a < b for a, b in zip(value, value[1:]))
+    )
+
+
 def key_numbers(evidence: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, formatted value) of every scalar in the evidence, in its order."""
-    return [
-        (humanise(k), format_value(k, v))
-        for k, v in evidence.items()
-        if v is None or isinstance(v, str | int | float | bool)
-    ]
+    """(label, formatted value) of every scalar (and short id list) in the evidence."""
+    out = []
+    for key, value in evidence.items():
+        if value is None or isinstance(value, str | int | float | bool):
+            out.append((humanise(key), format_value(key, value)))
+        elif _id_list(value):
+            out.append((humanise(key), ", ".join(str(v) for v in value)))
+    return out
+
+
+def records(evidence: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, headers, formatted rows) of short lists of records, e.g. the heaped times."""
+    out = []
+    for key, value in evidence.items():
+        if _points(value) is not None or not isinstance(value, list) or not value:
+            continue
+        if len(value) > MAX_RECORDS or not all(isinstance(r, dict) for r in value):
+            continue
+        headers = [k for k in value[0] if isinstance(value[0][k], str | int | float | bool)]
+        rows = [[format_value(h, r.get(h)) for h in headers] for r in value]
+        out.append((humanise(key), [humanise(h) for h in headers], rows))
+    return out
 
 
 def _numbers(value: Any) -> list[float] | None:
@@ -88,6 +127,9 @@ def _points(value: Any) -> tuple[list[tuple[float, float]], str, str] | None:
         return None
     if all(isinstance(p, dict) for p in value):
         keys = [k for k, v in value[0].items() if is_number(v)]
+        # Records with labels or many fields are a table, not a curve.
+        if len(keys) != len(value[0]) or len(keys) > 3:
+            return None
         if len(keys) >= 2 and all(
             is_number(p.get(keys[0])) and is_number(p.get(keys[1])) for p in value
         ):
@@ -116,12 +158,14 @@ def _paired_charts(evidence: dict[str, Any], used: set[str]) -> list[str]:
 def _single_chart(key: str, value: Any) -> str | None:
     numbers, mix, points = _numbers(value), _mix(value), _points(value)
     title = humanise(key)
+    if _id_list(value):
+        return None
     if numbers and len(numbers) == 24 and "hour" in key.lower():
         return charts.hour_bars(numbers, None, (title, ""), title)
     if points:
         return charts.line_chart(points[0], title, points[1], points[2])
     if numbers and len(numbers) >= 2:
-        return charts.value_bars(numbers, title)
+        return charts.value_bars(numbers, title, first=0 if "histogram" in key.lower() else 1)
     if mix:
         return charts.mix_bars(mix, None, (title, ""), title)
     return None

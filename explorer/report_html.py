@@ -10,8 +10,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from explorer.charts import SEVERITY_COLOURS, cell_map
-from explorer.report_evidence import evidence_charts, format_value, humanise, key_numbers
+from explorer.charts import SEVERITY_COLOURS, cell_map, split_far_cells
+from explorer.report_evidence import (
+    evidence_charts,
+    format_value,
+    humanise,
+    key_numbers,
+    records,
+)
 from explorer.report_markdown import (
     MAX_KEY_NUMBERS,
     cells_text,
@@ -53,6 +59,17 @@ def _kv_table(rows: list[tuple[str, str]], numeric: bool = True) -> str:
     cls = ' class="n"' if numeric else ""
     body = "".join(f"<tr><th>{_e(k)}</th><td{cls}>{_e(v)}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
+
+
+def _records(evidence: dict[str, Any]) -> str:
+    out = []
+    for title, headers, rows in records(evidence):
+        head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+        body = "".join(
+            "<tr>" + "".join(f'<td class="n">{_e(v)}</td>' for v in row) + "</tr>" for row in rows
+        )
+        out.append(f'<p class="meta">{_e(title)}</p><table><tr>{head}</tr>{body}</table>')
+    return "".join(out)
 
 
 def _header(data: dict[str, Any]) -> str:
@@ -124,15 +141,34 @@ def _time_and_area(data: dict[str, Any]) -> str:
     return '<h2>Time and place</h2><div class="card">' + "".join(parts) + "</div>"
 
 
+def _far_note(far: list[tuple[str, str, float, float]]) -> str:
+    if not far:
+        return ""
+    # Adding 0.0 turns a rounded -0.0 into 0.0.
+    where = "; ".join(
+        f"{round(lat, 2) + 0.0:.2f}, {round(lon, 2) + 0.0:.2f}" for _, _, lat, lon in far[:3]
+    )
+    more = f" and {len(far) - 3} more" if len(far) > 3 else ""
+    noun = "cell lies" if len(far) == 1 else "cells lie"
+    return (
+        f'<p class="meta">{len(far)} flagged {noun} far from the others and '
+        f"{'is' if len(far) == 1 else 'are'} not drawn: near {_e(where)}{more}.</p>"
+    )
+
+
 def _overview_map(findings: list[dict[str, Any]]) -> str:
-    cells = [(c, f.get("severity", "low")) for f in findings for c in f.get("cells") or []]
-    svg = cell_map(cells, "Where the findings are", size=420)
+    cells = [
+        (str(c), str(f.get("severity", "low"))) for f in findings for c in f.get("cells") or []
+    ]
+    near, far = split_far_cells(list(dict.fromkeys(cells)))
+    svg = cell_map(near, "Where the findings are", size=420)
     if not svg:
         return ""
     return (
         '<h2>Where the findings are</h2><div class="card map">'
         f'{svg}<p class="meta">Each outline is one flagged map cell, coloured by severity. '
-        "Dots mark cells too small to see at this scale.</p></div>"
+        "Dots mark cells too small to see at this scale.</p>"
+        f"{_far_note(far)}</div>"
     )
 
 
@@ -142,7 +178,8 @@ def _finding(rank: int, f: dict[str, Any]) -> str:
     cells = [str(c) for c in f.get("cells") or []]
     numbers = key_numbers(f.get("evidence") or {})[:MAX_KEY_NUMBERS]
     charts = evidence_charts(f.get("evidence") or {})
-    small_map = cell_map([(c, severity) for c in cells], "Flagged cells", size=220) if cells else ""
+    near, far = split_far_cells([(c, severity) for c in cells])
+    small_map = cell_map(near, "Flagged cells", size=220) + _far_note(far) if near else ""
     baseline = (
         '<p class="meta">Already accepted in the baseline file: not counted by --fail-on.</p>'
         if f.get("baseline")
@@ -157,6 +194,7 @@ def _finding(rank: int, f: dict[str, Any]) -> str:
         f"id <code>{_e(f.get('id', ''))}</code></p>"
         f"{baseline}"
         + (_kv_table(numbers) if numbers else "")
+        + _records(f.get("evidence") or {})
         + f'<div class="charts">{"".join(charts)}</div>'
         + (f'<div class="map">{small_map}</div>' if small_map else "")
         + "</section>"

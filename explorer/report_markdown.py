@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from explorer.report_evidence import format_value, humanise, key_numbers
+from explorer.report_evidence import format_value, humanise, key_numbers, records
 
 SEVERITY_ORDER = ("high", "medium", "low")
 SEVERITY_BADGES = {"high": "🔴 HIGH", "medium": "🟠 MEDIUM", "low": "🟡 LOW"}
@@ -154,6 +154,9 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
     numbers = key_numbers(f.get("evidence") or {})[:MAX_KEY_NUMBERS]
     if numbers:
         lines += ["", *_table(("Key number", "Value"), [(md(k), md(v)) for k, v in numbers])]
+    for title, headers, rows in records(f.get("evidence") or {}):
+        cells = [tuple(md(v) for v in row) for row in rows]
+        lines += ["", f"{md(title)}:", "", *_table(tuple(md(h) for h in headers), cells)]
     return lines + [""]
 
 
