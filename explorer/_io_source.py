@@ -124,14 +124,14 @@ def _mostly_text(data: bytes) -> bool:
     return kept >= (1 - MAX_CONTROL_SHARE) * len(data)
 
 
-def _to_utf8(payload: Buffer, encoding: str) -> Buffer:
+def _to_utf8(payload: Buffer, encoding: str, label: str) -> Buffer:
     if encoding == "utf-8":
         return payload
     if encoding == "utf-8-sig":
         return payload[3:]
     text = bytes(payload).decode(encoding, errors="replace")
     if "\x00" in text:
-        raise PingFileError("The file is not a text file; give a CSV or a Parquet file.")
+        raise _not_text(label)
     return text.encode("utf-8")
 
 
@@ -157,7 +157,7 @@ def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
 
 def _read_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -> RawTable:
     encoding = _encoding(payload, label)
-    text = _to_utf8(payload, encoding)
+    text = _to_utf8(payload, encoding, label)
     layout = csvio.sniff_layout(text, explicit, label)
     # Detect on the names as written, so two identical alias columns are reported as a tie.
     mapping = detect_columns(layout.written, explicit)
@@ -172,7 +172,7 @@ def _read_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -
         if encoding != "utf-8" or "utf8" not in str(exc).lower().replace("-", ""):
             raise
         # Invalid UTF-8 beyond the sniffed head: the file is Latin-1 after all.
-        text = _to_utf8(payload, "latin-1")
+        text = _to_utf8(payload, "latin-1", label)
         table, malformed = csvio.read_typed_or_strings(
             pa.py_buffer(text).slice(layout.body_offset), layout, types
         )
@@ -235,7 +235,7 @@ def preview(raw: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:
     payload = _decompress(raw, label)
     if payload[:4] == b"PAR1":
         return _preview_parquet(payload, n, label)
-    text = _to_utf8(payload, _encoding(payload, label))
+    text = _to_utf8(payload, _encoding(payload, label), label)
     layout = csvio.sniff_layout(text, {}, label)
     limit = layout.body_offset + 4 * csvio.SNIFF_BYTES
     body = bytes(text[layout.body_offset : limit])

@@ -181,6 +181,8 @@ def _normalise_series(values: pl.Series) -> pl.Series:
     text = values.cast(pl.String)
     distinct = text.unique().drop_nulls()
     mapped = pl.select(normalise_device_type(pl.lit(distinct))).to_series()
+    if distinct.is_empty():
+        return pl.Series(values.name, ["unknown"] * len(values), dtype=pl.String)
     if len(distinct) <= _FEW_TYPES:
         expr = pl.lit("unknown")
         for raw, norm in zip(distinct.to_list(), mapped.to_list(), strict=True):
