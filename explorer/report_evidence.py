@@ -13,10 +13,10 @@ from typing import Any
 
 from explorer import charts
 
-#: (first, second, names) of 24-hour series drawn side by side.
+#: (first, second, names, title) of 24-hour series drawn side by side.
 HOUR_PAIRS = (
-    ("area_hours", "rest_hours", ("This area", "Everywhere else")),
-    ("hours", "reference", ("Observed", "Expected")),
+    ("area_hours", "rest_hours", ("This area", "Everywhere else"), "Activity by local hour"),
+    ("hours", "reference", ("This data", "A human day"), "Pings by local hour"),
 )
 #: (first, second, names) of {category: share} mixes drawn side by side.
 MIX_PAIRS = (
@@ -142,10 +142,10 @@ def _points(value: Any) -> tuple[list[tuple[float, float]], str, str] | None:
 
 def _paired_charts(evidence: dict[str, Any], used: set[str]) -> list[str]:
     out = []
-    for first, second, names in HOUR_PAIRS:
+    for first, second, names, title in HOUR_PAIRS:
         a, b = _numbers(evidence.get(first)), _numbers(evidence.get(second))
         if a and len(a) == 24:
-            out.append(charts.hour_bars(a, b if b and len(b) == 24 else None, names))
+            out.append(charts.hour_bars(a, b if b and len(b) == 24 else None, names, title))
             used.update({first, second} if b else {first})
     for first, second, names in MIX_PAIRS:
         a, b = _mix(evidence.get(first)), _mix(evidence.get(second))

@@ -159,7 +159,7 @@ def test_html_draws_hours_chart_and_map_of_flagged_cells():
     # One overview map and one small map, each with one outline per cell.
     assert page.count("<polygon") == 2 * len(CELLS)
     # 24 bars for each of the two series.
-    hours_svg = next(s for s in re.findall(r"<svg.*?</svg>", page) if "local hour" in s)
+    hours_svg = next(s for s in re.findall(r"<svg.*?</svg>", page) if "by local hour" in s)
     assert hours_svg.count('fill="#2f6fb0"') >= 24 and hours_svg.count('fill="#b6c0ca"') >= 24
 
 
@@ -204,3 +204,21 @@ def test_cell_map_keeps_every_vertex_inside_the_view():
     ]
     assert svg.count("<polygon") == len(CELLS)
     assert min(coords) >= 0 and max(coords) <= 200
+
+
+def test_evidence_records_id_lists_and_curves_are_read_for_people():
+    evidence = {
+        "quiet_hours": [1, 2, 3],
+        "heaps": [{"time": "00:00:00", "pings": 4483}, {"time": "04:00:00", "pings": 29}],
+        "curve": [{"devices": 0.01, "pings": 0.2}, {"devices": 0.1, "pings": 0.5}],
+        "lat": 40.77211,
+    }
+    report = _report([_finding("high", "Heaps", evidence=evidence, kind="timestamp_heaping")])
+    text = render_markdown(report)
+    assert "| Quiet hours | 1, 2, 3 |" in text
+    assert "| 00:00:00 | 4,483 |" in text and "| 04:00:00 | 29 |" in text
+    assert "| Lat | 40.7721 |" in text
+    page = render_html(report)
+    # One chart (the curve); the quiet hours are text and the heaps a table.
+    assert page.count("<svg") == 1 and "<polyline" in page
+    assert '<td class="n">4,483</td>' in page
