@@ -107,6 +107,18 @@ def device_mask(frame: pl.DataFrame, labels: Collection[str], salt: str) -> pl.S
     return hashed.is_in(matching).fill_null(False)
 
 
+def busiest_devices_mask(frame: pl.DataFrame, n_devices: int) -> pl.Series:
+    """True for pings of the ``n_devices`` devices with the most pings (ties by id)."""
+    top = (
+        frame.filter(pl.col("device_id").is_not_null())
+        .group_by("device_id")
+        .agg(pings=pl.len())
+        .sort(["pings", "device_id"], descending=[True, False])
+        .head(n_devices)
+    )
+    return frame["device_id"].is_in(top["device_id"].implode()).fill_null(False)
+
+
 def cells_mask(frame: pl.DataFrame, cells: Iterable[str]) -> pl.Series:
     """True for pings inside any of ``cells`` (hex ids, each at its own resolution)."""
     by_res: dict[int, list[int]] = {}
@@ -168,7 +180,8 @@ def affected_rows(
 
     Null island: rows within the radius of (0, 0); duplicates: every copy of a
     duplicated row; device concentration: the flagged devices' rows (in the finding's
-    cells when it has any); coordinate precision: coarse coordinates; timestamp
+    cells when it has any), or the ``top_devices`` busiest devices' rows for a
+    data-set-wide finding; coordinate precision: coarse coordinates; timestamp
     heaping: rows at the heaped seconds; other kinds: rows in the finding's cells, or
     every row for a data-set-wide finding.
     """
@@ -185,7 +198,12 @@ def affected_rows(
         return frame.filter(_heaping_mask(frame, evidence))
     mask = cells_mask(frame, cells) if cells else None
     if kind == FindingKind.DEVICE_CONCENTRATION:
-        devices = device_mask(frame, _labels_in(evidence), analysis.salt)
+        labels = _labels_in(evidence)
+        top = evidence.get("top_devices")
+        if not labels and isinstance(top, int):
+            devices = busiest_devices_mask(frame, top)
+        else:
+            devices = device_mask(frame, labels, analysis.salt)
         mask = devices if mask is None else mask & devices
     return frame if mask is None else frame.filter(mask)
 

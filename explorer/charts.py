@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from html import escape
+from html import escape as _html_escape
 
 from explorer.binning import cell_boundary, cell_centre, haversine_km, str_to_cell
 
@@ -27,6 +27,13 @@ MAX_MAP_CELLS = 400
 #: counted instead, so one far-away cell (null island) does not shrink the rest to dots.
 MAP_FOCUS_KM = 300.0
 _FONT = 'font-family="system-ui, sans-serif" font-size="11" fill="#344054"'
+
+
+def escape(value: object) -> str:
+    """Data text safe in HTML and SVG: ``html.escape`` (quotes included), and the ``//``
+    of any ``scheme://`` written as character references so that no URL appears in the
+    file's text (the reader still sees ``https://``)."""
+    return _html_escape(str(value), quote=True).replace("://", ":&#47;&#47;")
 
 
 def _num(value: float) -> str:

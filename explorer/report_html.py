@@ -2,15 +2,15 @@
 
 Inline CSS and inline SVG only: no scripts, no fonts, no links, not a single URL.
 Every string that came from the data (source, column names, titles, stories, evidence)
-passes through :func:`html.escape`, so a device type like ``<script>`` shows as text.
+passes through :func:`html.escape` (via :func:`explorer.charts.escape`, which also
+breaks up ``scheme://``), so a device type like ``<script>`` shows as text.
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
-from explorer.charts import SEVERITY_COLOURS, cell_map, split_far_cells
+from explorer.charts import SEVERITY_COLOURS, cell_map, escape, split_far_cells
 from explorer.report_evidence import (
     evidence_charts,
     format_value,
@@ -52,7 +52,7 @@ code{font-size:13px;background:#f2f4f7;padding:1px 4px;border-radius:4px}
 
 
 def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
+    return escape(value)
 
 
 def _kv_table(rows: list[tuple[str, str]], numeric: bool = True) -> str:

@@ -140,3 +140,16 @@ def test_affected_rows_of_heaped_timestamps(data):
     )
     assert at_four > 0
     assert affected_rows(read, finding, analysis).height == at_four
+
+
+def test_affected_rows_of_dataset_wide_concentration_are_the_busiest_devices(data):
+    result, read, analysis = data
+    finding = {
+        "kind": "device_concentration",
+        "cells": [],
+        "evidence": {"scope": "dataset", "top_devices": 3},
+    }
+    counts = sorted(result.pings["device_id"].value_counts()["count"].to_list(), reverse=True)
+    rows = affected_rows(read, finding, analysis)
+    assert rows.height == sum(counts[:3])
+    assert rows["device_id"].n_unique() == 3

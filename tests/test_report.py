@@ -141,6 +141,14 @@ def test_html_is_offline_and_escapes_malicious_strings():
     assert page.count("<html") == 1 and "<svg" in page
 
 
+def test_html_has_no_url_even_when_the_data_names_one():
+    url = "https://example.com/pings.csv"
+    finding = _finding("low", f"See {url}", evidence={"area_mix": {url: 1.0}, "link": url})
+    page = render_html(_report([finding], source=url))
+    assert "http://" not in page and "https://" not in page
+    assert "https:&#47;&#47;example.com/pings.csv" in page
+
+
 def test_html_summary_line_counts_severities():
     findings = [_finding(s, f"T{i}") for i, s in enumerate(["high"] * 3 + ["medium"] * 2 + ["low"])]
     page = render_html(_report(findings))
