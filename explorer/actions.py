@@ -255,20 +255,10 @@ def clean(
     )
     if analysis is None and "device_concentration" in drop:
         analysis = analyze_read(read, salt=salt)
+    if null_island_radius_deg is None:
+        null_island_radius_deg = null_island_radius(analysis)
     frame = read.pings
-    masks: dict[str, pl.Series] = {}
-    if "null_island" in drop:
-        radius = (
-            null_island_radius_deg
-            if null_island_radius_deg is not None
-            else null_island_radius(analysis)
-        )
-        masks["null_island"] = null_island_mask(frame, radius)
-    if "duplicate_pings" in drop:
-        masks["duplicate_pings"] = duplicate_copy_mask(frame)
-    if "device_concentration" in drop and analysis is not None:
-        labels = _concentration_labels(analysis.findings)
-        masks["device_concentration"] = device_mask(frame, labels, analysis.salt)
+    masks = _drop_masks(frame, drop, analysis, null_island_radius_deg)
     removed = pl.Series(values=[False] * frame.height, dtype=pl.Boolean)
     counts: dict[str, int] = {}
     for kind in DROPPABLE:
@@ -279,3 +269,18 @@ def clean(
     kept = frame.filter(~removed)
     path = write_rows(kept, output)
     return CleanResult(removed=counts, kept=kept.height, output=path)
+
+
+def _drop_masks(
+    frame: pl.DataFrame, drop: Collection[str], analysis: Analysis | None, radius_deg: float
+) -> dict[str, pl.Series]:
+    """Rows to drop per requested kind (a row may be in several)."""
+    masks: dict[str, pl.Series] = {}
+    if "null_island" in drop:
+        masks["null_island"] = null_island_mask(frame, radius_deg)
+    if "duplicate_pings" in drop:
+        masks["duplicate_pings"] = duplicate_copy_mask(frame)
+    if "device_concentration" in drop and analysis is not None:
+        labels = _concentration_labels(analysis.findings)
+        masks["device_concentration"] = device_mask(frame, labels, analysis.salt)
+    return masks
