@@ -35,62 +35,40 @@ class Units:
     cell_unit: pl.DataFrame  # cell -> unit, for every cell of the summary
 
 
-def _hour_bits(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """(key, hour_mask) rows -> key, devices, hour_devices[24] (devices seen each hour)."""
-    bits = [
-        ((pl.col("hour_mask") & (1 << h)) > 0).cast(pl.Int64).sum().alias(f"h{h}")
-        for h in range(HOURS)
-    ]
-    out = frame.group_by(key).agg(pl.len().cast(pl.Int64).alias("devices"), *bits)
-    return out.select(
-        key, "devices", pl.concat_list([f"h{h}" for h in range(HOURS)]).alias("hour_devices")
-    )
-
-
 def area_units(ctx: Context) -> Units:
-    """Per-area hour matrices at ``min(summary resolution, area_resolution)``."""
-    area_res = ctx.config.time.area_resolution
+    """Per-area hour matrices at ``min(summary resolution, area_resolution)``.
+
+    Finer cells are pooled into their parent by summing (a device seen in two child
+    cells in one hour counts twice here); this only screens areas, and each flagged area
+    is recounted exactly, device by device, before it is judged.
+    """
     cells = ctx.cells
-    if ctx.resolution <= area_res:
-        frame = cells.select("cell", "devices", "hour_devices", "hour_pings")
-        cell_unit = cells.select("cell", unit=pl.col("cell"))
-    else:
-        cell_unit = cells.select("cell").with_columns(
-            unit=cells_to_parent(cells["cell"], area_res).cast(pl.UInt64)
-        )
-        cd = ctx.summary.tables["cell_devices"].join(cell_unit, on="cell")
-        # A device seen in two child cells at 3 a.m. is one device-hour of the area.
-        per_device = cd.group_by("unit", "device").agg(pl.col("hour_mask").bitwise_or())
-        pings = (
-            ctx.summary.tables["cell_hours"]
-            .join(cell_unit, on="cell")
-            .group_by("unit", "hour")
-            .agg(pl.col("pings").sum())
-        )
-        wide = pings.pivot(on="hour", index="unit", values="pings")
-        hour_cols = [str(h) for h in range(HOURS)]
-        wide = wide.with_columns(
-            [pl.lit(0, pl.Int64).alias(c) for c in hour_cols if c not in wide.columns]
-        ).fill_null(0)
-        frame = (
-            _hour_bits(per_device, "unit")
-            .join(
-                wide.select("unit", pl.concat_list(hour_cols).alias("hour_pings")),
-                on="unit",
-                how="full",
-                coalesce=True,
-            )
-            .rename({"unit": "cell"})
-            .sort("cell")
-        )
-    frame = frame.with_columns(pl.col("devices").fill_null(0))
-    return Units(
-        unit=frame["cell"].to_numpy().astype(np.uint64),
-        hour_devices=_matrix(frame["hour_devices"]),
-        devices=frame["devices"].to_numpy().astype(float),
-        hour_pings=_matrix(frame["hour_pings"]),
-        cell_unit=cell_unit,
+    area_res = ctx.config.time.area_resolution
+    parent = (
+        cells["cell"] if ctx.resolution <= area_res else cells_to_parent(cells["cell"], area_res)
     )
+    unit, inverse = np.unique(parent.to_numpy().astype(np.uint64), return_inverse=True)
+
+    def pool(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((unit.size, values.shape[1]))
+        np.add.at(out, inverse, values)
+        return out
+
+    return Units(
+        unit=unit,
+        hour_devices=pool(_matrix(cells["hour_devices"])),
+        devices=pool(cells["devices"].to_numpy().astype(float)[:, None])[:, 0],
+        hour_pings=pool(_matrix(cells["hour_pings"])),
+        cell_unit=pl.DataFrame({"cell": cells["cell"], "unit": pl.Series(unit[inverse])}),
+    )
+
+
+def exact_device_hours(ctx: Context, cells: pl.Series) -> tuple[np.ndarray, int]:
+    """Device-hours (24) and distinct devices of a set of cells, each device once per hour."""
+    cd = ctx.summary.tables["cell_devices"].filter(pl.col("cell").is_in(cells.implode()))
+    masks = cd.group_by("device").agg(pl.col("hour_mask").bitwise_or())["hour_mask"].to_numpy()
+    bits = (masks.astype(np.int64)[:, None] >> np.arange(HOURS)) & 1
+    return bits.sum(axis=0).astype(float), int(masks.size)
 
 
 def _matrix(column: pl.Series) -> np.ndarray:
@@ -164,17 +142,12 @@ def _component_finding(
     cfg, sev = ctx.config.time, ctx.config.severity
     rows = np.isin(units.unit, np.asarray(comp, dtype=np.uint64))
     cells = units.cell_unit.filter(pl.col("unit").is_in(comp))["cell"]
-    devices = int(
-        ctx.summary.tables["cell_devices"]
-        .filter(pl.col("cell").is_in(cells.implode()))["device"]
-        .n_unique()
-    )
+    hd, devices = exact_device_hours(ctx, cells)
     if devices < sev.min_devices:
         return None
-    hd = units.hour_devices[rows].sum(axis=0)
     stats = profile_stats(hd, np.array([float(devices)]), total, cfg.prior_devices, quiet)
     tv, night, rest_night = (float(stats[k][0]) for k in ("tv", "night", "rest_night"))
-    if tv < cfg.hour_min_tv:
+    if tv < cfg.hour_min_tv or stats["p"][0] > sev.fdr:
         return None
     pings = units.hour_pings[rows].sum(axis=0)
     ping_night, rest_ping_night = _ping_night(pings, units.hour_pings.sum(axis=0), quiet)

@@ -208,9 +208,12 @@ def test_hand_built_night_area_is_found_against_a_normal_city(hand_city):
     strong = _medium_or_high(detect_hour_profile(_summary(pl.concat([hand_city, night]))))
     assert len(strong) == 1 and strong[0].severity == "high"
     assert _distance_km(strong[0], *NIGHT) <= 1.5
-    # 150 night devices, and nearly all of their device-hours at 01–04.
-    assert strong[0].evidence["devices"] >= 150
-    assert strong[0].evidence["night_share"] > 0.6
+    # 150 night devices with ~2.9 distinct hours each (8 pings in 3 hours) against a
+    # roaming background whose small hours carry a few percent of its activity.
+    ev = strong[0].evidence
+    assert ev["devices"] >= 150
+    assert ev["night_share"] > ev["rest_night_share"] + 0.4
+    assert ev["ping_night_share"] > ev["rest_ping_night_share"] + 0.4
 
 
 def test_a_few_night_devices_stay_below_medium(hand_city):
