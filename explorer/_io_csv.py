@@ -43,6 +43,7 @@ class CsvLayout:
     delimiter: str
     body_offset: int
     sample_rows: list[list[str]]  # data rows of the sniffed head
+    quoted: bool  # the head uses double quotes; if not, a stray quote later is plain text
 
 
 def has_text(data: bytes | memoryview, start: int = 0) -> bool:
@@ -107,7 +108,7 @@ def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) ->
     if text[end : end + 2] == b"\r\n":
         end += 1
     rows = list(csv.reader(lines[1 : TYPE_SAMPLE_LINES + 1], delimiter=delimiter))
-    return CsvLayout(*_header_names(fields), delimiter, end + 1, rows)
+    return CsvLayout(*_header_names(fields), delimiter, end + 1, rows, '"' in head)
 
 
 def _all_match(layout: CsvLayout, column: str, pattern: re.Pattern[str]) -> bool:
@@ -151,7 +152,12 @@ def read_body(
     table = pacsv.read_csv(
         pa.BufferReader(body),
         read_options=pacsv.ReadOptions(column_names=layout.names, use_threads=True),
-        parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, invalid_row_handler=counter),
+        parse_options=pacsv.ParseOptions(
+            delimiter=layout.delimiter,
+            # Without quotes in the head, one stray quote must not swallow the lines after it.
+            quote_char='"' if layout.quoted else False,
+            invalid_row_handler=counter,
+        ),
         convert_options=pacsv.ConvertOptions(
             include_columns=list(types), column_types=dict(types), strings_can_be_null=False
         ),
@@ -166,7 +172,8 @@ def read_typed_or_strings(
     try:
         return read_body(body, layout, types)
     except pa.ArrowInvalid as exc:
-        if "conversion error" not in str(exc).lower():
+        message = str(exc).lower()
+        if "conversion error" not in message or "utf8" in message:
             raise
     strings = {c: (t if t == DICTIONARY else pa.string()) for c, t in types.items()}
     return read_body(body, layout, strings)

@@ -13,7 +13,6 @@ from explorer.columns import (
     detect_epoch_unit,
     detect_timestamp_format,
     looks_numeric,
-    normalise_device_type,
 )
 from explorer.timezones import localize_naive, zone_names
 
@@ -233,8 +232,3 @@ def clean_device_id(ids: pl.Series) -> pl.Series:
     """Device ids as strings; empty ids become null (the row stays)."""
     text = ids.cast(pl.String)
     return _where(text.str.len_bytes() > 0, text).rename("device_id")
-
-
-def device_types(types: pl.Series) -> pl.Series:
-    """Normalised device types (see :func:`explorer.columns.normalise_device_type`)."""
-    return pl.Series(normalise_device_type(types)).rename("device_type")

@@ -149,19 +149,21 @@ def _reason_codes(lat: parse.Parsed, lon: parse.Parsed, stamp: parse.Parsed) -> 
 
 
 def _check_swapped(lat: pl.Series, lon: pl.Series, mapping: Mapping[str, str]) -> None:
-    """Raise when latitude and longitude look swapped throughout the file."""
-    both = (
-        pl.DataFrame({"lat": lat, "lon": lon})
-        .drop_nulls()
-        .filter(pl.col("lat").is_finite() & pl.col("lon").is_finite())
+    """Raise when latitude and longitude look swapped throughout the file.
+
+    ``lat`` and ``lon`` are parsed values, null where not finite.
+    """
+    both = pl.DataFrame({"lat": lat, "lon": lon}).select(
+        usable=(pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).sum(),
+        lat_out=((pl.col("lat").abs() > 90.0) & pl.col("lon").is_not_null()).sum(),
+        lon_out=((pl.col("lon").abs() > 90.0) & pl.col("lat").is_not_null()).sum(),
     )
-    if both.is_empty():
-        return
-    lat_out = float((both["lat"].abs() > 90.0).mean())
-    if lat_out > SWAP_SHARE and bool((both["lon"].abs() <= 90.0).all()):
+    usable, lat_out, lon_out = both.row(0)
+    if usable and lat_out > SWAP_SHARE * usable and lon_out == 0:
         raise PingFileError(
-            f"Latitude and longitude look swapped ({lat_out:.0%} of latitudes are outside ±90°); "
-            f"read the file with --lat-col {mapping['lon']} --lon-col {mapping['lat']}."
+            f"Latitude and longitude look swapped ({lat_out / usable:.0%} of latitudes are "
+            f"outside ±90°); read the file with --lat-col {mapping['lon']} "
+            f"--lon-col {mapping['lat']}."
         )
 
 
@@ -201,28 +203,23 @@ def _validate(
     keep = codes == 0
     if not bool(keep.any()):
         _check_all_rejected(counts, frame.height + table.malformed, label)
-    kept_lat, kept_lon = lat.values.filter(keep), lon.values.filter(keep)
-    instants = parse.to_utc(stamp.values.filter(keep), timing, kept_lat, kept_lon, tz)
-    device_id = (
-        parse.clean_device_id(frame["device_id"].filter(keep))
+    columns = {
+        "device_id": parse.clean_device_id(frame["device_id"])
         if "device_id" in frame.columns
-        else pl.Series("device_id", [None] * int(keep.sum()), dtype=pl.String)
-    )
-    device_type = (
-        parse.device_types(frame["device_type"].filter(keep))
+        else pl.repeat(None, frame.height, dtype=pl.String, eager=True),
+        "timestamp": stamp.values,
+        "lat": lat.values,
+        "lon": lon.values,
+        "device_type": frame["device_type"]  # normalised by the source reader
         if "device_type" in frame.columns
-        else pl.Series("device_type", ["unknown"] * int(keep.sum()), dtype=pl.String)
+        else pl.repeat("unknown", frame.height, dtype=pl.String, eager=True),
+    }
+    if sum(counts.values()) > table.malformed:  # filtering copies: skip it for clean files
+        columns = {role: values.filter(keep) for role, values in columns.items()}
+    columns["timestamp"] = parse.to_utc(
+        columns["timestamp"], timing, columns["lat"], columns["lon"], tz
     )
-    pings = pl.DataFrame(
-        {
-            "device_id": device_id,
-            "timestamp": instants,
-            "lat": kept_lat,
-            "lon": kept_lon,
-            "device_type": device_type,
-        },
-        schema=PINGS_SCHEMA,
-    )
+    pings = pl.DataFrame(columns, schema=PINGS_SCHEMA)
     return pings, counts, timing
 
 

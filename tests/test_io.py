@@ -131,6 +131,14 @@ def test_quoted_fields_crlf_and_leading_blank_lines() -> None:
     ]
 
 
+def test_stray_quote_does_not_swallow_following_lines() -> None:
+    rows = "".join(f"d{i},1700000000,1.0,2.0\n" for i in range(3000))
+    text = "device_id,ts,lat,lon\n" + rows + '"odd,1700000000,1.0,2.0\n' + rows
+    result = read_pings(text.encode())
+    assert result.rows_read == 6001 and result.rows_used == 6001
+    assert result.pings["device_id"][3000] == '"odd'
+
+
 def test_gzip_path_and_bytes(tmp_path: Path) -> None:
     packed = gzip.compress(SIMPLE.encode())
     path = tmp_path / "pings.csv.gz"
