@@ -30,7 +30,7 @@ def dataset_header(name: str, note: str = "") -> None:
 
 def _escape(text: str) -> str:
     """Markdown-inert text (file names and titles come from users)."""
-    specials = "\\`*_{}[]()#+-.!|<>~$:"
+    specials = "\\`*_{}[]<>#|~$:"
     return "".join("\\" + ch if ch in specials else ch for ch in str(text))
 
 
@@ -119,6 +119,9 @@ def profile_charts(area: Any, rest: Any, area_label: str) -> None:
     st.bar_chart(mix, stack=False, y_label="share of devices")
 
 
+COUNT_METRICS = ("pings", "devices")
+
+
 def legend(stops: Sequence[LegendStop], metric: str) -> None:
     """Colour swatches with their value ranges (numbers only, so HTML is safe)."""
     items = []
@@ -127,7 +130,11 @@ def legend(stops: Sequence[LegendStop], metric: str) -> None:
         items.append(
             f'<span style="display:inline-block;width:0.9em;height:0.9em;'
             f'background:rgb({r},{g},{b});margin:0 0.3em 0 0.8em"></span>'
-            f"{_fmt(stop.low)}–{_fmt(stop.high)}"
+            + (
+                f"{stop.low:,.0f}–{stop.high:,.0f}"
+                if metric in COUNT_METRICS
+                else f"{_fmt(stop.low)}–{_fmt(stop.high)}"
+            )
         )
     st.markdown(
         f"<small><b>{metric.replace('_', ' ')}</b>{''.join(items)}</small>",

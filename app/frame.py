@@ -47,9 +47,13 @@ class Page:
         return None
 
 
-def open_page(url_path: str, title: str) -> Page | None:
-    """Header, dataset and filters of a page; ``None`` when there is nothing to show yet."""
-    st.title(title)
+def open_page(url_path: str, title: str | None) -> Page | None:
+    """Header, dataset and filters of a page; ``None`` when there is nothing to show yet.
+
+    ``title`` None: the page drew its own title (and e.g. the uploader under it).
+    """
+    if title is not None:
+        st.title(title)
     message = state.pop_flash()
     if message:
         st.error(message)

@@ -138,8 +138,10 @@ def analyse(
         status.update(label=f"Detecting biases in {summary.tables['cells'].height:,} cells …")
         analysis = cache.analysis_for(*args, res)
         status.update(
-            label=f"{_read_label(result)} · {frame.height:,} after filters · "
-            f"{summary.tables['cells'].height:,} cells · {len(analysis.findings)} findings",
+            label=f"Analysed {frame.height:,} pings"
+            + (" (after filters)" if frame.height != result.rows_used else "")
+            + f" in {summary.tables['cells'].height:,} cells at resolution {res}: "
+            f"{len(analysis.findings)} findings",
             state="complete",
         )
     return analysis

@@ -49,7 +49,8 @@ class ViewState:
     def from_query(cls, query: Mapping[str, Any]) -> ViewState:
         """Parse query parameters (str or list of str values); bad values are ignored."""
         get = _getter(query)
-        h0, h1 = _int(get("h0"), 0, 24), _int(get("h1"), 0, 24)
+        h0 = 0 if get("h0") is None else _int(get("h0"), 0, 24)
+        h1 = 24 if get("h1") is None else _int(get("h1"), 0, 24)
         hours = (0, 24) if h0 is None or h1 is None or h0 >= h1 else (h0, h1)
         start, end = _date(get("start")), _date(get("end"))
         if start and end and start > end:

@@ -58,8 +58,9 @@ def finding_card(finding: Finding, selected: bool) -> None:
 
 def findings_page() -> None:
     """Draw the Findings page (default page)."""
+    st.title("Findings")
     upload_section()
-    page = frame.open_page("findings", "Findings")
+    page = frame.open_page("findings", None)
     if page is None or page.analysis is None:
         return
     findings = page.analysis.findings
