@@ -85,6 +85,7 @@ def profile_blocks(summary: Summary) -> dict[str, Any]:
         },
         "time": {
             "interpretation": summary.time_interpretation,
+            "naive": summary.naive_timestamps,
             "start": _iso(cells["first_seen"].min()) if has_rows else None,
             "end": _iso(cells["last_seen"].max()) if has_rows else None,
         },

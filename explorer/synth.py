@@ -138,9 +138,11 @@ def _activity(rng, hour: np.ndarray, weekend: np.ndarray, works: np.ndarray) -> 
     return (u > cdf[:, 0]).astype(np.int8) + (u > cdf[:, 1]) + (u > cdf[:, 2])
 
 
-def _positions(rng, city: City, dev: np.ndarray, act: np.ndarray):
-    """(x, y) km of every ping, and of every device's home, from places and activity."""
-    n_devices = int(dev.max()) + 1 if len(dev) else 0
+def _positions(rng, city: City, dev: np.ndarray, act: np.ndarray, n_devices: int):
+    """(x, y) km of every ping, and of every device's home, from places and activity.
+
+    ``n_devices`` counts devices with no pings too, so per-device arrays line up.
+    """
     subs = _sub_centres(rng, city)
     home = _places(rng, n_devices, city, subs, [0.05, 0.25, 0.70])
     work = _places(rng, n_devices, city, subs, [0.45, 0.30, 0.25])
@@ -167,7 +169,7 @@ def _clean(rng: np.random.Generator, n_pings: int, city: City, start_local_s: in
     works = rng.random(n_devices) < 0.8
     day, hour, second = human_day(rng, len(dev), days, start_local_s)
     act = _activity(rng, hour, is_weekend(day, start_local_s), works[dev])
-    xy, home = _positions(rng, city, dev, act)
+    xy, home = _positions(rng, city, dev, act, n_devices)
     # Each device keeps its own rhythm: a chronotype shift of about 40 minutes.
     shift = np.round(rng.normal(0, 2400, n_devices)).astype(np.int64)[dev]
     # Wrapping by whole days keeps the time of day and keeps every ping inside the period.
