@@ -63,9 +63,9 @@ def detect_timestamp_heaping(ctx: Context) -> list[Finding]:
     total = int(hists["local"].sum())
     if total == 0:
         return []
-    marks_share = hists["local"][::HOUR_S].sum() / total
-    if marks_share >= cfg.truncated_share:
-        return [_truncated(hists["local"], "hours", marks_share)]
+    coarse = _coarse_truncation(hists, total, cfg.truncated_share)
+    if coarse is not None:
+        return [coarse]
     findings = [f for f in (_minute_finding(ctx, hists["local"]),) if f is not None]
     tests = {clock: hour_mark_tests(h, cfg.heap_neighbour_minutes) for clock, h in hists.items()}
     p_all = np.concatenate([tests["local"]["p"], tests["utc"]["p"]])
@@ -201,8 +201,20 @@ def _minute_finding(ctx: Context, hist: np.ndarray) -> Finding | None:
     )
 
 
+def _coarse_truncation(hists: dict[str, np.ndarray], total: int, limit: float) -> Finding | None:
+    """A finding when (almost) every timestamp is a whole hour, or a bare date at midnight."""
+    midnight = {clock: h[0] / total for clock, h in hists.items()}
+    clock = max(midnight, key=midnight.get)
+    if midnight[clock] >= limit:
+        return _truncated(hists[clock], "days", midnight[clock])
+    marks_share = hists["local"][::HOUR_S].sum() / total
+    if marks_share >= limit:
+        return _truncated(hists["local"], "hours", marks_share)
+    return None
+
+
 def _truncated(hist: np.ndarray, unit: str, share: float) -> Finding:
-    """Low finding: (almost) every timestamp truncated to whole minutes or hours."""
+    """Every timestamp truncated to whole minutes or hours (low), or to bare dates (high)."""
     total = int(hist.sum())
     by_second = hist.reshape(-1, MINUTE_S).sum(axis=0)
     evidence = {
@@ -211,6 +223,15 @@ def _truncated(hist: np.ndarray, unit: str, share: float) -> Finding:
         "pings": total,
         "second_of_minute": [int(x) for x in by_second],
     }
+    if unit == "days":
+        title = f"Timestamps are bare dates: {pct(share)} of pings fall exactly at midnight"
+        story = (
+            f"{pct(share)} of the {count(total)} timestamps are 00:00:00: the file holds dates, "
+            f"not times. Every hour-of-day result (night homes, rush hours, hour profiles, time "
+            f"zones) would be an artefact of midnight; use this data by day only, or find the "
+            f"column that holds the time of day (--time-col, --date-col)."
+        )
+        return Finding("timestamp_heaping", "high", round(share, 4), title, story, (), evidence)
     title = f"Timestamps are truncated to whole {unit}: {pct(share)} of pings"
     story = (
         f"{pct(share)} of the {count(total)} timestamps fall on whole {unit}, so times are only "
