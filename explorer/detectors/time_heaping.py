@@ -9,6 +9,8 @@ seconds are (almost) always :00 is told as truncated, a loss of precision, never
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from explorer.derived import seconds_histogram
@@ -66,7 +68,7 @@ def detect_timestamp_heaping(ctx: Context) -> list[Finding]:
     coarse = _coarse_truncation(hists, total, cfg.truncated_share)
     if coarse is not None:
         return [coarse]
-    findings = [f for f in (_minute_finding(ctx, hists["local"]),) if f is not None]
+    minutes = _minute_finding(ctx, hists["local"])
     tests = {clock: hour_mark_tests(h, cfg.heap_neighbour_minutes) for clock, h in hists.items()}
     p_all = np.concatenate([tests["local"]["p"], tests["utc"]["p"]])
     found = benjamini_hochberg(p_all, sev.fdr)
@@ -76,9 +78,21 @@ def detect_timestamp_heaping(ctx: Context) -> list[Finding]:
         excess = t["observed"] - t["expected"]
         keeps[clock] = found[i * 24 : (i + 1) * 24] & (excess >= cfg.heap_min_excess)
     clock = _heap_clock(tests, keeps, cfg.heap_clock_tie)
-    if clock is not None:
-        findings.append(_heap_finding(ctx, tests[clock], keeps[clock], clock, hists[clock], total))
-    return findings
+    if clock is None:
+        return [minutes] if minutes is not None else []
+    heap = _heap_finding(ctx, tests[clock], keeps[clock], clock, hists[clock], total)
+    # A data-set-wide finding's id is its kind: one finding, telling minutes as an aside.
+    return [heap if minutes is None else _with_minutes(heap, minutes)]
+
+
+def _with_minutes(heap: Finding, minutes: Finding) -> Finding:
+    """The heap finding, also saying that (part of) the timestamps are cut to minutes."""
+    ev = minutes.evidence
+    evidence = {**heap.evidence, "minutes": {"pattern": ev["pattern"], "share": ev["share"]}}
+    story = heap.story + (
+        f" Separately, {pct(ev['share'])} of timestamps are truncated to whole minutes."
+    )
+    return replace(heap, story=story, evidence=evidence)
 
 
 def _heap_clock(tests: dict, keeps: dict[str, np.ndarray], tie: float) -> str | None:
