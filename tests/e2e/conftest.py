@@ -35,7 +35,7 @@ TIMEOUT_MS = 60_000
 HEALTH_DEADLINE_S = 60.0
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 FINDING = "[class*='st-key-finding-']"
-SEVERE = re.compile(r"\b(HIGH|MEDIUM)\b")
+SEVERE_BADGE = re.compile(r"^\s*(HIGH|MEDIUM)\s*$")
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -230,7 +230,8 @@ class AppDriver:
         return page.locator(FINDING)
 
     def severe_findings(self, page: Page):
-        return self.findings(page).filter(has_text=SEVERE)
+        """Finding containers holding a HIGH or MEDIUM badge (an element with just that text)."""
+        return self.findings(page).filter(has=page.get_by_text(SEVERE_BADGE))
 
     def finding_ids(self, page: Page) -> list[str]:
         """Ids of the rendered findings, from their ``st-key-finding-<id>`` classes."""
