@@ -193,6 +193,8 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
         mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
         if parquet.metadata.num_rows == 0:
             raise PingFileError(f"{label} has columns but no rows; write it again with its rows.")
+        if isinstance(payload, mmap.mmap):
+            payload.seek(0)  # polars reads a memory map like a file, from its position
         # Polars decodes Parquet several times faster than pyarrow's reader here.
         table = pl.read_parquet(payload, columns=list(dict.fromkeys(mapping.values())))
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
@@ -220,7 +222,7 @@ def read_table(raw: Buffer, explicit: Mapping[str, str] | None, label: str) -> R
 
 def _preview_parquet(payload: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:
     try:
-        frame = pl.read_parquet(io.BytesIO(payload), n_rows=max(n, 1))
+        frame = pl.read_parquet(io.BytesIO(payload[:]), n_rows=max(n, 1))
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     if frame.is_empty():
