@@ -26,6 +26,8 @@ COPY pyproject.toml README.md ./
 COPY explorer ./explorer
 COPY app ./app
 COPY data ./data
+# Server settings (upload limit, XSRF on) are read from ./.streamlit in the working directory.
+COPY .streamlit ./.streamlit
 RUN pip install . \
     && chown -R app:app /app
 

@@ -156,6 +156,16 @@ def test_xsrf_and_cors_protection_stay_on() -> None:
     text = DOCKERFILE.read_text()
     assert "enableXsrfProtection" not in text
     assert "enableCORS" not in text
+    server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text()).get("server", {})
+    assert server.get("enableXsrfProtection", True) is True
+    assert server.get("enableCORS", True) is True
+
+
+def test_streamlit_config_is_copied_into_the_working_directory(instructions) -> None:
+    """Streamlit reads ./.streamlit/config.toml (upload limit, XSRF) from WORKDIR."""
+    assert (ROOT / ".streamlit" / "config.toml").is_file()
+    copies = [args.split() for args in args_of(instructions, "COPY")]
+    assert any(".streamlit" in [s.rstrip("/") for s in c[:-1]] for c in copies)
 
 
 def test_dockerignore_keeps_local_state_out() -> None:
