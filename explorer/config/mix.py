@@ -11,6 +11,11 @@ from explorer.config.base import setting
 class MixConfig:
     """Thresholds of the mix detectors (``device_type_skew``)."""
 
+    unit_resolution: int = setting(
+        8,
+        "Cells finer than this H3 resolution (~0.7 km²) are pooled into their parent for the "
+        "test, so a neighbourhood-sized skew has enough distinct devices behind each test.",
+    )
     region_edge_km: float = setting(
         3.0,
         "Each cell's mix is compared with its region: the coarser H3 parent whose edge is at "

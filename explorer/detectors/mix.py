@@ -55,23 +55,37 @@ def overall_mix(ctx: Context) -> dict[str, float]:
     return {str(t): n / total for t, n in sorted(zip(types["device_type"], types["n"]))}
 
 
-def _cell_type_table(ctx: Context, tested: list[str], mix: dict[str, float]) -> pl.DataFrame:
-    """(cell, device_type, k, n, region_share): devices of each tested type per cell."""
+def unit_map(ctx: Context) -> pl.DataFrame:
+    """(cell, unit): each data cell and the test unit it pools into.
+
+    Units are cells no finer than ``unit_resolution``: finer cells are pooled into their
+    parent so that a neighbourhood's skew has enough devices behind each test.
+    """
+    cells = ctx.summary.tables["cells"].select("cell").unique()
+    unit_res = min(ctx.resolution, ctx.config.mix.unit_resolution)
+    if unit_res == ctx.resolution:
+        return cells.with_columns(unit=pl.col("cell"))
+    return cells.with_columns(unit=cells_to_parent(cells["cell"], unit_res))
+
+
+def _unit_type_table(
+    ctx: Context, units: pl.DataFrame, tested: list[str], mix: dict[str, float]
+) -> pl.DataFrame:
+    """(unit, device_type, k, n, region_share): distinct devices of each type per unit."""
     cfg = ctx.config.mix
-    long = (
-        ctx.cells.select("cell", "devices", "type_devices")
-        .explode("type_devices")
-        .unnest("type_devices")
-        .rename({"n": "k"})
-        .filter(pl.col("device_type").is_not_null())
+    present = ctx.summary.tables["cell_devices"].select("cell", "device").join(units, on="cell")
+    if ctx.resolution > min(ctx.resolution, cfg.unit_resolution):
+        present = present.select("unit", "device").unique()
+    long = present.join(device_types(ctx.summary).select("device", "device_type"), on="device")
+    counts = long.group_by("unit", "device_type").agg(k=pl.len().cast(pl.Int64))
+    totals = counts.group_by("unit").agg(n=pl.col("k").sum())
+    table = (
+        totals.join(pl.DataFrame({"device_type": tested}), how="cross")
+        .join(counts, on=["unit", "device_type"], how="left")
+        .with_columns(pl.col("k").fill_null(0))
     )
-    totals = long.group_by("cell").agg(n=pl.col("k").sum())
-    grid = totals.join(pl.DataFrame({"device_type": tested}), how="cross")
-    table = grid.join(
-        long.select("cell", "device_type", "k"), on=["cell", "device_type"], how="left"
-    ).with_columns(pl.col("k").fill_null(0))
-    parent_res = region_resolution(ctx.resolution, cfg.region_edge_km)
-    table = table.with_columns(parent=cells_to_parent(table["cell"], parent_res))
+    parent_res = region_resolution(min(ctx.resolution, cfg.unit_resolution), cfg.region_edge_km)
+    table = table.with_columns(parent=cells_to_parent(table["unit"], parent_res))
     prior = pl.col("device_type").replace_strict(mix, default=0.0, return_dtype=pl.Float64)
     m = cfg.region_prior_devices
     return table.with_columns(
@@ -82,11 +96,11 @@ def _cell_type_table(ctx: Context, tested: list[str], mix: dict[str, float]) -> 
     )
 
 
-def _score_cells(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFrame:
-    """Shrunk shares, differences and BH-controlled discoveries, one row per cell."""
+def _score_units(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFrame:
+    """Shrunk shares, differences and BH-controlled discoveries, one row per unit."""
     min_devices = ctx.config.severity.min_devices
     cap = ctx.config.mix.max_prior_devices
-    table = table.filter(pl.col("n") >= min_devices).sort("device_type", "cell")
+    table = table.filter(pl.col("n") >= min_devices).sort("device_type", "unit")
     k, n = table["k"].to_numpy(), table["n"].to_numpy()
     region = table["region_share"].to_numpy()
     shrunk = np.empty(len(table))
@@ -101,13 +115,13 @@ def _score_cells(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFram
     scored = table.with_columns(
         shrunk=pl.Series(shrunk), difference=pl.Series(shrunk - region), p_value=pl.Series(p)
     )
-    per_cell = (
+    per_unit = (
         scored.sort(pl.col("difference").abs(), descending=True)
-        .group_by("cell")
+        .group_by("unit")
         .agg(pl.col("p_value").min(), pl.col("difference").first(), pl.col("n").first())
     )
-    found = benjamini_hochberg(per_cell["p_value"].to_numpy(), ctx.config.severity.fdr)
-    return per_cell.with_columns(discovery=pl.Series(found))
+    found = benjamini_hochberg(per_unit["p_value"].to_numpy(), ctx.config.severity.fdr)
+    return per_unit.with_columns(discovery=pl.Series(found))
 
 
 def _area_mix(ctx: Context, cells: list[int]) -> tuple[dict[str, float], int]:
@@ -125,9 +139,9 @@ def _area_mix(ctx: Context, cells: list[int]) -> tuple[dict[str, float], int]:
     return mix, total
 
 
-def _area_reference(table: pl.DataFrame, cells: list[int]) -> dict[str, float]:
-    """Device-weighted regional share of each tested type around ``cells``."""
-    part = table.filter(pl.col("cell").is_in(cells))
+def _area_reference(table: pl.DataFrame, units: list[int]) -> dict[str, float]:
+    """Device-weighted regional share of each tested type around ``units``."""
+    part = table.filter(pl.col("unit").is_in(units))
     ref = part.group_by("device_type").agg(
         share=(pl.col("region_share") * pl.col("n")).sum() / pl.col("n").sum()
     )
@@ -146,11 +160,17 @@ def _severity(ctx: Context, difference: float, low_ci: float, devices: int) -> s
 
 
 def _area_finding(
-    ctx: Context, table: pl.DataFrame, cells: list[int], mix: dict[str, float], p_value: float
+    ctx: Context,
+    table: pl.DataFrame,
+    units: pl.DataFrame,
+    component: list[int],
+    mix: dict[str, float],
+    p_value: float,
 ) -> Finding:
-    """One finding for a group of neighbouring flagged cells."""
+    """One finding for a group of neighbouring flagged units (told by their data cells)."""
+    cells = sorted(units.filter(pl.col("unit").is_in(component))["cell"].to_list())
     area, devices = _area_mix(ctx, cells)
-    reference = _area_reference(table, cells)
+    reference = _area_reference(table, component)
     # Tell the story of the over-represented type (with two types, the other is the mirror).
     focal = max(reference, key=lambda t: area.get(t, 0.0) - reference[t])
     share, ref = area.get(focal, 0.0), reference[focal]
@@ -190,24 +210,25 @@ def _area_finding(
 
 
 def detect_device_type_skew(ctx: Context) -> list[Finding]:
-    """Cells or areas whose device-type mix (counted in devices) departs from their region."""
+    """Areas whose device-type mix (counted in devices) departs from their region's."""
     cfg = ctx.config.mix
     mix = overall_mix(ctx)
     tested = [t for t, share in mix.items() if share >= cfg.min_type_share]
-    if len(mix) < 2 or not tested or ctx.cells.is_empty():
+    if len(mix) < 2 or not tested:
         return []
-    table = _cell_type_table(ctx, tested, mix)
-    scored = _score_cells(table, ctx, len(tested))
+    units = unit_map(ctx)
+    table = _unit_type_table(ctx, units, tested, mix)
+    scored = _score_units(table, ctx, len(tested))
     flagged = scored.filter(
         pl.col("discovery") & (pl.col("difference").abs() >= cfg.min_share_difference)
     )
     if flagged.is_empty():
         return []
-    p_by_cell = dict(zip(flagged["cell"].to_list(), flagged["p_value"].to_list()))
+    p_by_unit = dict(zip(flagged["unit"].to_list(), flagged["p_value"].to_list()))
     findings = []
-    for component in connected_components(flagged["cell"].to_list(), k=1):
-        p_value = float(min(p_by_cell[c] for c in component))
-        findings.append(_area_finding(ctx, table, component, mix, p_value))
+    for component in connected_components(flagged["unit"].to_list(), k=1):
+        p_value = float(min(p_by_unit[u] for u in component))
+        findings.append(_area_finding(ctx, table, units, component, mix, p_value))
     findings.sort(key=lambda f: -f.score)
     return findings[: ctx.config.severity.max_findings_per_kind]
 
