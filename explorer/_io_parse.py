@@ -126,7 +126,7 @@ def _strings_to_instants(text: pl.Series, tz: str | None) -> tuple[pl.Series, Ti
         instants, unit = _epoch(numbers)
         return instants, Timing(f"epoch {EPOCH_UNIT_WORDS[unit]}, UTC", naive=False)
     if fmt is None:
-        empty = pl.Series(text.name, [None] * len(text), dtype=pl.Datetime("us", "UTC"))
+        empty = pl.repeat(None, len(text), dtype=pl.Datetime("us", "UTC"), eager=True)
         return empty, Timing("no readable timestamps", naive=False)
     parsed = text.str.to_datetime(fmt.format, strict=False, time_unit="us")
     retry = parsed.is_null() & text.is_not_null()

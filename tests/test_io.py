@@ -192,6 +192,12 @@ def test_epoch_units(stamps: str, unit: str) -> None:
     assert result.naive_timestamps is False
 
 
+def test_epoch_beyond_year_9999_is_unparsable_not_wrapped() -> None:
+    result = read_pings(b"lat,lon,ts\n1,2,4611686018427387904\n1,2,1700000000\n1,2,-1\n")
+    assert result.rejected_by_reason == zero_counts(timestamp_unparsable=1)
+    assert result.pings["timestamp"].to_list() == [T0, utc(1969, 12, 31, 23, 59, 59)]
+
+
 def test_fractional_epoch_seconds_keep_microseconds() -> None:
     result = read_pings(b"lat,lon,ts\n1,2,1700000000.25\n")
     assert result.pings["timestamp"][0] == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
@@ -342,6 +348,14 @@ def test_parquet_typed_columns(tmp_path: Path) -> None:
         latitude_missing=1, longitude_missing=1, timestamp_missing=1
     )
     assert result.naive_timestamps is False
+    assert result.time_interpretation == "timestamps with zone, converted to UTC"
+    assert result.columns == {
+        "lat": "latitude",
+        "lon": "lng",
+        "timestamp": "event_time",
+        "device_id": "maid",
+        "device_type": "platform",
+    }
 
 
 def test_parquet_epoch_naive_and_string_columns(tmp_path: Path) -> None:
