@@ -63,12 +63,34 @@ def area_units(ctx: Context) -> Units:
     )
 
 
-def exact_device_hours(ctx: Context, cells: pl.Series) -> tuple[np.ndarray, int]:
-    """Device-hours (24) and distinct devices of a set of cells, each device once per hour."""
-    cd = ctx.summary.tables["cell_devices"].filter(pl.col("cell").is_in(cells.implode()))
-    masks = cd.group_by("device").agg(pl.col("hour_mask").bitwise_or())["hour_mask"].to_numpy()
-    bits = (masks.astype(np.int64)[:, None] >> np.arange(HOURS)) & 1
-    return bits.sum(axis=0).astype(float), int(masks.size)
+def exact_device_hours(ctx: Context, groups: pl.DataFrame) -> dict[int, tuple[np.ndarray, int]]:
+    """Device-hours (24) and distinct devices of groups of cells, each device once per hour.
+
+    ``groups`` maps cell -> group (an integer); one pass over the cell-device table.
+    """
+    per_device = (
+        ctx.summary.tables["cell_devices"]
+        .join(groups, on="cell")
+        .group_by("group", "device")
+        .agg(pl.col("hour_mask").bitwise_or())
+    )
+    counted = _hour_bits(per_device.lazy(), "group").collect()
+    return {
+        int(g): (np.asarray(h, dtype=float), int(n))
+        for g, n, h in counted.select("group", "devices", "hour_devices").iter_rows()
+    }
+
+
+def _hour_bits(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """(key, hour_mask) rows -> key, devices, hour_devices[24] (devices seen each hour)."""
+    bits = [
+        ((pl.col("hour_mask") & (1 << h)) > 0).cast(pl.Int64).sum().alias(f"h{h}")
+        for h in range(HOURS)
+    ]
+    out = frame.group_by(key).agg(pl.len().cast(pl.Int64).alias("devices"), *bits)
+    return out.select(
+        key, "devices", pl.concat_list([f"h{h}" for h in range(HOURS)]).alias("hour_devices")
+    )
 
 
 def _matrix(column: pl.Series) -> np.ndarray:
@@ -127,24 +149,38 @@ def detect_hour_profile(ctx: Context) -> list[Finding]:
     significant = np.zeros(units.unit.size, dtype=bool)
     significant[tested] = benjamini_hochberg(stats["p"][tested], sev.fdr)
     flagged = significant & (stats["tv"] >= cfg.hour_min_tv)
+    components = connected_components(units.unit[flagged].tolist(), k=1)
+    groups = pl.DataFrame(
+        {
+            "unit": pl.Series([u for c in components for u in c], dtype=pl.UInt64),
+            "group": pl.Series([i for i, c in enumerate(components) for _ in c], dtype=pl.Int64),
+        }
+    )
+    cell_groups = units.cell_unit.join(groups, on="unit").select("cell", "group")
+    exact = exact_device_hours(ctx, cell_groups)
     findings = [
-        _component_finding(ctx, units, comp, total, quiet)
-        for comp in connected_components(units.unit[flagged].tolist(), k=1)
+        _component_finding(ctx, units, comp, exact.get(i), total, quiet)
+        for i, comp in enumerate(components)
     ]
     kept = sorted((f for f in findings if f is not None), key=lambda f: -f.score)
     return kept[: sev.max_findings_per_kind]
 
 
 def _component_finding(
-    ctx: Context, units: Units, comp: list[int], total: np.ndarray, quiet: np.ndarray
+    ctx: Context,
+    units: Units,
+    comp: list[int],
+    exact: tuple[np.ndarray, int] | None,
+    total: np.ndarray,
+    quiet: np.ndarray,
 ) -> Finding | None:
-    """One finding for neighbouring flagged areas, judged on their pooled profile."""
+    """One finding for neighbouring flagged areas, judged on their exact pooled profile."""
     cfg, sev = ctx.config.time, ctx.config.severity
+    if exact is None or exact[1] < sev.min_devices:
+        return None
+    hd, devices = exact
     rows = np.isin(units.unit, np.asarray(comp, dtype=np.uint64))
     cells = units.cell_unit.filter(pl.col("unit").is_in(comp))["cell"]
-    hd, devices = exact_device_hours(ctx, cells)
-    if devices < sev.min_devices:
-        return None
     stats = profile_stats(hd, np.array([float(devices)]), total, cfg.prior_devices, quiet)
     tv, night, rest_night = (float(stats[k][0]) for k in ("tv", "night", "rest_night"))
     if tv < cfg.hour_min_tv or stats["p"][0] > sev.fdr:

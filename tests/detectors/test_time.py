@@ -395,3 +395,21 @@ def test_midnight_heap_in_minute_truncated_data_is_one_finding():
     assert ev["minutes"]["pattern"] == "truncated_minutes"
     assert "truncated to whole minutes" in found[0].story
     _check_evidence(found[0])
+
+
+def test_naive_utc_file_read_as_local_says_re_read_with_tz_utc(tmp_path):
+    from explorer.analysis import analyze
+    from explorer.report import report_dict
+    from explorer.schema_tools import validate_report
+    from explorer.synth import write_pings
+
+    result = generate_pings(60_000, city="new_york", seed=6, biases=("timezone_shift",))
+    path = tmp_path / "pings.csv"
+    write_pings(result, path, time_format="naive_local")  # UTC clock times, no zone
+    as_local = report_dict(analyze(path))
+    validate_report(json.loads(json.dumps(as_local)))
+    shift = [f for f in as_local["findings"] if f["kind"] == "timezone_shift"]
+    assert len(shift) == 1 and shift[0]["severity"] == "high"
+    assert "re-read with --tz UTC" in shift[0]["story"]
+    as_utc = report_dict(analyze(path, tz="UTC"))
+    assert not [f for f in as_utc["findings"] if f["kind"] == "timezone_shift"]
