@@ -74,13 +74,13 @@ class PlacesConfig:
     )
     spike_min_ratio: float = setting(
         5.0,
-        "A spike holds at least 5× the devices and pings of its neighbours' mean: realistic "
-        "centres and sub-centres of a city rise at most ~3–4× over one ring of cells.",
+        "A spike holds at least 5× its neighbours' mean pings and 5× their devices: realistic "
+        "centres and sub-centres of a city rise at most ~3–4× over their ring of cells.",
     )
     spike_medium_ratio: float = setting(
         8.0,
-        "From 8× its neighbourhood (by devices and by pings) a cell is a venue or artefact "
-        "worth checking; smooth city gradients do not reach it.",
+        "From 8× its neighbourhood's pings (busiest device discounted) a cell is a venue or "
+        "artefact worth checking; smooth city gradients do not reach it.",
     )
     spike_high_ratio: float = setting(
         12.0,

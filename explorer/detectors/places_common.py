@@ -92,17 +92,53 @@ def main_mass(ctx: Context) -> MainMass | None:
     return cached(ctx, "main_mass", _main_mass)
 
 
-def _coordinates(ctx: Context) -> pl.DataFrame:
+#: Odd 64-bit constants that mix the bits of latitude and longitude into one key.
+_MIX_LAT, _MIX_LON = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def _coordinate_keys(coords: pl.DataFrame) -> np.ndarray:
+    """A 32-bit key per row, equal for equal (lat, lon): collisions only add a few rows."""
+    lat = coords["lat"].to_numpy().view(np.uint64)
+    lon = coords["lon"].to_numpy().view(np.uint64)
+    return ((lat * _MIX_LAT) ^ (lon * _MIX_LON)) >> np.uint64(32)
+
+
+def _shared_coordinates(ctx: Context) -> pl.DataFrame:
     coords = ctx.summary.tables["coords"]
-    return coords.group_by("lat", "lon").agg(
+    # Grouping ten million jittered (lat, lon) pairs is slow and nearly every group has
+    # one row; a coordinate on two or more rows repeats its key, and sorting 32-bit keys
+    # finds the few rows worth grouping.
+    keys = _coordinate_keys(coords).astype(np.uint32)
+    ordered = np.sort(keys)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    subset = coords.filter(pl.Series(keys).is_in(pl.Series(repeated).implode()))
+    return subset.group_by("lat", "lon").agg(
         pings=pl.col("pings").sum(),
         devices=pl.col("device").count().cast(pl.Int64),
     )
 
 
-def coordinates(ctx: Context) -> pl.DataFrame:
-    """One row per exact coordinate: lat, lon, pings, devices (distinct device ids)."""
-    return cached(ctx, "coordinates", _coordinates)
+def shared_coordinates(ctx: Context) -> pl.DataFrame:
+    """Exact coordinates on two or more coords rows: lat, lon, pings, devices.
+
+    Every coordinate shared by two or more devices is here (and some on one device with
+    rows lacking a device id); coordinates of a single row are not.
+    """
+    return cached(ctx, "shared_coordinates", _shared_coordinates)
+
+
+def outside_disk(lat: pl.Expr, lon: pl.Expr, lat0: float, lon0: float, km: float) -> pl.Expr:
+    """A cheap superset of the points farther than ``km`` from (lat0, lon0).
+
+    Keeps what lies outside a lat/lon box inscribed in the disk (shrunk by 10 % for the
+    sphere), so exact distances are computed only for the few points left.
+    """
+    half = 0.9 * km / np.sqrt(2)
+    dlat = half / 111.2
+    lowest = np.radians(max(abs(lat0) - dlat, 0.0))
+    dlon = min(half / (111.32 * max(np.cos(lowest), 1e-6)), 180.0)
+    lon_gap = ((lon - lon0 + 180.0) % 360.0 - 180.0).abs()
+    return ((lat - lat0).abs() > dlat) | (lon_gap > dlon)
 
 
 def plain(value: Any) -> Any:

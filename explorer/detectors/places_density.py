@@ -1,5 +1,9 @@
 """Density spikes: cells far denser, in devices and in pings, than their neighbourhood.
 
+The effect size is the ping ratio with the cell's busiest device counted as a typical
+one (so one busy phone cannot make it); the device ratio must pass the same minimum,
+so a spike is a crowd, not a phone.
+
 The neighbourhood of a cell is every cell slot 1..``spike_ring`` steps away (empty
 slots count as zero). Neighbours are found among cell centres with a k-d tree (the
 centres of ring k lie within (k + 0.3) centre spacings), so no per-cell H3 call is
@@ -19,6 +23,7 @@ from scipy.spatial import cKDTree
 from explorer.binning import cell_edge_km, cells_to_str, connected_components
 from explorer.detectors.context import Context
 from explorer.detectors.places_common import near_null_island, plain, unit_vectors_km
+from explorer.detectors.places_points import pileup_cells
 from explorer.findings import Finding, FindingKind
 from explorer.stats import benjamini_hochberg
 from explorer.text import count, plural, ratio
@@ -88,31 +93,42 @@ def nb_sf(observed: np.ndarray, expected: np.ndarray, alpha: float) -> np.ndarra
     return sps.nbinom.sf(observed - 1, size, size / (size + expected))
 
 
+def _busiest_device_pings(ctx: Context, cells: pl.DataFrame) -> np.ndarray:
+    """Pings of each cell's busiest device (0 where no device id is known)."""
+    top = ctx.summary.tables["cell_devices"].group_by("cell").agg(top=pl.col("pings").max())
+    joined = cells.select("cell").join(top, on="cell", how="left", maintain_order="left")
+    return joined["top"].fill_null(0).to_numpy().astype(float)
+
+
 def _scores(cells: pl.DataFrame, hood: Neighbourhood, ctx: Context) -> pl.DataFrame:
-    """Observed, expected, ratio and p-value by devices and by pings, per cell."""
+    """Observed, expected, ratio and p-value by devices and by pings, per cell.
+
+    The cell's own ping count has its busiest device replaced by a typical one, so one
+    busy phone cannot make a spike by pings (the neighbours are counted as they are).
+    """
     cfg = ctx.config.places
     devices = cells["devices"].to_numpy().astype(float)
-    pings = cells["pings"].to_numpy().astype(float)
-    # One device's typical pings in a cell: the pseudo-count that keeps a lone busy
-    # phone (many pings, one device) from looking like a crowd.
+    # One device's typical pings in a cell: the pseudo-count of the ping ratio.
     per_device = float(np.median(ctx.summary.tables["cell_devices"]["pings"].to_numpy()))
     per_device = max(per_device, 1.0)
+    pings = cells["pings"].to_numpy().astype(float)
+    robust = np.maximum(pings - _busiest_device_pings(ctx, cells), 0.0) + np.round(per_device)
     mu_d = neighbour_sums(devices, hood) / hood.slots
     mu_p = neighbour_sums(pings, hood) / hood.slots
     floor_d, floor_p = cfg.spike_min_expected, cfg.spike_min_expected * per_device
     alpha_d = nb_overdispersion(devices, np.maximum(mu_d, floor_d), cfg.spike_trim_share)
     alpha_p = nb_overdispersion(pings, np.maximum(mu_p, floor_p), cfg.spike_trim_share)
     p_d = nb_sf(devices, np.maximum(mu_d, floor_d), alpha_d)
-    p_p = nb_sf(pings, np.maximum(mu_p, floor_p), alpha_p)
+    p_p = nb_sf(robust, np.maximum(mu_p, floor_p), alpha_p)
     return cells.with_columns(
         mu_devices=pl.Series(mu_d),
         mu_pings=pl.Series(mu_p),
         ratio_devices=pl.Series((devices + 1) / (mu_d + 1)),
-        ratio_pings=pl.Series((pings + per_device) / (mu_p + per_device)),
+        ratio=pl.Series(robust / (mu_p + per_device)),
         p_value=pl.Series(np.maximum(p_d, p_p)),
         alpha_devices=pl.lit(alpha_d),
         alpha_pings=pl.lit(alpha_p),
-    ).with_columns(ratio=pl.min_horizontal("ratio_devices", "ratio_pings"))
+    )
 
 
 def detect_density_spike(ctx: Context) -> list[Finding]:
@@ -132,7 +148,12 @@ def detect_density_spike(ctx: Context) -> list[Finding]:
     flagged = scored.filter(
         pl.Series(found)
         & (pl.col("ratio") >= cfg.spike_min_ratio)
+        & (pl.col("ratio_devices") >= cfg.spike_min_ratio)
         & (pl.col("devices") >= ctx.config.severity.min_devices)
+    )
+    # A coordinate pileup makes its cell dense; the pileup finding tells it.
+    flagged = flagged.filter(
+        ~pl.col("cell").is_in(pl.Series(pileup_cells(ctx), dtype=pl.UInt64).implode())
     )
     if flagged.is_empty():
         return []
@@ -172,7 +193,6 @@ def _spike_finding(
         "neighbour_mean_devices": top["mu_devices"],
         "ratio": top["ratio"],
         "ratio_devices": top["ratio_devices"],
-        "ratio_pings": top["ratio_pings"],
         "p_value": top["p_value"],
         "overdispersion": {"devices": top["alpha_devices"], "pings": top["alpha_pings"]},
         "neighbour_pings": sorted(nb_pings.tolist(), reverse=True),
@@ -188,7 +208,8 @@ def _spike_finding(
     story = (
         f"This cell holds {plural(top['devices'], 'device')} and {plural(top['pings'], 'ping')}, "
         f"while the {hood.slots} cells around it average {top['mu_devices']:.1f} devices and "
-        f"{top['mu_pings']:.0f} pings: {ratio(top['ratio'])} denser by both counts, beyond "
+        f"{top['mu_pings']:.0f} pings: {ratio(top['ratio'])} denser by pings (with its busiest "
+        f"device counted as a typical one) and {ratio(top['ratio_devices'])} by devices, beyond "
         "what the city's own cell-to-cell variation explains. A venue, an event or a data "
         "artefact (a snapped or fallback location) can cause it; a density or footfall model "
         "will treat it as a hotspot. Check what is there and the hour profile of its pings."

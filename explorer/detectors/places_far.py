@@ -18,6 +18,7 @@ from explorer.detectors.places_common import (
     haversine_km,
     main_mass,
     near_null_island,
+    outside_disk,
     plain,
     share_interval,
 )
@@ -39,10 +40,16 @@ def _far_rows(ctx: Context) -> pl.DataFrame:
     coords = ctx.summary.tables["coords"]
     if mass is None or coords.is_empty():
         return coords.clear().with_columns(distance_km=pl.lit(0.0), swapped=pl.lit(False))
-    dist = haversine_km(coords["lat"].to_numpy(), coords["lon"].to_numpy(), mass.lat, mass.lon)
-    far = coords.with_columns(distance_km=pl.Series(dist)).filter(
-        (pl.col("distance_km") > mass.far_km)
-        & ~near_null_island(pl.col("lat"), pl.col("lon"), cfg.null_island_radius_deg)
+    lat, lon = pl.col("lat"), pl.col("lon")
+    candidates = coords.filter(
+        outside_disk(lat, lon, mass.lat, mass.lon, mass.far_km)
+        & ~near_null_island(lat, lon, cfg.null_island_radius_deg)
+    )
+    dist = haversine_km(
+        candidates["lat"].to_numpy(), candidates["lon"].to_numpy(), mass.lat, mass.lon
+    )
+    far = candidates.with_columns(distance_km=pl.Series(dist, dtype=pl.Float64)).filter(
+        pl.col("distance_km") > mass.far_km
     )
     return far.with_columns(swapped=pl.Series(_mirrors_into_mass(ctx, far, mass), dtype=pl.Boolean))
 

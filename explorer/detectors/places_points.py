@@ -8,10 +8,11 @@ import polars as pl
 from explorer.binning import cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
 from explorer.detectors.places_common import (
-    coordinates,
+    cached,
     near_null_island,
     plain,
     share_interval,
+    shared_coordinates,
 )
 from explorer.findings import Finding, FindingKind
 from explorer.text import count, pct, plural
@@ -29,10 +30,27 @@ def _severity(lower_share: float, medium: float, high: float, high_ok: bool = Tr
     return "medium" if lower_share >= medium else "low"
 
 
+def _extent_reaches_null_island(ctx: Context) -> bool:
+    """Whether the data's bounding box touches null island (skips a full scan if not)."""
+    radius = ctx.config.places.null_island_radius_deg
+    extent = ctx.summary.tables["extent"]
+    if extent.is_empty() or extent["lat_min"][0] is None:
+        return False
+    box = extent.row(0, named=True)
+    return (
+        box["lat_min"] <= radius
+        and box["lat_max"] >= -radius
+        and box["lon_min"] <= radius
+        and box["lon_max"] >= -radius
+    )
+
+
 def detect_null_island(ctx: Context) -> list[Finding]:
     """Pings at or within ``null_island_radius_deg`` of (0, 0)."""
     cfg = ctx.config.places
     total = ctx.total_pings
+    if not _extent_reaches_null_island(ctx):
+        return []
     coords = ctx.summary.tables["coords"]
     near = coords.filter(near_null_island(pl.col("lat"), pl.col("lon"), cfg.null_island_radius_deg))
     if near.is_empty() or total == 0:
@@ -92,13 +110,13 @@ def _pileup_reference(devices: np.ndarray) -> tuple[float, float, float]:
 def _pileup_candidates(ctx: Context) -> tuple[pl.DataFrame, float, float]:
     """Coordinates passing every pileup test, with the typical and shared-ping share."""
     cfg = ctx.config.places
-    coords = coordinates(ctx).filter(
+    coords = shared_coordinates(ctx).filter(
         ~near_null_island(pl.col("lat"), pl.col("lon"), cfg.null_island_radius_deg)
     )
     devices = coords["devices"].to_numpy()
     typical, log_median, sigma = _pileup_reference(devices)
     shared_share = float(coords.filter(pl.col("devices") >= 2)["pings"].sum()) / max(
-        float(coords["pings"].sum()), 1.0
+        float(ctx.total_pings), 1.0
     )
     # Only the few biggest coordinates can be pileups: rank them, then test each against
     # the gap_rank-th busiest *other* coordinate.
@@ -130,15 +148,25 @@ def _pileup_candidates(ctx: Context) -> tuple[pl.DataFrame, float, float]:
     return keep, typical, shared_share
 
 
+def _pileup_cells(ctx: Context) -> list[int]:
+    keep = cached(ctx, "pileups", _pileup_candidates)[0]
+    return latlng_to_cells(keep["lat"], keep["lon"], ctx.resolution).to_list()
+
+
+def pileup_cells(ctx: Context) -> list[int]:
+    """Cells of the coordinates found as pileups, in finding order (cached per context)."""
+    return cached(ctx, "pileup_cells", _pileup_cells)
+
+
 def detect_coordinate_pileup(ctx: Context) -> list[Finding]:
     """Exact coordinates shared by far more devices than any other place in the data."""
     total = ctx.total_pings
     if total == 0:
         return []
-    keep, typical, shared_share = _pileup_candidates(ctx)
+    keep, typical, shared_share = cached(ctx, "pileups", _pileup_candidates)
     if keep.is_empty():
         return []
-    cells = latlng_to_cells(keep["lat"], keep["lon"], ctx.resolution).to_list()
+    cells = pileup_cells(ctx)
     findings = []
     for row, cell in zip(keep.iter_rows(named=True), cells, strict=True):
         findings.append(_pileup_finding(ctx, row, cell, typical, shared_share, total))
