@@ -75,7 +75,7 @@ class TimeConfig:
         "trusted.",
     )
     shift_fit_tv: float = setting(
-        0.15,
+        0.2,
         "The shifted profile must fit the reference day within this total-variation distance; "
         "otherwise the data has no human day at all and no shift explains it.",
     )

@@ -160,13 +160,18 @@ def _heap_finding(
     where = "local time" if clock == "local" else "UTC"
     times = ", ".join(h["time"] for h in heaps[:4]) + (" …" if len(heaps) > 4 else "")
     title = f"{pct(share)} of pings stamped exactly {times} {where}"
+    cause = (
+        "part of the data cut to the hour, or a job that writes on the hour"
+        if len(heaps) > 3
+        else "a default written when the real time was missing, or dates without a time of day"
+    )
     story = (
         f"{count(extra)} more pings than the neighbouring seconds predict sit exactly on "
         f"{times} {where} ({count(top['pings'])} at {top['time']} against about "
-        f"{top['expected']:.1f} expected). Round times like these are usually a default "
-        f"written when the real time was missing, or dates without a time of day; they put a "
-        f"false spike into hourly profiles, dwell times and night-time counts. Check whether "
-        f"these rows come from one source or one day, and drop them before modelling by hour."
+        f"{top['expected']:.1f} expected). Round times like these are usually {cause}; they "
+        f"put a false spike into hourly profiles, dwell times and night-time counts. Check "
+        f"whether these rows come from one source or one day, and drop them before modelling "
+        f"by hour."
     )
     return Finding(
         "timestamp_heaping", severity, round(share * 1000, 4), title, story, (), evidence

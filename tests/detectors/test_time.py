@@ -413,3 +413,21 @@ def test_naive_utc_file_read_as_local_says_re_read_with_tz_utc(tmp_path):
     assert "re-read with --tz UTC" in shift[0]["story"]
     as_utc = report_dict(analyze(path, tz="UTC"))
     assert not [f for f in as_utc["findings"] if f["kind"] == "timezone_shift"]
+
+
+def test_part_of_the_data_cut_to_the_hour_heaps_every_hour(new_york):
+    rng = np.random.default_rng(33)
+    part = rng.random(len(new_york)) < 0.1
+    frame = new_york.with_columns(
+        pl.when(pl.Series(part))
+        .then(pl.col("timestamp").dt.truncate("1h"))
+        .otherwise(pl.col("timestamp"))
+        .alias("timestamp")
+    )
+    found = detect_timestamp_heaping(_summary(frame))
+    assert len(found) == 1 and found[0].severity == "high"
+    ev = found[0].evidence
+    # Every hour mark with enough pings heaps; 10 % of rows, less the 1/3600 already there.
+    assert len(ev["heaps"]) >= 20
+    assert ev["share"] == pytest.approx(0.1, abs=0.01)
+    assert "cut to the hour" in found[0].story
