@@ -282,8 +282,13 @@ def new_york() -> pl.DataFrame:
     return generate_pings(200_000, city="new_york", seed=5).pings
 
 
-def test_planted_midnight_heap_is_high():
-    result = generate_pings(200_000, city="new_york", seed=5, biases=("timestamp_heaping",))
+@pytest.fixture(scope="module")
+def planted_heap():
+    return generate_pings(200_000, city="new_york", seed=5, biases=("timestamp_heaping",))
+
+
+def test_planted_midnight_heap_is_high(planted_heap):
+    result = planted_heap
     found = detect_timestamp_heaping(_summary(result.pings))
     strong = _medium_or_high(found)
     assert len(strong) == 1 and strong[0].severity == "high"
@@ -384,9 +389,8 @@ def test_bare_dates_are_told_as_dates_not_as_a_heap(new_york):
     _check_evidence(found[0])
 
 
-def test_midnight_heap_in_minute_truncated_data_is_one_finding():
-    result = generate_pings(200_000, city="new_york", seed=5, biases=("timestamp_heaping",))
-    frame = result.pings.with_columns(pl.col("timestamp").dt.truncate("1m"))
+def test_midnight_heap_in_minute_truncated_data_is_one_finding(planted_heap):
+    frame = planted_heap.pings.with_columns(pl.col("timestamp").dt.truncate("1m"))
     found = detect_timestamp_heaping(_summary(frame))
     assert len(found) == 1 and found[0].severity == "high"
     ev = found[0].evidence
