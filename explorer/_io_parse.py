@@ -49,6 +49,8 @@ class Timing:
 
 def _where(mask: pl.Series, values: pl.Series) -> pl.Series:
     """``values`` where ``mask`` is true, null elsewhere."""
+    if bool(mask.all()):  # the common, clean case: no copy
+        return values
     return pl.select(pl.when(mask).then(values)).to_series().rename(values.name)
 
 
