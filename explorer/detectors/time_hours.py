@@ -16,6 +16,7 @@ import polars as pl
 from scipy import stats as sps
 
 from explorer.binning import cells_to_parent, cells_to_str, connected_components
+from explorer.config.time import TimeConfig
 from explorer.detectors.context import Context
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg
@@ -183,6 +184,7 @@ def _component_finding(
     cells = units.cell_unit.filter(pl.col("unit").is_in(comp))["cell"]
     stats = profile_stats(hd, np.array([float(devices)]), total, cfg.prior_devices, quiet)
     tv, night, rest_night = (float(stats[k][0]) for k in ("tv", "night", "rest_night"))
+    # The exact recount (each device once per hour) must still differ, and clearly.
     if tv < cfg.hour_min_tv or stats["p"][0] > sev.fdr:
         return None
     pings = units.hour_pings[rows].sum(axis=0)
@@ -219,14 +221,16 @@ def _component_finding(
     )
 
 
-def _ping_night(pings: np.ndarray, ping_total: np.ndarray, quiet: np.ndarray):
+def _ping_night(
+    pings: np.ndarray, ping_total: np.ndarray, quiet: np.ndarray
+) -> tuple[float, float]:
     """Share of the area's pings, and of the rest's, in the quiet hours."""
     rest = ping_total - pings
     area_share = float(pings[quiet].sum() / max(pings.sum(), 1))
     return area_share, float(rest[quiet].sum() / max(rest.sum(), 1))
 
 
-def _severity(cfg, excess: float, devices: int) -> str:
+def _severity(cfg: TimeConfig, excess: float, devices: int) -> str:
     """High/medium only for activity in the quiet hours; other departures are low."""
     if excess >= cfg.hour_high_night and devices >= cfg.hour_high_devices:
         return "high"
