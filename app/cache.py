@@ -164,8 +164,8 @@ def clear_all() -> None:
 @st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
 def layer_for(
     dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int, metric: str
-) -> tuple[list[dict], list[LegendStop]]:
-    """The map layer's rows and legend for one metric."""
+) -> tuple[str, list[LegendStop]]:
+    """The map layer's rows (JSON text) and legend for one metric."""
     metrics, _ = metrics_for(dataset_key, columns, zone, filters, res)
     return layer_rows(metrics, metric)
 

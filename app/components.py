@@ -126,7 +126,7 @@ def legend(stops: Sequence[LegendStop], metric: str) -> None:
     """Colour swatches with their value ranges (numbers only, so HTML is safe)."""
     items = []
     for stop in stops:
-        r, g, b, _ = stop.color
+        r, g, b = stop.color
         items.append(
             f'<span style="display:inline-block;width:0.9em;height:0.9em;'
             f'background:rgb({r},{g},{b});margin:0 0.3em 0 0.8em"></span>'

@@ -7,6 +7,10 @@ move the map unless the selection changed.
 
 from __future__ import annotations
 
+import json
+import weakref
+
+import numpy as np
 import polars as pl
 import pydeck as pdk
 import streamlit as st
@@ -23,43 +27,75 @@ METRIC_LABELS = {
     "night_share": "share of pings at night (0–6 h)",
     "finding_score": "finding score",
 }
-TOOLTIP = {
-    "text": "Cell {hex}\n{pings} pings · {devices} devices\n{label}: {value}",
-}
 SELECTED_LINE = [230, 30, 30, 255]
+SELECTED_FILL = [230, 30, 30, 70]
+NO_BASEMAP = "__MAP_STYLE__"
+#: Stands in for a layer's data in pydeck's JSON until the pre-serialised rows replace it.
+_PLACEHOLDER = "@@pbe-rows@@"
 
 
-def layer_rows(metrics: pl.DataFrame, metric: str) -> tuple[list[dict], list[LegendStop]]:
-    """One dict per cell for the layer, and the legend of its colours."""
+def tooltip(metric: str) -> dict[str, str]:
+    """Plain-text tooltip (no HTML: cell values may come from a user's file)."""
+    return {
+        "text": "Cell {hex}\n{pings} pings · {devices} devices\n"
+        + METRIC_LABELS[metric]
+        + ": {value}"
+    }
+
+
+def layer_rows(metrics: pl.DataFrame, metric: str) -> tuple[str, list[LegendStop]]:
+    """The layer's rows as a JSON array (one object per cell) and the legend.
+
+    Serialised by polars in one vectorised step: pydeck's own serialisation of
+    100,000 rows takes seconds.
+    """
     colours, stops = color_ramp(metrics[metric], metric)
-    values = metrics[metric].cast(pl.Float64)
-    text = values.map_elements(
-        lambda v: f"{v:,.2f}" if v is not None and v == v else "–", return_dtype=pl.String
+    value = metrics[metric]
+    text = (
+        value.cast(pl.Int64).cast(pl.String)
+        if metric in ("pings", "devices")
+        else value.cast(pl.Float64).round(2).cast(pl.String)
     )
     frame = metrics.select("hex", "pings", "devices").with_columns(
-        value=text,
-        label=pl.lit(METRIC_LABELS[metric]),
-        color=pl.Series(colours, dtype=pl.List(pl.Int64)),
+        value=text.fill_null("–"),
+        color=pl.Series(colours.astype(np.uint8)),
     )
-    return frame.to_dicts(), stops
+    return frame.write_json(), stops
+
+
+#: Rows JSON per deck, outside the deck's attributes (pydeck serialises every attribute).
+_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _PreSerialisedDeck(pdk.Deck):
+    """A Deck whose ``cells`` layer data is already JSON text (spliced into ``to_json``)."""
+
+    def __init__(self, *args, rows_json: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _ROWS[self] = rows_json
+
+    def to_json(self) -> str:
+        return super().to_json().replace(json.dumps(_PLACEHOLDER), _ROWS.get(self, "[]"), 1)
 
 
 def build_deck(
-    rows: list[dict],
+    rows_json: str,
     selected_cells: list[str],
     view: dict[str, float],
     basemap: bool,
+    metric: str = "pings",
 ) -> pdk.Deck:
     """A deck with layer ``cells`` and, when a finding is selected, layer ``selected``."""
     layers = [
         pdk.Layer(
             "H3HexagonLayer",
             id="cells",
-            data=rows,
+            data=_PLACEHOLDER,
             get_hexagon="hex",
             get_fill_color="color",
             pickable=True,
             auto_highlight=True,
+            opacity=0.75,
             stroked=False,
             extruded=False,
         )
@@ -71,18 +107,22 @@ def build_deck(
                 id="selected",
                 data=[{"hex": h} for h in selected_cells],
                 get_hexagon="hex",
-                filled=False,
+                filled=True,
+                get_fill_color=SELECTED_FILL,
                 stroked=True,
                 get_line_color=SELECTED_LINE,
                 line_width_min_pixels=3,
                 pickable=False,
             )
         )
-    kwargs = {"map_style": None} if basemap else {"map_provider": None, "map_style": None}
-    return pdk.Deck(
+    # Streamlit's frontend adds a Carto basemap when a deck names no style; its
+    # "__MAP_STYLE__" placeholder is the one style that means "draw no basemap".
+    kwargs = {"map_style": None} if basemap else {"map_provider": None, "map_style": NO_BASEMAP}
+    return _PreSerialisedDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
-        tooltip=TOOLTIP,
+        tooltip=tooltip(metric),
+        rows_json=rows_json,
         **kwargs,
     )
 

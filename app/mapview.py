@@ -36,5 +36,5 @@ def map_panel(page: Page, metric: str) -> ViewState:
         )
     finding = page.selected_finding()
     selected = list(finding.cells) if finding is not None else []
-    built = deck.build_deck(rows, selected, map_view_state(page), basemap)
+    built = deck.build_deck(rows, selected, map_view_state(page), basemap, metric)
     return deck.draw_map(built, page.view)

@@ -27,17 +27,17 @@ METRICS = ("pings", "devices", "pings_per_device", "type_share", "night_share", 
 MAX_MAP_CELLS = 100_000
 #: Local hours counted as night for ``night_share`` (start inclusive, end exclusive).
 NIGHT_HOURS = (0, 6)
-#: Sequential palette (viridis, 6 classes) from low to high, RGBA.
+#: Sequential palette (viridis, 6 classes) from low to high, RGB (the layer sets opacity).
 PALETTE = (
-    (68, 1, 84, 170),
-    (65, 68, 135, 180),
-    (42, 120, 142, 190),
-    (34, 168, 132, 200),
-    (122, 209, 81, 210),
-    (253, 231, 37, 220),
+    (68, 1, 84),
+    (65, 68, 135),
+    (42, 120, 142),
+    (34, 168, 132),
+    (122, 209, 81),
+    (253, 231, 37),
 )
-#: Colour of cells with no value of the metric (e.g. no finding), RGBA.
-NO_VALUE_COLOR = (160, 160, 160, 60)
+#: Colour of cells with no value of the metric (e.g. no finding), RGB.
+NO_VALUE_COLOR = (200, 200, 200)
 
 
 def map_resolution(summary: Summary, max_cells: int = MAX_MAP_CELLS) -> int:
@@ -183,11 +183,11 @@ class LegendStop:
 
     low: float
     high: float
-    color: tuple[int, int, int, int]
+    color: tuple[int, int, int]
 
 
-def color_ramp(values: pl.Series, metric: str) -> tuple[list[list[int]], list[LegendStop]]:
-    """A colour per value and the legend that explains it.
+def color_ramp(values: pl.Series, metric: str) -> tuple[np.ndarray, list[LegendStop]]:
+    """A colour per value (an ``(n, 3)`` array of RGB) and the legend that explains it.
 
     Shares (0..1) get equal-width classes; counts and scores get quantile classes
     (their distributions are heavy-tailed). Missing values, and finding scores of 0,
@@ -210,10 +210,10 @@ def color_ramp(values: pl.Series, metric: str) -> tuple[list[list[int]], list[Le
     legend = [
         LegendStop(float(edges[i]), float(edges[i + 1]), palette[i]) for i in range(len(edges) - 1)
     ]
-    return colours.tolist(), legend
+    return colours, legend
 
 
-def _stretch(n: int) -> list[tuple[int, int, int, int]]:
+def _stretch(n: int) -> list[tuple[int, int, int]]:
     """``n`` palette colours spread over the whole palette (first and last kept)."""
     if n <= 1:
         return [PALETTE[-1]]
@@ -249,7 +249,8 @@ def view_for_cells(hex_ids: Iterable[str]) -> dict[str, float] | None:
     if not values:
         return None
     lat, lon = cell_centres(pl.Series(values, dtype=pl.UInt64))
-    pad = 0.005
+    # ~2 km of margin: the cells and their surroundings, for context.
+    pad = 0.02
     return view_for_bounds(lat.min() - pad, lat.max() + pad, lon.min() - pad, lon.max() + pad)
 
 

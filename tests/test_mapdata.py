@@ -161,21 +161,23 @@ def test_cell_profile_of_missing_or_invalid_cells(summary) -> None:
 def test_share_colours_use_equal_classes_and_missing_values_are_grey() -> None:
     colours, legend = color_ramp(pl.Series([0.0, 0.5, 0.99, None]), "night_share")
     assert [s.low for s in legend] == pytest.approx([i / 6 for i in range(6)])
-    assert colours[0] == list(PALETTE[0])
-    assert colours[1] == list(PALETTE[3])  # 0.5 is in [3/6, 4/6)
-    assert colours[2] == list(PALETTE[5])
-    assert colours[3] == list(NO_VALUE_COLOR)
+    assert colours[0].tolist() == list(PALETTE[0])
+    assert colours[1].tolist() == list(PALETTE[3])  # 0.5 is in [3/6, 4/6)
+    assert colours[2].tolist() == list(PALETTE[5])
+    assert colours[3].tolist() == list(NO_VALUE_COLOR)
 
 
 def test_count_colours_use_quantiles_and_zero_scores_are_grey() -> None:
     values = pl.Series([1, 2, 3, 4, 5, 6, 7, 1000])
     colours, legend = color_ramp(values, "pings")
     assert legend[0].low == 1 and legend[-1].high == 1000
-    assert colours[0] == list(PALETTE[0]) and colours[-1] == list(PALETTE[-1])
+    assert colours[0].tolist() == list(PALETTE[0]) and colours[-1].tolist() == list(PALETTE[-1])
     colours, legend = color_ramp(pl.Series([0.0, 0.0, 3.0]), "finding_score")
-    assert colours[0] == list(NO_VALUE_COLOR) and colours[2] != list(NO_VALUE_COLOR)
+    assert colours[0].tolist() == list(NO_VALUE_COLOR) and colours[2].tolist() != list(
+        NO_VALUE_COLOR
+    )
     colours, legend = color_ramp(pl.Series([7, 7, 7]), "devices")
-    assert len({tuple(c) for c in colours}) == 1 and len(legend) == 1
+    assert len({tuple(c) for c in colours.tolist()}) == 1 and len(legend) == 1
 
 
 def test_views_centre_the_box_and_zoom_in_on_smaller_boxes() -> None:
