@@ -92,6 +92,12 @@ class PlacesConfig:
         "A medium or high spike needs 20 distinct devices in the cell: fewer is a building "
         "or a household, not a crowd.",
     )
+    spike_max_gradient: float = setting(
+        4.0,
+        "Where the first ring of neighbours is denser than the second (a smooth city peak) the "
+        "cell is expected to rise by the same factor again, up to 4×: a centre 2–4 km wide "
+        "seen through coarse cells is a peak, not a spike.",
+    )
     spike_min_expected: float = setting(
         0.5,
         "Neighbour means below half a device (or half a typical device's pings) are floored "

@@ -33,13 +33,17 @@ _SPACING_PER_EDGE = np.sqrt(3.0)
 #: Search radius in centre spacings beyond the ring number: ring k's farthest centres
 #: lie k spacings away, ring k + 1's nearest about k + 0.65.
 _RING_MARGIN = 0.3
+#: Ring 1 centres lie 1 spacing away, ring 2's nearest √3: this splits them.
+_INNER_RING = 1.35
 
 
 @dataclass(frozen=True)
 class Neighbourhood:
-    """Per cell: indices of occupied neighbours (``n`` = none) and the number of slots."""
+    """Per cell: indices of occupied neighbours (``n`` = none), whether each is in the
+    first ring, and the number of slots (6 of them in the first ring)."""
 
     index: np.ndarray
+    inner: np.ndarray
     slots: int
 
 
@@ -60,14 +64,33 @@ def neighbourhood(lat: np.ndarray, lon: np.ndarray, resolution: int, k: int) -> 
         local = float(np.quantile(nearest, 0.25))
         spacing = float(np.clip(local, 0.7 * spacing, 1.4 * spacing))
     slots = ring_slots(k)
-    _, index = tree.query(points, k=slots + 1, distance_upper_bound=(k + _RING_MARGIN) * spacing)
-    return Neighbourhood(index[:, 1:], slots)
+    dist, index = tree.query(points, k=slots + 1, distance_upper_bound=(k + _RING_MARGIN) * spacing)
+    return Neighbourhood(index[:, 1:], dist[:, 1:] < _INNER_RING * spacing, slots)
 
 
 def neighbour_sums(values: np.ndarray, hood: Neighbourhood) -> np.ndarray:
     """Sum of ``values`` over each cell's occupied neighbours."""
     padded = np.append(values.astype(float), 0.0)
     return padded[hood.index].sum(axis=1)
+
+
+def expected_counts(
+    values: np.ndarray, hood: Neighbourhood, floor: float, max_gradient: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(neighbour mean, expected count) of every cell.
+
+    The expectation follows the neighbourhood's gradient: where the first ring is
+    denser than the outer ones (a city centre's smooth peak), the centre is expected
+    to continue the rise by the same factor (at most ``max_gradient``), so a smooth
+    peak is not a spike while a venue, whose rings are alike, stays one.
+    """
+    padded = np.append(values.astype(float), 0.0)[hood.index]
+    n_inner = ring_slots(1)
+    mean = padded.sum(axis=1) / hood.slots
+    inner = np.where(hood.inner, padded, 0.0).sum(axis=1) / n_inner
+    outer = np.where(hood.inner, 0.0, padded).sum(axis=1) / max(hood.slots - n_inner, 1)
+    gradient = np.clip((inner + floor) / (outer + floor), 1.0, max_gradient)
+    return mean, np.maximum(mean, inner * gradient)
 
 
 def nb_overdispersion(observed: np.ndarray, expected: np.ndarray, trim: float) -> float:
@@ -113,14 +136,16 @@ def _scores(cells: pl.DataFrame, hood: Neighbourhood, ctx: Context) -> pl.DataFr
     per_device = max(per_device, 1.0)
     pings = cells["pings"].to_numpy().astype(float)
     robust = np.maximum(pings - _busiest_device_pings(ctx, cells), 0.0) + np.round(per_device)
-    mu_d = neighbour_sums(devices, hood) / hood.slots
-    mu_p = neighbour_sums(pings, hood) / hood.slots
     floor_d, floor_p = cfg.spike_min_expected, cfg.spike_min_expected * per_device
+    mean_d, mu_d = expected_counts(devices, hood, floor_d, cfg.spike_max_gradient)
+    mean_p, mu_p = expected_counts(pings, hood, floor_p, cfg.spike_max_gradient)
     alpha_d = nb_overdispersion(devices, np.maximum(mu_d, floor_d), cfg.spike_trim_share)
     alpha_p = nb_overdispersion(pings, np.maximum(mu_p, floor_p), cfg.spike_trim_share)
     p_d = nb_sf(devices, np.maximum(mu_d, floor_d), alpha_d)
     p_p = nb_sf(robust, np.maximum(mu_p, floor_p), alpha_p)
     return cells.with_columns(
+        mean_devices=pl.Series(mean_d),
+        mean_pings=pl.Series(mean_p),
         mu_devices=pl.Series(mu_d),
         mu_pings=pl.Series(mu_p),
         ratio_devices=pl.Series((devices + 1) / (mu_d + 1)),
@@ -189,8 +214,10 @@ def _spike_finding(
     evidence = {
         "cell_pings": top["pings"],
         "devices": top["devices"],
-        "neighbour_mean_pings": top["mu_pings"],
-        "neighbour_mean_devices": top["mu_devices"],
+        "neighbour_mean_pings": top["mean_pings"],
+        "neighbour_mean_devices": top["mean_devices"],
+        "expected_pings": top["mu_pings"],
+        "expected_devices": top["mu_devices"],
         "ratio": top["ratio"],
         "ratio_devices": top["ratio_devices"],
         "p_value": top["p_value"],
@@ -207,8 +234,8 @@ def _spike_finding(
     )
     story = (
         f"This cell holds {plural(top['devices'], 'device')} and {plural(top['pings'], 'ping')}, "
-        f"while the {hood.slots} cells around it average {top['mu_devices']:.1f} devices and "
-        f"{top['mu_pings']:.0f} pings: {ratio(top['ratio'])} denser by pings (with its busiest "
+        f"while the {hood.slots} cells around it average {top['mean_devices']:.1f} devices and "
+        f"{top['mean_pings']:.0f} pings: {ratio(top['ratio'])} denser by pings (with its busiest "
         f"device counted as a typical one) and {ratio(top['ratio_devices'])} by devices, beyond "
         "what the city's own cell-to-cell variation explains. A venue, an event or a data "
         "artefact (a snapped or fallback location) can cause it; a density or footfall model "

@@ -245,6 +245,15 @@ def _quiet_suburb(rng: np.random.Generator) -> pl.DataFrame:
     )
 
 
+def test_city_centre_through_coarse_cells_is_a_peak_not_a_spike():
+    # At resolution 7 (~5 km² cells) the dense core fills one cell far above its rings;
+    # the rings' own gradient predicts it. (A plain ring mean flags it 12×.)
+    pings = generate_pings(N, city="sao_paulo", seed=1).pings
+    ctx = Context(summarise(pings, 7))
+    found = [f for detector in DETECTORS for f in detector(ctx)]
+    assert serious(found) == []
+
+
 def test_busy_phone_on_a_quiet_street_is_not_a_spike():
     rng = np.random.default_rng(11)
     base = _quiet_suburb(rng)
