@@ -65,6 +65,10 @@ class FindingKind(StrEnum):
         "swapped_coordinates",
         "Some rows have latitude and longitude exchanged: they land far away, mirrored.",
     )
+    VENUE_SNAPPED = (
+        "venue_snapped",
+        "Most pings sit on coordinates shared by many devices: check-ins snapped to venues.",
+    )
     DISTANT_POINTS = (
         "distant_points",
         "Pings far from all the others: stray fixes, test devices or mis-geocoded rows.",

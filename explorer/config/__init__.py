@@ -21,6 +21,7 @@ from explorer.config.mix import MixConfig
 from explorer.config.places import PlacesConfig
 from explorer.config.quality import QualityConfig
 from explorer.config.severity import SeverityConfig
+from explorer.config.snapping import SnappingConfig
 from explorer.config.time import TimeConfig
 from explorer.errors import PingFileError
 
@@ -37,6 +38,7 @@ class Config:
     time: TimeConfig = field(default_factory=TimeConfig)
     mix: MixConfig = field(default_factory=MixConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    snapping: SnappingConfig = field(default_factory=SnappingConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
@@ -57,8 +59,10 @@ def _override(section: Any, values: dict[str, Any], where: str) -> Any:
     cast = {}
     for name, value in values.items():
         default = getattr(section, name)
-        if isinstance(default, bool) != isinstance(value, bool) or (
-            isinstance(default, int | float) and not isinstance(value, int | float)
+        if (
+            isinstance(default, bool) != isinstance(value, bool)
+            or (isinstance(default, int | float) and not isinstance(value, int | float))
+            or (isinstance(default, str) and not isinstance(value, str))
         ):
             raise PingFileError(
                 f"Setting {where}.{name} must be a {type(default).__name__}, got {value!r}."

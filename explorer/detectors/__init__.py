@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from explorer.detectors import devices, mix, places, quality, time
+from explorer.detectors import devices, mix, places, quality, snapping, time
 from explorer.detectors.context import Context
-from explorer.findings import Finding, rank
+from explorer.findings import Finding, rank, severity_at_least
 
 Detector = Callable[[Context], list[Finding]]
 
@@ -16,6 +17,7 @@ DETECTORS: list[Detector] = [
     *time.DETECTORS,
     *mix.DETECTORS,
     *quality.DETECTORS,
+    *snapping.DETECTORS,
 ]
 
 
@@ -38,9 +40,23 @@ def drop_explained(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if not (f.cells and set(f.cells) <= explained.get(f.kind, set()))]
 
 
+def cap_in_snapped_data(findings: list[Finding], cap: str) -> list[Finding]:
+    """In venue-snapped data every popular venue is a density spike by construction:
+    such spikes are told, but at most at severity ``cap``."""
+    if not any(f.kind == "venue_snapped" for f in findings):
+        return findings
+    return [
+        replace(f, severity=cap)
+        if f.kind == "density_spike" and severity_at_least(f.severity, cap) and f.severity != cap
+        else f
+        for f in findings
+    ]
+
+
 def detect_all(context: Context) -> list[Finding]:
     """Run every detector, drop findings another one explains, and rank the rest."""
     found: list[Finding] = []
     for detector in DETECTORS:
         found.extend(detector(context))
+    found = cap_in_snapped_data(found, context.config.snapping.cap_density_spikes)
     return rank(drop_explained(found))
