@@ -44,8 +44,13 @@ def sample_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def store() -> DatasetStore:
-    """The process's dataset store (directory and retention from the environment)."""
-    return DatasetStore()
+    """The process's dataset store (directory and retention from the environment).
+
+    Expired datasets are purged when the store is first used, and on every upload.
+    """
+    found = DatasetStore()
+    found.purge_expired()
+    return found
 
 
 @st.cache_resource(show_spinner=False)

@@ -94,6 +94,7 @@ def read(dataset: Dataset) -> ReadResult | str:
         with st.status(f"Reading {dataset.name} …", expanded=False) as status:
             result = cache.read_dataset(dataset.key, dataset.columns, dataset.zone)
             status.update(label=_read_label(result), state="complete")
+            rejected_summary(result)
         return result
     except ColumnMappingError as exc:
         if dataset.is_sample:
@@ -115,6 +116,20 @@ def read(dataset: Dataset) -> ReadResult | str:
             cache.store().delete(dataset.key)
             state.drop_owned(dataset.key)
         return UNUSABLE
+
+
+def rejected_summary(result: ReadResult) -> None:
+    """Rejected rows by reason (each row counts under the first reason that applies)."""
+    rejected = {k: v for k, v in result.rejected_by_reason.items() if v}
+    if not rejected:
+        st.caption("No row was rejected.")
+        return
+    st.markdown("**Rejected rows by reason** (each row counts under its first reason)")
+    st.dataframe(
+        {"reason": list(rejected), "rows": list(rejected.values())},
+        hide_index=True,
+    )
+    st.caption(f"Timestamps: {result.time_interpretation}.")
 
 
 def _read_label(result: ReadResult) -> str:

@@ -185,9 +185,15 @@ class DatasetStore:
             meta = self._meta(dataset_id)
             if meta is not None and self._expired(meta, now):
                 count += int(self.delete(dataset_id))
+        # Leftovers of interrupted writes: temporary files, and data whose metadata
+        # never landed (such an id was never visible). A day old, so no write is cut.
         cutoff = (time.time() if now is None else now) - SECONDS_PER_DAY
-        for tmp in self.root.glob(".tmp-*"):
+        leftovers = [
+            *self.root.glob(".tmp-*"),
+            *(p for p in self.root.glob("*.data") if not p.with_suffix(".json").exists()),
+        ]
+        for path in leftovers:
             with contextlib.suppress(OSError):
-                if tmp.stat().st_mtime < cutoff:
-                    tmp.unlink()
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
         return count

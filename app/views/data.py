@@ -10,6 +10,7 @@ import streamlit as st
 from app import cache, frame, state
 from app.downloads import download_section, fixes_section
 from app.frame import Page
+from app.pipeline import rejected_summary
 
 AT_EACH_PLACE = "At each ping's place (default)"
 
@@ -22,16 +23,7 @@ def _profile(page: Page) -> None:
     cols[0].metric("Rows read", f"{read.rows_read:,}")
     cols[1].metric("Rows used", f"{read.rows_used:,}")
     cols[2].metric("Rows rejected", f"{read.rows_rejected:,}")
-    rejected = {k: v for k, v in read.rejected_by_reason.items() if v}
-    if rejected:
-        st.markdown("**Rejected rows by reason** (each row counts under its first reason)")
-        st.dataframe(
-            pd.DataFrame({"reason": list(rejected), "rows": list(rejected.values())}),
-            hide_index=True,
-        )
-    else:
-        st.caption("No row was rejected.")
-    st.markdown(f"**Timestamps:** {read.time_interpretation}")
+    rejected_summary(read)
     st.markdown("**Columns used:** " + ", ".join(f"{k} ← `{v}`" for k, v in read.columns.items()))
     if profile is not None:
         span = profile["time"]

@@ -48,3 +48,25 @@ def test_page_with_a_finding_and_a_cell_selected_runs(page_app) -> None:
     # A cell selected from the URL (one the small sample holds) gets a profile on the map page.
     at = page_app("map", cell="8f2a1072b59a4e3").run()  # valid id, no pings there
     assert not at.exception
+
+
+def test_clicked_cell_shows_its_hour_profile_and_type_mix(page_app, small_sample) -> None:
+    from explorer.analysis import analyze
+
+    busiest = analyze(small_sample).profile()["top_cells"][0]
+    at = page_app("map", cell=busiest["cell"]).run()
+    assert not at.exception
+    assert at.subheader[0].value == f"Cell {busiest['cell']}"
+    expected = f"{busiest['pings']:,} pings from {busiest['devices']:,} devices"
+    assert any(expected in m.value for m in at.main.markdown)
+    assert len(at.get("vega_lite_chart")) == 2  # hour profile and type mix
+
+
+def test_time_and_device_pages_compare_the_selected_finding(page_app, small_sample) -> None:
+    from explorer.analysis import analyze
+
+    chosen = next(f.id for f in analyze(small_sample).findings if f.cells)
+    for name in ("time", "devices"):
+        at = page_app(name, finding=chosen).run()
+        assert not at.exception
+        assert any("selected area" in str(c.proto) for c in at.get("vega_lite_chart")), name

@@ -125,3 +125,17 @@ def test_writes_replace_whole_files(tmp_path: Path) -> None:
 def test_survives_a_new_store_object_on_the_same_directory(tmp_path: Path) -> None:
     dataset_id = DatasetStore(tmp_path).put(b"persisted", "x.csv", now=time.time())
     assert DatasetStore(tmp_path).get(dataset_id).data == b"persisted"
+
+
+def test_purge_removes_stale_leftovers_of_interrupted_writes(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path)
+    kept = store.put(b"kept", "k.csv")
+    orphan = tmp_path / ("B" * 22 + ".data")
+    orphan.write_bytes(b"half")
+    temp = tmp_path / ".tmp-abc.data"
+    temp.write_bytes(b"half")
+    assert store.purge_expired() == 0
+    assert orphan.exists() and temp.exists()  # fresh: a write may still be running
+    store.purge_expired(now=time.time() + 2 * DAY)
+    assert not orphan.exists() and not temp.exists()
+    assert store.get(kept, now=time.time()) is not None

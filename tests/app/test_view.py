@@ -115,7 +115,7 @@ def test_show_on_map_selects_the_finding_and_shows_its_evidence(page_app) -> Non
     charts = [
         c
         for c in card.children.values()
-        if getattr(c, "type", "") in ("arrow_vega_lite_chart", "arrow_data_frame", "dataframe")
+        if getattr(c, "type", "") in ("vega_lite_chart", "arrow_data_frame", "dataframe")
     ]
     assert charts, "the selected finding shows its evidence"
 
