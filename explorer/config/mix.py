@@ -33,6 +33,12 @@ class MixConfig:
         "devices: in a nearly uniform city the fitted prior is almost certain, and without a "
         "cap it would shrink a real local skew away.",
     )
+    screen_p_value: float = setting(
+        0.01,
+        "Neighbouring units this surprising on their own, leaning the same way, are pooled and "
+        "retested as one area (Bonferroni over all units), so a skewed neighbourhood split "
+        "across cell boundaries is not missed.",
+    )
     min_type_share: float = setting(
         0.05,
         "Device types below this share of all devices are not tested on their own: a few "

@@ -115,13 +115,55 @@ def _score_units(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFram
     scored = table.with_columns(
         shrunk=pl.Series(shrunk), difference=pl.Series(shrunk - region), p_value=pl.Series(p)
     )
+    # Per unit, the over-represented type: with two types the other is its mirror.
     per_unit = (
-        scored.sort(pl.col("difference").abs(), descending=True)
+        scored.sort("difference", descending=True)
         .group_by("unit")
-        .agg(pl.col("p_value").min(), pl.col("difference").first(), pl.col("n").first())
+        .agg(
+            pl.col("p_value").min(),
+            pl.col("difference").first(),
+            pl.col("device_type").first().alias("focal_type"),
+            pl.col("n").first(),
+        )
+        .sort("unit")
     )
     found = benjamini_hochberg(per_unit["p_value"].to_numpy(), ctx.config.severity.fdr)
     return per_unit.with_columns(discovery=pl.Series(found))
+
+
+def _pooled_units(
+    ctx: Context, units: pl.DataFrame, table: pl.DataFrame, scored: pl.DataFrame, n_types: int
+) -> list[int]:
+    """Units of neighbouring, individually suggestive units that are significant pooled.
+
+    An area split over several units may be too weak in each; neighbours leaning the
+    same way are pooled (distinct devices) and retested with a Bonferroni bound over
+    all units tested, so pooling cannot add false alarms faster than units do.
+    """
+    cfg = ctx.config.mix
+    screened = scored.filter((pl.col("p_value") <= cfg.screen_p_value) & (pl.col("difference") > 0))
+    bound = ctx.config.severity.fdr / max(scored.height, 1)
+    cells = units.filter(pl.col("unit").is_in(screened["unit"].implode()))
+    devices = (
+        ctx.summary.tables["cell_devices"]
+        .select("cell", "device")
+        .join(cells, on="cell")
+        .join(device_types(ctx.summary).select("device", "device_type"), on="device")
+    )
+    out: list[int] = []
+    for focal, group in screened.group_by("focal_type"):
+        for component in connected_components(group["unit"].to_list(), k=1):
+            if len(component) < 2:
+                continue
+            present = devices.filter(pl.col("unit").is_in(component)).unique("device")
+            n = present.height
+            k = int((present["device_type"] == focal[0]).sum())
+            ref = _area_reference(table, component)[focal[0]]
+            p = float(two_sided_binomial_p(k, n, ref)) * n_types
+            shrunk = (k + cfg.max_prior_devices * ref) / (n + cfg.max_prior_devices)
+            if p <= bound and shrunk - ref >= cfg.min_share_difference:
+                out.extend(component)
+    return out
 
 
 def _area_mix(ctx: Context, cells: list[int]) -> tuple[dict[str, float], int]:
@@ -219,8 +261,10 @@ def detect_device_type_skew(ctx: Context) -> list[Finding]:
     units = unit_map(ctx)
     table = _unit_type_table(ctx, units, tested, mix)
     scored = _score_units(table, ctx, len(tested))
+    pooled = _pooled_units(ctx, units, table, scored, len(tested))
     flagged = scored.filter(
-        pl.col("discovery") & (pl.col("difference").abs() >= cfg.min_share_difference)
+        (pl.col("discovery") & (pl.col("difference") >= cfg.min_share_difference))
+        | pl.col("unit").is_in(pooled)
     )
     if flagged.is_empty():
         return []
