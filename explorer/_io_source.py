@@ -48,6 +48,13 @@ class RawTable:
     decimal_comma: bool
 
 
+class EmptyInputError(PingFileError):
+    """A file with no data rows (empty, blank, header only, Parquet without rows).
+
+    In a folder of files such a file is counted, not fatal.
+    """
+
+
 def _not_text(label: str) -> PingFileError:
     return PingFileError(
         f"{label} is not a text file; give a CSV (plain or gzip-compressed) or a Parquet file."
@@ -55,11 +62,15 @@ def _not_text(label: str) -> PingFileError:
 
 
 def _empty(label: str) -> PingFileError:
-    return PingFileError(f"{label} is empty; export the file again with a header and rows.")
+    return EmptyInputError(f"{label} is empty; export the file again with a header and rows.")
 
 
 def _header_only(label: str) -> PingFileError:
-    return PingFileError(f"{label} has a header but no data rows; export it again with its rows.")
+    return EmptyInputError(f"{label} has a header but no data rows; export it again with its rows.")
+
+
+def _no_rows(label: str) -> PingFileError:
+    return EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
 
 
 def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buffer, str]:
@@ -192,7 +203,7 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
         parquet = pq.ParquetFile(pa.BufferReader(payload))
         mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
         if parquet.metadata.num_rows == 0:
-            raise PingFileError(f"{label} has columns but no rows; write it again with its rows.")
+            raise _no_rows(label)
         if isinstance(payload, mmap.mmap):
             payload.seek(0)  # polars reads a memory map like a file, from its position
         # Polars decodes Parquet several times faster than pyarrow's reader here.
@@ -226,7 +237,7 @@ def _preview_parquet(payload: Buffer, n: int, label: str) -> tuple[list[str], pl
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     if frame.is_empty():
-        raise PingFileError(f"{label} has columns but no rows; write it again with its rows.")
+        raise _no_rows(label)
     return frame.columns, frame.head(n).select(pl.all().cast(pl.String))
 
 

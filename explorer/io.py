@@ -12,13 +12,15 @@ import os
 import threading
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 import pyarrow as pa
 
 from explorer import _io_parse as parse
 from explorer import _io_source as src
+from explorer import sources
+from explorer._io_source import EmptyInputError
 from explorer.errors import PingFileError
 
 #: Rejection reasons, in the order they are checked; a row counts under the first that applies.
@@ -58,6 +60,7 @@ class ReadResult:
     naive_timestamps: bool
     columns: dict[str, str]
     input_sha256: str
+    files: dict[str, int] = field(default_factory=lambda: {"read": 1, "empty": 0})
 
     @property
     def rows_used(self) -> int:
@@ -96,24 +99,37 @@ def read_pings(
     tz: str | None = None,
     name: str | None = None,
 ) -> ReadResult:
-    """Read a ping file (path or bytes) into canonical pings.
+    """Read a ping file (path or bytes), a folder or a glob of them, into canonical pings.
 
     ``columns`` maps roles (lat, lon, timestamp, date, time, device_id, device_type) to
     column names and always wins over detection; ``tz`` is the IANA zone of naive
-    timestamps (default: the zone at each ping's place).
+    timestamps (default: the zone at each ping's place). Several files are read one by
+    one and concatenated in memory (see :mod:`explorer.engines` for larger inputs).
     """
     _check_zone(tz)
+    if not isinstance(source, bytes | bytearray | memoryview) and sources.is_multi(source):
+        from explorer._io_many import read_many
+
+        return read_many(sources.expand_source(source), columns, tz, name or os.fspath(source))
     raw, label = src.load_bytes(source, name)
+    return read_raw(raw, label, columns, tz)
+
+
+def read_raw(
+    raw: src.Buffer,
+    label: str,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    *,
+    strict: bool = True,
+) -> ReadResult:
+    """Read one file's bytes; ``strict=False`` accepts a file whose every row is rejected."""
     thread, digest = _hash_in_background(raw)
     try:
         table = src.read_table(raw, columns, label)
-        pings, counts, timing = _validate(table, tz, label)
+        pings, counts, timing = validate(table, tz, label, strict=strict)
     except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
-        # Never a bare engine traceback: the user gets one sentence (the cause stays chained).
-        raise PingFileError(
-            f"{label} could not be read ({type(exc).__name__}); check that it is a ping CSV "
-            "or Parquet file, or pass the column mapping explicitly."
-        ) from exc
+        raise unreadable(label, exc) from exc
     finally:
         thread.join()
     return ReadResult(
@@ -125,6 +141,14 @@ def read_pings(
         naive_timestamps=timing.naive,
         columns=dict(table.mapping),
         input_sha256=digest[0],
+    )
+
+
+def unreadable(label: str, exc: Exception) -> PingFileError:
+    """Never a bare engine traceback: the user gets one sentence (the cause stays chained)."""
+    return PingFileError(
+        f"{label} could not be read ({type(exc).__name__}); check that it is a ping CSV "
+        "or Parquet file, or pass the column mapping explicitly."
     )
 
 
@@ -176,9 +200,10 @@ def _counts(codes: pl.Series, malformed: int) -> dict[str, int]:
     return counts
 
 
-def _check_all_rejected(counts: dict[str, int], rows_read: int, label: str) -> None:
+def check_all_rejected(counts: dict[str, int], rows_read: int, label: str) -> None:
+    """Raise the error for an input none of whose rows is usable."""
     if rows_read == 0:
-        raise PingFileError(
+        raise EmptyInputError(
             f"{label} has a header but no data rows; export the file again with its rows."
         )
     top = max(REJECT_REASONS, key=lambda r: counts[r])
@@ -189,10 +214,14 @@ def _check_all_rejected(counts: dict[str, int], rows_read: int, label: str) -> N
     )
 
 
-def _validate(
-    table: src.RawTable, tz: str | None, label: str
+def validate(
+    table: src.RawTable, tz: str | None, label: str, *, strict: bool = True
 ) -> tuple[pl.DataFrame, dict[str, int], parse.Timing]:
-    """Parse, classify and keep rows; localise naive times of the kept rows."""
+    """Parse, classify and keep rows; localise naive times of the kept rows.
+
+    With ``strict`` (one whole file) a table none of whose rows is usable is an error;
+    chunks and files of a folder are judged together instead, by the caller.
+    """
     frame, mapping = table.frame, table.mapping
     lat = parse.parse_number(frame["lat"], table.decimal_comma)
     lon = parse.parse_number(frame["lon"], table.decimal_comma)
@@ -201,8 +230,8 @@ def _validate(
     codes = _reason_codes(lat, lon, stamp)
     counts = _counts(codes, table.malformed)
     keep = codes == 0
-    if not bool(keep.any()):
-        _check_all_rejected(counts, frame.height + table.malformed, label)
+    if strict and not bool(keep.any()):
+        check_all_rejected(counts, frame.height + table.malformed, label)
     columns = {
         "device_id": parse.clean_device_id(frame["device_id"])
         if "device_id" in frame.columns
