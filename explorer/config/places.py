@@ -52,6 +52,11 @@ class PlacesConfig:
         "... by this factor: real venue popularity falls off gradually (the top venues of NYC "
         "check-ins differ by < 2×), a fallback coordinate jumps far above the rest.",
     )
+    pileup_nearby_km: float = setting(
+        0.3,
+        "... and against every other shared coordinate within 300 m: truncated coordinates "
+        "spread a busy place over a grid of points ~100 m apart, a fallback point is alone.",
+    )
     pileup_medium_share: float = setting(
         0.001,
         "A fallback point holding 0.1 % of pings is among the busiest places of a city data "

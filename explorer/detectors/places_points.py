@@ -107,6 +107,33 @@ def _pileup_reference(devices: np.ndarray) -> tuple[float, float, float]:
     return float(np.exp(median)), median, sigma
 
 
+def _rank_reference(counts: np.ndarray, rank: int) -> np.ndarray:
+    """For each of the top counts (descending), the ``rank``-th largest of the others."""
+    if counts.size <= rank:
+        return np.ones(counts.size)
+    # Removing one of the first ``rank`` entries moves the rank-th other one down by one.
+    position = np.where(np.arange(counts.size) < rank, rank, rank - 1)
+    return np.maximum(counts[position], 1.0)
+
+
+def _nearby_devices(top: pl.DataFrame, shared: pl.DataFrame, km: float) -> np.ndarray:
+    """Most devices on any *other* shared coordinate within ``km`` of each top coordinate.
+
+    Truncated coordinates put a busy place on a grid of neighbouring points each shared
+    by many devices; a fallback coordinate stands alone.
+    """
+    lat, lon = shared["lat"].to_numpy(), shared["lon"].to_numpy()
+    devices = shared["devices"].to_numpy().astype(float)
+    dlat = km / 111.2
+    out = np.ones(top.height)
+    for i, (lat0, lon0) in enumerate(zip(top["lat"], top["lon"], strict=True)):
+        dlon = dlat / max(np.cos(np.radians(lat0)), 1e-6)
+        near = (np.abs(lat - lat0) <= dlat) & (np.abs(lon - lon0) <= dlon)
+        near &= (lat != lat0) | (lon != lon0)
+        out[i] = max(float(devices[near].max()) if near.any() else 1.0, 1.0)
+    return out
+
+
 def _pileup_candidates(ctx: Context) -> tuple[pl.DataFrame, float, float]:
     """Coordinates passing every pileup test, with the typical and shared-ping share."""
     cfg = ctx.config.places
@@ -124,20 +151,14 @@ def _pileup_candidates(ctx: Context) -> tuple[pl.DataFrame, float, float]:
         cfg.pileup_gap_rank + ctx.config.severity.max_findings_per_kind, by="devices"
     ).sort("devices", descending=True)
     counts = top["devices"].to_numpy().astype(float)
-    gap_ref = np.array(
-        [
-            max(
-                np.delete(counts, i)[cfg.pileup_gap_rank - 1]
-                if counts.size > cfg.pileup_gap_rank
-                else 1.0,
-                1.0,
-            )
-            for i in range(counts.size)
-        ]
-    )
+    nearby = _nearby_devices(top, coords.filter(pl.col("devices") >= 2), cfg.pileup_nearby_km)
+    gap_ref = np.maximum(_rank_reference(counts, cfg.pileup_gap_rank), nearby)
     z = (np.log(np.maximum(counts, 1.0)) - log_median) / sigma
     top = top.with_columns(
-        gap_reference=pl.Series(gap_ref), z=pl.Series(z), ratio=pl.Series(counts / typical)
+        gap_reference=pl.Series(gap_ref),
+        nearby_devices=pl.Series(nearby),
+        z=pl.Series(z),
+        ratio=pl.Series(counts / typical),
     )
     keep = top.filter(
         (pl.col("devices") >= cfg.pileup_min_devices)
@@ -203,6 +224,7 @@ def _pileup_finding(
         "ratio": row["ratio"],
         "z": row["z"],
         "next_busiest_devices": row["gap_reference"],
+        "nearby_devices": row["nearby_devices"],
         "shared_ping_share": shared_share,
         "venue_snapped": snapped,
     }

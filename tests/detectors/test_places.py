@@ -254,6 +254,19 @@ def test_city_centre_through_coarse_cells_is_a_peak_not_a_spike():
     assert serious(found) == []
 
 
+def test_truncated_coordinates_at_a_venue_are_a_spike_not_a_pileup():
+    # A quarter of devices write 3 decimals: the venue's pings pile on a grid of points
+    # ~100 m apart, each shared by many devices; none stands alone like a fallback.
+    result = generate_pings(
+        N, city="sao_paulo", seed=5, biases=("density_spike", "coordinate_precision")
+    )
+    found = run(result.pings)
+    venue = result.planted[0]
+    assert [f for f in found if f.kind == "coordinate_pileup"] == []
+    spikes = serious(found, "density_spike")
+    assert spikes and km_to_nearest_cell(spikes[0], venue.lat, venue.lon) < 1.5
+
+
 def test_busy_phone_on_a_quiet_street_is_not_a_spike():
     rng = np.random.default_rng(11)
     base = _quiet_suburb(rng)
