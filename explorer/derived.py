@@ -16,20 +16,30 @@ HOURS = 24
 WEEKDAYS = 7
 
 
-def _wide(frame: pl.DataFrame, key: str, width: int, name: str) -> pl.DataFrame:
-    """Long (cell, key, pings) -> one list column of ``width`` counts per cell."""
-    if frame.is_empty():
-        return pl.DataFrame(schema={"cell": pl.UInt64, name: pl.List(pl.Int64)})
-    idx = frame.with_columns(pl.col(key).cast(pl.Int64))
-    full = (
-        idx.select("cell")
-        .unique()
-        .join(pl.DataFrame({key: pl.arange(0, width, eager=True)}), how="cross")
-        .join(idx, on=["cell", key], how="left")
-        .with_columns(pl.col("pings").fill_null(0))
-        .sort("cell", key)
-    )
-    return full.group_by("cell", maintain_order=True).agg(pl.col("pings").alias(name))
+def _row_of(cells: pl.Series, frame: pl.DataFrame) -> np.ndarray:
+    """Row index in the sorted ``cells`` of each row of ``frame`` (every cell is present)."""
+    return cells.search_sorted(frame["cell"]).to_numpy()
+
+
+def _wide(cells: pl.Series, frame: pl.DataFrame, key: str, width: int) -> pl.Series:
+    """Long (cell, key, pings) -> one list of ``width`` counts per cell of sorted ``cells``."""
+    out = np.zeros((len(cells), width), dtype=np.int64)
+    if frame.height:
+        out[_row_of(cells, frame), frame[key].to_numpy().astype(np.int64)] = frame[
+            "pings"
+        ].to_numpy()
+    return pl.Series(out).cast(pl.List(pl.Int64))
+
+
+def _hour_devices(cells: pl.Series, cell_devices: pl.DataFrame) -> pl.Series:
+    """Devices seen at each local hour per cell, from the per-(cell, device) hour bits."""
+    out = np.zeros((len(cells), HOURS), dtype=np.int64)
+    if cell_devices.height:
+        rows = _row_of(cells, cell_devices)
+        mask = cell_devices["hour_mask"].to_numpy().astype(np.int64)
+        for hour in range(HOURS):
+            out[:, hour] = np.bincount(rows, weights=(mask >> hour) & 1, minlength=len(cells))
+    return pl.Series(out).cast(pl.List(pl.Int64))
 
 
 def device_types(summary: Summary) -> pl.DataFrame:
@@ -51,20 +61,10 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
     lat, lon (cell centre).
     """
     t = summary.tables
-    cells = t["cells"]
+    cells = t["cells"].sort("cell")
+    ids = cells["cell"]
     cd = t["cell_devices"]
     devices = cd.group_by("cell").agg(devices=pl.len().cast(pl.Int64))
-    bits = (
-        cd.select(
-            "cell",
-            *[
-                ((pl.col("hour_mask") & (1 << h)) > 0).cast(pl.Int64).alias(f"h{h}")
-                for h in range(HOURS)
-            ],
-        )
-        .group_by("cell")
-        .agg(pl.concat_list([pl.col(f"h{h}").sum() for h in range(HOURS)]).alias("hour_devices"))
-    )
     types = device_types(summary).select("device", "device_type")
     type_devices = (
         cd.join(types, on="device", how="left")
@@ -72,12 +72,12 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
         .agg(devices=pl.len().cast(pl.Int64))
     )
     out = (
-        cells.join(devices, on="cell", how="left")
-        .join(_wide(t["cell_hours"], "hour", HOURS, "hour_pings"), on="cell", how="left")
-        .join(bits, on="cell", how="left")
-        .join(
-            _wide(t["cell_weekdays"], "weekday", WEEKDAYS, "weekday_pings"), on="cell", how="left"
+        cells.with_columns(
+            hour_pings=_wide(ids, t["cell_hours"], "hour", HOURS),
+            hour_devices=_hour_devices(ids, cd),
+            weekday_pings=_wide(ids, t["cell_weekdays"], "weekday", WEEKDAYS),
         )
+        .join(devices, on="cell", how="left")
         .join(_type_struct(t["cell_types"], "pings", "type_pings"), on="cell", how="left")
         .join(_type_struct(type_devices, "devices", "type_devices"), on="cell", how="left")
         .with_columns(pl.col("devices").fill_null(0))
