@@ -121,14 +121,14 @@ def read(dataset: Dataset) -> ReadResult | str:
 def rejected_summary(result: ReadResult) -> None:
     """Rejected rows by reason (each row counts under the first reason that applies)."""
     rejected = {k: v for k, v in result.rejected_by_reason.items() if v}
-    if not rejected:
+    if rejected:
+        st.markdown("**Rejected rows by reason** (each row counts under its first reason)")
+        st.dataframe(
+            {"reason": list(rejected), "rows": list(rejected.values())},
+            hide_index=True,
+        )
+    else:
         st.caption("No row was rejected.")
-        return
-    st.markdown("**Rejected rows by reason** (each row counts under its first reason)")
-    st.dataframe(
-        {"reason": list(rejected), "rows": list(rejected.values())},
-        hide_index=True,
-    )
     st.caption(f"Timestamps: {result.time_interpretation}.")
 
 

@@ -71,4 +71,9 @@ def findings_page() -> None:
         for finding in findings:
             finding_card(finding, finding.id == page.view.finding)
     with right:
-        mapview.map_panel(page, page.view.metric)
+        view = mapview.map_panel(page, page.view.metric)
+        if view.cell:
+            st.caption(
+                f"Cell {view.cell} selected: its profile is on the Map page, and the Time of "
+                "day and Device types pages compare it with the rest."
+            )

@@ -115,3 +115,22 @@ def test_owner_can_delete_its_upload_and_others_cannot(store: DatasetStore, page
     assert any("deleted" in e.value for e in owner.error)
     gone = page_app("findings", ds=dataset_id).run()
     assert gone.error[0].value.startswith("This dataset link")
+
+
+def test_naive_timestamps_can_be_read_again_in_a_chosen_zone(
+    store: DatasetStore, page_app, tmp_path
+) -> None:
+    from explorer.synth import generate_pings, write_pings
+
+    path = tmp_path / "naive.csv"
+    write_pings(generate_pings(6_000, seed=26), path, time_format="naive_local")
+    dataset_id = store.put(path.read_bytes(), "naive.csv")
+    at = page_app("data", ds=dataset_id).run()
+    assert not at.exception
+    before = at.selectbox(key="f_zone").value
+    assert before.startswith("At each ping's place")
+    at.selectbox(key="f_zone").set_value("Asia/Tokyo").run()
+    assert not at.exception
+    assert at.selectbox(key="f_zone").value == "Asia/Tokyo"
+    captions = " ".join(c.value for c in at.caption)
+    assert "Asia/Tokyo" in captions, captions
