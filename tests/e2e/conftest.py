@@ -149,7 +149,7 @@ def record_timing(label: str, seconds: float) -> None:
 def screenshot(page: Page, name: str) -> None:
     """Save a screenshot as an artifact for people to look at; never asserted on."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 class DeckSpy:
@@ -180,6 +180,12 @@ class DeckSpy:
                 if spec is not None:
                     found.append(spec)
         return found
+
+    def describe(self) -> str:
+        """Counts for assertion messages: frames, bytes, frames that mention a layer."""
+        with_layers = sum(b'"layers"' in frame for frame in self.frames)
+        size = sum(len(frame) for frame in self.frames)
+        return f"{len(self.frames)} frames, {size:,} bytes, {with_layers} with a layers key"
 
     def layer_ids(self) -> list[set[str]]:
         """The layer ids of each received deck spec."""
@@ -225,6 +231,12 @@ class AppDriver:
         elapsed = time.perf_counter() - started
         self.server.pages_served += 1
         return elapsed
+
+    def open_uploader(self, page: Page) -> None:
+        """Open the Findings page and wait only until its upload input exists."""
+        page.goto(self.server.url + "/findings")
+        expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached()
+        self.server.pages_served += 1
 
     def findings(self, page: Page):
         return page.locator(FINDING)

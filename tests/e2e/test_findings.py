@@ -24,17 +24,14 @@ def test_sample_findings_visible_on_load(app, new_page) -> None:
     expect(first).to_contain_text(re.compile(r"\S.{10,}"))  # a title and a story, not a bare badge
     expect(first.get_by_role("button", name="Show on map")).to_be_visible()
     assert "ds=" not in page.url  # the sample is the default: no dataset id in the link
+    # The uploader sits on the Findings page with its size limit stated.
+    expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached()
+    expect(page.locator(".st-key-upload")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"\b\d[\d,]*\s*[MG]B\b")).first).to_be_visible()
 
     warm = new_page()
     app.record_timing("navigation -> sample findings visible (warm)", app.goto(warm, "/"))
     assert app.finding_ids(warm) == app.finding_ids(page)
-
-
-def test_findings_page_states_upload_limit(app, new_page) -> None:
-    page = new_page()
-    app.goto(page, "/findings")
-    expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached()
-    expect(page.locator(".st-key-upload")).to_contain_text(re.compile(r"\d+\s*[MG]B"))
 
 
 @pytest.mark.parametrize(

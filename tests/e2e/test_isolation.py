@@ -16,8 +16,8 @@ def dataset_id(url: str) -> str:
 
 def test_two_sessions_see_only_their_own_upload(app, new_page, small_csv, other_csv) -> None:
     first, second = new_page(), new_page()
-    app.goto(first, "/")
-    app.goto(second, "/")
+    app.open_uploader(first)
+    app.open_uploader(second)
     app.upload(first, small_csv)
     app.upload(second, other_csv)
 

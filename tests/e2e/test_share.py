@@ -75,7 +75,7 @@ def test_show_on_map_selects_finding_and_highlights_it(app, selected) -> None:
     assert query(page.url)["ds"] == query(selected.url_before)["ds"]
     expect(page.get_by_test_id("stDeckGlJsonChart").first).to_be_visible()
     specs = selected.spy.specs()
-    assert specs, "no pydeck spec reached the browser"
+    assert specs, f"no pydeck spec reached the browser: {selected.spy.describe()}"
     layers = {layer.get("id"): layer for layer in specs[-1]["layers"]}
     assert {"cells", "selected"} <= set(layers)
     assert layers["selected"]["@@type"] == "H3HexagonLayer"
@@ -103,7 +103,9 @@ def test_share_url_reopens_the_same_view_in_a_fresh_context(app, selected, new_p
     spy = app.spy(fresh)
     assert_same_view(app, fresh, selected, share)
     expect(fresh.get_by_test_id("stDeckGlJsonChart").first).to_be_visible()
-    assert "selected" in spy.layer_ids()[-1]
+    layer_ids = spy.layer_ids()
+    assert layer_ids, f"no pydeck spec reached the browser: {spy.describe()}"
+    assert "selected" in layer_ids[-1]
     app.screenshot(fresh, "shared_link")
 
 
