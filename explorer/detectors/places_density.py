@@ -132,8 +132,8 @@ def _scores(cells: pl.DataFrame, hood: Neighbourhood, ctx: Context) -> pl.DataFr
     cfg = ctx.config.places
     devices = cells["devices"].to_numpy().astype(float)
     # One device's typical pings in a cell: the pseudo-count of the ping ratio.
-    per_device = float(np.median(ctx.summary.tables["cell_devices"]["pings"].to_numpy()))
-    per_device = max(per_device, 1.0)
+    per_cell = ctx.summary.tables["cell_devices"]["pings"].to_numpy()
+    per_device = max(float(np.median(per_cell)), 1.0) if per_cell.size else 1.0
     pings = cells["pings"].to_numpy().astype(float)
     robust = np.maximum(pings - _busiest_device_pings(ctx, cells), 0.0) + np.round(per_device)
     floor_d, floor_p = cfg.spike_min_expected, cfg.spike_min_expected * per_device

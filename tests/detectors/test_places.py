@@ -388,3 +388,13 @@ def test_evidence_is_json_and_valid(planted, swapped, moved_away, venues):
         assert "device_id" not in text
         Draft202012Validator(SCHEMA[finding.kind]).validate(json.loads(text)["evidence"])
         assert finding.title and 2 <= finding.story.count(". ") + 1 <= 6
+
+
+def test_degenerate_inputs_give_no_crash_and_no_spurious_finding():
+    rng = np.random.default_rng(8)
+    one = canonical(["a"], [40.7], [-74.0], [0])
+    no_ids = canonical(
+        [None] * 500, 40.7 + rng.normal(0, 0.02, 500), -74 + rng.normal(0, 0.02, 500), range(500)
+    )
+    assert run(one) == []
+    assert run(no_ids) == []
