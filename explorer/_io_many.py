@@ -45,6 +45,7 @@ class Totals:
     columns: dict[str, list[str]] = field(default_factory=dict)
     files_read: int = 0
     files_empty: int = 0
+    empty_message: str = ""
 
     def add(
         self,
@@ -82,6 +83,8 @@ class Totals:
         """Raise when nothing at all could be used."""
         if used:
             return
+        if self.files_read == 1 and self.empty_message:
+            raise EmptyInputError(self.empty_message)
         if self.files_read == self.files_empty:
             raise EmptyInputError(
                 f"{label}: all {self.files_read} files are empty; check the export."
@@ -101,8 +104,9 @@ def read_many(
         totals.files_read += 1
         try:
             result = read_raw(load(file), file.label, columns, tz, strict=False)
-        except EmptyInputError:
+        except EmptyInputError as exc:
             totals.files_empty += 1
+            totals.empty_message = str(exc)
             continue
         except PingFileError as exc:
             raise named(file.label, exc) from exc

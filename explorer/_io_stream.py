@@ -59,7 +59,11 @@ def _chunk(table: src.RawTable, tz: str | None, label: str) -> Chunk:
 
 
 def _parquet_chunks(
-    handle: IO[bytes], explicit: Mapping[str, str] | None, label: str, chunk_rows: int
+    handle: IO[bytes],
+    explicit: Mapping[str, str] | None,
+    label: str,
+    chunk_rows: int,
+    row_groups: tuple[int, ...] | None = None,
 ) -> Iterator[src.RawTable]:
     try:
         parquet = pq.ParquetFile(handle)
@@ -70,7 +74,8 @@ def _parquet_chunks(
         raise src.EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
     wanted = list(dict.fromkeys(mapping.values()))
     try:
-        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
+        batches = parquet.iter_batches(batch_size=chunk_rows, columns=wanted, row_groups=row_groups)
+        for batch in batches:
             frame = pl.from_arrow(pa.Table.from_batches([batch]))
             frame = frame.select([pl.col(c).alias(role) for role, c in mapping.items()])
             if "device_type" in frame.columns:
@@ -154,8 +159,9 @@ def iter_chunks(
     columns: Mapping[str, str] | None,
     tz: str | None,
     chunk_rows: int,
+    row_groups: tuple[int, ...] | None = None,
 ) -> Iterator[Chunk]:
-    """Validated chunks of about ``chunk_rows`` rows of one file.
+    """Validated chunks of about ``chunk_rows`` rows of one file (of some row groups).
 
     Raises :class:`~explorer._io_source.EmptyInputError` for a file without data rows
     and :class:`PingFileError` (naming the file) for one that cannot be read.
@@ -170,8 +176,11 @@ def iter_chunks(
                 raise src.EmptyInputError(
                     f"{label} is empty; export the file again with a header and rows."
                 )
-            reader = _parquet_chunks if head[:4] == b"PAR1" else _csv_chunks
-            for table in reader(payload, columns, label, chunk_rows):
+            if head[:4] == b"PAR1":
+                tables = _parquet_chunks(payload, columns, label, chunk_rows, row_groups)
+            else:
+                tables = _csv_chunks(payload, columns, label, chunk_rows)
+            for table in tables:
                 if table.frame.height or table.malformed:
                     yield _chunk(table, tz, label)
         except (OSError, EOFError) as exc:

@@ -1,44 +1,64 @@
 """Choosing how to process an input: in memory, in bounded chunks, or on Dask.
 
 Every engine produces the same mergeable :class:`~explorer.summary.Summary`; the
-detectors then run once on it.
+detectors then run once on it. ``memory`` reads everything at once (fastest while it
+fits); ``chunked`` reads files in chunks of ``chunk_rows`` rows and spills the
+O(pings) tables to disk; ``dask`` summarises files and row groups on the workers of a
+Dask cluster. ``chunked`` and ``dask`` return compacted summaries (see
+:mod:`explorer.summary_compact`): the same findings, bounded memory.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from explorer import sources
 from explorer.analysis import Analysis, analyze_summary, suggested_resolution_for
 from explorer.config import Config
+from explorer.errors import PingFileError
 from explorer.io import read_pings
 from explorer.summary import Summary, summarise
 
 Progress = Callable[[str], None]
-ENGINES = ("auto", "memory")
+ENGINES = ("auto", "memory", "chunked", "dask")
+#: Bytes of working memory per byte of input while reading and summarising in memory
+#: (Parquet expands most: 10 M pings are ~0.25 GB on disk, ~1.6 GB at peak).
+EXPANSION = 8
+#: Share of the machine's memory the memory engine may plan to use.
+MEMORY_SHARE = 0.5
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-def summarise_source(
-    source: str | Path | bytes,
-    *,
-    resolution: int | None = None,
-    columns: Mapping[str, str] | None = None,
-    tz: str | None = None,
-    engine: str = "auto",
-    scheduler: str | None = None,
-    progress: Progress = _quiet,
-) -> tuple[Summary, dict[str, Any]]:
-    """Summary of a source and its metadata (source name, sha256, columns, suggestion)."""
-    if engine not in ENGINES:
-        from explorer.errors import PingFileError
+def total_memory() -> int:
+    """Physical memory of the machine in bytes (0 when unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
 
-        raise PingFileError(f"Engine {engine!r} is not available; use one of {', '.join(ENGINES)}.")
-    progress("reading")
+
+def choose_engine(source: str | Path | bytes, memory: int | None = None) -> str:
+    """``memory`` when the input comfortably fits, else ``chunked``."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return "memory"
+    size = sources.total_bytes(sources.expand_source(source))
+    budget = (total_memory() if memory is None else memory) * MEMORY_SHARE
+    return "memory" if budget and size * EXPANSION < budget else "chunked"
+
+
+def _summarise_memory(
+    source: str | Path | bytes,
+    resolution: int | None,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    progress: Progress,
+) -> tuple[Summary, dict[str, Any]]:
     read = read_pings(source, columns=columns, tz=tz)
     progress(
         f"read {read.rows_read:,} rows ({read.rows_rejected:,} rejected); binning and summarising"
@@ -57,7 +77,59 @@ def summarise_source(
         "input_sha256": read.input_sha256,
         "columns": read.columns,
         "suggested_resolution": suggested,
+        "files": read.files,
+        "engine": "memory",
     }
+    return summary, meta
+
+
+def summarise_source(
+    source: str | Path | bytes,
+    *,
+    resolution: int | None = None,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    engine: str = "auto",
+    scheduler: str | None = None,
+    chunk_rows: int | None = None,
+    config: Config | None = None,
+    progress: Progress = _quiet,
+) -> tuple[Summary, dict[str, Any]]:
+    """Summary of a source (file, bytes, folder, glob or URL) and its metadata.
+
+    The metadata holds source, input_sha256, columns, suggested_resolution, files
+    (read, empty) and the engine used. ``config`` sets what compaction keeps (chunked
+    and dask); analyse with the same config.
+    """
+    if engine not in ENGINES:
+        raise PingFileError(f"Engine {engine!r} is not available; use one of {', '.join(ENGINES)}.")
+    if engine == "auto":
+        engine = choose_engine(source)
+    progress(f"reading with the {engine} engine")
+    if engine == "memory":
+        return _summarise_memory(source, resolution, columns, tz, progress)
+    if isinstance(source, bytes | bytearray | memoryview):
+        raise PingFileError(f"The {engine} engine reads files; pass a path, folder or glob.")
+    from explorer.engines_chunked import sample_resolution
+
+    files = sources.expand_source(source)
+    label = Path(os.fspath(source)).name if len(files) == 1 else os.fspath(source)
+    suggested = sample_resolution(files, columns, tz)
+    res = suggested if resolution is None else resolution
+    options = {"resolution": res, "columns": columns, "tz": tz, "chunk_rows": chunk_rows}
+    if engine == "chunked":
+        from explorer.engines_chunked import summarise_chunked
+
+        summary, meta = summarise_chunked(
+            files, **options, config=config, label=label, progress=progress
+        )
+    else:
+        from explorer.engines_dask import summarise_dask
+
+        summary, meta = summarise_dask(
+            files, **options, config=config, label=label, scheduler=scheduler, progress=progress
+        )
+    meta.update(source=label, suggested_resolution=suggested, engine=engine)
     return summary, meta
 
 
@@ -70,6 +142,7 @@ def analyze_source(
     config: Config | None = None,
     engine: str = "auto",
     scheduler: str | None = None,
+    chunk_rows: int | None = None,
     salt: str | None = None,
     progress: Progress = _quiet,
 ) -> Analysis:
@@ -81,6 +154,8 @@ def analyze_source(
         tz=tz,
         engine=engine,
         scheduler=scheduler,
+        chunk_rows=chunk_rows,
+        config=config,
         progress=progress,
     )
     progress("detecting")

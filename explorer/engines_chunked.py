@@ -1,0 +1,220 @@
+"""The chunked engine: files and chunks summarised one at a time, O(pings) tables spilled.
+
+Memory holds one chunk (``chunk_rows`` rows), the merged small summaries (cells,
+devices, hours … — they grow with cells × devices, not with pings) and one spilled
+partition at a time. The ``coords`` and ``rows`` tables of every chunk are cut into
+hash partitions and written to a temporary folder; each partition is then reduced and
+compacted on its own (see :mod:`explorer.summary_compact`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+
+from explorer import sources
+from explorer._io_many import Totals, named
+from explorer._io_source import EmptyInputError
+from explorer._io_stream import Chunk, file_sha256, iter_chunks
+from explorer.analysis import EXTENT_QUANTILE, suggested_resolution_for
+from explorer.binning import suggest_resolution
+from explorer.config import Config
+from explorer.errors import PingFileError
+from explorer.summary import REJECTION_REASONS, Summary, merge, summarise
+from explorer.summary_compact import (
+    PARTITION_KEYS,
+    compact_table,
+    coords_keep,
+    partition,
+    reduce_table,
+)
+
+#: Rows per chunk unless set (``--chunk-rows`` or the environment variable below): about
+#: 0.4 GB of working memory per million rows while a chunk is summarised.
+DEFAULT_CHUNK_ROWS = 1_000_000
+CHUNK_ROWS_ENV = "EXPLORER_CHUNK_ROWS"
+#: Partial summaries merged together once this many have accumulated.
+MERGE_EVERY = 8
+#: Bytes of input assumed per ping when sizing spill partitions (Parquet is ~20-40).
+BYTES_PER_PING = 20
+#: Files sampled (first chunk of each) to suggest a resolution when none is given.
+SAMPLE_FILES = 8
+SAMPLE_ROWS = 200_000
+
+Progress = Callable[[str], None]
+
+
+def chunk_rows_setting(value: int | None = None) -> int:
+    """The chunk size: the argument, else ``EXPLORER_CHUNK_ROWS``, else the default."""
+    if value is None:
+        text = os.environ.get(CHUNK_ROWS_ENV, "")
+        value = int(text) if text.strip() else DEFAULT_CHUNK_ROWS
+    if value < 1:
+        raise PingFileError(f"The chunk size must be a positive number of rows, not {value}.")
+    return int(value)
+
+
+def partition_count(files: list[sources.InputFile], chunk_rows: int) -> int:
+    """Spill partitions so that one reduced partition holds about ``chunk_rows`` rows."""
+    pings = sources.total_bytes(files) // BYTES_PER_PING
+    return int(min(max(pings // chunk_rows + 1, 1), 512))
+
+
+def sample_resolution(
+    files: list[sources.InputFile], columns: Mapping[str, str] | None, tz: str | None
+) -> int:
+    """A suggested resolution from the first rows of a few files (evenly spread)."""
+    step = max(len(files) // SAMPLE_FILES, 1)
+    frames, sampled_bytes = [], 0
+    for file in files[::step][:SAMPLE_FILES]:
+        try:
+            chunk = next(iter_chunks(file, columns, tz, SAMPLE_ROWS), None)
+        except EmptyInputError:
+            continue
+        if chunk is not None and chunk.pings.height:
+            frames.append(chunk.pings)
+            sampled_bytes += file.size
+    if not frames:
+        return suggested_resolution_for(pl.DataFrame())
+    sample = pl.concat(frames)
+    q = EXTENT_QUANTILE
+    box = sample.select(
+        a=pl.col("lat").quantile(q),
+        b=pl.col("lat").quantile(1 - q),
+        c=pl.col("lon").quantile(q),
+        d=pl.col("lon").quantile(1 - q),
+    ).row(0)
+    scale = sources.total_bytes(files) / max(sampled_bytes, 1)
+    estimate = int(sample.height * max(scale, 1.0))
+    return suggest_resolution(box[0], box[1], box[2], box[3], estimate)
+
+
+def strip(summary: Summary) -> Summary:
+    """The summary without its O(pings) tables (they are spilled or kept apart)."""
+    tables = {k: v for k, v in summary.tables.items() if k not in PARTITION_KEYS}
+    return replace(summary, tables=tables)
+
+
+def merge_small(parts: list[Summary]) -> Summary:
+    """Merge summaries that lack the coords and rows tables."""
+    empty = {name: pl.DataFrame() for name in PARTITION_KEYS}
+    merged = merge(replace(p, tables={**p.tables, **empty}) for p in parts)
+    return strip(merged)
+
+
+def summarise_chunk(chunk: Chunk, resolution: int) -> Summary:
+    """The full partial summary of one chunk (counts are set on the final summary)."""
+    return summarise(chunk.pings, resolution, rows_read=chunk.pings.height)
+
+
+@dataclass
+class Spill:
+    """Partition files of the O(pings) tables in a temporary folder (Arrow IPC)."""
+
+    folder: Path
+    parts: int
+    written: int = 0
+
+    def write(self, summary: Summary) -> None:
+        for name in PARTITION_KEYS:
+            for index, piece in partition(summary.tables[name], name, self.parts).items():
+                target = self.folder / name / str(index)
+                target.mkdir(parents=True, exist_ok=True)
+                piece.write_ipc(target / f"{self.written}.arrow")
+        self.written += 1
+
+    def pieces(self, name: str, index: int) -> list[pl.DataFrame]:
+        folder = self.folder / name / str(index)
+        return [pl.read_ipc(p) for p in sorted(folder.glob("*.arrow"))]
+
+
+def finish(merged: Summary, totals: Totals, tables: dict[str, pl.DataFrame]) -> Summary:
+    """The final summary: merged tables plus counts summed over every file and chunk."""
+    return replace(
+        merged,
+        tables={**merged.tables, **tables},
+        rows_read=totals.rows_read,
+        rejected_by_reason={r: totals.rejected.get(r, 0) for r in REJECTION_REASONS},
+        time_interpretation=totals.interpretation,
+        naive_timestamps=totals.naive,
+    )
+
+
+def _chunks(
+    files: list[sources.InputFile],
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    chunk_rows: int,
+    totals: Totals,
+    digests: list[str],
+) -> Iterator[Chunk]:
+    for file in files:
+        totals.files_read += 1
+        try:
+            yield from iter_chunks(file, columns, tz, chunk_rows)
+        except EmptyInputError as exc:
+            totals.files_empty += 1
+            totals.empty_message = str(exc)
+            continue
+        except PingFileError as exc:
+            raise named(file.label, exc) from exc
+        digests.append(file_sha256(file))
+
+
+def summarise_chunked(
+    files: list[sources.InputFile],
+    *,
+    resolution: int,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    chunk_rows: int | None = None,
+    config: Config | None = None,
+    label: str = "",
+    progress: Progress = lambda _m: None,
+) -> tuple[Summary, dict]:
+    """Compacted summary of many files read in chunks, and its metadata."""
+    rows = chunk_rows_setting(chunk_rows)
+    totals, digests, small = Totals(), [], []
+    with tempfile.TemporaryDirectory(prefix="explorer-spill-") as folder:
+        spill = Spill(Path(folder), partition_count(files, rows))
+        for chunk in _chunks(files, columns, tz, rows, totals, digests):
+            totals.add(
+                chunk.rows_read,
+                chunk.rejected,
+                chunk.timing.interpretation,
+                chunk.timing.naive,
+                chunk.columns,
+            )
+            if chunk.pings.height == 0:
+                continue
+            summary = summarise_chunk(chunk, resolution)
+            spill.write(summary)
+            small.append(strip(summary))
+            if len(small) >= MERGE_EVERY:
+                small = [merge_small(small)]
+            progress(f"summarised {totals.rows_read:,} rows")
+        used = sum(int(s.tables["cells"]["pings"].sum()) for s in small)
+        totals.check_usable(used, label)
+        merged = merge_small(small)
+        keep = coords_keep(merged, config)
+        tables = {
+            name: pl.concat(
+                [
+                    compact_table(name, reduce_table(name, spill.pieces(name, p)), keep)
+                    for p in range(spill.parts)
+                ],
+                how="vertical_relaxed",
+            )
+            for name in PARTITION_KEYS
+        }
+    meta = {
+        "input_sha256": sources.combined_sha256(digests),
+        "columns": totals.mapping,
+        "files": totals.files,
+    }
+    return finish(merged, totals, tables), meta
