@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import re
 import shlex
+import sys
 import tomllib
 from pathlib import Path
 
@@ -175,3 +178,37 @@ def test_dockerignore_keeps_local_state_out() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".git", ".venv", "tests/e2e/artifacts", "**/__pycache__", ".pytest_cache"} <= entries
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Top-level names of absolute imports at a module's top level (run at import time)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_image_installs_every_package_the_app_imports() -> None:
+    """`pip install .` installs only pyproject's dependencies: each import must be one."""
+    declared = {
+        _normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0])
+        for spec in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    providers = importlib.metadata.packages_distributions()
+    local = {"explorer", "app"}
+    missing = {}
+    for package in ("explorer", "app"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for name in _module_level_imports(path) - local - set(sys.stdlib_module_names):
+                dists = {_normalise(d) for d in providers.get(name, [name])}
+                if not dists & declared:
+                    missing.setdefault(name, path.relative_to(ROOT).as_posix())
+    assert not missing, f"imported but not in [project].dependencies: {missing}"
