@@ -327,39 +327,32 @@ def app(server: StreamlitServer) -> AppDriver:
     return AppDriver(server)
 
 
-def _new_context(browser: Browser) -> BrowserContext:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    return context
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """Factory of pages, each in a fresh browser context (own cookies and storage)."""
+def _pages(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """A factory of pages, each in a fresh browser context; the contexts close after."""
     contexts: list[BrowserContext] = []
 
     def make() -> Page:
-        contexts.append(_new_context(browser))
-        return contexts[-1].new_page()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """Pages in fresh browser contexts (own cookies and storage), closed after the test."""
+    yield from _pages(browser)
 
 
 @pytest.fixture(scope="module")
 def module_page(browser: Browser) -> Iterator[Callable[[], Page]]:
     """Like ``new_page``, for module-scoped fixtures that share one browsing session."""
-    contexts: list[BrowserContext] = []
-
-    def make() -> Page:
-        contexts.append(_new_context(browser))
-        return contexts[-1].new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    yield from _pages(browser)
 
 
 def _write_synthetic(path: Path, n_pings: int, biases: tuple[str, ...], seed: int) -> Path:
@@ -394,9 +387,7 @@ def million_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """On a failing browser test, attach the tail of the server log to the report."""
     report = yield
-    instance = getattr(item, "funcargs", {}).get("server")
-    if instance is None and "app" in getattr(item, "funcargs", {}):
-        instance = item.funcargs["app"].server
-    if report.failed and isinstance(instance, StreamlitServer):
-        report.sections.append(("streamlit server log", instance.log(8_000)))
+    driver = getattr(item, "funcargs", {}).get("app")
+    if report.failed and isinstance(driver, AppDriver):
+        report.sections.append(("streamlit server log", driver.server.log(8_000)))
     return report
