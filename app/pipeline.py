@@ -25,6 +25,12 @@ BAD_LINK = (
 )
 
 
+UNREADABLE = (
+    "This file could not be read; check that it is a CSV (plain or gzip) or Parquet file "
+    "of pings, or open the sample."
+)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A dataset key with what is needed to read it."""
@@ -115,6 +121,11 @@ def read(dataset: Dataset) -> ReadResult | str:
             # An unusable upload is of no use to anyone: forget it.
             cache.store().delete(dataset.key)
             state.drop_owned(dataset.key)
+        return UNUSABLE
+    except Exception:  # noqa: BLE001 - an upload must never take the app down
+        if dataset.is_sample:
+            raise
+        st.error(UNREADABLE)
         return UNUSABLE
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from app import pipeline
 from app.store import DatasetStore
 from explorer.analysis import analyze
 from tests.app.conftest import PAGES, csv_bytes, finding_ids, keyed_blocks, text_of
@@ -134,3 +135,24 @@ def test_naive_timestamps_can_be_read_again_in_a_chosen_zone(
     assert at.selectbox(key="f_zone").value == "Asia/Tokyo"
     captions = " ".join(c.value for c in at.caption)
     assert "Asia/Tokyo" in captions, captions
+
+
+def test_an_unexpected_reading_failure_of_an_upload_keeps_the_app_usable(
+    store: DatasetStore, page_app, monkeypatch
+) -> None:
+    import app.cache as cache_module
+
+    real = cache_module.read_pings
+
+    def fragile(source, **kwargs):
+        if isinstance(source, bytes):
+            raise RuntimeError("parser bug")
+        return real(source, **kwargs)
+
+    monkeypatch.setattr(cache_module, "read_pings", fragile)
+    sample_ids = finding_ids(page_app("findings").run())
+    dataset_id = store.put(csv_bytes(3_000, (), seed=27), "fine.csv")
+    at = page_app("findings", ds=dataset_id).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [pipeline.UNREADABLE]
+    assert finding_ids(at) == sample_ids
