@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 BENCH_ROWS ?= 10000000
 
-.PHONY: run test test-fast lint format bench bench-scale browser clean-venv
+.PHONY: run test test-fast lint format bench bench-scale browser clean-venv e2e
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,7 @@ bench-scale: $(VENV)/.installed-dev
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The browser tests alone, with their timings printed.
+e2e: $(VENV)/.installed-dev browser
+	$(BIN)/python -m pytest -m e2e -s tests/e2e
