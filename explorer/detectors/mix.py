@@ -131,63 +131,77 @@ def _score_units(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFram
     return per_unit.with_columns(discovery=pl.Series(found))
 
 
-def _pooled_units(
-    ctx: Context, units: pl.DataFrame, table: pl.DataFrame, scored: pl.DataFrame, n_types: int
-) -> list[int]:
-    """Units of neighbouring, individually suggestive units that are significant pooled.
-
-    An area split over several units may be too weak in each; neighbours leaning the
-    same way are pooled (distinct devices) and retested with a Bonferroni bound over
-    all units tested, so pooling cannot add false alarms faster than units do.
-    """
-    cfg = ctx.config.mix
-    screened = scored.filter((pl.col("p_value") <= cfg.screen_p_value) & (pl.col("difference") > 0))
-    bound = ctx.config.severity.fdr / max(scored.height, 1)
-    cells = units.filter(pl.col("unit").is_in(screened["unit"].implode()))
-    devices = (
+def _near_devices(
+    ctx: Context, units: pl.DataFrame, table: pl.DataFrame, candidates: pl.Series
+) -> pl.DataFrame:
+    """(cell, device, device_type, unit, parent) in the regions of candidate units."""
+    parent_of = table.select("unit", "parent").unique()
+    parents = parent_of.filter(pl.col("unit").is_in(candidates.implode()))["parent"]
+    region = parent_of.filter(pl.col("parent").is_in(parents.implode())).join(units, on="unit")
+    return (
         ctx.summary.tables["cell_devices"]
         .select("cell", "device")
-        .join(cells, on="cell")
+        .join(region, on="cell")
         .join(device_types(ctx.summary).select("device", "device_type"), on="device")
     )
+
+
+def _area_counts(
+    ctx: Context, near: pl.DataFrame, component: list[int], mix: dict[str, float]
+) -> tuple[dict[str, float], int, dict[str, float]]:
+    """(area mix, distinct devices, reference mix) of a group of units.
+
+    The reference is the rest of the area's regions, leaving out every device seen in
+    the area: devices of a skewed place roam its surroundings, and counting them there
+    would hide the skew behind a reference it has itself shifted.
+    """
+    inside = near.filter(pl.col("unit").is_in(component))
+    present = inside.unique("device")
+    devices = present.height
+    area = present.group_by("device_type").agg(n=pl.len())
+    area_mix = {str(t): n / devices for t, n in sorted(zip(area["device_type"], area["n"]))}
+    parents = inside["parent"].unique().implode()
+    outside = near.filter(
+        pl.col("parent").is_in(parents)
+        & ~pl.col("unit").is_in(component)
+        & ~pl.col("device").is_in(present["device"].implode())
+    )
+    counts = dict(outside.group_by("device_type").agg(n=pl.len()).iter_rows())
+    m = ctx.config.mix.region_prior_devices
+    reference = {
+        t: (counts.get(t, 0) + m * share) / (outside.height + m) for t, share in mix.items()
+    }
+    return area_mix, devices, reference
+
+
+def _pooled_units(
+    ctx: Context,
+    near: pl.DataFrame,
+    screened: pl.DataFrame,
+    m_units: int,
+    mix: dict[str, float],
+    n_types: int,
+) -> list[int]:
+    """Units of groups of suggestive neighbouring units that are significant pooled.
+
+    An area split over several units may be too weak in each; neighbours leaning the
+    same way are pooled (distinct devices) and retested against the region without
+    them, with a Bonferroni bound over all units tested, so pooling cannot add false
+    alarms faster than single units do.
+    """
+    cfg = ctx.config.mix
+    bound = ctx.config.severity.fdr / max(m_units, 1)
     out: list[int] = []
     for focal, group in screened.group_by("focal_type"):
         for component in connected_components(group["unit"].to_list(), k=1):
-            if len(component) < 2:
-                continue
-            present = devices.filter(pl.col("unit").is_in(component)).unique("device")
-            n = present.height
-            k = int((present["device_type"] == focal[0]).sum())
-            ref = _area_reference(table, component)[focal[0]]
+            area, n, reference = _area_counts(ctx, near, component, mix)
+            ref = reference[focal[0]]
+            k = round(area.get(focal[0], 0.0) * n)
             p = float(two_sided_binomial_p(k, n, ref)) * n_types
             shrunk = (k + cfg.max_prior_devices * ref) / (n + cfg.max_prior_devices)
             if p <= bound and shrunk - ref >= cfg.min_share_difference:
                 out.extend(component)
     return out
-
-
-def _area_mix(ctx: Context, cells: list[int]) -> tuple[dict[str, float], int]:
-    """Share of distinct devices by main type in ``cells``, and how many devices."""
-    present = (
-        ctx.summary.tables["cell_devices"]
-        .filter(pl.col("cell").is_in(cells))
-        .select("device")
-        .unique()
-        .join(device_types(ctx.summary).select("device", "device_type"), on="device")
-    )
-    counts = present.group_by("device_type").agg(n=pl.len())
-    total = int(counts["n"].sum() or 0)
-    mix = {str(t): n / total for t, n in sorted(zip(counts["device_type"], counts["n"]))}
-    return mix, total
-
-
-def _area_reference(table: pl.DataFrame, units: list[int]) -> dict[str, float]:
-    """Device-weighted regional share of each tested type around ``units``."""
-    part = table.filter(pl.col("unit").is_in(units))
-    ref = part.group_by("device_type").agg(
-        share=(pl.col("region_share") * pl.col("n")).sum() / pl.col("n").sum()
-    )
-    return dict(zip(ref["device_type"].to_list(), ref["share"].to_list()))
 
 
 def _severity(ctx: Context, difference: float, low_ci: float, devices: int) -> str:
@@ -202,17 +216,11 @@ def _severity(ctx: Context, difference: float, low_ci: float, devices: int) -> s
 
 
 def _area_finding(
-    ctx: Context,
-    table: pl.DataFrame,
-    units: pl.DataFrame,
-    component: list[int],
-    mix: dict[str, float],
-    p_value: float,
+    ctx: Context, near: pl.DataFrame, component: list[int], mix: dict[str, float], p_value: float
 ) -> Finding:
     """One finding for a group of neighbouring flagged units (told by their data cells)."""
-    cells = sorted(units.filter(pl.col("unit").is_in(component))["cell"].to_list())
-    area, devices = _area_mix(ctx, cells)
-    reference = _area_reference(table, component)
+    cells = sorted(near.filter(pl.col("unit").is_in(component))["cell"].unique().to_list())
+    area, devices, reference = _area_counts(ctx, near, component, mix)
     # Tell the story of the over-represented type (with two types, the other is the mirror).
     focal = max(reference, key=lambda t: area.get(t, 0.0) - reference[t])
     share, ref = area.get(focal, 0.0), reference[focal]
@@ -261,8 +269,13 @@ def detect_device_type_skew(ctx: Context) -> list[Finding]:
     units = unit_map(ctx)
     table = _unit_type_table(ctx, units, tested, mix)
     scored = _score_units(table, ctx, len(tested))
-    pooled = _pooled_units(ctx, units, table, scored, len(tested))
-    flagged = scored.filter(
+    screened = scored.filter(
+        ((pl.col("p_value") <= cfg.screen_p_value) | pl.col("discovery"))
+        & (pl.col("difference") > 0)
+    )
+    near = _near_devices(ctx, units, table, screened["unit"])
+    pooled = _pooled_units(ctx, near, screened, scored.height, mix, len(tested))
+    flagged = screened.filter(
         (pl.col("discovery") & (pl.col("difference") >= cfg.min_share_difference))
         | pl.col("unit").is_in(pooled)
     )
@@ -272,7 +285,7 @@ def detect_device_type_skew(ctx: Context) -> list[Finding]:
     findings = []
     for component in connected_components(flagged["unit"].to_list(), k=1):
         p_value = float(min(p_by_unit[u] for u in component))
-        findings.append(_area_finding(ctx, table, units, component, mix, p_value))
+        findings.append(_area_finding(ctx, near, component, mix, p_value))
     findings.sort(key=lambda f: -f.score)
     return findings[: ctx.config.severity.max_findings_per_kind]
 
