@@ -34,10 +34,10 @@ class MixConfig:
         "cap it would shrink a real local skew away.",
     )
     screen_p_value: float = setting(
-        0.01,
+        0.03,
         "Neighbouring units this surprising on their own, leaning the same way, are pooled and "
         "retested as one area (Bonferroni over all units), so a skewed neighbourhood split "
-        "across cell boundaries is not missed.",
+        "across cell boundaries (a 1 km area over three res-8 cells) is not missed.",
     )
     min_type_share: float = setting(
         0.05,

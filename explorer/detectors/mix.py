@@ -198,8 +198,10 @@ def _pooled_units(
             ref = reference[focal[0]]
             k = round(area.get(focal[0], 0.0) * n)
             p = float(two_sided_binomial_p(k, n, ref)) * n_types
-            shrunk = (k + cfg.max_prior_devices * ref) / (n + cfg.max_prior_devices)
-            if p <= bound and shrunk - ref >= cfg.min_share_difference:
+            # Pooled areas already clear a Bonferroni bound and min_area_devices-sized
+            # counts, so their raw difference is judged (shrinking it again would count
+            # the uncertainty twice).
+            if p <= bound and k / max(n, 1) - ref >= cfg.min_share_difference:
                 out.extend(component)
     return out
 
