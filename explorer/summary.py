@@ -18,15 +18,18 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from explorer.binning import latlng_to_cells
-from explorer.timezones import local_offsets, zone_names
+from explorer.timezones import local_offsets_by_cell
 
 #: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
 #: in different processes merge.
 HASH_SEED = 0x5EED_0F_B1A5
 #: Coordinates with at most this many decimals on both axes count as coarse.
 COARSE_DECIMALS = 3
-#: Decimals are counted up to this many (float64 holds ~15-17 significant digits).
-MAX_DECIMALS = 15
+#: Decimals are counted up to this many: 8 decimals of a degree is ~1 mm, so "8 or
+#: more" is full precision for any location data.
+MAX_DECIMALS = 8
+#: Degrees within which a coordinate counts as rounded (1e-9° is ~0.1 mm).
+DECIMALS_TOLERANCE = 1e-9
 
 REJECTION_REASONS = (
     "malformed_line",
@@ -95,11 +98,16 @@ class Summary:
 
 
 def _decimals(col: str) -> pl.Expr:
-    """Number of decimals in the shortest form of a float (0..MAX_DECIMALS)."""
+    """Decimals a coordinate needs (0..MAX_DECIMALS, the last meaning "that many or more").
+
+    A value counts as having ``d`` decimals when it is within ``DECIMALS_TOLERANCE`` of
+    its rounding to ``d`` places, so float artefacts such as 40.790000000000006 (a
+    truncation done in floating point) still count as 2 decimals.
+    """
     x = pl.col(col)
-    return pl.sum_horizontal([(x.round(d) != x).cast(pl.UInt8) for d in range(MAX_DECIMALS)]).cast(
-        pl.UInt8
-    )
+    return pl.sum_horizontal(
+        [((x - x.round(d)).abs() > DECIMALS_TOLERANCE).cast(pl.UInt8) for d in range(MAX_DECIMALS)]
+    ).cast(pl.UInt8)
 
 
 def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
@@ -109,8 +117,7 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     second of day, coordinate decimals, row hash.
     """
     cells = latlng_to_cells(pings["lat"], pings["lon"], resolution)
-    zone = zone_names(pings["lat"], pings["lon"])
-    offset = local_offsets(pings["timestamp"], zone)
+    offset = local_offsets_by_cell(pings["timestamp"], cells)
     utc_us = pings["timestamp"].dt.epoch("us")
     local = (utc_us + offset.cast(pl.Int64) * 1_000_000).cast(pl.Datetime("us"))
     frame = pings.with_columns(

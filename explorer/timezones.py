@@ -93,3 +93,63 @@ def local_offsets(timestamp: pl.Series, zone: pl.Series) -> pl.Series:
     """UTC offset in seconds (Int32) of each UTC instant in its row's zone."""
     utc_us = timestamp.dt.replace_time_zone(None).cast(pl.Datetime("us")).dt.epoch("us")
     return _offset_per_ping(utc_us, zone, from_local=False)
+
+
+#: Largest (zones × quarter hours) table of offsets built as a dense lookup; beyond it
+#: (many zones over many years) offsets are joined instead.
+_MAX_LUT = 4_000_000
+
+
+def _zone_of_cells(cells: pl.Series) -> tuple[list[str], pl.DataFrame]:
+    """Zone names and a (cell, zone_idx) table, one lookup per coarse parent cell."""
+    from explorer.binning import cell_centres, cells_to_parent
+
+    unique = cells.unique().sort()
+    coarse_res = 5 if len(unique) == 0 else min(5, _resolution_of(unique[0]))
+    parents = cells_to_parent(unique, coarse_res) if len(unique) else unique
+    table = pl.DataFrame({"cell": unique, "parent": parents})
+    uniq_parents = table["parent"].unique().sort()
+    lat, lon = cell_centres(uniq_parents)
+    names = [tzfpy.get_tz(float(x), float(y)) or "UTC" for x, y in zip(lon, lat)]
+    zones = sorted(set(names))
+    index = {z: i for i, z in enumerate(zones)}
+    lookup = pl.DataFrame(
+        {"parent": uniq_parents, "zone_idx": [index[n] for n in names]},
+        schema={"parent": pl.UInt64, "zone_idx": pl.Int32},
+    )
+    return zones, table.join(lookup, on="parent").select("cell", "zone_idx")
+
+
+def _resolution_of(cell: int) -> int:
+    return (int(cell) >> 52) & 0xF
+
+
+def local_offsets_by_cell(timestamp: pl.Series, cells: pl.Series) -> pl.Series:
+    """UTC offset in seconds (Int32) of each instant at its H3 cell's zone.
+
+    The fast path of :func:`local_offsets` for binned pings: zones come from coarse
+    parents of the cells, and offsets from a dense (zone, quarter-hour) lookup table.
+    """
+    if len(timestamp) == 0:
+        return pl.Series("offset_s", [], dtype=pl.Int32)
+    zones, cell_zone = _zone_of_cells(cells)
+    utc_us = timestamp.dt.replace_time_zone(None).cast(pl.Datetime("us")).dt.epoch("us")
+    q = (utc_us // (_QUARTER_HOUR_S * 1_000_000)).to_numpy()
+    q_min, q_max = int(q.min()), int(q.max())
+    span = q_max - q_min + 1
+    if span * len(zones) > _MAX_LUT:
+        zone = cells.to_frame("cell").join(cell_zone, on="cell", how="left", maintain_order="left")
+        names = zone["zone_idx"].replace_strict(dict(enumerate(zones)), return_dtype=pl.String)
+        return local_offsets(timestamp, names)
+    keys = pl.DataFrame({"q": pl.int_range(q_min, q_max + 1, eager=True)})
+    lut = np.zeros((len(zones), span), dtype=np.int32)
+    for i, name in enumerate(zones):
+        lut[i] = _offsets(keys.with_columns(zone=pl.lit(name)), from_local=False)["offset_s"]
+    if len(zones) == 1:
+        return pl.Series("offset_s", lut[0][q - q_min], dtype=pl.Int32)
+    zone_idx = (
+        cells.to_frame("cell")
+        .join(cell_zone, on="cell", how="left", maintain_order="left")["zone_idx"]
+        .to_numpy()
+    )
+    return pl.Series("offset_s", lut[zone_idx, q - q_min], dtype=pl.Int32)

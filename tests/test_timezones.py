@@ -1,0 +1,55 @@
+"""Offline zones and local clocks: the per-cell fast path agrees with the direct one."""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from explorer.binning import latlng_to_cells
+from explorer.timezones import local_offsets, local_offsets_by_cell, localize_naive, zone_names
+
+PLACES = [(40.71, -74.0), (-33.87, 151.21), (51.5, -0.12), (47.56, -52.71), (28.6, 77.2)]
+
+
+def instants(n: int, days: int, seed: int) -> pl.Series:
+    rng = np.random.default_rng(seed)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
+    seconds = start + rng.integers(0, days * 86_400, n)
+    return pl.Series((seconds * 1_000_000).astype(np.int64)).cast(pl.Datetime("us", "UTC"))
+
+
+def test_fast_path_agrees_with_direct_lookup_across_zones_and_dst():
+    rng = np.random.default_rng(3)
+    pick = rng.integers(0, len(PLACES), 5_000)
+    lat = pl.Series([PLACES[i][0] for i in pick])
+    lon = pl.Series([PLACES[i][1] for i in pick])
+    ts = instants(5_000, 366, 4)
+    cells = latlng_to_cells(lat, lon, 9)
+    fast = local_offsets_by_cell(ts, cells)
+    direct = local_offsets(ts, zone_names(lat, lon))
+    assert fast.to_list() == direct.to_list()
+    # New York in July is UTC-4, Sydney UTC+10, St John's UTC-2:30, Delhi UTC+5:30.
+    assert set(fast.to_list()) >= {-4 * 3600, 10 * 3600, -9000, 19800}
+
+
+def test_single_zone_and_long_spans_take_other_paths():
+    lat = pl.Series([40.71] * 3)
+    lon = pl.Series([-74.0] * 3)
+    ts = pl.Series(
+        [
+            dt.datetime(1990, 1, 1, 12, tzinfo=dt.UTC),
+            dt.datetime(2024, 7, 1, 12, tzinfo=dt.UTC),
+            dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC),
+        ]
+    ).cast(pl.Datetime("us", "UTC"))
+    cells = latlng_to_cells(lat, lon, 8)
+    assert local_offsets_by_cell(ts, cells).to_list() == [-18000, -14400, -18000]
+
+
+def test_naive_times_in_gaps_move_forward_and_overlaps_take_the_earlier_instant():
+    naive = pl.Series([dt.datetime(2024, 3, 10, 2, 30), dt.datetime(2024, 11, 3, 1, 30)])
+    utc = localize_naive(naive, "America/New_York")
+    assert utc.to_list() == [
+        dt.datetime(2024, 3, 10, 7, 30, tzinfo=dt.UTC),
+        dt.datetime(2024, 11, 3, 5, 30, tzinfo=dt.UTC),
+    ]
