@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from explorer.binning import latlng_to_cells
+from explorer.io import REJECT_REASONS
 from explorer.timezones import local_offsets_by_cell
 
 #: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
@@ -31,17 +32,8 @@ MAX_DECIMALS = 8
 #: Degrees within which a coordinate counts as rounded (1e-9° is ~0.1 mm).
 DECIMALS_TOLERANCE = 1e-9
 
-REJECTION_REASONS = (
-    "malformed_line",
-    "latitude_missing",
-    "latitude_unparsable",
-    "latitude_out_of_range",
-    "longitude_missing",
-    "longitude_unparsable",
-    "longitude_out_of_range",
-    "timestamp_missing",
-    "timestamp_unparsable",
-)
+#: The rejection reasons of reading, in the order they are checked.
+REJECTION_REASONS = REJECT_REASONS
 
 _SUM, _MIN, _MAX, _OR = "sum", "min", "max", "or"
 
