@@ -104,9 +104,10 @@ def detect_coordinate_precision(ctx: Context) -> list[Finding]:
 def detect_duplicate_pings(ctx: Context) -> list[Finding]:
     """Exact duplicate rows (same device, instant, place and type)."""
     cfg = ctx.config.quality
-    rows = ctx.summary.tables["rows"]
-    total = int(rows["pings"].sum() or 0)
-    copies = rows.filter(pl.col("pings") > 1)
+    # Every used row, not the rows table's sum: a compacted summary keeps only the
+    # hashes seen more than once.
+    total = ctx.total_pings
+    copies = ctx.summary.tables["rows"].filter(pl.col("pings") > 1)
     if total == 0 or copies.is_empty():
         return []
     extra = int((copies["pings"] - 1).sum())
