@@ -43,7 +43,10 @@ def share_box(view: ViewState, url_path: str) -> None:
         if root.endswith("/" + known):
             root = root[: -len(known) - 1]
     query = urlencode(view.to_query())
-    url = f"{root}/{url_path}" + (f"?{query}" if query else "")
+    # The default page (Findings) lives at the root: Streamlit answers its named path
+    # with a "page not found" notice.
+    path = "" if url_path == "findings" else url_path
+    url = f"{root}/{path}" + (f"?{query}" if query else "")
     with st.sidebar.container(key="share"):
         st.markdown("**Share this view**")
         st.code(url, language=None, wrap_lines=True)

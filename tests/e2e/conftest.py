@@ -234,7 +234,7 @@ class AppDriver:
 
     def open_uploader(self, page: Page) -> None:
         """Open the Findings page; wait until its upload input exists and the run ends."""
-        page.goto(self.server.url + "/findings")
+        page.goto(self.server.url + "/")
         expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached()
         self.wait_idle(page)  # the uploader is drawn by the run, so this state is that run's
         self.server.pages_served += 1

@@ -43,7 +43,7 @@ def test_sample_findings_visible_on_load(app, new_page) -> None:
 )
 def test_bad_dataset_link_shows_message_and_sample(app, new_page, bad_id: str) -> None:
     page = new_page()
-    page.goto(f"{app.server.url}/findings?ds={bad_id}")
+    page.goto(f"{app.server.url}/?ds={bad_id}")
     app.wait_idle(page)
     alert = page.get_by_test_id("stAlert").filter(has_text="This dataset link")
     expect(alert).to_be_visible()

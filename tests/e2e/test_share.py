@@ -93,6 +93,8 @@ def assert_same_view(app, page: Page, selected: SelectedView, share: str) -> Non
     assert query(page.url)["ds"] == query(share)["ds"]
     expect(page.locator(f".st-key-finding-{selected.finding_id}")).to_be_visible()
     expect(page.get_by_test_id("stAlert").filter(has_text="This dataset link")).to_have_count(0)
+    # The link names a real page: Streamlit shows no "page not found" notice.
+    expect(page.get_by_text("Page not found")).to_have_count(0)
 
 
 def test_share_url_reopens_the_same_view_in_a_fresh_context(app, selected, new_page) -> None:
