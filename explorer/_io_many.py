@@ -20,11 +20,13 @@ from explorer.io import REJECT_REASONS, ReadResult, check_all_rejected, read_raw
 
 
 def named(label: str, exc: PingFileError) -> PingFileError:
-    """The error with the file's name in front when its message does not name it."""
+    """A new error naming the file (its name put in front unless the message has it).
+
+    Always a new object: ``raise named(...) from exc`` must not make ``exc`` its own
+    cause (a cycle that Dask's traceback pickling never finishes).
+    """
     message = str(exc)
-    if label in message:
-        return exc
-    return PingFileError(f"{label}: {message}")
+    return PingFileError(message if label in message else f"{label}: {message}")
 
 
 def load(file: sources.InputFile) -> src.Buffer:

@@ -114,8 +114,9 @@ def summarise_source(
 
     files = sources.expand_source(source)
     label = Path(os.fspath(source)).name if len(files) == 1 else os.fspath(source)
-    suggested = sample_resolution(files, columns, tz)
-    res = suggested if resolution is None else resolution
+    # The suggestion needs a sample read here, on the client: skip it when told the resolution.
+    suggested = sample_resolution(files, columns, tz) if resolution is None else resolution
+    res = suggested
     options = {"resolution": res, "columns": columns, "tz": tz, "chunk_rows": chunk_rows}
     if engine == "chunked":
         from explorer.engines_chunked import summarise_chunked

@@ -11,6 +11,7 @@ merged small tables and the compacted coords and rows.
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -156,8 +157,10 @@ def _client(scheduler: str | None) -> Any:
                 f"No Dask scheduler answers at {scheduler}; start one with dask-scheduler "
                 "or check the address."
             ) from exc
-    # A cluster sized to the machine: one process per core share, as Dask chooses.
-    return Client(LocalCluster(processes=True, dashboard_address=None))
+    # A cluster sized to the machine (Dask chooses workers and threads from the cores);
+    # its task-failure warnings stay quiet, the one error line comes from the CLI.
+    cluster = LocalCluster(processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster)
 
 
 def _tree_merge(client: Any, futures: list[Any]) -> Any:
