@@ -29,7 +29,9 @@ _READING_FLAGS = {
 
 
 def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="CSV (optionally .gz) or Parquet file of pings")
+    parser.add_argument(
+        "path", help="pings: a CSV (optionally .gz) or Parquet file, folder, glob or URL"
+    )
     parser.add_argument("--lat-col", help="column holding latitude")
     parser.add_argument("--lon-col", help="column holding longitude")
     parser.add_argument("--time-col", help="column holding the timestamp (or the clock time)")
@@ -53,6 +55,12 @@ def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
         help="how to process the input (default: auto)",
     )
     parser.add_argument("--scheduler", help="Dask scheduler address for --engine dask")
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        metavar="N",
+        help="rows per chunk for --engine chunked/dask (default 1,000,000)",
+    )
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -80,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile = sub.add_parser("profile", help="print the dataset profile of a ping file")
     _add_reading_flags(profile)
     profile.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    profile.add_argument("--config", help="TOML or JSON file of thresholds")
     clean = sub.add_parser("clean", help="write a copy without the rows behind some findings")
     _add_reading_flags(clean)
     clean.add_argument(
@@ -159,6 +168,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         config=config,
         engine=args.engine,
         scheduler=args.scheduler,
+        chunk_rows=args.chunk_rows,
         progress=_progress(args),
     )
     _progress(args)(
@@ -193,6 +203,7 @@ def _profile_markdown(data: dict) -> str:
 
 
 def _run_profile(args: argparse.Namespace) -> int:
+    from explorer.config import load_config
     from explorer.engines import summarise_source
 
     summary, meta = summarise_source(
@@ -202,6 +213,8 @@ def _run_profile(args: argparse.Namespace) -> int:
         tz=args.tz,
         engine=args.engine,
         scheduler=args.scheduler,
+        chunk_rows=args.chunk_rows,
+        config=load_config(args.config),
         progress=_progress(args),
     )
     from explorer.analysis import profile_blocks
