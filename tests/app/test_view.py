@@ -123,5 +123,12 @@ def test_show_on_map_selects_the_finding_and_shows_its_evidence(page_app) -> Non
 def test_share_box_holds_a_url_that_reopens_the_view(page_app) -> None:
     at = page_app("findings", h0="8", h1="20").run()
     share = text_of(keyed_blocks(at, "share")["share"])
-    assert "http://localhost:8501/findings?" in share
+    # Findings is the default page: its link is the root (its named path gets a "not found").
+    assert "http://localhost:8501/?" in share
     assert "h0=8" in share and "h1=20" in share
+
+
+def test_share_box_names_other_pages_by_their_path(page_app) -> None:
+    at = page_app("map").run()
+    share = text_of(keyed_blocks(at, "share")["share"])
+    assert "http://localhost:8501/map" in share and "8501/map?" in share + "?"
