@@ -22,10 +22,19 @@ CHUNK = 9_000
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as local:
-        yield local
+    # Worker processes are spawned, and spawning re-runs ``__main__`` from its file. Earlier
+    # tests (Streamlit's AppTest) can leave ``__main__`` pointing at a temporary page
+    # script, which the workers would then run; they need only import ``explorer``.
+    main = sys.modules["__main__"]
+    saved = main.__dict__.pop("__file__", None)
+    try:
+        with LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as local:
+            yield local
+    finally:
+        if saved is not None:
+            main.__file__ = saved
 
 
 @pytest.fixture(scope="module")
