@@ -106,12 +106,13 @@ def profile_blocks(summary: Summary) -> dict[str, Any]:
     }
 
 
-def suggested_resolution_for(pings: pl.DataFrame) -> int:
+def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) -> int:
     """Suggested H3 resolution from the extent of the bulk of the pings.
 
     The extent is taken between the ``EXTENT_QUANTILE`` and 1 − ``EXTENT_QUANTILE``
     quantiles, so a handful of stray points (null island, a trip abroad) cannot turn a
-    city into a continent.
+    city into a continent. ``n_pings`` is the size of the whole input when ``pings`` is
+    a sample of it.
     """
     if pings.is_empty():
         return 8
@@ -122,7 +123,8 @@ def suggested_resolution_for(pings: pl.DataFrame) -> int:
         lon_lo=pl.col("lon").quantile(q),
         lon_hi=pl.col("lon").quantile(1 - q),
     ).row(0)
-    return suggest_resolution(box[0], box[1], box[2], box[3], pings.height)
+    total = pings.height if n_pings is None else n_pings
+    return suggest_resolution(box[0], box[1], box[2], box[3], total)
 
 
 def analyze_read(

@@ -21,8 +21,7 @@ from explorer import sources
 from explorer._io_many import Totals, named
 from explorer._io_source import EmptyInputError
 from explorer._io_stream import Chunk, file_sha256, iter_chunks
-from explorer.analysis import EXTENT_QUANTILE, suggested_resolution_for
-from explorer.binning import suggest_resolution
+from explorer.analysis import suggested_resolution_for
 from explorer.config import Config
 from explorer.errors import PingFileError
 from explorer.summary import REJECTION_REASONS, Summary, merge, summarise
@@ -82,16 +81,9 @@ def sample_resolution(
     if not frames:
         return suggested_resolution_for(pl.DataFrame())
     sample = pl.concat(frames)
-    q = EXTENT_QUANTILE
-    box = sample.select(
-        a=pl.col("lat").quantile(q),
-        b=pl.col("lat").quantile(1 - q),
-        c=pl.col("lon").quantile(q),
-        d=pl.col("lon").quantile(1 - q),
-    ).row(0)
     scale = sources.total_bytes(files) / max(sampled_bytes, 1)
     estimate = int(sample.height * max(scale, 1.0))
-    return suggest_resolution(box[0], box[1], box[2], box[3], estimate)
+    return suggested_resolution_for(sample, n_pings=estimate)
 
 
 def strip(summary: Summary) -> Summary:
