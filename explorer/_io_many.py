@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -67,6 +68,16 @@ class Totals:
             names = self.columns.setdefault(role, [])
             if column not in names:
                 names.append(column)
+
+    def add_chunk(self, chunk: Any) -> None:
+        """Count one chunk read by ``explorer._io_stream`` (rows, rejections, timing, columns)."""
+        self.add(
+            chunk.rows_read,
+            chunk.rejected,
+            chunk.timing.interpretation,
+            chunk.timing.naive,
+            chunk.columns,
+        )
 
     @property
     def interpretation(self) -> str:

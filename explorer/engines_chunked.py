@@ -175,13 +175,7 @@ def summarise_chunked(
     with tempfile.TemporaryDirectory(prefix="explorer-spill-") as folder:
         spill = Spill(Path(folder), partition_count(files, rows))
         for chunk in _chunks(files, columns, tz, rows, totals, digests):
-            totals.add(
-                chunk.rows_read,
-                chunk.rejected,
-                chunk.timing.interpretation,
-                chunk.timing.naive,
-                chunk.columns,
-            )
+            totals.add_chunk(chunk)
             if chunk.pings.height == 0:
                 continue
             summary = summarise_chunk(chunk, resolution)

@@ -102,13 +102,7 @@ def summarise_unit(
     small, big = [], {name: [] for name in PARTITION_KEYS}
     try:
         for chunk in iter_chunks(unit.file, columns, tz, chunk_rows, unit.row_groups):
-            totals.add(
-                chunk.rows_read,
-                chunk.rejected,
-                chunk.timing.interpretation,
-                chunk.timing.naive,
-                chunk.columns,
-            )
+            totals.add_chunk(chunk)
             if chunk.pings.height == 0:
                 continue
             summary = summarise_chunk(chunk, resolution)
