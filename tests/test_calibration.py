@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from explorer.analysis import analyze_summary
-from explorer.binning import cell_centre, haversine_km, str_to_cell
 from explorer.summary import merge, summarise
 from explorer.synth import BIAS_KINDS, generate_pings
+from explorer.testing import km_to_nearest_cell, serious
 
 N_PINGS = 150_000
 RESOLUTION = 8
@@ -25,30 +25,24 @@ def analyse(pings: pl.DataFrame, resolution: int = RESOLUTION):
     return analyze_summary(summary, source="synthetic", salt=SALT)
 
 
-def serious(analysis):
-    return [f for f in analysis.findings if f.severity in ("high", "medium")]
+def serious_of(analysis):
+    return serious(analysis.findings)
 
 
 @pytest.mark.parametrize("city", ["new_york", "sao_paulo"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_clean_data_has_no_medium_or_high_finding(city, seed):
     result = generate_pings(N_PINGS, city=city, seed=seed)
-    found = serious(analyse(result.pings))
+    found = serious_of(analyse(result.pings))
     assert found == [], [(f.kind, f.severity, f.title) for f in found]
 
 
-def nearest_km(finding, lat, lon):
-    if not finding.cells:
-        return None
-    return min(haversine_km(*cell_centre(str_to_cell(c)), lat, lon) for c in finding.cells)
-
-
 def assert_found(analysis, planted):
-    matches = [f for f in serious(analysis) if f.kind == planted.kind]
+    matches = [f for f in serious_of(analysis) if f.kind == planted.kind]
     assert matches, f"{planted.kind} not found: {[(f.kind, f.severity) for f in analysis.findings]}"
     if planted.lat is not None:
         distances = [
-            d for f in matches if (d := nearest_km(f, planted.lat, planted.lon)) is not None
+            d for f in matches if (d := km_to_nearest_cell(f, planted.lat, planted.lon)) is not None
         ]
         assert distances and min(distances) <= NEAR_KM, (planted.kind, distances)
 

@@ -12,12 +12,13 @@ import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
-from explorer.binning import cell_centre, cells_to_str, haversine_km, latlng_to_cells, str_to_cell
+from explorer.binning import cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
 from explorer.detectors.devices import DETECTORS, concentration_curve
 from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth import generate_pings
+from explorer.testing import km_to_nearest_cell, serious
 
 RES = 8
 N = 200_000
@@ -32,14 +33,6 @@ DAYS = 14
 def run(pings: pl.DataFrame) -> list[Finding]:
     ctx = Context(summarise(pings, RES), salt="test")
     return [f for detector in DETECTORS for f in detector(ctx)]
-
-
-def serious(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity in ("medium", "high")]
-
-
-def km_to_nearest_cell(finding: Finding, lat: float, lon: float) -> float:
-    return min(haversine_km(*cell_centre(str_to_cell(c)), lat, lon) for c in finding.cells)
 
 
 def one_device(

@@ -20,6 +20,7 @@ from explorer.detectors.places_density import nb_overdispersion, neighbourhood, 
 from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth import generate_pings
+from explorer.testing import km_to_nearest_cell, serious
 
 RES = 8
 N = 200_000
@@ -39,17 +40,6 @@ START = datetime(2024, 6, 3, tzinfo=UTC)
 def run(pings: pl.DataFrame) -> list[Finding]:
     ctx = Context(summarise(pings, RES), salt="test")
     return [f for detector in DETECTORS for f in detector(ctx)]
-
-
-def serious(findings: list[Finding], kind: str | None = None) -> list[Finding]:
-    return [
-        f for f in findings if f.severity in ("medium", "high") and (kind is None or f.kind == kind)
-    ]
-
-
-def km_to_nearest_cell(finding: Finding, lat: float, lon: float) -> float:
-    centres = np.array([cell_centre(str_to_cell(c)) for c in finding.cells])
-    return float(haversine_km(centres[:, 0], centres[:, 1], lat, lon).min())
 
 
 def canonical(device: list[str], lat, lon, minutes) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from explorer.detectors.quality import DETECTORS, grid_metres
 from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth import generate_pings
+from explorer.testing import serious
 
 RES = 8
 N = 200_000
@@ -33,10 +34,6 @@ def run(pings: pl.DataFrame) -> list[Finding]:
 
 def of_kind(findings: list[Finding], kind: str) -> list[Finding]:
     return [f for f in findings if f.kind == kind]
-
-
-def serious(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity in ("medium", "high")]
 
 
 def validate(findings: list[Finding]) -> None:
