@@ -18,6 +18,7 @@ from explorer.detectors import Context, detect_all
 from explorer.findings import Finding
 from explorer.io import ReadResult, read_pings
 from explorer.summary import Summary, summarise
+from explorer.summary_compact import compacting
 
 #: Cells listed in a profile's ``top_cells`` block.
 TOP_CELLS = 10
@@ -148,6 +149,7 @@ def analyze_read(
         rejected_by_reason=read.rejected_by_reason if pings is None else None,
         time_interpretation=read.time_interpretation,
         naive_timestamps=read.naive_timestamps,
+        per_ping=compacting(config),
     )
     return analyze_summary(
         summary,

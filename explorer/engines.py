@@ -1,10 +1,10 @@
 """Choosing how to process an input: in memory, in bounded chunks, or on Dask.
 
-Every engine produces the same mergeable :class:`~explorer.summary.Summary`; the
-detectors then run once on it. ``memory`` reads everything at once (fastest while it
+Every engine produces the same :class:`~explorer.summary.Summary`; the detectors
+then run once on it. ``memory`` reads everything at once (fastest while it
 fits); ``chunked`` reads files in chunks of ``chunk_rows`` rows and spills the
 O(pings) tables to disk; ``dask`` summarises files and row groups on the workers of a
-Dask cluster. ``chunked`` and ``dask`` return compacted summaries (see
+Dask cluster. All three return compacted summaries (see
 :mod:`explorer.summary_compact`): the same findings, bounded memory.
 """
 
@@ -21,6 +21,7 @@ from explorer.config import Config
 from explorer.errors import PingFileError
 from explorer.io import read_pings
 from explorer.summary import Summary, summarise
+from explorer.summary_compact import compacting
 
 Progress = Callable[[str], None]
 ENGINES = ("auto", "memory", "chunked", "dask")
@@ -57,6 +58,7 @@ def _summarise_memory(
     resolution: int | None,
     columns: Mapping[str, str] | None,
     tz: str | None,
+    config: Config | None,
     progress: Progress,
 ) -> tuple[Summary, dict[str, Any]]:
     read = read_pings(source, columns=columns, tz=tz)
@@ -71,6 +73,7 @@ def _summarise_memory(
         rejected_by_reason=read.rejected_by_reason,
         time_interpretation=read.time_interpretation,
         naive_timestamps=read.naive_timestamps,
+        per_ping=compacting(config),
     )
     meta = {
         "source": read.source,
@@ -98,8 +101,8 @@ def summarise_source(
     """Summary of a source (file, bytes, folder, glob or URL) and its metadata.
 
     The metadata holds source, input_sha256, columns, suggested_resolution, files
-    (read, empty) and the engine used. ``config`` sets what compaction keeps (chunked
-    and dask); analyse with the same config.
+    (read, empty) and the engine used. ``config`` sets what compaction keeps (every
+    engine returns compacted coords and rows tables); analyse with the same config.
     """
     if engine not in ENGINES:
         raise PingFileError(f"Engine {engine!r} is not available; use one of {', '.join(ENGINES)}.")
@@ -107,7 +110,7 @@ def summarise_source(
         engine = choose_engine(source)
     progress(f"reading with the {engine} engine")
     if engine == "memory":
-        return _summarise_memory(source, resolution, columns, tz, progress)
+        return _summarise_memory(source, resolution, columns, tz, config, progress)
     if isinstance(source, bytes | bytearray | memoryview):
         raise PingFileError(f"The {engine} engine reads files; pass a path, folder or glob.")
     from explorer.engines_chunked import sample_resolution

@@ -12,13 +12,14 @@ per-ping table but in no per-device one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from explorer.binning import latlng_to_cells
 from explorer.io import REJECT_REASONS
+from explorer.summary_devices import device_tables
 from explorer.timezones import local_offsets_by_cell
 
 #: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
@@ -31,6 +32,9 @@ COARSE_DECIMALS = 3
 MAX_DECIMALS = 8
 #: Degrees within which a coordinate counts as rounded (1e-9° is ~0.1 mm).
 DECIMALS_TOLERANCE = 1e-9
+_DAY_S = 86_400
+#: Day 0 of the Unix epoch (1970-01-01) was a Thursday: weekday 3 with Monday = 0.
+_THURSDAY = 3
 
 #: The rejection reasons of reading, in the order they are checked.
 REJECTION_REASONS = REJECT_REASONS
@@ -106,44 +110,50 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     """Add the per-ping derived columns every table groups on.
 
     Adds: cell, device (hash, null without id), local hour/weekday/day/second, UTC
-    second of day, coordinate decimals, row hash.
+    second of day, coordinate decimals, coarse flag, row hash. Clock fields come from
+    integer arithmetic on epoch seconds (floor division, so instants before 1970 are
+    right too), which is several times faster than calendar functions on datetimes.
     """
     cells = latlng_to_cells(pings["lat"], pings["lon"], resolution)
     offset = local_offsets_by_cell(pings["timestamp"], cells)
-    utc_us = pings["timestamp"].dt.epoch("us")
-    local = (utc_us + offset.cast(pl.Int64) * 1_000_000).cast(pl.Datetime("us"))
+    utc_s = pl.col("timestamp").dt.epoch("us") // 1_000_000
+    day = pl.col("_local") // _DAY_S
+    second_local = pl.col("_local") - day * _DAY_S
     frame = pings.with_columns(
         cell=cells,
         device=pl.when(pl.col("device_id").is_not_null()).then(pl.col("device_id").hash(HASH_SEED)),
-        local=local,
-        second_utc=(
-            pl.col("timestamp").dt.hour().cast(pl.Int32) * 3600
-            + pl.col("timestamp").dt.minute().cast(pl.Int32) * 60
-            + pl.col("timestamp").dt.second().cast(pl.Int32)
-        ),
+        _local=utc_s + pl.lit(offset).cast(pl.Int64),
+        second_utc=(utc_s % _DAY_S).cast(pl.Int32),
         row_hash=pl.struct(["device_id", "timestamp", "lat", "lon", "device_type"]).hash(HASH_SEED),
         lat_decimals=_decimals("lat"),
         lon_decimals=_decimals("lon"),
     )
     return frame.with_columns(
-        hour=pl.col("local").dt.hour().cast(pl.Int8),
-        hour_bit=pl.lit(2, pl.UInt32).pow(pl.col("local").dt.hour()),
-        weekday=(pl.col("local").dt.weekday() - 1).cast(pl.Int8),  # 0 = Monday
-        day=pl.col("local").dt.date(),
-        second_local=(
-            pl.col("local").dt.hour().cast(pl.Int32) * 3600
-            + pl.col("local").dt.minute().cast(pl.Int32) * 60
-            + pl.col("local").dt.second().cast(pl.Int32)
-        ),
+        hour=(second_local // 3600).cast(pl.Int8),
+        weekday=((day + _THURSDAY) % 7).cast(pl.Int8),  # 0 = Monday
+        day=day.cast(pl.Int32).cast(pl.Date),
+        second_local=second_local.cast(pl.Int32),
         coarse=(
             (pl.col("lat_decimals") <= COARSE_DECIMALS)
             & (pl.col("lon_decimals") <= COARSE_DECIMALS)
         ),
-    ).drop("local")
+    ).drop("_local")
 
 
 def _table_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
-    with_device = frame.filter(pl.col("device").is_not_null())
+    """Polars queries of every table except the per-device ones (``summary_devices``)."""
+    return {**_cell_queries(frame), **_per_ping_queries(frame)}
+
+
+def _per_ping_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    count = pl.len().cast(pl.Int64).alias("pings")
+    return {
+        "coords": frame.group_by("lat", "lon", "device").agg(count),
+        "rows": frame.group_by("row_hash").agg(count),
+    }
+
+
+def _cell_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     count = pl.len().cast(pl.Int64).alias("pings")
     return {
         "cells": frame.group_by("cell").agg(
@@ -155,19 +165,6 @@ def _table_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         "cell_hours": frame.group_by("cell", "hour").agg(count),
         "cell_weekdays": frame.group_by("cell", "weekday").agg(count),
         "cell_types": frame.group_by("cell", "device_type").agg(count),
-        "cell_devices": with_device.group_by("cell", "device").agg(
-            count,
-            hour_mask=pl.col("hour_bit").bitwise_or(),
-        ),
-        "devices": with_device.group_by("device", "device_type").agg(
-            count,
-            coarse_pings=pl.col("coarse").sum().cast(pl.Int64),
-            first_seen=pl.col("timestamp").min(),
-            last_seen=pl.col("timestamp").max(),
-        ),
-        "device_days": with_device.group_by("device", "day").agg(count),
-        "coords": frame.group_by("lat", "lon", "device").agg(count),
-        "rows": frame.group_by("row_hash").agg(count),
         "seconds_utc": frame.group_by(pl.col("second_utc").alias("second")).agg(count),
         "seconds_local": frame.group_by(pl.col("second_local").alias("second")).agg(count),
         "decimals": frame.group_by("lat_decimals", "lon_decimals").agg(count),
@@ -180,6 +177,16 @@ def _table_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     }
 
 
+def _collect(queries: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    names = list(queries)
+    return dict(zip(names, pl.collect_all([queries[n] for n in names]), strict=True))
+
+
+#: Builds the coords and rows tables from the prepared pings and the summary of all
+#: other tables (whose coords and rows are still empty).
+PerPing = Callable[[pl.DataFrame, "Summary"], dict[str, pl.DataFrame]]
+
+
 def summarise(
     pings: pl.DataFrame,
     resolution: int,
@@ -188,22 +195,32 @@ def summarise(
     rejected_by_reason: dict[str, int] | None = None,
     time_interpretation: str = "",
     naive_timestamps: bool = False,
+    per_ping: PerPing | None = None,
 ) -> Summary:
-    """Summarise canonical pings at ``resolution`` (counts are pings unless named devices)."""
-    frame = prepare(pings, resolution).lazy()
-    queries = _table_queries(frame)
-    names = list(queries)
-    results = pl.collect_all([queries[n] for n in names])
+    """Summarise canonical pings at ``resolution`` (counts are pings unless named devices).
+
+    By default every table is complete, so partial summaries merge exactly. ``per_ping``
+    replaces how the two O(pings) tables are built: the memory engine passes
+    :func:`explorer.summary_compact.compacting`, which builds them already cut to what
+    the detectors read (the same findings, far less time and memory, no longer mergeable).
+    """
+    frame = prepare(pings, resolution)
+    lazy = frame.lazy()
+    tables = _collect(_cell_queries(lazy) if per_ping else _table_queries(lazy))
+    tables.update(device_tables(frame))
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(rejected_by_reason or {})
-    return Summary(
+    summary = Summary(
         resolution=resolution,
-        tables=dict(zip(names, results)),
+        tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
         rows_read=len(pings) + sum(rejected.values()) if rows_read is None else rows_read,
         rejected_by_reason=rejected,
         time_interpretation=time_interpretation,
         naive_timestamps=naive_timestamps,
     )
+    if per_ping is None:
+        return summary
+    return replace(summary, tables={**summary.tables, **per_ping(frame, summary)})
 
 
 def _merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import polars as pl
 
 from explorer.config import Config
-from explorer.summary import HASH_SEED, TABLES, Summary
+from explorer.summary import HASH_SEED, TABLES, PerPing, Summary
+from explorer.summary_devices import runs
 
 #: The tables compacted, and the keys their partitions are cut by.
 PARTITION_KEYS: dict[str, tuple[str, ...]] = {"coords": ("lat", "lon"), "rows": ("row_hash",)}
@@ -51,12 +53,14 @@ class CoordsKeep:
 
 
 def coords_keep(summary: Summary, config: Config | None = None) -> CoordsKeep:
-    """The keep rule from a summary whose cell tables are complete (coords not needed)."""
-    from explorer.detectors.context import Context
-    from explorer.detectors.places_common import main_mass
+    """The keep rule from a summary whose ``cells`` table is complete (coords not needed)."""
+    from explorer.binning import cell_centres
+    from explorer.detectors.places_common import mass_of
 
     config = config or Config()
-    mass = main_mass(Context(summary, config))
+    cells = summary.tables["cells"].select("cell", "pings")
+    lat, lon = cell_centres(cells["cell"])
+    mass = mass_of(cells.with_columns(lat=pl.Series(lat), lon=pl.Series(lon)), config)
     radius = config.places.null_island_radius_deg
     if mass is None:
         return CoordsKeep(radius)
@@ -103,3 +107,56 @@ def compact(summary: Summary, config: Config | None = None) -> Summary:
     for name in PARTITION_KEYS:
         tables[name] = compact_table(name, tables[name], keep)
     return replace(summary, tables=tables)
+
+
+#: Odd 64-bit constants that mix the bits of latitude and longitude into one key.
+_MIX_LAT, _MIX_LON = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def coordinate_keys(lat: pl.Series, lon: pl.Series) -> np.ndarray:
+    """A 64-bit key per point, equal for equal (lat, lon); -0.0 counts as 0.0.
+
+    Different coordinates rarely share a key, and when they do a caller that groups
+    the rows sharing a key exactly only looks at a few rows more.
+    """
+    lat_bits = (lat.to_numpy() + 0.0).view(np.uint64)
+    lon_bits = (lon.to_numpy() + 0.0).view(np.uint64)
+    return (lat_bits * _MIX_LAT) ^ (lon_bits * _MIX_LON)
+
+
+def repeated(keys: np.ndarray) -> pl.Series:
+    """True where a key occurs more than once (found by sorting, not hashing every row)."""
+    ordered = np.sort(keys)
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    return pl.Series(keys).is_in(pl.Series(twice).implode())
+
+
+def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.DataFrame]:
+    """``coords`` and ``rows`` of prepared pings, built already compacted.
+
+    Equal to ``compact_table`` of the full tables: a row hash seen twice sorts next to
+    itself; a coordinate on two coords rows is on two pings, so grouping the pings whose
+    coordinate repeats (or that the keep rule keeps) and compacting that finds every row.
+    """
+    hashes = np.sort(frame["row_hash"].to_numpy())
+    starts, counts = runs(hashes)
+    many = counts > 1
+    rows = pl.DataFrame(
+        {
+            "row_hash": pl.Series(hashes[starts[many]], dtype=pl.UInt64),
+            "pings": pl.Series(counts[many], dtype=pl.Int64),
+        }
+    )
+    candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
+    points = frame.select("lat", "lon", "device").filter(candidates | keep.expr())
+    coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
+    return {"coords": compact_table("coords", coords, keep), "rows": rows}
+
+
+def compacting(config: Config | None = None) -> PerPing:
+    """A ``per_ping`` builder for :func:`explorer.summary.summarise` (the memory engine)."""
+
+    def build(frame: pl.DataFrame, summary: Summary) -> dict[str, pl.DataFrame]:
+        return compacted_tables(frame, coords_keep(summary, config))
+
+    return build

@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 
+from explorer.config import Config
 from explorer.detectors.context import Context
 from explorer.stats import wilson_interval
+from explorer.summary_compact import coordinate_keys, repeated
 
 EARTH_RADIUS_KM = 6371.0088
 T = TypeVar("T")
@@ -73,9 +75,10 @@ class MainMass:
     far_km: float
 
 
-def _main_mass(ctx: Context) -> MainMass | None:
-    cfg = ctx.config.places
-    cells = ctx.cells.filter(
+def mass_of(cells: pl.DataFrame, config: Config) -> MainMass | None:
+    """The main mass from per-cell ``lat``, ``lon`` (centres) and ``pings``."""
+    cfg = config.places
+    cells = cells.filter(
         ~near_null_island(pl.col("lat"), pl.col("lon"), cfg.null_island_radius_deg)
     )
     if cells.is_empty():
@@ -87,31 +90,21 @@ def _main_mass(ctx: Context) -> MainMass | None:
     return MainMass(lat0, lon0, radius, max(cfg.far_factor * radius, cfg.far_min_km))
 
 
+def _main_mass(ctx: Context) -> MainMass | None:
+    return mass_of(ctx.cells.select("lat", "lon", "pings"), ctx.config)
+
+
 def main_mass(ctx: Context) -> MainMass | None:
     """The data's main mass (None when every ping is at null island)."""
     return cached(ctx, "main_mass", _main_mass)
 
 
-#: Odd 64-bit constants that mix the bits of latitude and longitude into one key.
-_MIX_LAT, _MIX_LON = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
-
-
-def _coordinate_keys(coords: pl.DataFrame) -> np.ndarray:
-    """A 32-bit key per row, equal for equal (lat, lon): collisions only add a few rows."""
-    lat = coords["lat"].to_numpy().view(np.uint64)
-    lon = coords["lon"].to_numpy().view(np.uint64)
-    return ((lat * _MIX_LAT) ^ (lon * _MIX_LON)) >> np.uint64(32)
-
-
 def _shared_coordinates(ctx: Context) -> pl.DataFrame:
     coords = ctx.summary.tables["coords"]
     # Grouping ten million jittered (lat, lon) pairs is slow and nearly every group has
-    # one row; a coordinate on two or more rows repeats its key, and sorting 32-bit keys
+    # one row; a coordinate on two or more rows repeats its key, and sorting the keys
     # finds the few rows worth grouping.
-    keys = _coordinate_keys(coords).astype(np.uint32)
-    ordered = np.sort(keys)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    subset = coords.filter(pl.Series(keys).is_in(pl.Series(repeated).implode()))
+    subset = coords.filter(repeated(coordinate_keys(coords["lat"], coords["lon"])))
     return subset.group_by("lat", "lon").agg(
         pings=pl.col("pings").sum(),
         devices=pl.col("device").count().cast(pl.Int64),

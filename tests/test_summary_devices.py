@@ -1,0 +1,153 @@
+"""The fast summary paths against a plain, obviously-correct polars reference.
+
+``prepare`` derives clock fields with integer arithmetic and ``summary_devices`` counts
+the per-device tables on dense codes; here both are compared, table by table, with the
+straightforward calendar functions and hash group-bys they replace.
+"""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from explorer.summary import HASH_SEED, prepare, summarise
+from explorer.summary_devices import device_tables
+from tests.test_summary import POOL, frame
+
+UTC = dt.UTC
+
+
+def reference_clock(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
+    """Local clock fields from polars' calendar functions on the local datetime."""
+    prepared = prepare(pings, resolution)
+    from explorer.binning import latlng_to_cells
+    from explorer.timezones import local_offsets_by_cell
+
+    offset = local_offsets_by_cell(
+        pings["timestamp"], latlng_to_cells(pings["lat"], pings["lon"], resolution)
+    )
+    local = (pings["timestamp"].dt.epoch("us") + offset.cast(pl.Int64) * 1_000_000).cast(
+        pl.Datetime("us")
+    )
+    ts = pl.col("timestamp")
+    return prepared.with_columns(local=local).select(
+        hour=pl.col("local").dt.hour().cast(pl.Int8),
+        weekday=(pl.col("local").dt.weekday() - 1).cast(pl.Int8),
+        day=pl.col("local").dt.date(),
+        second_local=(
+            pl.col("local").dt.hour().cast(pl.Int32) * 3600
+            + pl.col("local").dt.minute().cast(pl.Int32) * 60
+            + pl.col("local").dt.second().cast(pl.Int32)
+        ),
+        second_utc=ts.dt.hour().cast(pl.Int32) * 3600
+        + ts.dt.minute().cast(pl.Int32) * 60
+        + ts.dt.second().cast(pl.Int32),
+    )
+
+
+def reference_device_tables(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    with_device = prepared.filter(pl.col("device").is_not_null())
+    count = pl.len().cast(pl.Int64).alias("pings")
+    return {
+        "cell_devices": with_device.group_by("cell", "device").agg(
+            count,
+            hour_mask=pl.lit(2, pl.UInt32).pow(pl.col("hour").cast(pl.UInt32)).bitwise_or(),
+        ),
+        "devices": with_device.group_by("device", "device_type").agg(
+            count,
+            coarse_pings=pl.col("coarse").sum().cast(pl.Int64),
+            first_seen=pl.col("timestamp").min(),
+            last_seen=pl.col("timestamp").max(),
+        ),
+        "device_days": with_device.group_by("device", "day").agg(count),
+    }
+
+
+def hard_pings() -> pl.DataFrame:
+    """Nulls, several types per device, instants before 1970, fractions of seconds."""
+    rows = [
+        ("a", dt.datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC), 40.71, -74.0, "ios"),
+        ("a", dt.datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC), 40.71, -74.0, "android"),
+        ("a", dt.datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC), 40.71, -74.0, "ios"),
+        ("b", dt.datetime(1965, 3, 1, 12, 0, 0, tzinfo=UTC), -33.87, 151.21, "unknown"),
+        (None, dt.datetime(2024, 7, 1, 23, 30, tzinfo=UTC), 40.71, -74.0, "ios"),
+        ("c", dt.datetime(2024, 3, 10, 6, 59, 59, 999_999, tzinfo=UTC), 40.71, -74.0, "ios"),
+        ("c", dt.datetime(2024, 3, 10, 7, 0, 0, tzinfo=UTC), 40.71, -74.0, "ios"),
+        ("d", dt.datetime(2030, 1, 1, 0, 0, tzinfo=UTC), 0.0, 0.0, "windows phone"),
+    ]
+    return frame(rows)
+
+
+def spread_over_years(n: int, seed: int) -> pl.DataFrame:
+    """Many devices over ten years: the key spaces are sparse, so the sort paths run."""
+    rng = np.random.default_rng(seed)
+    stamps = rng.integers(1_300_000_000, 1_620_000_000, n) * 1_000_000
+    return pl.DataFrame(
+        {
+            "device_id": [f"p{i}" for i in rng.integers(0, n // 2, n)],
+            "timestamp": pl.Series(stamps).cast(pl.Datetime("us", "UTC")),
+            "lat": rng.uniform(-60, 70, n),
+            "lon": rng.uniform(-180, 180, n),
+            "device_type": rng.choice(["ios", "android", "unknown"], n),
+        }
+    )
+
+
+CASES = {
+    "pool": (POOL, 7),
+    "hard": (hard_pings(), 8),
+    "years": (spread_over_years(20_000, 3), 9),
+    "empty": (POOL.head(0), 8),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_clock_fields_match_calendar_functions(name):
+    pings, res = CASES[name]
+    ours = prepare(pings, res).select("hour", "weekday", "day", "second_local", "second_utc")
+    assert ours.equals(reference_clock(pings, res))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_device_tables_match_group_bys(name):
+    pings, res = CASES[name]
+    prepared = prepare(pings, res)
+    ours, ref = device_tables(prepared), reference_device_tables(prepared)
+    for table, keys in (
+        ("cell_devices", ["cell", "device"]),
+        ("devices", ["device", "device_type"]),
+        ("device_days", ["device", "day"]),
+    ):
+        a, b = ours[table].sort(keys), ref[table].sort(keys).select(ours[table].columns)
+        assert a.schema == b.schema, table
+        assert a.equals(b), table
+
+
+def test_hard_case_values_by_hand():
+    s = summarise(hard_pings(), 8)
+    devices = s.tables["devices"]
+    a = devices.filter(pl.col("device") == pl.lit("a").hash(HASH_SEED))
+    # One phone reported as two types: two rows, 2 + 1 pings.
+    assert sorted(zip(a["device_type"], a["pings"])) == [("android", 1), ("ios", 2)]
+    # Half a second before the epoch is 1969-12-31 18:59:59 in New York (EST).
+    days = s.tables["device_days"].filter(pl.col("device") == pl.lit("a").hash(HASH_SEED))
+    assert sorted(days["day"].to_list()) == [dt.date(1969, 12, 31)]
+    hours = s.tables["cell_devices"].filter(pl.col("device") == pl.lit("a").hash(HASH_SEED))
+    assert hours["hour_mask"].to_list() == [1 << 18 | 1 << 19]
+
+
+@pytest.mark.parametrize("name", ["pool", "hard", "years"])
+def test_compacting_equals_compact_of_full_summary(name):
+    from explorer.summary_compact import compact, compacting
+
+    pings, res = CASES[name]
+    # Shared coordinates, exact duplicate rows, and -0.0 beside 0.0.
+    extra = pings.head(50).with_columns(device_id=pl.lit("shared"))
+    zeros = pings.head(2).with_columns(lat=pl.Series([0.0, -0.0]), lon=pl.lit(12.5))
+    pings = pl.concat([pings, extra, zeros, pings.head(3)])
+    fast = summarise(pings, res, per_ping=compacting()).canonical()
+    full = compact(summarise(pings, res)).canonical()
+    for table in ("coords", "rows"):
+        assert fast.tables[table].height > 0, table
+        assert fast.tables[table].equals(full.tables[table]), table
