@@ -7,24 +7,28 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from explorer import __version__
 from explorer.binning import cells_to_str, suggest_resolution
 from explorer.config import Config, load_config
-from explorer.detectors import Context, detect_all
 from explorer.findings import Finding
 from explorer.io import ReadResult, read_pings
 from explorer.summary import Summary, summarise
 from explorer.summary_compact import compacting
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from explorer.detectors import Context
 
 #: Cells listed in a profile's ``top_cells`` block.
 TOP_CELLS = 10
 #: Share of pings ignored at each edge when sizing cells: 1 % keeps a city a city
 #: even with 0.5 % of its pings at (0, 0) and a few trips abroad.
 EXTENT_QUANTILE = 0.01
+#: Points the extent's quantiles are taken from (an evenly strided sample beyond it).
+EXTENT_SAMPLE = 500_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Analysis:
 
     @property
     def context(self) -> Context:
+        from explorer.detectors import Context
+
         return Context(self.summary, self.config, self.salt)
 
     def profile(self) -> dict[str, Any]:
@@ -117,6 +123,12 @@ def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) ->
     """
     if pings.is_empty():
         return 8
+    total = pings.height if n_pings is None else n_pings
+    # Quantiles of an evenly strided sample: the 1 % edges of 500,000 points are
+    # within a small fraction of a percent of the exact ones, for a tenth of the time.
+    step = -(-pings.height // EXTENT_SAMPLE)
+    if step > 1:
+        pings = pings.select("lat", "lon").gather_every(step)
     q = EXTENT_QUANTILE
     box = pings.select(
         lat_lo=pl.col("lat").quantile(q),
@@ -124,7 +136,6 @@ def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) ->
         lon_lo=pl.col("lon").quantile(q),
         lon_hi=pl.col("lon").quantile(1 - q),
     ).row(0)
-    total = pings.height if n_pings is None else n_pings
     return suggest_resolution(box[0], box[1], box[2], box[3], total)
 
 
@@ -173,6 +184,9 @@ def analyze_summary(
     columns: dict[str, str] | None = None,
 ) -> Analysis:
     """Detect and rank findings on a (possibly merged) summary."""
+    # Imported here: reading and profiling never pay for the detectors' statistics.
+    from explorer.detectors import Context, detect_all
+
     config = config or Config()
     salt = salt if salt is not None else secrets.token_hex(8)
     findings = detect_all(Context(summary, config, salt))

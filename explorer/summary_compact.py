@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from explorer.config import Config
+from explorer.mass import mass_of, near_null_island, outside_disk
 from explorer.summary import HASH_SEED, TABLES, PerPing, Summary
 from explorer.summary_devices import runs
 
@@ -43,8 +44,6 @@ class CoordsKeep:
     far_km: float | None = None
 
     def expr(self) -> pl.Expr:
-        from explorer.detectors.places_common import near_null_island, outside_disk
-
         lat, lon = pl.col("lat"), pl.col("lon")
         keep = near_null_island(lat, lon, self.radius_deg)
         if self.lat is not None and self.lon is not None and self.far_km is not None:
@@ -55,7 +54,6 @@ class CoordsKeep:
 def coords_keep(summary: Summary, config: Config | None = None) -> CoordsKeep:
     """The keep rule from a summary whose ``cells`` table is complete (coords not needed)."""
     from explorer.binning import cell_centres
-    from explorer.detectors.places_common import mass_of
 
     config = config or Config()
     cells = summary.tables["cells"].select("cell", "pings")
