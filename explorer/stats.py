@@ -7,7 +7,7 @@ from config.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 
 def wilson_interval(
@@ -26,15 +26,36 @@ def wilson_interval(
     return low, high
 
 
+# Tail probabilities come from scipy.special's incomplete gamma and beta functions, the
+# same ones scipy.stats evaluates, without importing scipy.stats (about 1.5 s of start-up).
+
+
 def binomial_sf(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
     """P(X >= k) for X ~ Binomial(n, p): the one-sided p-value of an excess."""
-    k = np.asarray(k, dtype=float)
-    return sps.binom.sf(k - 1, np.asarray(n, dtype=float), p)
+    k = np.floor(np.asarray(k, dtype=float))
+    n = np.asarray(n, dtype=float)
+    inside = (k >= 1) & (k <= n)
+    a, b = np.where(inside, k, 1.0), np.where(inside, n - k + 1, 1.0)
+    return np.where(k <= 0, 1.0, np.where(k > n, 0.0, special.betainc(a, b, p)))
 
 
 def poisson_sf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """P(X >= k) for X ~ Poisson(mu)."""
-    return sps.poisson.sf(np.asarray(k, dtype=float) - 1, np.asarray(mu, dtype=float))
+    below = np.floor(np.asarray(k, dtype=float)) - 1
+    mu = np.asarray(mu, dtype=float)
+    return np.where(below < 0, 1.0, special.pdtrc(np.clip(below, 0, None), mu))
+
+
+def negative_binomial_sf(k: np.ndarray, size: np.ndarray | float, p: np.ndarray) -> np.ndarray:
+    """P(X >= k) for X ~ NegativeBinomial(size, p) (failures before ``size`` successes)."""
+    below = np.floor(np.asarray(k, dtype=float)) - 1
+    tail = special.betainc(np.clip(below, 0, None) + 1, size, 1 - np.asarray(p, dtype=float))
+    return np.where(below < 0, 1.0, tail)
+
+
+def chi2_sf(x: np.ndarray | float, dof: np.ndarray | int) -> np.ndarray:
+    """P(X >= x) for X ~ chi-squared with ``dof`` degrees of freedom."""
+    return special.chdtrc(dof, x)
 
 
 def benjamini_hochberg(p_values: np.ndarray, q: float) -> np.ndarray:
@@ -96,4 +117,4 @@ def chi_square_sf(observed: np.ndarray, expected_share: np.ndarray) -> np.ndarra
     expected = np.clip(n * share, 1e-9, None)
     stat = ((observed - expected) ** 2 / expected).sum(axis=1)
     dof = max(int((share > 0).sum()) - 1, 1)
-    return sps.chi2.sf(stat, dof)
+    return chi2_sf(stat, dof)

@@ -212,7 +212,28 @@ def summarise(
     :func:`explorer.summary_compact.compacting`, which builds them already cut to what
     the detectors read (the same findings, far less time and memory, no longer mergeable).
     """
-    frame = prepare(pings, resolution)
+    return summarise_prepared(
+        prepare(pings, resolution),
+        resolution,
+        rows_read=rows_read,
+        rejected_by_reason=rejected_by_reason,
+        time_interpretation=time_interpretation,
+        naive_timestamps=naive_timestamps,
+        per_ping=per_ping,
+    )
+
+
+def summarise_prepared(
+    frame: pl.DataFrame,
+    resolution: int,
+    *,
+    rows_read: int | None = None,
+    rejected_by_reason: dict[str, int] | None = None,
+    time_interpretation: str = "",
+    naive_timestamps: bool = False,
+    per_ping: PerPing | None = None,
+) -> Summary:
+    """:func:`summarise` of pings already passed through :func:`prepare`."""
     lazy = frame.lazy()
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(rejected_by_reason or {})
@@ -224,7 +245,7 @@ def summarise(
         summary = Summary(
             resolution=resolution,
             tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
-            rows_read=len(pings) + sum(rejected.values()) if rows_read is None else rows_read,
+            rows_read=frame.height + sum(rejected.values()) if rows_read is None else rows_read,
             rejected_by_reason=rejected,
             time_interpretation=time_interpretation,
             naive_timestamps=naive_timestamps,

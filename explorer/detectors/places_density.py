@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 from scipy.spatial import cKDTree
 
 from explorer.binning import cell_edge_km, cells_to_str, connected_components
@@ -25,7 +24,7 @@ from explorer.detectors.context import Context
 from explorer.detectors.places_common import near_null_island, plain, unit_vectors_km
 from explorer.detectors.places_points import pileup_cells
 from explorer.findings import Finding, FindingKind
-from explorer.stats import benjamini_hochberg
+from explorer.stats import benjamini_hochberg, negative_binomial_sf, poisson_sf
 from explorer.text import count, plural, ratio
 
 #: Distance between the centres of adjacent hexagons, in edge lengths.
@@ -111,9 +110,9 @@ def nb_overdispersion(observed: np.ndarray, expected: np.ndarray, trim: float) -
 def nb_sf(observed: np.ndarray, expected: np.ndarray, alpha: float) -> np.ndarray:
     """P(X ≥ observed) under a negative binomial with mean ``expected`` and overdispersion α."""
     if alpha <= 1e-9:
-        return sps.poisson.sf(observed - 1, expected)
+        return poisson_sf(observed, expected)
     size = 1.0 / alpha
-    return sps.nbinom.sf(observed - 1, size, size / (size + expected))
+    return negative_binomial_sf(observed, size, size / (size + expected))
 
 
 def _busiest_device_pings(ctx: Context, cells: pl.DataFrame) -> np.ndarray:

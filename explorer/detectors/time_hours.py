@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from explorer.binning import cells_to_parent, cells_to_str, connected_components
 from explorer.config.time import TimeConfig
 from explorer.detectors.context import Context
 from explorer.findings import Finding
-from explorer.stats import benjamini_hochberg
+from explorer.stats import benjamini_hochberg, chi2_sf
 from explorer.text import count, hour_span, pct, plural
 
 HOURS = 24
@@ -124,7 +123,7 @@ def profile_stats(
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(expected > 0, (effective - expected) ** 2 / expected, 0.0)
     dof = np.clip((rest_share > 0).sum(axis=1) - 1, 1, None)
-    p_value = sps.chi2.sf(terms.sum(axis=1), dof)
+    p_value = chi2_sf(terms.sum(axis=1), dof)
     shrunk = (effective + prior * rest_share) / (devices + prior)[:, None]
     tv = 0.5 * np.abs(shrunk - rest_share).sum(axis=1)
     return {
