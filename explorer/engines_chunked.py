@@ -1,10 +1,13 @@
-"""The chunked engine: files and chunks summarised one at a time, O(pings) tables spilled.
+"""The chunked engine: files and chunks summarised one at a time, big tables spilled.
 
-Memory holds one chunk (``chunk_rows`` rows), the merged small summaries (cells,
-devices, hours … — they grow with cells × devices, not with pings) and one spilled
-partition at a time. The ``coords`` and ``rows`` tables of every chunk are cut into
-hash partitions and written to a temporary folder; each partition is then reduced and
-compacted on its own (see :mod:`explorer.summary_compact`).
+Memory holds one chunk (``chunk_rows`` rows), the merged cell tables (cells × hours,
+types … — they grow with cells, not with pings) and one spilled partition at a time.
+The ``coords`` and ``rows`` tables of every chunk are cut into hash partitions and
+written to a temporary folder, and so are the device-keyed tables (cells × devices,
+devices, devices × days: they grow with devices, and a vendor's day can hold millions);
+each partition is then reduced on its own, the per-ping ones also compacted (see
+:mod:`explorer.summary_compact`). Only the final device tables, which the detectors
+read, are ever whole in memory.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +27,7 @@ from explorer._io_stream import Chunk, file_sha256, iter_chunks
 from explorer.analysis import suggested_resolution_for
 from explorer.config import Config
 from explorer.errors import PingFileError
-from explorer.summary import REJECTION_REASONS, Summary, merge, summarise
+from explorer.summary import REJECTION_REASONS, Summary, merge, merge_table, summarise
 from explorer.summary_compact import (
     PARTITION_KEYS,
     compact_table,
@@ -41,6 +44,12 @@ CHUNK_ROWS_ENV = "EXPLORER_CHUNK_ROWS"
 MERGE_EVERY = 8
 #: Bytes of input assumed per ping when sizing spill partitions (Parquet is ~20-40).
 BYTES_PER_PING = 20
+#: The device-keyed tables, spilled in this many partitions by device hash: at 100
+#: million pings (2.4 million devices) one partition holds ~1.3 million chunk rows.
+DEVICE_PARTS = 16
+DEVICE_TABLES = ("cell_devices", "devices", "device_days")
+#: Everything spilled rather than merged in memory.
+SPILLED = (*PARTITION_KEYS, *DEVICE_TABLES)
 #: Files sampled (first chunk of each) to suggest a resolution when none is given.
 SAMPLE_FILES = 8
 SAMPLE_ROWS = 200_000
@@ -86,17 +95,17 @@ def sample_resolution(
     return suggested_resolution_for(sample, n_pings=estimate)
 
 
-def strip(summary: Summary) -> Summary:
-    """The summary without its O(pings) tables (they are spilled or kept apart)."""
-    tables = {k: v for k, v in summary.tables.items() if k not in PARTITION_KEYS}
+def strip(summary: Summary, names: tuple[str, ...] = tuple(PARTITION_KEYS)) -> Summary:
+    """The summary without the tables ``names`` (the O(pings) ones unless told)."""
+    tables = {k: v for k, v in summary.tables.items() if k not in names}
     return replace(summary, tables=tables)
 
 
-def merge_small(parts: list[Summary]) -> Summary:
-    """Merge summaries that lack the coords and rows tables."""
-    empty = {name: pl.DataFrame() for name in PARTITION_KEYS}
+def merge_small(parts: list[Summary], names: tuple[str, ...] = tuple(PARTITION_KEYS)) -> Summary:
+    """Merge summaries stripped of the tables ``names``."""
+    empty = {name: pl.DataFrame() for name in names}
     merged = merge(replace(p, tables={**p.tables, **empty}) for p in parts)
-    return strip(merged)
+    return strip(merged, names)
 
 
 def summarise_chunk(chunk: Chunk, resolution: int) -> Summary:
@@ -106,15 +115,22 @@ def summarise_chunk(chunk: Chunk, resolution: int) -> Summary:
 
 @dataclass
 class Spill:
-    """Partition files of the O(pings) tables in a temporary folder (Arrow IPC)."""
+    """Partition files of the spilled tables in a temporary folder (Arrow IPC)."""
 
     folder: Path
     parts: int
     written: int = 0
+    empty: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def parts_of(self, name: str) -> int:
+        return DEVICE_PARTS if name in DEVICE_TABLES else self.parts
 
     def write(self, summary: Summary) -> None:
-        for name in PARTITION_KEYS:
-            for index, piece in partition(summary.tables[name], name, self.parts).items():
+        for name in SPILLED:
+            table = summary.tables[name]
+            self.empty.setdefault(name, table.head(0))
+            keys = ("device",) if name in DEVICE_TABLES else None
+            for index, piece in partition(table, name, self.parts_of(name), keys).items():
                 target = self.folder / name / str(index)
                 target.mkdir(parents=True, exist_ok=True)
                 piece.write_ipc(target / f"{self.written}.arrow")
@@ -123,6 +139,11 @@ class Spill:
     def pieces(self, name: str, index: int) -> list[pl.DataFrame]:
         folder = self.folder / name / str(index)
         return [pl.read_ipc(p) for p in sorted(folder.glob("*.arrow"))]
+
+    def device_table(self, name: str) -> pl.DataFrame:
+        """A device-keyed table, reduced one partition at a time (devices never straddle)."""
+        parts = [merge_table(name, self.pieces(name, p)) for p in range(DEVICE_PARTS)]
+        return pl.concat([self.empty[name], *(p for p in parts if p.width)], how="vertical")
 
 
 def finish(merged: Summary, totals: Totals, tables: dict[str, pl.DataFrame]) -> Summary:
@@ -180,13 +201,13 @@ def summarise_chunked(
                 continue
             summary = summarise_chunk(chunk, resolution)
             spill.write(summary)
-            small.append(strip(summary))
+            small.append(strip(summary, SPILLED))
             if len(small) >= MERGE_EVERY:
-                small = [merge_small(small)]
+                small = [merge_small(small, SPILLED)]
             progress(f"summarised {totals.rows_read:,} rows")
         used = sum(int(s.tables["cells"]["pings"].sum()) for s in small)
         totals.check_usable(used, label)
-        merged = merge_small(small)
+        merged = merge_small(small, SPILLED)
         keep = coords_keep(merged, config)
         tables = {
             name: pl.concat(
@@ -198,6 +219,7 @@ def summarise_chunked(
             )
             for name in PARTITION_KEYS
         }
+        tables.update({name: spill.device_table(name) for name in DEVICE_TABLES})
     meta = {
         "input_sha256": sources.combined_sha256(digests),
         "columns": totals.mapping,

@@ -256,7 +256,8 @@ def summarise_prepared(
     return replace(summary, tables={name: tables[name] for name in TABLES})
 
 
-def _merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
+def merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """One table of several partial summaries, combined by key (no columns if all empty)."""
     keys, values = TABLES[name]
     frames = [f for f in frames if f.height]
     if not frames:
@@ -285,7 +286,7 @@ def merge(summaries: Iterable[Summary]) -> Summary:
     tables = {}
     for name in TABLES:
         frames = [s.tables[name] for s in parts]
-        merged = _merge_table(name, frames)
+        merged = merge_table(name, frames)
         tables[name] = merged if merged.width else frames[0]
     rejected = {
         reason: sum(s.rejected_by_reason.get(reason, 0) for s in parts)

@@ -89,11 +89,13 @@ def compact_table(name: str, frame: pl.DataFrame, keep: CoordsKeep) -> pl.DataFr
     return frame.filter(shared | keep.expr())
 
 
-def partition(frame: pl.DataFrame, name: str, parts: int) -> dict[int, pl.DataFrame]:
-    """Split a table into ``parts`` pieces by a hash of its partition keys."""
+def partition(
+    frame: pl.DataFrame, name: str, parts: int, keys: tuple[str, ...] | None = None
+) -> dict[int, pl.DataFrame]:
+    """Split a table into ``parts`` pieces by a hash of ``keys`` (its partition keys)."""
     if parts <= 1:
         return {0: frame}
-    index = pl.struct(PARTITION_KEYS[name]).hash(HASH_SEED) % parts
+    index = pl.struct(keys or PARTITION_KEYS[name]).hash(HASH_SEED) % parts
     split = frame.with_columns(_part=index.cast(pl.Int64)).partition_by("_part", as_dict=True)
     return {int(key[0]): piece.drop("_part") for key, piece in split.items()}
 

@@ -10,6 +10,8 @@ discovery rate across cells; neighbouring flagged cells become one area finding.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -131,14 +133,35 @@ def _score_units(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFram
     return per_unit.with_columns(discovery=pl.Series(found))
 
 
+@dataclass(frozen=True)
+class _Near:
+    """(cell, device, device_type, unit, parent) rows in the regions of candidate units,
+    split by region: an area's counts read only its own regions, not every candidate's."""
+
+    by_parent: dict[int, pl.DataFrame]
+    parent_of: dict[int, int]
+    empty: pl.DataFrame
+
+    @classmethod
+    def of(cls, near: pl.DataFrame) -> _Near:
+        parts = near.partition_by("parent", as_dict=True)
+        parent_of = dict(near.select("unit", "parent").unique().iter_rows())
+        return cls({key[0]: part for key, part in parts.items()}, parent_of, near.head(0))
+
+    def around(self, component: list[int]) -> pl.DataFrame:
+        """Rows in the regions of the units of ``component``."""
+        parents = sorted({self.parent_of[u] for u in component if u in self.parent_of})
+        return pl.concat([self.by_parent[p] for p in parents]) if parents else self.empty
+
+
 def _near_devices(
     ctx: Context, units: pl.DataFrame, table: pl.DataFrame, candidates: pl.Series
-) -> pl.DataFrame:
+) -> _Near:
     """(cell, device, device_type, unit, parent) in the regions of candidate units."""
     parent_of = table.select("unit", "parent").unique()
     parents = parent_of.filter(pl.col("unit").is_in(candidates.implode()))["parent"]
     region = parent_of.filter(pl.col("parent").is_in(parents.implode())).join(units, on="unit")
-    return (
+    return _Near.of(
         ctx.summary.tables["cell_devices"]
         .select("cell", "device")
         .join(region, on="cell")
@@ -147,7 +170,7 @@ def _near_devices(
 
 
 def _area_counts(
-    ctx: Context, near: pl.DataFrame, component: list[int], mix: dict[str, float]
+    ctx: Context, near: _Near, component: list[int], mix: dict[str, float]
 ) -> tuple[dict[str, float], int, dict[str, float]]:
     """(area mix, distinct devices, reference mix) of a group of units.
 
@@ -155,13 +178,14 @@ def _area_counts(
     the area: devices of a skewed place roam its surroundings, and counting them there
     would hide the skew behind a reference it has itself shifted.
     """
-    inside = near.filter(pl.col("unit").is_in(component))
+    around = near.around(component)
+    inside = around.filter(pl.col("unit").is_in(component))
     present = inside.unique("device")
     devices = present.height
     area = present.group_by("device_type").agg(n=pl.len())
     area_mix = {str(t): n / devices for t, n in sorted(zip(area["device_type"], area["n"]))}
     parents = inside["parent"].unique().implode()
-    outside = near.filter(
+    outside = around.filter(
         pl.col("parent").is_in(parents)
         & ~pl.col("unit").is_in(component)
         & ~pl.col("device").is_in(present["device"].implode())
@@ -176,7 +200,7 @@ def _area_counts(
 
 def _pooled_units(
     ctx: Context,
-    near: pl.DataFrame,
+    near: _Near,
     screened: pl.DataFrame,
     m_units: int,
     mix: dict[str, float],
@@ -218,10 +242,11 @@ def _severity(ctx: Context, difference: float, low_ci: float, devices: int) -> s
 
 
 def _area_finding(
-    ctx: Context, near: pl.DataFrame, component: list[int], mix: dict[str, float], p_value: float
+    ctx: Context, near: _Near, component: list[int], mix: dict[str, float], p_value: float
 ) -> Finding:
     """One finding for a group of neighbouring flagged units (told by their data cells)."""
-    cells = sorted(near.filter(pl.col("unit").is_in(component))["cell"].unique().to_list())
+    inside = near.around(component).filter(pl.col("unit").is_in(component))
+    cells = sorted(inside["cell"].unique().to_list())
     area, devices, reference = _area_counts(ctx, near, component, mix)
     # Tell the story of the over-represented type (with two types, the other is the mirror).
     focal = max(reference, key=lambda t: area.get(t, 0.0) - reference[t])
