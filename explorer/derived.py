@@ -11,6 +11,7 @@ import polars as pl
 
 from explorer.binning import cell_centres
 from explorer.summary import Summary
+from explorer.summary_devices import runs
 
 HOURS = 24
 WEEKDAYS = 7
@@ -33,13 +34,14 @@ def _wide(cells: pl.Series, frame: pl.DataFrame, key: str, width: int) -> pl.Ser
 
 def _hour_devices(cells: pl.Series, cell_devices: pl.DataFrame) -> pl.Series:
     """Devices seen at each local hour per cell, from the per-(cell, device) hour bits."""
-    out = np.zeros((len(cells), HOURS), dtype=np.int64)
-    if cell_devices.height:
-        rows = _row_of(cells, cell_devices)
-        mask = cell_devices["hour_mask"].to_numpy().astype(np.int64)
-        for hour in range(HOURS):
-            out[:, hour] = np.bincount(rows, weights=(mask >> hour) & 1, minlength=len(cells))
-    return pl.Series(out).cast(pl.List(pl.Int64))
+    seen = [
+        ((pl.col("hour_mask") & (1 << hour)) > 0).sum().cast(pl.Int64).alias(f"h{hour}")
+        for hour in range(HOURS)
+    ]
+    counts = cell_devices.lazy().group_by("cell").agg(seen).collect()
+    wide = cells.to_frame("cell").join(counts, on="cell", how="left", maintain_order="left")
+    out = wide.select(f"h{hour}" for hour in range(HOURS)).fill_null(0).to_numpy()
+    return pl.Series(out.astype(np.int64)).cast(pl.List(pl.Int64))
 
 
 def device_types(summary: Summary) -> pl.DataFrame:
@@ -65,12 +67,7 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
     ids = cells["cell"]
     cd = t["cell_devices"]
     devices = cd.group_by("cell").agg(devices=pl.len().cast(pl.Int64))
-    types = device_types(summary).select("device", "device_type")
-    type_devices = (
-        cd.join(types, on="device", how="left")
-        .group_by("cell", "device_type")
-        .agg(devices=pl.len().cast(pl.Int64))
-    )
+    type_devices = _type_devices(cd, _per_device(summary).select("device", "device_type"))
     out = (
         cells.with_columns(
             hour_pings=_wide(ids, t["cell_hours"], "hour", HOURS),
@@ -87,6 +84,28 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
     return out.with_columns(lat=pl.Series(lat), lon=pl.Series(lon))
 
 
+def _type_devices(cell_devices: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
+    """(cell, device_type, devices): distinct devices of each main type per cell.
+
+    Rows are joined to a small type code, not to the type string: at 13 million
+    (cell, device) rows the joined copy stays small.
+    """
+    names = types["device_type"].unique().sort()
+    if names.is_empty():
+        schema = {"cell": pl.UInt64, "device_type": pl.String, "devices": pl.Int64}
+        return pl.DataFrame(schema=schema)
+    codes = types.select(
+        "device",
+        code=pl.col("device_type").replace_strict(names, range(len(names)), return_dtype=pl.UInt32),
+    )
+    coded = cell_devices.select("cell", "device").join(codes, on="device", how="left")
+    counted = coded.group_by("cell", "code").agg(devices=pl.len().cast(pl.Int64))
+    lookup = pl.DataFrame({"code": range(len(names)), "device_type": names}).cast(
+        {"code": pl.UInt32}
+    )
+    return counted.join(lookup, on="code", how="left").select("cell", "device_type", "devices")
+
+
 def _type_struct(frame: pl.DataFrame, value: str, name: str) -> pl.DataFrame:
     """(cell, device_type, value) -> cell with a list of {device_type, value} structs."""
     return frame.group_by("cell").agg(
@@ -96,23 +115,48 @@ def _type_struct(frame: pl.DataFrame, value: str, name: str) -> pl.DataFrame:
     )
 
 
+def _rows_per_device(devices: pl.Series, name: str) -> pl.DataFrame:
+    """(device, ``name``): rows per distinct device, sorted by device.
+
+    Sorting one column and measuring its runs is several times faster and leaner than
+    hashing tens of millions of rows into millions of groups (a merged summary of 100
+    million pings has ~13 million cell × device rows).
+    """
+    ordered = np.sort(devices.to_numpy())
+    starts, counts = runs(ordered)
+    return pl.DataFrame(
+        {
+            "device": pl.Series(ordered[starts], dtype=pl.UInt64),
+            name: pl.Series(counts, dtype=pl.Int64),
+        }
+    )
+
+
+def _per_device(summary: Summary) -> pl.DataFrame:
+    """The devices table with one row per device (its main type), sorted by device."""
+    devices = summary.tables["devices"].sort("device")
+    ids = devices["device"].to_numpy()
+    if not (ids[1:] == ids[:-1]).any():
+        return devices
+    # Some device reported several types: sum over them, keep the main type.
+    merged = devices.group_by("device").agg(
+        pl.col("pings").sum(),
+        pl.col("coarse_pings").sum(),
+        pl.col("first_seen").min(),
+        pl.col("last_seen").max(),
+    )
+    types = device_types(summary).select("device", "device_type")
+    return merged.join(types, on="device", how="left").sort("device")
+
+
 def device_frame(summary: Summary) -> pl.DataFrame:
     """One row per device: pings, cells, active days, pings per day, coarse pings, type, span."""
     t = summary.tables
-    devices = (
-        t["devices"]
-        .group_by("device")
-        .agg(
-            pl.col("pings").sum(),
-            pl.col("coarse_pings").sum(),
-            pl.col("first_seen").min(),
-            pl.col("last_seen").max(),
-        )
-    )
-    cells = t["cell_devices"].group_by("device").agg(cells=pl.len().cast(pl.Int64))
-    days = t["device_days"].group_by("device").agg(active_days=pl.len().cast(pl.Int64))
+    cells = _rows_per_device(t["cell_devices"]["device"], "cells")
+    days = _rows_per_device(t["device_days"]["device"], "active_days")
     return (
-        devices.join(device_types(summary).select("device", "device_type"), on="device", how="left")
+        _per_device(summary)
+        .select("device", "pings", "coarse_pings", "first_seen", "last_seen", "device_type")
         .join(cells, on="device", how="left")
         .join(days, on="device", how="left")
         .with_columns(pings_per_day=pl.col("pings") / pl.col("active_days").clip(1))

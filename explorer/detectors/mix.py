@@ -21,7 +21,6 @@ from explorer.binning import (
     cells_to_str,
     connected_components,
 )
-from explorer.derived import device_types
 from explorer.detectors.context import Context
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf, wilson_interval
@@ -48,9 +47,41 @@ def region_resolution(resolution: int, edge_km: float) -> int:
     return 0
 
 
+def _type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
+    """(cell, device, code) for every (cell, device) row, ``code`` being the device's
+    main type, and the type of each code (``names[code]``).
+
+    The rows of a large summary (13 million at 100 million pings) are joined once to a
+    small integer code rather than to the type string, so the copies stay small; codes
+    become names only once counted.
+    """
+    key = "_mix_type_codes"
+    if key not in ctx.__dict__:
+        names = sorted(ctx.devices["device_type"].unique().drop_nulls().to_list())
+        codes = ctx.devices.select(
+            "device",
+            code=pl.col("device_type").replace_strict(
+                names, list(range(len(names))), return_dtype=pl.UInt32
+            ),
+        )
+        rows = ctx.summary.tables["cell_devices"].select("cell", "device")
+        ctx.__dict__[key] = (rows.join(codes, on="device"), names)
+    return ctx.__dict__[key]
+
+
+def _named(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """``frame`` with its ``code`` column replaced by ``device_type``."""
+    lookup = pl.DataFrame(
+        {"code": pl.Series(range(len(names)), dtype=pl.UInt32), "device_type": names},
+        schema={"code": pl.UInt32, "device_type": pl.String},
+    )
+    columns = [("device_type" if c == "code" else c) for c in frame.columns]
+    return frame.join(lookup, on="code", how="left").select(columns)
+
+
 def overall_mix(ctx: Context) -> dict[str, float]:
     """Share of devices by main type over the whole data set (each device once)."""
-    types = device_types(ctx.summary).group_by("device_type").agg(n=pl.len())
+    types = ctx.devices.group_by("device_type").agg(n=pl.len())
     total = float(types["n"].sum() or 0)
     if total == 0:
         return {}
@@ -75,11 +106,11 @@ def _unit_type_table(
 ) -> pl.DataFrame:
     """(unit, device_type, k, n, region_share): distinct devices of each type per unit."""
     cfg = ctx.config.mix
-    present = ctx.summary.tables["cell_devices"].select("cell", "device").join(units, on="cell")
+    coded, names = _type_codes(ctx)
+    present = coded.join(units, on="cell")
     if ctx.resolution > min(ctx.resolution, cfg.unit_resolution):
-        present = present.select("unit", "device").unique()
-    long = present.join(device_types(ctx.summary).select("device", "device_type"), on="device")
-    counts = long.group_by("unit", "device_type").agg(k=pl.len().cast(pl.Int64))
+        present = present.select("unit", "device", "code").unique()
+    counts = _named(present.group_by("unit", "code").agg(k=pl.len().cast(pl.Int64)), names)
     totals = counts.group_by("unit").agg(n=pl.col("k").sum())
     table = (
         totals.join(pl.DataFrame({"device_type": tested}), how="cross")
@@ -135,18 +166,25 @@ def _score_units(table: pl.DataFrame, ctx: Context, n_types: int) -> pl.DataFram
 
 @dataclass(frozen=True)
 class _Near:
-    """(cell, device, device_type, unit, parent) rows in the regions of candidate units,
-    split by region: an area's counts read only its own regions, not every candidate's."""
+    """(cell, device, code, unit, parent) rows in the regions of candidate units (``code``
+    is the device's type: ``names[code]``), split by region: an area's counts read only
+    its own regions, not every candidate's."""
 
     by_parent: dict[int, pl.DataFrame]
     parent_of: dict[int, int]
     empty: pl.DataFrame
+    names: list[str]
 
     @classmethod
-    def of(cls, near: pl.DataFrame) -> _Near:
+    def of(cls, near: pl.DataFrame, parent_of: dict[int, int], names: list[str]) -> _Near:
         parts = near.partition_by("parent", as_dict=True)
-        parent_of = dict(near.select("unit", "parent").unique().iter_rows())
-        return cls({key[0]: part for key, part in parts.items()}, parent_of, near.head(0))
+        by_parent = {key[0]: part for key, part in parts.items()}
+        return cls(by_parent, parent_of, near.head(0), names)
+
+    def by_type(self, rows: pl.DataFrame) -> dict[str, int]:
+        """Rows of ``rows`` per device type."""
+        counts = rows.group_by("code").agg(n=pl.len())
+        return {self.names[c]: int(n) for c, n in counts.iter_rows() if c is not None}
 
     def around(self, component: list[int]) -> pl.DataFrame:
         """Rows in the regions of the units of ``component``."""
@@ -157,16 +195,13 @@ class _Near:
 def _near_devices(
     ctx: Context, units: pl.DataFrame, table: pl.DataFrame, candidates: pl.Series
 ) -> _Near:
-    """(cell, device, device_type, unit, parent) in the regions of candidate units."""
+    """(cell, device, type code, unit, parent) in the regions of candidate units."""
+    coded, names = _type_codes(ctx)
     parent_of = table.select("unit", "parent").unique()
     parents = parent_of.filter(pl.col("unit").is_in(candidates.implode()))["parent"]
-    region = parent_of.filter(pl.col("parent").is_in(parents.implode())).join(units, on="unit")
-    return _Near.of(
-        ctx.summary.tables["cell_devices"]
-        .select("cell", "device")
-        .join(region, on="cell")
-        .join(device_types(ctx.summary).select("device", "device_type"), on="device")
-    )
+    in_region = parent_of.filter(pl.col("parent").is_in(parents.implode()))
+    region = in_region.join(units, on="unit")
+    return _Near.of(coded.join(region, on="cell"), dict(in_region.iter_rows()), names)
 
 
 def _area_counts(
@@ -182,15 +217,14 @@ def _area_counts(
     inside = around.filter(pl.col("unit").is_in(component))
     present = inside.unique("device")
     devices = present.height
-    area = present.group_by("device_type").agg(n=pl.len())
-    area_mix = {str(t): n / devices for t, n in sorted(zip(area["device_type"], area["n"]))}
+    area_mix = {t: n / devices for t, n in sorted(near.by_type(present).items())}
     parents = inside["parent"].unique().implode()
     outside = around.filter(
         pl.col("parent").is_in(parents)
         & ~pl.col("unit").is_in(component)
         & ~pl.col("device").is_in(present["device"].implode())
     )
-    counts = dict(outside.group_by("device_type").agg(n=pl.len()).iter_rows())
+    counts = near.by_type(outside)
     m = ctx.config.mix.region_prior_devices
     reference = {
         t: (counts.get(t, 0) + m * share) / (outside.height + m) for t, share in mix.items()
