@@ -151,3 +151,62 @@ def test_compacting_equals_compact_of_full_summary(name):
     for table in ("coords", "rows"):
         assert fast.tables[table].height > 0, table
         assert fast.tables[table].equals(full.tables[table]), table
+
+
+def reference_device_frame(summary) -> pl.DataFrame:
+    """The per-device view by plain hash group-bys and joins."""
+    from explorer.derived import device_types
+
+    t = summary.tables
+    devices = t["devices"].group_by("device").agg(
+        pl.col("pings").sum(),
+        pl.col("coarse_pings").sum(),
+        pl.col("first_seen").min(),
+        pl.col("last_seen").max(),
+    )
+    cells = t["cell_devices"].group_by("device").agg(cells=pl.len().cast(pl.Int64))
+    days = t["device_days"].group_by("device").agg(active_days=pl.len().cast(pl.Int64))
+    return (
+        devices.join(device_types(summary).select("device", "device_type"), on="device")
+        .join(cells, on="device", how="left")
+        .join(days, on="device", how="left")
+        .with_columns(pings_per_day=pl.col("pings") / pl.col("active_days").clip(1))
+        .sort("device")
+    )
+
+
+def reference_cell_views(summary) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Devices per hour and per main type of each cell, by joins and group-bys."""
+    from explorer.derived import device_types
+
+    cd = summary.tables["cell_devices"]
+    hours = cd.with_columns(hour=pl.int_ranges(0, 24)).explode("hour")
+    bit = pl.lit(2, pl.UInt32).pow(pl.col("hour").cast(pl.UInt32))
+    seen = hours.filter((pl.col("hour_mask") & bit) > 0)
+    by_hour = seen.group_by("cell", "hour").agg(n=pl.len())
+    typed = cd.join(device_types(summary).select("device", "device_type"), on="device")
+    by_type = typed.group_by("cell", "device_type").agg(n=pl.len())
+    return by_hour, by_type
+
+
+@pytest.mark.parametrize("name", ["pool", "hard", "years"])
+def test_device_and_cell_views_match_plain_group_bys(name):
+    from explorer import derived
+
+    pings, res = CASES[name]
+    s = summarise(pings, res)
+    ours = derived.device_frame(s)
+    assert ours.equals(reference_device_frame(s).select(ours.columns))
+    cells = derived.cell_frame(s)
+    by_hour, by_type = reference_cell_views(s)
+    hours = (
+        cells.select("cell", n="hour_devices", hour=pl.int_ranges(0, 24))
+        .explode("n", "hour")
+        .filter(pl.col("n") > 0)
+    )
+    joined = by_hour.join(hours, on=["cell", "hour"], how="full", coalesce=True)
+    assert joined.height == by_hour.height and (joined["n"] == joined["n_right"]).all()
+    types = cells.select("cell", "type_devices").explode("type_devices").unnest("type_devices")
+    types = types.filter(pl.col("device_type").is_not_null())  # cells without device ids
+    joined = by_type.join(types, on=["cell", "device_type"], how="full", coalesce=True)
+    assert joined.height == by_type.height and (joined["n"] == joined["n_right"]).all()
