@@ -158,11 +158,15 @@ def reference_device_frame(summary) -> pl.DataFrame:
     from explorer.derived import device_types
 
     t = summary.tables
-    devices = t["devices"].group_by("device").agg(
-        pl.col("pings").sum(),
-        pl.col("coarse_pings").sum(),
-        pl.col("first_seen").min(),
-        pl.col("last_seen").max(),
+    devices = (
+        t["devices"]
+        .group_by("device")
+        .agg(
+            pl.col("pings").sum(),
+            pl.col("coarse_pings").sum(),
+            pl.col("first_seen").min(),
+            pl.col("last_seen").max(),
+        )
     )
     cells = t["cell_devices"].group_by("device").agg(cells=pl.len().cast(pl.Int64))
     days = t["device_days"].group_by("device").agg(active_days=pl.len().cast(pl.Int64))
