@@ -37,9 +37,9 @@ from explorer.summary import Summary
 from explorer.summary_compact import (
     PARTITION_KEYS,
     CoordsKeep,
-    compact_table,
     coords_keep,
     partition,
+    reduce_compact,
     reduce_table,
 )
 
@@ -135,7 +135,7 @@ def merge_results(*smalls: Summary | None) -> Summary | None:
 
 def reduce_partition(name: str, keep: CoordsKeep, *pieces: pl.DataFrame | None) -> pl.DataFrame:
     """Reduce one partition of a big table from every unit, then compact it."""
-    return compact_table(name, reduce_table(name, [p for p in pieces if p is not None]), keep)
+    return reduce_compact(name, [p for p in pieces if p is not None], keep)
 
 
 def _client(scheduler: str | None) -> Any:

@@ -75,6 +75,25 @@ def reduce_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
     return stacked.group_by(list(keys)).agg(pl.col(v).sum() for v in values)
 
 
+def reduce_compact(name: str, frames: list[pl.DataFrame], keep: CoordsKeep) -> pl.DataFrame:
+    """``compact_table(name, reduce_table(name, frames), keep)``, grouping only what it keeps.
+
+    A row hash or a coordinate that occurs once among the pieces cannot be shared after
+    reducing, so only repeated keys (found by sorting), rows a piece already counted
+    twice, and rows the keep rule keeps are grouped; the rest is dropped unreduced.
+    """
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame(schema=_schema(name))
+    stacked = pl.concat(frames, how="vertical_relaxed")
+    if name == "rows":
+        candidates = repeated(stacked["row_hash"].to_numpy()) | (stacked["pings"] > 1)
+    else:
+        keys = coordinate_keys(stacked["lat"], stacked["lon"])
+        candidates = repeated(keys) | stacked.select(keep.expr()).to_series()
+    return compact_table(name, reduce_table(name, [stacked.filter(candidates)]), keep)
+
+
 def _schema(name: str) -> dict[str, pl.DataType]:
     if name == "coords":
         return {"lat": pl.Float64, "lon": pl.Float64, "device": pl.UInt64, "pings": pl.Int64}

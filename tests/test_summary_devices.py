@@ -214,3 +214,25 @@ def test_device_and_cell_views_match_plain_group_bys(name):
     types = types.filter(pl.col("device_type").is_not_null())  # cells without device ids
     joined = by_type.join(types, on=["cell", "device_type"], how="full", coalesce=True)
     assert joined.height == by_type.height and (joined["n"] == joined["n_right"]).all()
+
+
+@pytest.mark.parametrize("parts", [1, 3, 7])
+def test_reduce_compact_equals_compact_of_reduced_pieces(parts):
+    from explorer.summary_compact import (
+        CoordsKeep,
+        compact_table,
+        reduce_compact,
+        reduce_table,
+    )
+
+    pings, res = CASES["pool"]
+    # Exact duplicates inside one piece and across pieces, a far point, null island.
+    pings = pl.concat([pings, pings.head(30), pings.head(5)])
+    pieces = [summarise(pings[i::parts], res) for i in range(parts)]
+    keep = CoordsKeep(0.5, 40.75, -73.9, 5.0)
+    for name in ("coords", "rows"):
+        frames = [p.tables[name] for p in pieces]
+        slow = compact_table(name, reduce_table(name, frames), keep)
+        fast = reduce_compact(name, frames, keep)
+        keys = list(slow.columns[:-1])
+        assert fast.height > 0 and fast.sort(keys).equals(slow.sort(keys)), name
