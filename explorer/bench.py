@@ -122,13 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.runs} runs\n# machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}\n"
     )
-    print("| input | stage | seconds | rows/s |\n|---|---|---:|---:|")
-    for label, path in (("parquet", parquet_path), ("csv", csv_path)):
-        times = stage_times(path, args.runs, args.resolution)
-        for stage in ("read", "bin", "summarise", "end_to_end"):
-            rate = times["rows"] / times[stage]
-            print(f"| {label} | {stage} | {times[stage]:.2f} | {rate / 1e6:.2f} M |", flush=True)
-    print("\n| command (separate process) | wall s | peak RSS GB |\n|---|---:|---:|")
+    # Separate processes first: a child's peak RSS counts the parent it was forked from
+    # until it execs, so they must start while this process is still small.
+    print("| command (separate process) | wall s | peak RSS GB |\n|---|---:|---:|")
     for label, path in (("parquet", parquet_path), ("csv", csv_path)):
         for command in (
             ["profile", str(path), "--format", "json"],
@@ -144,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {command[0]} {label} | {statistics.median(walls):.2f} | {max(peaks):.2f} |",
                 flush=True,
             )
+    print("\n| input | stage | seconds | rows/s |\n|---|---|---:|---:|")
+    for label, path in (("parquet", parquet_path), ("csv", csv_path)):
+        times = stage_times(path, args.runs, args.resolution)
+        for stage in ("read", "bin", "summarise", "end_to_end"):
+            rate = times["rows"] / times[stage]
+            print(f"| {label} | {stage} | {times[stage]:.2f} | {rate / 1e6:.2f} M |", flush=True)
     one_million = min(1_000_000, args.rows)
     print(
         f"\nfull analysis in-process, {one_million:,} pings (parquet): "
