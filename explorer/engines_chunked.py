@@ -12,9 +12,13 @@ read, are ever whole in memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -154,9 +158,9 @@ class Spill:
         folder = self.folder / name / str(index)
         return [pl.read_ipc(p) for p in sorted(folder.glob("*.arrow"))]
 
-    def device_table(self, name: str) -> pl.DataFrame:
-        """A device-keyed table, reduced one partition at a time (devices never straddle)."""
-        parts = [merge_table(name, self.pieces(name, p)) for p in range(DEVICE_PARTS)]
+    def device_table(self, name: str, pool: ThreadPoolExecutor) -> pl.DataFrame:
+        """A device-keyed table, reduced partition by partition (devices never straddle)."""
+        parts = pool.map(lambda p: merge_table(name, self.pieces(name, p)), range(DEVICE_PARTS))
         return pl.concat([self.empty[name], *(p for p in parts if p.width)], how="vertical")
 
 
@@ -193,6 +197,46 @@ def _chunks(
         digests.append(file_sha256(file))
 
 
+_DONE = object()
+
+
+def prefetched(items: Iterator[Chunk]) -> Iterator[Chunk]:
+    """``items``, with the next one read in a background thread while this one is used.
+
+    Reading and decoding a chunk (Arrow, mostly without the GIL) overlaps summarising the
+    previous one; at most one chunk waits. An error while reading is raised here, in
+    order, as if read in this thread.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                ready.put((item, None))
+            ready.put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            ready.put((_DONE, exc))
+
+    worker = threading.Thread(target=produce, name="explorer-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a producer blocked on put() see the stop flag
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.1)
+
+
 def summarise_chunked(
     files: list[sources.InputFile],
     *,
@@ -209,7 +253,7 @@ def summarise_chunked(
     totals, digests, small = Totals(), [], []
     with tempfile.TemporaryDirectory(prefix="explorer-spill-") as folder:
         spill = Spill(Path(folder), partition_count(files, rows))
-        for chunk in _chunks(files, columns, tz, rows, totals, digests):
+        for chunk in prefetched(_chunks(files, columns, tz, rows, totals, digests)):
             totals.add_chunk(chunk)
             if chunk.pings.height == 0:
                 continue
@@ -223,14 +267,20 @@ def summarise_chunked(
         totals.check_usable(used, label)
         merged = merge_small(small, SPILLED)
         keep = coords_keep(merged, config)
-        tables = {
-            name: pl.concat(
-                [reduce_compact(name, spill.pieces(name, p), keep) for p in range(spill.parts)],
-                how="vertical_relaxed",
-            )
-            for name in PARTITION_KEYS
-        }
-        tables.update({name: spill.device_table(name) for name in DEVICE_TABLES})
+        # Partitions are independent: two at a time keep both cores busy between the
+        # single-threaded steps (file reads, sorts) of each.
+        with ThreadPoolExecutor(2) as pool:
+            tables = {
+                name: pl.concat(
+                    pool.map(
+                        lambda p, name=name: reduce_compact(name, spill.pieces(name, p), keep),
+                        range(spill.parts),
+                    ),
+                    how="vertical_relaxed",
+                )
+                for name in PARTITION_KEYS
+            }
+            tables.update({name: spill.device_table(name, pool) for name in DEVICE_TABLES})
     meta = {
         "input_sha256": sources.combined_sha256(digests),
         "columns": totals.mapping,
