@@ -84,26 +84,42 @@ def cell_frame(summary: Summary) -> pl.DataFrame:
     return out.with_columns(lat=pl.Series(lat), lon=pl.Series(lon))
 
 
-def _type_devices(cell_devices: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
-    """(cell, device_type, devices): distinct devices of each main type per cell.
+def coded_cell_devices(
+    cell_devices: pl.DataFrame, types: pl.DataFrame
+) -> tuple[pl.DataFrame, list[str]]:
+    """(cell, device, code) rows, ``code`` being the device's main type as an index into
+    the returned names (``types``: device, device_type).
 
-    Rows are joined to a small type code, not to the type string: at 13 million
-    (cell, device) rows the joined copy stays small.
+    Rows are joined to a small integer code, not to the type string: at 13 million
+    (cell, device) rows the joined copy stays small; codes become names once counted
+    (:func:`named_codes`). Every device of ``cell_devices`` has a type: both tables come
+    from the same pings.
     """
-    names = types["device_type"].unique().sort()
-    if names.is_empty():
-        schema = {"cell": pl.UInt64, "device_type": pl.String, "devices": pl.Int64}
-        return pl.DataFrame(schema=schema)
+    names = sorted(types["device_type"].unique().drop_nulls().to_list())
     codes = types.select(
         "device",
-        code=pl.col("device_type").replace_strict(names, range(len(names)), return_dtype=pl.UInt32),
+        code=pl.col("device_type")
+        .replace_strict(names, list(range(len(names))), default=None)
+        .cast(pl.UInt32),
     )
-    coded = cell_devices.select("cell", "device").join(codes, on="device", how="left")
+    return cell_devices.select("cell", "device").join(codes, on="device"), names
+
+
+def named_codes(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """``frame`` with its ``code`` column replaced by the ``device_type`` it stands for."""
+    lookup = pl.DataFrame(
+        {"code": list(range(len(names))), "device_type": names},
+        schema={"code": pl.UInt32, "device_type": pl.String},
+    )
+    columns = [("device_type" if c == "code" else c) for c in frame.columns]
+    return frame.join(lookup, on="code", how="left").select(columns)
+
+
+def _type_devices(cell_devices: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
+    """(cell, device_type, devices): distinct devices of each main type per cell."""
+    coded, names = coded_cell_devices(cell_devices, types)
     counted = coded.group_by("cell", "code").agg(devices=pl.len().cast(pl.Int64))
-    lookup = pl.DataFrame({"code": range(len(names)), "device_type": names}).cast(
-        {"code": pl.UInt32}
-    )
-    return counted.join(lookup, on="code", how="left").select("cell", "device_type", "devices")
+    return named_codes(counted, names)
 
 
 def _type_struct(frame: pl.DataFrame, value: str, name: str) -> pl.DataFrame:

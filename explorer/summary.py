@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import polars as pl
 
@@ -195,32 +196,13 @@ def _collect(queries: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
 PerPing = Callable[[pl.DataFrame, "Summary"], dict[str, pl.DataFrame]]
 
 
-def summarise(
-    pings: pl.DataFrame,
-    resolution: int,
-    *,
-    rows_read: int | None = None,
-    rejected_by_reason: dict[str, int] | None = None,
-    time_interpretation: str = "",
-    naive_timestamps: bool = False,
-    per_ping: PerPing | None = None,
-) -> Summary:
+def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     """Summarise canonical pings at ``resolution`` (counts are pings unless named devices).
 
-    By default every table is complete, so partial summaries merge exactly. ``per_ping``
-    replaces how the two O(pings) tables are built: the memory engine passes
-    :func:`explorer.summary_compact.compacting`, which builds them already cut to what
-    the detectors read (the same findings, far less time and memory, no longer mergeable).
+    ``options`` are :func:`summarise_prepared`'s keywords (counts from reading, the time
+    interpretation, ``per_ping``).
     """
-    return summarise_prepared(
-        prepare(pings, resolution),
-        resolution,
-        rows_read=rows_read,
-        rejected_by_reason=rejected_by_reason,
-        time_interpretation=time_interpretation,
-        naive_timestamps=naive_timestamps,
-        per_ping=per_ping,
-    )
+    return summarise_prepared(prepare(pings, resolution), resolution, **options)
 
 
 def summarise_prepared(
@@ -233,7 +215,13 @@ def summarise_prepared(
     naive_timestamps: bool = False,
     per_ping: PerPing | None = None,
 ) -> Summary:
-    """:func:`summarise` of pings already passed through :func:`prepare`."""
+    """The summary of pings already passed through :func:`prepare`.
+
+    By default every table is complete, so partial summaries merge exactly. ``per_ping``
+    replaces how the two O(pings) tables are built: the memory engine passes
+    :func:`explorer.summary_compact.compacting`, which builds them already cut to what
+    the detectors read (the same findings, far less time and memory, no longer mergeable).
+    """
     lazy = frame.lazy()
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(rejected_by_reason or {})

@@ -21,6 +21,7 @@ from explorer.binning import (
     cells_to_str,
     connected_components,
 )
+from explorer.derived import coded_cell_devices, named_codes
 from explorer.detectors.context import Context
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf, wilson_interval
@@ -48,35 +49,13 @@ def region_resolution(resolution: int, edge_km: float) -> int:
 
 
 def _type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
-    """(cell, device, code) for every (cell, device) row, ``code`` being the device's
-    main type, and the type of each code (``names[code]``).
-
-    The rows of a large summary (13 million at 100 million pings) are joined once to a
-    small integer code rather than to the type string, so the copies stay small; codes
-    become names only once counted.
-    """
+    """(cell, device, code) for every (cell, device) row and the type of each code
+    (see :func:`explorer.derived.coded_cell_devices`), once per context."""
     key = "_mix_type_codes"
     if key not in ctx.__dict__:
-        names = sorted(ctx.devices["device_type"].unique().drop_nulls().to_list())
-        codes = ctx.devices.select(
-            "device",
-            code=pl.col("device_type").replace_strict(
-                names, list(range(len(names))), return_dtype=pl.UInt32
-            ),
-        )
-        rows = ctx.summary.tables["cell_devices"].select("cell", "device")
-        ctx.__dict__[key] = (rows.join(codes, on="device"), names)
+        types = ctx.devices.select("device", "device_type")
+        ctx.__dict__[key] = coded_cell_devices(ctx.summary.tables["cell_devices"], types)
     return ctx.__dict__[key]
-
-
-def _named(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """``frame`` with its ``code`` column replaced by ``device_type``."""
-    lookup = pl.DataFrame(
-        {"code": pl.Series(range(len(names)), dtype=pl.UInt32), "device_type": names},
-        schema={"code": pl.UInt32, "device_type": pl.String},
-    )
-    columns = [("device_type" if c == "code" else c) for c in frame.columns]
-    return frame.join(lookup, on="code", how="left").select(columns)
 
 
 def overall_mix(ctx: Context) -> dict[str, float]:
@@ -110,7 +89,7 @@ def _unit_type_table(
     present = coded.join(units, on="cell")
     if ctx.resolution > min(ctx.resolution, cfg.unit_resolution):
         present = present.select("unit", "device", "code").unique()
-    counts = _named(present.group_by("unit", "code").agg(k=pl.len().cast(pl.Int64)), names)
+    counts = named_codes(present.group_by("unit", "code").agg(k=pl.len().cast(pl.Int64)), names)
     totals = counts.group_by("unit").agg(n=pl.col("k").sum())
     table = (
         totals.join(pl.DataFrame({"device_type": tested}), how="cross")
