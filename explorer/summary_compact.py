@@ -153,11 +153,13 @@ def repeated(keys: np.ndarray) -> pl.Series:
 def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.DataFrame]:
     """``coords`` and ``rows`` of prepared pings, built already compacted.
 
-    Equal to ``compact_table`` of the full tables: a row hash seen twice sorts next to
-    itself; a coordinate on two coords rows is on two pings, so grouping the pings whose
-    coordinate repeats (or that the keep rule keeps) and compacting that finds every row.
+    Equal to ``compact_table`` of the full tables: a coordinate on two coords rows is on
+    two pings, so grouping the pings whose coordinate repeats (or that the keep rule
+    keeps) and compacting that finds every row; identical rows share their coordinate,
+    so a row hash seen twice is among those same pings and sorts next to itself there.
     """
-    hashes = np.sort(frame["row_hash"].to_numpy())
+    candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
+    hashes = np.sort(frame["row_hash"].filter(candidates).to_numpy())
     starts, counts = runs(hashes)
     many = counts > 1
     rows = pl.DataFrame(
@@ -166,7 +168,6 @@ def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.Data
             "pings": pl.Series(counts[many], dtype=pl.Int64),
         }
     )
-    candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     points = frame.select("lat", "lon", "device").filter(candidates | keep.expr())
     coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
     return {"coords": compact_table("coords", coords, keep), "rows": rows}
