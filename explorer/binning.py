@@ -37,25 +37,57 @@ def latlng_to_cells(
     Latitudes must already be within ±90 and longitudes within ±180 (h3 silently
     accepts latitude 95; range checks belong to reading).
     """
+    from explorer.binning_grid import grid_cells
+
     if not 0 <= int(resolution) <= 15:
         raise ValueError(f"H3 resolution must be between 0 and 15, got {resolution}.")
     lat_np = np.ascontiguousarray(np.asarray(lat, dtype=np.float64))
     lon_np = np.ascontiguousarray(np.asarray(lon, dtype=np.float64))
     if len(lat_np) == 0:
         return pl.Series("cell", [], dtype=pl.UInt64)
-    step = min(_CHUNK, max(-(-len(lat_np) // (2 * threads)), 100_000))
-    bounds = range(0, len(lat_np), step)
+    cells = grid_cells(
+        lat_np,
+        lon_np,
+        resolution,
+        cell_edge_km(resolution),
+        lambda a, b: _cells_by_point(a, b, resolution, threads),
+        single_face_hexagons,
+    )
+    return pl.Series("cell", cells, dtype=pl.UInt64)
+
+
+def _cells_by_point(lat: np.ndarray, lon: np.ndarray, resolution: int, threads: int) -> np.ndarray:
+    """H3 cell of every point, one h3ronpy call per chunk, chunks on ``threads`` threads."""
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    lon = np.ascontiguousarray(lon, dtype=np.float64)
+    if len(lat) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    step = min(_CHUNK, max(-(-len(lat) // (2 * threads)), 100_000))
+    bounds = range(0, len(lat), step)
 
     def one(start: int) -> np.ndarray:
         stop = start + step
-        return np.asarray(coordinates_to_cells(lat_np[start:stop], lon_np[start:stop], resolution))
+        return np.asarray(coordinates_to_cells(lat[start:stop], lon[start:stop], resolution))
 
     if len(bounds) == 1 or threads <= 1:
         parts = [one(s) for s in bounds]
     else:
         with ThreadPoolExecutor(threads) as pool:
             parts = list(pool.map(one, bounds))
-    return pl.Series("cell", np.concatenate(parts).astype(np.uint64), dtype=pl.UInt64)
+    return np.concatenate(parts).astype(np.uint64)
+
+
+def single_face_hexagons(cells: np.ndarray) -> np.ndarray:
+    """True for each cell that is a hexagon lying on one icosahedron face.
+
+    Such a cell is convex on the sphere (its edges are great-circle arcs), which
+    :mod:`explorer.binning_grid` relies on; pentagons and cells that cross a face edge
+    are not.
+    """
+    return np.array(
+        [not h3.is_pentagon(int(c)) and len(h3.get_icosahedron_faces(int(c))) == 1 for c in cells],
+        dtype=bool,
+    )
 
 
 def cell_to_str(cell: int) -> str:
