@@ -94,19 +94,29 @@ def parse_number(raw: pl.Series, decimal_comma: bool = False) -> Parsed:
 
 def _epoch(numbers: pl.Series) -> tuple[pl.Series, str]:
     """UTC instants from epoch numbers, unit chosen by magnitude; out-of-range -> null."""
-    floats = numbers.cast(pl.Float64, strict=False)
-    finite = floats.filter(floats.is_finite().fill_null(False))
-    unit = detect_epoch_unit(finite.gather_every(max(1, len(finite) // 100_000)))
+    sample = _finite(numbers.gather_every(max(1, len(numbers) // 100_000)))
+    unit = detect_epoch_unit(sample if len(sample) else _finite(numbers))
     scale = next(us for name, us, _ in EPOCH_UNITS if name == unit)
-    scaled = floats * scale
-    ok = scaled.is_finite().fill_null(False) & (scaled.abs() <= MAX_EPOCH_US)
+    n = pl.col("n")
     if numbers.dtype.is_integer():
-        ints = numbers.cast(pl.Int64, strict=False)
-        micros = ints // 1000 if scale < 1 else ints * int(scale)
+        # Integer arithmetic in one pass; nanoseconds always fit (|int64| / 1000 < limit).
+        n = n.cast(pl.Int64, strict=False)
+        limit = MAX_EPOCH_US // int(scale) if scale >= 1 else None
+        micros = n * int(scale) if scale >= 1 else n // 1000
+        ok = n.is_not_null() if limit is None else (n >= -limit) & (n <= limit)
     else:
+        scaled = n.cast(pl.Float64, strict=False) * scale
+        ok = scaled.is_finite().fill_null(False) & (scaled.abs() <= MAX_EPOCH_US)
         micros = scaled.round(0).cast(pl.Int64, strict=False)
-    instants = _where(ok, micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    return instants, unit
+    instants = numbers.to_frame("n").select(
+        pl.when(ok).then(micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    )
+    return instants.to_series().rename(numbers.name), unit
+
+
+def _finite(values: pl.Series) -> pl.Series:
+    floats = values.cast(pl.Float64, strict=False)
+    return floats.filter(floats.is_finite().fill_null(False))
 
 
 def _sample(text: pl.Series) -> pl.Series:

@@ -172,27 +172,21 @@ def normalise_device_type(values: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
     )
 
 
-#: Up to this many distinct device types are mapped by equality tests, more by a join.
-_FEW_TYPES = 64
-
-
 def _normalise_series(values: pl.Series) -> pl.Series:
-    """Normalise once per distinct value and map back (few distinct values, many rows)."""
+    """Normalise once per distinct value and map back (few distinct values, many rows).
+
+    Only values that change are replaced, so a file whose types are already canonical
+    (the usual case) costs one pass to find its distinct values.
+    """
     text = values.cast(pl.String)
     distinct = text.unique().drop_nulls()
-    mapped = pl.select(normalise_device_type(pl.lit(distinct))).to_series()
-    if distinct.is_empty():
-        return pl.Series(values.name, ["unknown"] * len(values), dtype=pl.String)
-    if len(distinct) <= _FEW_TYPES:
-        expr = pl.lit("unknown")
-        for raw, norm in zip(distinct.to_list(), mapped.to_list(), strict=True):
-            expr = pl.when(pl.col("raw") == raw).then(pl.lit(norm)).otherwise(expr)
-        out = pl.DataFrame({"raw": text}).select(expr).to_series()
-    else:
-        table = pl.DataFrame({"raw": distinct, "norm": mapped})
-        out = pl.DataFrame({"raw": text}).join(table, on="raw", how="left", maintain_order="left")
-        out = out["norm"].fill_null("unknown")
-    return out.rename(values.name)
+    mapped = pl.select(normalise_device_type(pl.lit(distinct, dtype=pl.String))).to_series()
+    changed = distinct != mapped
+    if bool(changed.any()):
+        text = text.replace(distinct.filter(changed), mapped.filter(changed))
+    if text.null_count():
+        text = text.fill_null("unknown")
+    return text.rename(values.name)
 
 
 #: Epoch units, their size in microseconds, and the median magnitude below which they apply.

@@ -198,6 +198,18 @@ def test_epoch_beyond_year_9999_is_unparsable_not_wrapped() -> None:
     assert result.pings["timestamp"].to_list() == [T0, utc(1969, 12, 31, 23, 59, 59)]
 
 
+def test_integer_epoch_limits_are_exact() -> None:
+    """The last accepted instant is 9999-12-31T23:59:59Z, in either direction of time."""
+    last_ms = 253_402_300_799_000
+    rows = [1_700_000_000_000] * 5 + [last_ms, last_ms + 1, -last_ms, -last_ms - 1]
+    text = "lat,lon,ts\n" + "".join(f"1,2,{ms}\n" for ms in rows)
+    result = read_pings(text.encode())
+    assert result.time_interpretation == "epoch milliseconds, UTC"
+    assert result.rejected_by_reason == zero_counts(timestamp_unparsable=2)
+    stamps = result.pings["timestamp"].dt.epoch("ms").to_list()
+    assert stamps == [1_700_000_000_000] * 5 + [last_ms, -last_ms]
+
+
 def test_fractional_epoch_seconds_keep_microseconds() -> None:
     result = read_pings(b"lat,lon,ts\n1,2,1700000000.25\n")
     assert result.pings["timestamp"][0] == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
