@@ -31,7 +31,7 @@ from explorer._io_stream import Chunk, file_sha256, iter_chunks
 from explorer.analysis import suggested_resolution_for
 from explorer.config import Config
 from explorer.errors import PingFileError
-from explorer.summary import REJECTION_REASONS, Summary, merge, merge_table, summarise
+from explorer.summary import REJECTION_REASONS, Summary, merge, merge_table, row_hash, summarise
 from explorer.summary_compact import (
     PARTITION_KEYS,
     coords_keep,
@@ -121,7 +121,7 @@ def ungrouped(frame: pl.DataFrame, _summary: Summary) -> dict[str, pl.DataFrame]
     one = pl.lit(1, pl.Int64).alias("pings")
     return {
         "coords": frame.select("lat", "lon", "device", one),
-        "rows": frame.select("row_hash", one),
+        "rows": frame.select(row_hash(), one),
     }
 
 

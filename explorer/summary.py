@@ -95,6 +95,16 @@ class Summary:
         return replace(self, tables=tables)
 
 
+def row_hash() -> pl.Expr:
+    """A 64-bit hash of a ping's five canonical columns (``row_hash``): equal rows share it.
+
+    Computed where a table needs it rather than in :func:`prepare`: the memory engine
+    hashes only the pings whose coordinate repeats (the only ones that can be duplicates).
+    """
+    columns = ["device_id", "timestamp", "lat", "lon", "device_type"]
+    return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
+
+
 def _decimals(col: str) -> pl.Expr:
     """Decimals a coordinate needs (0..MAX_DECIMALS, the last meaning "that many or more").
 
@@ -112,7 +122,7 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     """Add the per-ping derived columns every table groups on.
 
     Adds: cell, device (hash, null without id), local hour/weekday/day/second, UTC
-    second of day, coordinate decimals, coarse flag, row hash. Clock fields come from
+    second of day, coordinate decimals, coarse flag. Clock fields come from
     integer arithmetic on epoch seconds (floor division, so instants before 1970 are
     right too), which is several times faster than calendar functions on datetimes.
     """
@@ -127,9 +137,6 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
                 pl.col("device_id").hash(HASH_SEED)
             ),
             second_utc=(utc_s % _DAY_S).cast(pl.Int32),
-            row_hash=pl.struct(["device_id", "timestamp", "lat", "lon", "device_type"]).hash(
-                HASH_SEED
-            ),
             lat_decimals=_decimals("lat"),
             lon_decimals=_decimals("lon"),
         )
@@ -157,7 +164,7 @@ def _per_ping_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     count = pl.len().cast(pl.Int64).alias("pings")
     return {
         "coords": frame.group_by("lat", "lon", "device").agg(count),
-        "rows": frame.group_by("row_hash").agg(count),
+        "rows": frame.group_by(row_hash()).agg(count),
     }
 
 

@@ -27,7 +27,7 @@ import polars as pl
 
 from explorer.config import Config
 from explorer.mass import mass_of, near_null_island, outside_disk
-from explorer.summary import HASH_SEED, TABLES, PerPing, Summary
+from explorer.summary import HASH_SEED, TABLES, PerPing, Summary, row_hash
 from explorer.summary_devices import runs
 
 #: The tables compacted, and the keys their partitions are cut by.
@@ -159,7 +159,7 @@ def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.Data
     so a row hash seen twice is among those same pings and sorts next to itself there.
     """
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
-    hashes = np.sort(frame["row_hash"].filter(candidates).to_numpy())
+    hashes = np.sort(frame.filter(candidates).select(row_hash()).to_series().to_numpy())
     starts, counts = runs(hashes)
     many = counts > 1
     rows = pl.DataFrame(
