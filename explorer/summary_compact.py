@@ -138,15 +138,19 @@ def coordinate_keys(lat: pl.Series, lon: pl.Series) -> np.ndarray:
     Different coordinates rarely share a key, and when they do a caller that groups
     the rows sharing a key exactly only looks at a few rows more.
     """
-    lat_bits = (lat.to_numpy() + 0.0).view(np.uint64)
-    lon_bits = (lon.to_numpy() + 0.0).view(np.uint64)
-    return (lat_bits * _MIX_LAT) ^ (lon_bits * _MIX_LON)
+    keys = np.add(lat.to_numpy(), 0.0).view(np.uint64)  # a new array: safe to work in place
+    keys *= _MIX_LAT
+    mixed = np.add(lon.to_numpy(), 0.0).view(np.uint64)
+    mixed *= _MIX_LON
+    keys ^= mixed
+    return keys
 
 
 def repeated(keys: np.ndarray) -> pl.Series:
     """True where a key occurs more than once (found by sorting, not hashing every row)."""
     ordered = np.sort(keys)
-    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    again = ordered[1:][ordered[1:] == ordered[:-1]]  # sorted, so its runs are its values
+    twice = again[runs(again)[0]]
     return pl.Series(keys).is_in(pl.Series(twice).implode())
 
 
