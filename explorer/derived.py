@@ -11,7 +11,7 @@ import polars as pl
 
 from explorer.binning import cell_centres
 from explorer.summary import Summary
-from explorer.summary_devices import runs
+from explorer.summary_codes import runs
 
 HOURS = 24
 WEEKDAYS = 7

@@ -21,7 +21,9 @@ import polars as pl
 
 from explorer.binning import latlng_to_cells
 from explorer.io import REJECT_REASONS
-from explorer.summary_devices import device_tables
+from explorer.summary_cells import cell_tables
+from explorer.summary_codes import device_codes, factorize, type_codes
+from explorer.summary_devices import cell_devices, device_tables
 from explorer.timezones import local_offsets_by_cell
 
 #: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
@@ -155,46 +157,13 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     ).drop("_local")
 
 
-def _table_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
-    """Polars queries of every table except the per-device ones (``summary_devices``)."""
-    return {**_cell_queries(frame), **_per_ping_queries(frame)}
-
-
-def _per_ping_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The two O(pings) tables, complete (mergeable): coords and rows."""
     count = pl.len().cast(pl.Int64).alias("pings")
-    return {
-        "coords": frame.group_by("lat", "lon", "device").agg(count),
-        "rows": frame.group_by(row_hash()).agg(count),
-    }
-
-
-def _cell_queries(frame: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
-    count = pl.len().cast(pl.Int64).alias("pings")
-    return {
-        "cells": frame.group_by("cell").agg(
-            count,
-            no_device_pings=pl.col("device").is_null().sum().cast(pl.Int64),
-            first_seen=pl.col("timestamp").min(),
-            last_seen=pl.col("timestamp").max(),
-        ),
-        "cell_hours": frame.group_by("cell", "hour").agg(count),
-        "cell_weekdays": frame.group_by("cell", "weekday").agg(count),
-        "cell_types": frame.group_by("cell", "device_type").agg(count),
-        "seconds_utc": frame.group_by(pl.col("second_utc").alias("second")).agg(count),
-        "seconds_local": frame.group_by(pl.col("second_local").alias("second")).agg(count),
-        "decimals": frame.group_by("lat_decimals", "lon_decimals").agg(count),
-        "extent": frame.select(
-            lat_min=pl.col("lat").min(),
-            lat_max=pl.col("lat").max(),
-            lon_min=pl.col("lon").min(),
-            lon_max=pl.col("lon").max(),
-        ),
-    }
-
-
-def _collect(queries: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    names = list(queries)
-    return dict(zip(names, pl.collect_all([queries[n] for n in names]), strict=True))
+    lazy = frame.lazy()
+    coords = lazy.group_by("lat", "lon", "device").agg(count)
+    rows = lazy.group_by(row_hash()).agg(count)
+    return dict(zip(("coords", "rows"), pl.collect_all([coords, rows]), strict=True))
 
 
 #: Builds the coords and rows tables from the prepared pings and a summary whose cell
@@ -229,14 +198,17 @@ def summarise_prepared(
     :func:`explorer.summary_compact.compacting`, which builds them already cut to what
     the detectors read (the same findings, far less time and memory, no longer mergeable).
     """
-    lazy = frame.lazy()
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(rejected_by_reason or {})
-    # The per-device tables are counted in numpy and pandas, one core at a time: they run
-    # beside the polars queries, which share the other core (a third less wall time).
-    with ThreadPoolExecutor(1) as pool:
-        per_device = pool.submit(device_tables, frame)
-        tables = _collect(_cell_queries(lazy) if per_ping else _table_queries(lazy))
+    # Counting passes on dense codes (numpy and Arrow release the GIL): the device codes
+    # and the two per-device jobs run on two threads beside the cell tables and the
+    # per-ping tables here.
+    with ThreadPoolExecutor(2) as pool:
+        devices = pool.submit(device_codes, frame)
+        cells, types = factorize(frame["cell"]), type_codes(frame["device_type"])
+        per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
+        pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
+        tables = cell_tables(frame, cells, types)
         summary = Summary(
             resolution=resolution,
             tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
@@ -245,9 +217,8 @@ def summarise_prepared(
             time_interpretation=time_interpretation,
             naive_timestamps=naive_timestamps,
         )
-        if per_ping is not None:
-            tables.update(per_ping(frame, summary))
-        tables.update(per_device.result())
+        tables.update(per_ping(frame, summary) if per_ping else _per_ping_tables(frame))
+        tables.update(per_device.result(), cell_devices=pairs.result())
     return replace(summary, tables={name: tables[name] for name in TABLES})
 
 

@@ -28,7 +28,7 @@ import polars as pl
 from explorer.config import Config
 from explorer.mass import mass_of, near_null_island, outside_disk
 from explorer.summary import HASH_SEED, TABLES, PerPing, Summary, row_hash
-from explorer.summary_devices import runs
+from explorer.summary_codes import runs
 
 #: The tables compacted, and the keys their partitions are cut by.
 PARTITION_KEYS: dict[str, tuple[str, ...]] = {"coords": ("lat", "lon"), "rows": ("row_hash",)}

@@ -11,8 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer.summary import HASH_SEED, prepare, summarise
-from explorer.summary_devices import device_tables
+from explorer.summary import HASH_SEED, TABLES, prepare, summarise
 from tests.test_summary import POOL, frame
 
 UTC = dt.UTC
@@ -109,17 +108,34 @@ def test_clock_fields_match_calendar_functions(name):
     assert ours.equals(reference_clock(pings, res))
 
 
+def reference_cell_tables(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    count = pl.len().cast(pl.Int64).alias("pings")
+    return {
+        "cells": prepared.group_by("cell").agg(
+            count,
+            no_device_pings=pl.col("device").is_null().sum().cast(pl.Int64),
+            first_seen=pl.col("timestamp").min(),
+            last_seen=pl.col("timestamp").max(),
+        ),
+        "cell_hours": prepared.group_by("cell", "hour").agg(count),
+        "cell_weekdays": prepared.group_by("cell", "weekday").agg(count),
+        "cell_types": prepared.group_by("cell", "device_type").agg(count),
+        "seconds_utc": prepared.group_by(pl.col("second_utc").alias("second")).agg(count),
+        "seconds_local": prepared.group_by(pl.col("second_local").alias("second")).agg(count),
+        "decimals": prepared.group_by("lat_decimals", "lon_decimals").agg(count),
+    }
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_device_tables_match_group_bys(name):
+def test_counted_tables_match_group_bys(name):
+    """Every table counted on codes equals its plain polars group-by."""
     pings, res = CASES[name]
     prepared = prepare(pings, res)
-    ours, ref = device_tables(prepared), reference_device_tables(prepared)
-    for table, keys in (
-        ("cell_devices", ["cell", "device"]),
-        ("devices", ["device", "device_type"]),
-        ("device_days", ["device", "day"]),
-    ):
-        a, b = ours[table].sort(keys), ref[table].sort(keys).select(ours[table].columns)
+    ours = summarise(pings, res).tables
+    ref = {**reference_cell_tables(prepared), **reference_device_tables(prepared)}
+    for table, reference in ref.items():
+        keys = list(TABLES[table][0])
+        a, b = ours[table].sort(keys), reference.sort(keys).select(ours[table].columns)
         assert a.schema == b.schema, table
         assert a.equals(b), table
 
