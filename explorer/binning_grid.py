@@ -152,9 +152,10 @@ def _square_cells(
     cells: Cells,
     eligible: Eligible,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per square: its cell when all four corners share an eligible cell, and that flag."""
+    """Per square: its cell when all four corners share an eligible cell, and that flag
+    (one slot more than squares, never set, for index -1)."""
     lat_lo, lon_lo, rows, cols = grid
-    counts = np.bincount(index[index >= 0], minlength=rows * cols)
+    counts = np.bincount(index + 1, minlength=rows * cols + 1)[1:]  # -1: off the grid
     used = np.flatnonzero(counts >= MIN_POINTS_PER_SQUARE)
     row, col = np.divmod(used, cols)
     corners = [(row + dr) * (cols + 1) + (col + dc) for dr in (0, 1) for dc in (0, 1)]
@@ -171,8 +172,9 @@ def _square_cells(
         same &= node_cell[corner] == first
     distinct = np.unique(first[same])
     same[same] = np.isin(first[same], distinct[eligible(distinct)])
-    square_cell = np.zeros(rows * cols, dtype=np.uint64)
-    square_ok = np.zeros(rows * cols, dtype=bool)
+    # One slot more, never ok: index -1 (off the grid) reads it.
+    square_cell = np.zeros(rows * cols + 1, dtype=np.uint64)
+    square_ok = np.zeros(rows * cols + 1, dtype=bool)
     square_cell[used[same]] = first[same]
     square_ok[used[same]] = True
     return square_cell, square_ok
@@ -198,10 +200,7 @@ def grid_cells(
         return cells(lat, lon)
     index = _squares(lat, lon, grid, side)
     square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
-    known = index >= 0
-    known[known] = square_ok[index[known]]
-    out = np.empty(lat.size, dtype=np.uint64)
-    out[known] = square_cell[index[known]]
-    rest = ~known
+    out = square_cell[index]
+    rest = np.flatnonzero(~square_ok[index])
     out[rest] = cells(lat[rest], lon[rest])
     return out
