@@ -12,10 +12,9 @@ together. The tables are the same as the straightforward polars group-bys
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import polars as pl
 
-from explorer.summary_codes import Coded, DeviceCodes, counts_of, runs
+from explorer.summary_codes import Coded, DeviceCodes, counts_of, factorize, runs
 
 _HOURS = 24
 #: A key space up to this many times the number of pings (plus a constant) is counted
@@ -98,7 +97,8 @@ def _devices(
     group = devices.devices.codes * len(names) + devices.of(types.codes)
     space = len(devices.devices) * len(names)
     if not _dense(space, group.size):
-        group, keys = pd.factorize(group)
+        coded = factorize(pl.Series(group))
+        group, keys = coded.codes, coded.values
         space = len(keys)
     else:
         keys = np.arange(space)

@@ -12,6 +12,8 @@ import numpy as np
 import polars as pl
 import tzfpy
 
+from explorer.summary_codes import factorize
+
 #: Grid step, in degrees, of the squares whose centre is looked up. 0.1° is ~11 km:
 #: coarse enough that a city needs a few hundred look-ups, fine enough that only
 #: pings within a few km of a zone border can take the neighbour's zone.
@@ -100,24 +102,21 @@ def local_offsets(timestamp: pl.Series, zone: pl.Series) -> pl.Series:
 _MAX_LUT = 4_000_000
 
 
-def _zone_of_cells(cells: pl.Series) -> tuple[list[str], pl.DataFrame]:
-    """Zone names and a (cell, zone_idx) table, one lookup per coarse parent cell."""
+def _zone_of_cells(cells: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Zone names and the zone index of each of the distinct ``cells``, one lookup per
+    coarse parent cell."""
     from explorer.binning import cell_centres, cells_to_parent
 
-    unique = cells.unique().sort()
+    unique = pl.Series("cell", cells, dtype=pl.UInt64)
     coarse_res = 5 if len(unique) == 0 else min(5, _resolution_of(unique[0]))
     parents = cells_to_parent(unique, coarse_res) if len(unique) else unique
-    table = pl.DataFrame({"cell": unique, "parent": parents})
-    uniq_parents = table["parent"].unique().sort()
-    lat, lon = cell_centres(uniq_parents)
+    coded = factorize(parents)
+    lat, lon = cell_centres(pl.Series(coded.values, dtype=pl.UInt64))
     names = [tzfpy.get_tz(float(x), float(y)) or "UTC" for x, y in zip(lon, lat)]
     zones = sorted(set(names))
     index = {z: i for i, z in enumerate(zones)}
-    lookup = pl.DataFrame(
-        {"parent": uniq_parents, "zone_idx": [index[n] for n in names]},
-        schema={"parent": pl.UInt64, "zone_idx": pl.Int32},
-    )
-    return zones, table.join(lookup, on="parent").select("cell", "zone_idx")
+    zone_of_parent = np.array([index[n] for n in names], dtype=np.int64)
+    return zones, zone_of_parent[coded.codes]
 
 
 def _resolution_of(cell: int) -> int:
@@ -132,14 +131,14 @@ def local_offsets_by_cell(timestamp: pl.Series, cells: pl.Series) -> pl.Series:
     """
     if len(timestamp) == 0:
         return pl.Series("offset_s", [], dtype=pl.Int32)
-    zones, cell_zone = _zone_of_cells(cells)
+    coded = factorize(cells)
+    zones, zone_of_cell = _zone_of_cells(coded.values)
     utc_us = timestamp.dt.replace_time_zone(None).cast(pl.Datetime("us")).dt.epoch("us")
     q = (utc_us // (_QUARTER_HOUR_S * 1_000_000)).to_numpy()
     q_min, q_max = int(q.min()), int(q.max())
     span = q_max - q_min + 1
     if span * len(zones) > _MAX_LUT:
-        zone = cells.to_frame("cell").join(cell_zone, on="cell", how="left", maintain_order="left")
-        names = zone["zone_idx"].replace_strict(dict(enumerate(zones)), return_dtype=pl.String)
+        names = pl.Series(zones, dtype=pl.String).gather(zone_of_cell[coded.codes])
         return local_offsets(timestamp, names)
     keys = pl.DataFrame({"q": pl.int_range(q_min, q_max + 1, eager=True)})
     lut = np.zeros((len(zones), span), dtype=np.int32)
@@ -147,9 +146,4 @@ def local_offsets_by_cell(timestamp: pl.Series, cells: pl.Series) -> pl.Series:
         lut[i] = _offsets(keys.with_columns(zone=pl.lit(name)), from_local=False)["offset_s"]
     if len(zones) == 1:
         return pl.Series("offset_s", lut[0][q - q_min], dtype=pl.Int32)
-    zone_idx = (
-        cells.to_frame("cell")
-        .join(cell_zone, on="cell", how="left", maintain_order="left")["zone_idx"]
-        .to_numpy()
-    )
-    return pl.Series("offset_s", lut[zone_idx, q - q_min], dtype=pl.Int32)
+    return pl.Series("offset_s", lut[zone_of_cell[coded.codes], q - q_min], dtype=pl.Int32)

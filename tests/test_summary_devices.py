@@ -140,6 +140,22 @@ def test_counted_tables_match_group_bys(name):
         assert a.equals(b), table
 
 
+@pytest.mark.parametrize("name", ["pool", "hard", "years"])
+def test_sparse_key_paths_match_group_bys(name, monkeypatch):
+    """With every key space counted as sparse, the sort and factorize paths run."""
+    from explorer import summary_devices
+
+    monkeypatch.setattr(summary_devices, "_DENSE_FACTOR", 0)
+    monkeypatch.setattr(summary_devices, "_DENSE_SLACK", 0)
+    pings, res = CASES[name]
+    prepared = prepare(pings, res)
+    ours, ref = summarise(pings, res).tables, reference_device_tables(prepared)
+    for table, reference in ref.items():
+        keys = list(TABLES[table][0])
+        a, b = ours[table].sort(keys), reference.sort(keys).select(ours[table].columns)
+        assert a.equals(b), table
+
+
 def test_hard_case_values_by_hand():
     s = summarise(hard_pings(), 8)
     devices = s.tables["devices"]

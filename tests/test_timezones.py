@@ -53,3 +53,16 @@ def test_naive_times_in_gaps_move_forward_and_overlaps_take_the_earlier_instant(
         dt.datetime(2024, 3, 10, 7, 30, tzinfo=dt.UTC),
         dt.datetime(2024, 11, 3, 5, 30, tzinfo=dt.UTC),
     ]
+
+
+def test_many_zones_over_decades_join_instead_of_a_table():
+    """(zones × quarter hours) beyond the lookup table's size: offsets are joined."""
+    rng = np.random.default_rng(8)
+    pick = rng.integers(0, len(PLACES), 3_000)
+    lat = pl.Series([PLACES[i][0] for i in pick])
+    lon = pl.Series([PLACES[i][1] for i in pick])
+    ts = instants(3_000, 40 * 366, 9)  # 2024-2064: ~1.4 M quarter hours per zone
+    cells = latlng_to_cells(lat, lon, 9)
+    fast = local_offsets_by_cell(ts, cells)
+    assert fast.to_list() == local_offsets(ts, zone_names(lat, lon)).to_list()
+    assert len(set(fast.to_list())) > 4
