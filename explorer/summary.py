@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from explorer.binning import latlng_to_cells
@@ -107,17 +108,41 @@ def row_hash() -> pl.Expr:
     return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
 
 
-def _decimals(col: str) -> pl.Expr:
-    """Decimals a coordinate needs (0..MAX_DECIMALS, the last meaning "that many or more").
+def coordinate_decimals(values: np.ndarray) -> np.ndarray:
+    """Decimals each coordinate needs (0..MAX_DECIMALS, the last meaning "that many or more").
 
-    A value counts as having ``d`` decimals when it is within ``DECIMALS_TOLERANCE`` of
-    its rounding to ``d`` places, so float artefacts such as 40.790000000000006 (a
-    truncation done in floating point) still count as 2 decimals.
+    A value has ``d`` decimals when ``d`` is the fewest places whose rounding is within
+    ``DECIMALS_TOLERANCE`` of it, so float artefacts such as 40.790000000000006 (a
+    truncation done in floating point) still count as 2 decimals. Searched by halving
+    the range of places, after one check that settles full-precision values (most raw
+    GPS) at once: ~1-4 roundings per value instead of eight.
     """
-    x = pl.col(col)
-    return pl.sum_horizontal(
-        [((x - x.round(d)).abs() > DECIMALS_TOLERANCE).cast(pl.UInt8) for d in range(MAX_DECIMALS)]
-    ).cast(pl.UInt8)
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.size, MAX_DECIMALS, dtype=np.uint8)
+    rest = np.flatnonzero(~_rounds_away(values, MAX_DECIMALS - 1))
+    _search(values[rest], rest, 0, MAX_DECIMALS - 1, out)
+    return out
+
+
+def _rounds_away(values: np.ndarray, places: int) -> np.ndarray:
+    """True where rounding to ``places`` decimals moves a value by more than the tolerance."""
+    moved = np.round(values, places)
+    moved -= values
+    np.abs(moved, out=moved)
+    return moved > DECIMALS_TOLERANCE
+
+
+def _search(values: np.ndarray, where: np.ndarray, low: int, high: int, out: np.ndarray) -> None:
+    """Set ``out[where]`` for values known to need between ``low`` and ``high`` decimals."""
+    if values.size == 0:
+        return
+    if low == high:
+        out[where] = low
+        return
+    mid = (low + high) // 2
+    more = _rounds_away(values, mid)
+    _search(values[more], where[more], mid + 1, high, out)
+    _search(values[~more], where[~more], low, mid, out)
 
 
 def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
@@ -139,8 +164,8 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
                 pl.col("device_id").hash(HASH_SEED)
             ),
             second_utc=(utc_s % _DAY_S).cast(pl.Int32),
-            lat_decimals=_decimals("lat"),
-            lon_decimals=_decimals("lon"),
+            lat_decimals=pl.Series(coordinate_decimals(pings["lat"].to_numpy()), dtype=pl.UInt8),
+            lon_decimals=pl.Series(coordinate_decimals(pings["lon"].to_numpy()), dtype=pl.UInt8),
         )
         cells = binned.result()
     offset = local_offsets_by_cell(pings["timestamp"], cells)

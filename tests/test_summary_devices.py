@@ -11,7 +11,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer.summary import HASH_SEED, TABLES, prepare, summarise
+from explorer.summary import (
+    DECIMALS_TOLERANCE,
+    HASH_SEED,
+    MAX_DECIMALS,
+    TABLES,
+    coordinate_decimals,
+    prepare,
+    summarise,
+)
 from tests.test_summary import POOL, frame
 
 UTC = dt.UTC
@@ -268,3 +276,38 @@ def test_reduce_compact_equals_compact_of_reduced_pieces(parts):
         fast = reduce_compact(name, frames, keep)
         keys = list(slow.columns[:-1])
         assert fast.height > 0 and fast.sort(keys).equals(slow.sort(keys)), name
+
+
+def reference_decimals(values: np.ndarray) -> np.ndarray:
+    """Decimals as the number of places (0..7) whose rounding moves the value too far."""
+    x = pl.col("x")
+    return (
+        pl.DataFrame({"x": values})
+        .select(
+            pl.sum_horizontal(
+                [
+                    ((x - x.round(d)).abs() > DECIMALS_TOLERANCE).cast(pl.UInt8)
+                    for d in range(MAX_DECIMALS)
+                ]
+            ).cast(pl.UInt8)
+        )
+        .to_series()
+        .to_numpy()
+    )
+
+
+def test_coordinate_decimals_match_counting_every_rounding():
+    rng = np.random.default_rng(12)
+    raw = rng.uniform(-180, 180, 60_000)
+    values = np.concatenate(
+        [
+            raw,  # full precision
+            *(np.round(raw[:5_000], d) for d in range(10)),  # every precision
+            np.round(raw[:5_000], 6) + rng.choice([-1, 1], 5_000) * 1e-9,  # at the tolerance
+            [40.790000000000006, 40.79, -0.0, 0.0, 180.0, -180.0, 90.0, 1e-9, 40.713198299],
+        ]
+    )
+    ours = coordinate_decimals(values)
+    assert np.array_equal(ours, reference_decimals(values))
+    assert ours[-9:].tolist() == [2, 2, 0, 0, 0, 0, 0, 0, 8]  # 1e-9 is within tolerance of 0
+    assert set(ours.tolist()) == set(range(MAX_DECIMALS + 1))
