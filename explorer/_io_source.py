@@ -26,6 +26,17 @@ from explorer.errors import PingFileError
 
 Buffer = bytes | mmap.mmap
 
+
+class FileMap(mmap.mmap):
+    """A read-only memory map of a file that remembers the file's path.
+
+    Polars decodes Parquet twice as fast from a path (its own parallel reader) as from a
+    Python file object (measured: 0.35 vs 0.7-1.1 s at 10 M pings).
+    """
+
+    path: Path
+
+
 _OTHER_ARCHIVES = {
     b"PK\x03\x04": "a zip archive",
     b"BZh": "bzip2-compressed",
@@ -83,7 +94,9 @@ def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buf
         with path.open("rb") as handle:
             if os.fstat(handle.fileno()).st_size == 0:
                 return b"", label
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), label
+            mapped = FileMap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped.path = path
+            return mapped, label
     except FileNotFoundError as exc:
         raise PingFileError(f"File {label} does not exist; check the path.") from exc
     except IsADirectoryError as exc:
@@ -206,8 +219,9 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
             raise _no_rows(label)
         if isinstance(payload, mmap.mmap):
             payload.seek(0)  # polars reads a memory map like a file, from its position
+        source = payload.path if isinstance(payload, FileMap) else payload
         # Polars decodes Parquet several times faster than pyarrow's reader here.
-        table = pl.read_parquet(payload, columns=list(dict.fromkeys(mapping.values())))
+        table = pl.read_parquet(source, columns=list(dict.fromkeys(mapping.values())))
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     # One contiguous chunk per column now (row groups arrive as chunks): later steps
