@@ -3,7 +3,7 @@
 H3 costs ~0.5 µs per point on the reference machine (h3o through h3ronpy and the C
 library alike), which made it the largest single cost of a summary. Pings are dense:
 ten million pings of a city fall in a few thousand cells. So the data's bulk is covered
-by a grid of lat/lon squares, a dozen per cell edge, and H3 is asked only for the
+by a grid of lat/lon squares, 6 to 16 per cell edge, and H3 is asked only for the
 squares' corners. A square whose four corners lie in the same cell lies inside that
 cell, and its points take the cell without an H3 call; the other points (squares that
 straddle a cell edge, sparse squares, points off the grid or next to a square's edge)
@@ -13,10 +13,10 @@ Why this is exact, not approximate. Cell edges are great-circle arcs (straight l
 the gnomonic projection of an icosahedron face), so a hexagon that lies on one face is
 convex on the sphere, and it contains the quadrilateral of great-circle arcs through any
 four of its points. A square's sides along meridians are such arcs; its sides along
-parallels bulge poleward of the arc through their ends by at most L² tan(lat) / 8R
-(under 0.1 mm for the squares used here), so every point more than a small margin
-(``EDGE_MARGIN`` of a square's side, millimetres) from the square's sides is inside the
-quadrilateral, hence inside the cell, and that far from the cell's boundary H3's
+parallels bulge poleward of the arc through their ends by at most L² tan(lat) / 8R for a
+side of length L (at most 2 % of the margin below, for resolution 5's largest squares),
+so every point more than a small margin (``EDGE_MARGIN`` of a square's side: centimetres
+to metres) from the square's sides is inside the quadrilateral, hence inside the cell, and that far from the cell's boundary H3's
 floating-point assignment agrees. Pentagons and hexagons that cross an icosahedron
 edge are not convex in this sense; squares in them are computed point by point. The
 tests compare with h3 point for point, at several resolutions, along cell edges.
