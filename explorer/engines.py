@@ -25,9 +25,9 @@ from explorer.summary_compact import compacting
 
 Progress = Callable[[str], None]
 ENGINES = ("auto", "memory", "chunked", "dask")
-#: Bytes of working memory per byte of input while analysing in memory, by format
-#: (measured at 10 M pings: Parquet 0.22 GB on disk, 2.9 GB at peak; CSV 0.75 GB, 2.7 GB;
-#: gzip assumes CSV compressed about four times).
+#: Bytes of working memory per byte of input while analysing in memory, by format, with
+#: a margin (measured at 10 M pings: Parquet 0.22 GB on disk, 2.4 GB at peak, 11x; CSV
+#: 0.75 GB, 2.6 GB, 3.5x; gzip assumes CSV compressed about four times).
 EXPANSION = {"parquet": 14, "csv": 4, "gzip": 16}
 #: Share of the machine's memory the memory engine may plan to use.
 MEMORY_SHARE = 0.5
