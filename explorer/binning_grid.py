@@ -17,9 +17,10 @@ parallels bulge poleward of the arc through their ends by at most L² tan(lat) /
 side of length L (at most 2 % of the margin below, for resolution 5's largest squares),
 so every point more than a small margin (``EDGE_MARGIN`` of a square's side: centimetres
 to metres) from the square's sides is inside the quadrilateral, hence inside the cell,
-and that far from the cell's boundary H3's floating-point assignment agrees. Pentagons and hexagons that cross an icosahedron
-edge are not convex in this sense; squares in them are computed point by point. The
-tests compare with h3 point for point, at several resolutions, along cell edges.
+and that far from the cell's boundary H3's floating-point assignment agrees. Pentagons
+and hexagons that cross an icosahedron edge are not convex in this sense; squares in
+them are computed point by point. The tests compare with h3 point for point, at several
+resolutions, along cell edges.
 """
 
 from __future__ import annotations
