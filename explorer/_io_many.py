@@ -134,8 +134,12 @@ def read_many(
         digests.append(result.input_sha256)
     used = sum(f.height for f in frames)
     totals.check_usable(used, label)
+    # Contiguous now: the summary's first step would copy them anyway, and the pings
+    # would be held twice while it runs.
+    pings = pl.concat(frames, how="vertical").rechunk()
+    frames.clear()
     return ReadResult(
-        pings=pl.concat(frames, how="vertical"),
+        pings=pings,
         source=label,
         rows_read=totals.rows_read,
         rejected_by_reason=totals.rejected,
