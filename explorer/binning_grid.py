@@ -80,6 +80,9 @@ def _fitted_grid(
     lat_lo, lat_hi = _extent(lat)
     lon_lo, lon_hi = _extent(lon)
     lat_lo, lat_hi = max(lat_lo, -MAX_ABS_LAT), min(lat_hi, MAX_ABS_LAT)
+    # Not-a-number extents (invalid input) go point by point, where H3 reports them.
+    if not np.isfinite([lat_lo, lat_hi, lon_lo, lon_hi]).all():
+        return None, 0.0
     if lat_hi <= lat_lo or lon_hi < lon_lo:
         return None, 0.0
     area = (lat_hi - lat_lo) * max(lon_hi - lon_lo, edge_deg)

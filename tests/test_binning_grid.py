@@ -192,3 +192,11 @@ def test_public_function_uses_the_grid_and_agrees():
     lat, lon = city(rng, 48.85, 2.35, 250_000, spread=SPREAD[8])
     got = binning.latlng_to_cells(lat, lon, 8).to_numpy()
     assert np.array_equal(got, expected(lat, lon, 8))
+
+
+def test_invalid_points_are_reported_by_h3_as_before():
+    rng = np.random.default_rng(6)
+    lat, lon = city(rng, 40.7, -74.0, 50_000, spread=SPREAD[8])
+    lat[::7] = np.nan
+    with pytest.raises(ValueError, match="invalid latitude"):
+        by_grid(lat, lon, 8)
