@@ -13,7 +13,7 @@ per-ping table but in no per-device one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -191,10 +191,11 @@ def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return dict(zip(("coords", "rows"), pl.collect_all([coords, rows]), strict=True))
 
 
-#: Builds the coords and rows tables from the prepared pings and a summary whose cell
+#: Builds the coords and rows tables from the prepared pings. It runs beside the other
+#: tables; its second argument returns (waiting until it exists) a summary whose cell
 #: tables (cells, hours, weekdays, types, seconds, decimals, extent) are complete; its
 #: other tables are still empty.
-PerPing = Callable[[pl.DataFrame, "Summary"], dict[str, pl.DataFrame]]
+PerPing = Callable[[pl.DataFrame, Callable[[], "Summary"]], dict[str, pl.DataFrame]]
 
 
 def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
@@ -225,24 +226,31 @@ def summarise_prepared(
     """
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(rejected_by_reason or {})
-    # Counting passes on dense codes (numpy and Arrow release the GIL): the device codes
-    # and the two per-device jobs run on two threads beside the cell tables and the
-    # per-ping tables here.
-    with ThreadPoolExecutor(2) as pool:
+    # Counting passes on dense codes (numpy and Arrow release the GIL): the device codes,
+    # both per-device jobs and the per-ping tables run on threads beside the cell tables.
+    cells_done: Future[Summary] = Future()
+    build = per_ping or (lambda f, _: _per_ping_tables(f))
+    with ThreadPoolExecutor(3) as pool:
         devices = pool.submit(device_codes, frame)
-        cells, types = factorize(frame["cell"]), type_codes(frame["device_type"])
-        per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
-        pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
-        tables = cell_tables(frame, cells, types)
-        summary = Summary(
-            resolution=resolution,
-            tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
-            rows_read=frame.height + sum(rejected.values()) if rows_read is None else rows_read,
-            rejected_by_reason=rejected,
-            time_interpretation=time_interpretation,
-            naive_timestamps=naive_timestamps,
-        )
-        tables.update(per_ping(frame, summary) if per_ping else _per_ping_tables(frame))
+        per_ping_tables = pool.submit(build, frame, cells_done.result)
+        try:
+            cells, types = factorize(frame["cell"]), type_codes(frame["device_type"])
+            per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
+            pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
+            tables = cell_tables(frame, cells, types)
+            summary = Summary(
+                resolution=resolution,
+                tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
+                rows_read=frame.height + sum(rejected.values()) if rows_read is None else rows_read,
+                rejected_by_reason=rejected,
+                time_interpretation=time_interpretation,
+                naive_timestamps=naive_timestamps,
+            )
+        except BaseException as exc:  # the per-ping thread must not wait for it forever
+            cells_done.set_exception(exc)
+            raise
+        cells_done.set_result(summary)
+        tables.update(per_ping_tables.result())
         tables.update(per_device.result(), cell_devices=pairs.result())
     return replace(summary, tables={name: tables[name] for name in TABLES})
 

@@ -20,6 +20,7 @@ on a Dask worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -154,13 +155,17 @@ def repeated(keys: np.ndarray) -> pl.Series:
     return pl.Series(keys).is_in(pl.Series(twice).implode())
 
 
-def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.DataFrame]:
+def compacted_tables(
+    frame: pl.DataFrame, keep_rule: Callable[[], CoordsKeep]
+) -> dict[str, pl.DataFrame]:
     """``coords`` and ``rows`` of prepared pings, built already compacted.
 
     Equal to ``compact_table`` of the full tables: a coordinate on two coords rows is on
     two pings, so grouping the pings whose coordinate repeats (or that the keep rule
     keeps) and compacting that finds every row; identical rows share their coordinate,
     so a row hash seen twice is among those same pings and sorts next to itself there.
+    ``keep_rule`` is asked for only after the repeated coordinates and rows are found
+    (it may wait for the summary's cell tables, which are counted meanwhile).
     """
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     hashes = np.sort(frame.filter(candidates).select(row_hash()).to_series().to_numpy())
@@ -172,6 +177,7 @@ def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.Data
             "pings": pl.Series(counts[many], dtype=pl.Int64),
         }
     )
+    keep = keep_rule()
     points = frame.select("lat", "lon", "device").filter(candidates | keep.expr())
     coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
     return {"coords": compact_table("coords", coords, keep), "rows": rows}
@@ -180,7 +186,7 @@ def compacted_tables(frame: pl.DataFrame, keep: CoordsKeep) -> dict[str, pl.Data
 def compacting(config: Config | None = None) -> PerPing:
     """A ``per_ping`` builder for :func:`explorer.summary.summarise` (the memory engine)."""
 
-    def build(frame: pl.DataFrame, summary: Summary) -> dict[str, pl.DataFrame]:
-        return compacted_tables(frame, coords_keep(summary, config))
+    def build(frame: pl.DataFrame, summary: Callable[[], Summary]) -> dict[str, pl.DataFrame]:
+        return compacted_tables(frame, lambda: coords_keep(summary(), config))
 
     return build

@@ -311,3 +311,29 @@ def test_coordinate_decimals_match_counting_every_rounding():
     assert np.array_equal(ours, reference_decimals(values))
     assert ours[-9:].tolist() == [2, 2, 0, 0, 0, 0, 0, 0, 8]  # 1e-9 is within tolerance of 0
     assert set(ours.tolist()) == set(range(MAX_DECIMALS + 1))
+
+
+def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(monkeypatch):
+    """The per-ping tables wait for the cell tables; if those fail, the error comes out."""
+    import threading
+
+    from explorer import summary as summary_module
+    from explorer.summary_compact import compacting
+
+    def broken(*_args):
+        raise RuntimeError("cell tables failed")
+
+    monkeypatch.setattr(summary_module, "cell_tables", broken)
+    outcome = []
+
+    def run():
+        try:
+            summarise(POOL, 8, per_ping=compacting())
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "summarise hung"
+    assert outcome == ["cell tables failed"]
