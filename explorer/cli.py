@@ -59,7 +59,7 @@ def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
         "--chunk-rows",
         type=int,
         metavar="N",
-        help="rows per chunk for --engine chunked/dask (default 2,000,000)",
+        help="rows per chunk for --engine chunked/dask (default 4,000,000)",
     )
     parser.add_argument(
         "--progress",

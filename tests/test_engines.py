@@ -168,7 +168,7 @@ def test_chunk_rows_setting(monkeypatch) -> None:
     assert chunk_rows_setting() == 1234
     assert chunk_rows_setting(50) == 50
     monkeypatch.delenv(CHUNK_ROWS_ENV)
-    assert chunk_rows_setting() == 2_000_000
+    assert chunk_rows_setting() == 4_000_000  # the default the README and --help state
     with pytest.raises(PingFileError, match="positive"):
         chunk_rows_setting(0)
 
