@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.summary_codes import Coded, counts_of
+from explorer.summary_codes import Coded, as_timestamps, counts_of, first_last
 
 _HOURS, _WEEKDAYS, _SECONDS = 24, 7, 86_400
 
@@ -34,11 +34,7 @@ def _by_cell(cells: Coded, inner: np.ndarray, size: int, name: str, dtype) -> pl
 def _cells(frame: pl.DataFrame, cells: Coded) -> pl.DataFrame:
     codes, n = cells.codes, len(cells)
     stamp = frame["timestamp"]
-    micros = stamp.dt.epoch("us").to_numpy()
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, codes, micros)
-    np.maximum.at(last, codes, micros)
+    first, last = first_last(codes, stamp.dt.epoch("us").to_numpy(), n)
     no_device = frame["device"].is_null().to_numpy()
     return pl.DataFrame(
         {
@@ -47,10 +43,10 @@ def _cells(frame: pl.DataFrame, cells: Coded) -> pl.DataFrame:
             "no_device_pings": pl.Series(
                 np.bincount(codes[no_device], minlength=n), dtype=pl.Int64
             ),
-            "first_seen": pl.Series(first, dtype=pl.Int64).cast(pl.Datetime("us")),
-            "last_seen": pl.Series(last, dtype=pl.Int64).cast(pl.Datetime("us")),
+            "first_seen": as_timestamps(first, stamp.dtype),
+            "last_seen": as_timestamps(last, stamp.dtype),
         }
-    ).with_columns(pl.col("first_seen", "last_seen").cast(stamp.dtype))
+    )
 
 
 def _seconds(values: pl.Series) -> pl.DataFrame:

@@ -90,3 +90,17 @@ def counts_of(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(keys, minlength=space)
     present = np.flatnonzero(counts)
     return present, counts[present]
+
+
+def first_last(codes: np.ndarray, values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest of ``values`` (int64) per code in [0, space)."""
+    first = np.full(space, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(space, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, codes, values)
+    np.maximum.at(last, codes, values)
+    return first, last
+
+
+def as_timestamps(micros: np.ndarray, dtype: pl.DataType) -> pl.Series:
+    """Epoch microseconds as datetimes of ``dtype`` (the pings' timestamp type)."""
+    return pl.Series(micros, dtype=pl.Int64).cast(pl.Datetime("us")).cast(dtype)

@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.summary_codes import Coded, DeviceCodes, counts_of, factorize, runs
+from explorer.summary_codes import (
+    Coded,
+    DeviceCodes,
+    as_timestamps,
+    counts_of,
+    factorize,
+    first_last,
+    runs,
+)
 
 _HOURS = 24
 #: A key space up to this many times the number of pings (plus a constant) is counted
@@ -34,10 +42,6 @@ def _count_keys(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     ordered = np.sort(keys)
     starts, lengths = runs(ordered)
     return ordered[starts], lengths
-
-
-def _timestamps(values: np.ndarray, dtype: pl.DataType) -> pl.Series:
-    return pl.Series(values, dtype=pl.Int64).cast(pl.Datetime("us")).cast(dtype)
 
 
 def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.DataFrame:
@@ -104,10 +108,7 @@ def _devices(
         keys = np.arange(space)
     pings = np.bincount(group, minlength=space)
     coarse_pings = np.bincount(group[coarse], minlength=space)
-    first = np.full(space, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(space, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, group, stamps)
-    np.maximum.at(last, group, stamps)
+    first, last = first_last(group, stamps, space)
     present = np.flatnonzero(pings)
     dev_code, type_code = np.divmod(keys[present], len(names))
     return pl.DataFrame(
@@ -116,8 +117,8 @@ def _devices(
             "device_type": names.gather(type_code),
             "pings": pl.Series(pings[present], dtype=pl.Int64),
             "coarse_pings": pl.Series(coarse_pings[present], dtype=pl.Int64),
-            "first_seen": _timestamps(first[present], stamp_dtype),
-            "last_seen": _timestamps(last[present], stamp_dtype),
+            "first_seen": as_timestamps(first[present], stamp_dtype),
+            "last_seen": as_timestamps(last[present], stamp_dtype),
         }
     )
 
