@@ -217,8 +217,6 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
         mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
         if parquet.metadata.num_rows == 0:
             raise _no_rows(label)
-        if isinstance(payload, mmap.mmap):
-            payload.seek(0)  # polars reads a memory map like a file, from its position
         source = payload.path if isinstance(payload, FileMap) else payload
         # Polars decodes Parquet several times faster than pyarrow's reader here.
         table = pl.read_parquet(source, columns=list(dict.fromkeys(mapping.values())))

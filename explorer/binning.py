@@ -52,6 +52,7 @@ def latlng_to_cells(
         cell_edge_km(resolution),
         lambda a, b: _cells_by_point(a, b, resolution, threads),
         single_face_hexagons,
+        threads,
     )
     return pl.Series("cell", cells, dtype=pl.UInt64)
 

@@ -107,16 +107,20 @@ def _grid(
 
 
 def _squares(
-    lat: np.ndarray, lon: np.ndarray, grid: tuple[float, float, int, int], side: float
+    lat: np.ndarray,
+    lon: np.ndarray,
+    grid: tuple[float, float, int, int],
+    side: float,
+    threads: int,
 ) -> np.ndarray:
     """Square index per point (row * cols + col), -1 off the grid or near a square's side.
 
-    Works in blocks on two threads (numpy releases the GIL), in place where it can: the
-    arithmetic is trivial, so memory traffic is the cost.
+    Works in blocks on ``threads`` threads (numpy releases the GIL), in place where it
+    can: the arithmetic is trivial, so memory traffic is the cost.
     """
     index = np.empty(lat.size, dtype=np.int64)
     bounds = range(0, lat.size, _BLOCK)
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
         list(pool.map(lambda start: _squares_block(lat, lon, grid, side, index, start), bounds))
     return index
 
@@ -191,18 +195,20 @@ def grid_cells(
     edge_km: float,
     cells: Cells,
     eligible: Eligible,
+    threads: int = 2,
 ) -> np.ndarray:
     """H3 cells (uint64) of every point, equal to ``cells(lat, lon)``.
 
     ``edge_km`` is the resolution's average cell edge, ``cells`` computes cells point by
-    point, and ``eligible`` tells which cells are hexagons on one icosahedron face.
+    point, ``eligible`` tells which cells are hexagons on one icosahedron face, and
+    ``threads`` is how many threads may place the points in squares.
     """
     if lat.size < MIN_POINTS or resolution < MIN_RESOLUTION:
         return cells(lat, lon)
     grid, side = _fitted_grid(lat, lon, edge_km / _KM_PER_DEG_LAT)
     if grid is None:
         return cells(lat, lon)
-    index = _squares(lat, lon, grid, side)
+    index = _squares(lat, lon, grid, side, threads)
     square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
     out = square_cell[index]
     rest = np.flatnonzero(~square_ok[index])

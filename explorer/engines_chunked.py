@@ -113,7 +113,7 @@ def merge_small(parts: list[Summary], names: tuple[str, ...] = tuple(PARTITION_K
     return strip(merged, names)
 
 
-def ungrouped(frame: pl.DataFrame, _summary: Summary) -> dict[str, pl.DataFrame]:
+def ungrouped(frame: pl.DataFrame, _summary: Callable[[], Summary]) -> dict[str, pl.DataFrame]:
     """The coords and rows tables of a chunk as one row per ping (``pings`` = 1).
 
     Nearly every key is unique within a chunk, so grouping there saves no rows; the
