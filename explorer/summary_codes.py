@@ -48,8 +48,17 @@ def factorize(values: pl.Series) -> Coded:
     encoded = pc.dictionary_encode(values.to_arrow())
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return Coded(codes, encoded.dictionary.to_numpy(zero_copy_only=False))
+    codes = _as_numpy(encoded.indices).astype(np.int64)
+    return Coded(codes, _as_numpy(encoded.dictionary))
+
+
+def _as_numpy(array: pa.Array) -> np.ndarray:
+    """An Arrow array of numbers as numpy (through polars: no copy without nulls).
+
+    Arrow's own ``to_numpy`` imports pandas (half a second in a fresh process), which
+    the command line otherwise never needs.
+    """
+    return pl.Series(array).to_numpy()
 
 
 def type_codes(types: pl.Series) -> Coded:

@@ -167,3 +167,21 @@ def test_markdown_is_the_default(biased_csv, capsys):
     out = capsys.readouterr().out
     assert out.lstrip().startswith("#")
     assert Path(biased_csv).name in out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_profile_never_imports_pandas(biased_csv, tmp_path, suffix):
+    """Importing pandas costs half a second of every ``profile`` run; nothing there needs it."""
+    path = biased_csv
+    if suffix == ".parquet":
+        path = tmp_path / "biased.parquet"
+        write_pings(generate_pings(5_000, seed=6), path)
+    code = (
+        "import sys, contextlib, io\n"
+        "from explorer.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['profile', {str(path)!r}, '--format', 'json'])\n"
+        "print(code, 'pandas' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["0", "False"], proc.stderr[-2000:]
