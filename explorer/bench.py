@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from explorer.allocator import keep_freed_memory
+
 BENCH_DIR = Path(".bench")
 NAIVE_ROWS = 1_000_000
 
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--resolution", type=int, default=8)
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as the command line does
     csv_path, parquet_path = ensure_files(args.rows)
     print(
         f"# Benchmark: {args.rows:,} pings, H3 resolution {args.resolution}, median of "

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from explorer.allocator import keep_freed_memory
+
 SCALE_DIR = Path(".bench") / "scale"
 BIASES = ("coordinate_pileup", "null_island", "duplicate_pings", "device_type_skew")
 MEMORY_ROWS = 10_000_000
@@ -125,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--dask-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as the command line does
     if args.dask_child:
         return dask_child(args.dask_child, args.resolution)
     folder = ensure_dataset(args.rows, args.files)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from explorer.allocator import keep_freed_memory
 from explorer.errors import PingFileError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
@@ -246,6 +247,12 @@ def _run_clean(args: argparse.Namespace) -> int:
     removed = ", ".join(f"{kind}: {n:,}" for kind, n in result.removed.items())
     _log(f"kept {result.kept:,} rows; removed {removed}; wrote {args.output}")
     return EXIT_OK
+
+
+def run() -> int:
+    """The program's entry point (``python -m explorer``, ``ping-explorer``)."""
+    keep_freed_memory()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
