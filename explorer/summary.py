@@ -23,7 +23,7 @@ import polars as pl
 from explorer.binning import latlng_to_cells
 from explorer.io import REJECT_REASONS
 from explorer.summary_cells import cell_tables
-from explorer.summary_codes import device_codes, factorize, type_codes
+from explorer.summary_codes import Coded, device_codes, factorize, type_codes
 from explorer.summary_devices import cell_devices, device_tables
 from explorer.timezones import local_offsets_by_cell
 
@@ -148,38 +148,71 @@ def _search(values: np.ndarray, where: np.ndarray, low: int, high: int, out: np.
 def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     """Add the per-ping derived columns every table groups on.
 
-    Adds: cell, device (hash, null without id), local hour/weekday/day/second, UTC
-    second of day, coordinate decimals, coarse flag. Clock fields come from
-    integer arithmetic on epoch seconds (floor division, so instants before 1970 are
-    right too), which is several times faster than calendar functions on datetimes.
+    Adds: device (hash, null without id), UTC second of day, coordinate decimals, cell,
+    local hour/weekday/day/second, coarse flag. Clock fields come from integer
+    arithmetic on epoch seconds (floor division, so instants before 1970 are right too),
+    which is several times faster than calendar functions on datetimes.
     """
-    utc_s = pl.col("timestamp").dt.epoch("us") // 1_000_000
-    day = pl.col("_local") // _DAY_S
-    second_local = pl.col("_local") - day * _DAY_S
-    # H3 runs on its own threads while polars derives the columns that need no cell.
+    return _prepare(pings, resolution)[0]
+
+
+def _prepare(pings: pl.DataFrame, resolution: int) -> tuple[pl.DataFrame, Coded]:
+    """:func:`prepare`'s frame and the codes of its cells (the time zones need them too)."""
+    # H3 runs on its own threads while the columns that need no cell are derived.
     with ThreadPoolExecutor(1) as pool:
         binned = pool.submit(latlng_to_cells, pings["lat"], pings["lon"], resolution)
-        frame = pings.with_columns(
-            device=pl.when(pl.col("device_id").is_not_null()).then(
-                pl.col("device_id").hash(HASH_SEED)
-            ),
-            second_utc=(utc_s % _DAY_S).cast(pl.Int32),
-            lat_decimals=pl.Series(coordinate_decimals(pings["lat"].to_numpy()), dtype=pl.UInt8),
-            lon_decimals=pl.Series(coordinate_decimals(pings["lon"].to_numpy()), dtype=pl.UInt8),
-        )
+        device_id = pings["device_id"]
+        device = device_id.hash(HASH_SEED)
+        if device_id.null_count():
+            device = pl.select(pl.when(device_id.is_not_null()).then(device)).to_series()
+        lat_decimals = coordinate_decimals(pings["lat"].to_numpy())
+        lon_decimals = coordinate_decimals(pings["lon"].to_numpy())
+        utc_s = pings["timestamp"].dt.epoch("us").to_numpy() // 1_000_000
         cells = binned.result()
-    offset = local_offsets_by_cell(pings["timestamp"], cells)
-    frame = frame.with_columns(cell=cells, _local=utc_s + pl.lit(offset).cast(pl.Int64))
-    return frame.with_columns(
-        hour=(second_local // 3600).cast(pl.Int8),
-        weekday=((day + _THURSDAY) % 7).cast(pl.Int8),  # 0 = Monday
-        day=day.cast(pl.Int32).cast(pl.Date),
-        second_local=second_local.cast(pl.Int32),
-        coarse=(
-            (pl.col("lat_decimals") <= COARSE_DECIMALS)
-            & (pl.col("lon_decimals") <= COARSE_DECIMALS)
-        ),
-    ).drop("_local")
+    coded = factorize(cells)
+    offset = local_offsets_by_cell(pings["timestamp"], cells, coded)
+    clock = _clock(utc_s, offset.to_numpy())
+    coarse = (lat_decimals <= COARSE_DECIMALS) & (lon_decimals <= COARSE_DECIMALS)
+    frame = pings.with_columns(
+        device=device.alias("device"),
+        second_utc=clock["second_utc"],
+        lat_decimals=pl.Series(lat_decimals, dtype=pl.UInt8),
+        lon_decimals=pl.Series(lon_decimals, dtype=pl.UInt8),
+        cell=cells,
+        hour=clock["hour"],
+        weekday=clock["weekday"],
+        day=clock["day"],
+        second_local=clock["second_local"],
+        coarse=pl.Series(coarse, dtype=pl.Boolean),
+    )
+    return frame, coded
+
+
+def _clock(utc_s: np.ndarray, offset_s: np.ndarray) -> dict[str, pl.Series]:
+    """UTC second of day and local hour, weekday, day and second of epoch seconds.
+
+    Worked in place on two scratch arrays: each fresh 80 MB array of a ten-million-ping
+    column costs more to map than to compute.
+    """
+    scratch = np.remainder(utc_s, _DAY_S)
+    second_utc = scratch.astype(np.int32)
+    local = utc_s  # a fresh array of prepare's: reused in place
+    local += offset_s
+    day = local // _DAY_S
+    np.multiply(day, _DAY_S, out=scratch)
+    local -= scratch  # the local second of the day
+    second_local = local.astype(np.int32)
+    np.floor_divide(local, 3600, out=scratch)
+    hour = scratch.astype(np.int8)
+    np.add(day, _THURSDAY, out=scratch)
+    np.remainder(scratch, 7, out=scratch)  # 0 = Monday
+    return {
+        "second_utc": pl.Series(second_utc, dtype=pl.Int32),
+        "hour": pl.Series(hour, dtype=pl.Int8),
+        "weekday": pl.Series(scratch.astype(np.int8), dtype=pl.Int8),
+        "day": pl.Series(day.astype(np.int32), dtype=pl.Int32).cast(pl.Date),
+        "second_local": pl.Series(second_local, dtype=pl.Int32),
+    }
 
 
 def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -204,7 +237,8 @@ def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     ``options`` are :func:`summarise_prepared`'s keywords (counts from reading, the time
     interpretation, ``per_ping``).
     """
-    return summarise_prepared(prepare(pings, resolution), resolution, **options)
+    frame, cells = _prepare(pings, resolution)
+    return summarise_prepared(frame, resolution, cell_codes=cells, **options)
 
 
 def summarise_prepared(
@@ -216,6 +250,7 @@ def summarise_prepared(
     time_interpretation: str = "",
     naive_timestamps: bool = False,
     per_ping: PerPing | None = None,
+    cell_codes: Coded | None = None,
 ) -> Summary:
     """The summary of pings already passed through :func:`prepare`.
 
@@ -223,6 +258,7 @@ def summarise_prepared(
     replaces how the two O(pings) tables are built: the memory engine passes
     :func:`explorer.summary_compact.compacting`, which builds them already cut to what
     the detectors read (the same findings, far less time and memory, no longer mergeable).
+    ``cell_codes``: ``factorize(frame["cell"])`` when the caller has it already.
     """
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(rejected_by_reason or {})
@@ -234,7 +270,8 @@ def summarise_prepared(
         devices = pool.submit(device_codes, frame)
         per_ping_tables = pool.submit(build, frame, cells_done.result)
         try:
-            cells, types = factorize(frame["cell"]), type_codes(frame["device_type"])
+            cells = factorize(frame["cell"]) if cell_codes is None else cell_codes
+            types = type_codes(frame["device_type"])
             per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
             pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
             tables = cell_tables(frame, cells, types)

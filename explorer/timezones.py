@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import tzfpy
 
-from explorer.summary_codes import factorize
+from explorer.summary_codes import Coded, factorize
 
 #: Grid step, in degrees, of the squares whose centre is looked up. 0.1° is ~11 km:
 #: coarse enough that a city needs a few hundred look-ups, fine enough that only
@@ -123,15 +123,18 @@ def _resolution_of(cell: int) -> int:
     return (int(cell) >> 52) & 0xF
 
 
-def local_offsets_by_cell(timestamp: pl.Series, cells: pl.Series) -> pl.Series:
+def local_offsets_by_cell(
+    timestamp: pl.Series, cells: pl.Series, coded: Coded | None = None
+) -> pl.Series:
     """UTC offset in seconds (Int32) of each instant at its H3 cell's zone.
 
     The fast path of :func:`local_offsets` for binned pings: zones come from coarse
     parents of the cells, and offsets from a dense (zone, quarter-hour) lookup table.
+    ``coded``: ``factorize(cells)`` when the caller has it already.
     """
     if len(timestamp) == 0:
         return pl.Series("offset_s", [], dtype=pl.Int32)
-    coded = factorize(cells)
+    coded = factorize(cells) if coded is None else coded
     zones, zone_of_cell = _zone_of_cells(coded.values)
     utc_us = timestamp.dt.replace_time_zone(None).cast(pl.Datetime("us")).dt.epoch("us")
     q = (utc_us // (_QUARTER_HOUR_S * 1_000_000)).to_numpy()
