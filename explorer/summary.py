@@ -161,10 +161,7 @@ def _prepare(pings: pl.DataFrame, resolution: int) -> tuple[pl.DataFrame, Coded]
     # H3 runs on its own threads while the columns that need no cell are derived.
     with ThreadPoolExecutor(1) as pool:
         binned = pool.submit(latlng_to_cells, pings["lat"], pings["lon"], resolution)
-        device_id = pings["device_id"]
-        device = device_id.hash(HASH_SEED)
-        if device_id.null_count():
-            device = pl.select(pl.when(device_id.is_not_null()).then(device)).to_series()
+        device = pings["device"] if "device" in pings.columns else device_hashes(pings["device_id"])
         lat_decimals = coordinate_decimals(pings["lat"].to_numpy())
         lon_decimals = coordinate_decimals(pings["lon"].to_numpy())
         utc_s = pings["timestamp"].dt.epoch("us").to_numpy() // 1_000_000
@@ -174,7 +171,7 @@ def _prepare(pings: pl.DataFrame, resolution: int) -> tuple[pl.DataFrame, Coded]
     clock = _clock(utc_s, offset.to_numpy())
     coarse = (lat_decimals <= COARSE_DECIMALS) & (lon_decimals <= COARSE_DECIMALS)
     frame = pings.with_columns(
-        device=device.alias("device"),
+        device=device,
         second_utc=clock["second_utc"],
         lat_decimals=pl.Series(lat_decimals, dtype=pl.UInt8),
         lon_decimals=pl.Series(lon_decimals, dtype=pl.UInt8),
@@ -224,21 +221,32 @@ def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return dict(zip(("coords", "rows"), pl.collect_all([coords, rows]), strict=True))
 
 
-#: Builds the coords and rows tables from the prepared pings. It runs beside the other
+#: Builds the coords and rows tables from the pings with their device hashes (the input's
+#: columns and ``device``; a prepared frame has them too). It runs beside the other
 #: tables; its second argument returns (waiting until it exists) a summary whose cell
 #: tables (cells, hours, weekdays, types, seconds, decimals, extent) are complete; its
 #: other tables are still empty.
 PerPing = Callable[[pl.DataFrame, Callable[[], "Summary"]], dict[str, pl.DataFrame]]
 
 
+def device_hashes(device_id: pl.Series) -> pl.Series:
+    """The ``device`` column: 64-bit hashes of the device ids, null where there is no id."""
+    device = device_id.hash(HASH_SEED)
+    if device_id.null_count():
+        device = pl.select(pl.when(device_id.is_not_null()).then(device)).to_series()
+    return device.alias("device")
+
+
 def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     """Summarise canonical pings at ``resolution`` (counts are pings unless named devices).
 
     ``options`` are :func:`summarise_prepared`'s keywords (counts from reading, the time
-    interpretation, ``per_ping``).
+    interpretation, ``per_ping``). The device codes need no cell, so they start on a
+    thread at once and run while the pings are binned. (Starting the per-ping tables
+    that early too measured no faster: more work at once holds more memory.)
     """
-    frame, cells = _prepare(pings, resolution)
-    return summarise_prepared(frame, resolution, cell_codes=cells, **options)
+    with_device = pings.with_columns(device_hashes(pings["device_id"]))
+    return _summarise(with_device, resolution, lambda: _prepare(with_device, resolution), options)
 
 
 def summarise_prepared(
@@ -250,7 +258,6 @@ def summarise_prepared(
     time_interpretation: str = "",
     naive_timestamps: bool = False,
     per_ping: PerPing | None = None,
-    cell_codes: Coded | None = None,
 ) -> Summary:
     """The summary of pings already passed through :func:`prepare`.
 
@@ -258,19 +265,38 @@ def summarise_prepared(
     replaces how the two O(pings) tables are built: the memory engine passes
     :func:`explorer.summary_compact.compacting`, which builds them already cut to what
     the detectors read (the same findings, far less time and memory, no longer mergeable).
-    ``cell_codes``: ``factorize(frame["cell"])`` when the caller has it already.
+    """
+    options = {
+        "rows_read": rows_read,
+        "rejected_by_reason": rejected_by_reason,
+        "time_interpretation": time_interpretation,
+        "naive_timestamps": naive_timestamps,
+        "per_ping": per_ping,
+    }
+    return _summarise(frame, resolution, lambda: (frame, factorize(frame["cell"])), options)
+
+
+def _summarise(
+    with_device: pl.DataFrame,
+    resolution: int,
+    prepared: Callable[[], tuple[pl.DataFrame, Coded]],
+    options: dict[str, Any],
+) -> Summary:
+    """Every table; ``prepared`` gives the prepared frame and its cell codes.
+
+    Counting passes on dense codes (numpy and Arrow release the GIL): the device codes,
+    both per-device jobs and the per-ping tables run on threads beside the cell tables.
     """
     rejected = {reason: 0 for reason in REJECTION_REASONS}
-    rejected.update(rejected_by_reason or {})
-    # Counting passes on dense codes (numpy and Arrow release the GIL): the device codes,
-    # both per-device jobs and the per-ping tables run on threads beside the cell tables.
+    rejected.update(options.get("rejected_by_reason") or {})
+    rows_read = options.get("rows_read")
     cells_done: Future[Summary] = Future()
-    build = per_ping or (lambda f, _: _per_ping_tables(f))
-    with ThreadPoolExecutor(3) as pool:
-        devices = pool.submit(device_codes, frame)
-        per_ping_tables = pool.submit(build, frame, cells_done.result)
+    build = options.get("per_ping") or (lambda f, _: _per_ping_tables(f))
+    with ThreadPoolExecutor(4) as pool:
+        devices = pool.submit(device_codes, with_device)
         try:
-            cells = factorize(frame["cell"]) if cell_codes is None else cell_codes
+            frame, cells = prepared()
+            per_ping_tables = pool.submit(build, with_device, cells_done.result)
             types = type_codes(frame["device_type"])
             per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
             pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
@@ -280,8 +306,8 @@ def summarise_prepared(
                 tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
                 rows_read=frame.height + sum(rejected.values()) if rows_read is None else rows_read,
                 rejected_by_reason=rejected,
-                time_interpretation=time_interpretation,
-                naive_timestamps=naive_timestamps,
+                time_interpretation=options.get("time_interpretation", ""),
+                naive_timestamps=options.get("naive_timestamps", False),
             )
         except BaseException as exc:  # the per-ping thread must not wait for it forever
             cells_done.set_exception(exc)
