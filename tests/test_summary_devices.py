@@ -337,3 +337,30 @@ def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(m
     thread.join(timeout=60)
     assert not thread.is_alive(), "summarise hung"
     assert outcome == ["cell tables failed"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_marks_exactly_the_keys_seen_twice(seed):
+    from collections import Counter
+
+    from explorer.summary_compact import repeated
+
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 2**64, size=50_000, dtype=np.uint64)
+    # repeats, some far apart, and keys sharing their top bits with a repeated key
+    # (they pass the table and must be told apart exactly)
+    keys[rng.integers(0, keys.size, 5_000)] = keys[rng.integers(0, keys.size, 5_000)]
+    near = keys[:100] ^ np.uint64(1)  # same top bits as keys[:100], different keys
+    keys = np.concatenate([keys, near, keys[:100]])
+    seen = Counter(keys.tolist())
+    expected = [seen[k] > 1 for k in keys.tolist()]
+    assert repeated(keys).to_list() == expected
+    assert repeated(keys.view(np.int64)).to_list() == expected  # signed keys too
+
+
+def test_repeated_without_repeats_and_empty():
+    from explorer.summary_compact import repeated
+
+    assert not repeated(np.arange(1000, dtype=np.uint64)).any()
+    assert repeated(np.zeros(0, dtype=np.uint64)).len() == 0
+    assert repeated(np.array([7, 7], dtype=np.uint64)).to_list() == [True, True]
