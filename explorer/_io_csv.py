@@ -103,8 +103,12 @@ def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) ->
     fields = next(csv.reader([lines[0]], delimiter=delimiter), [])
     _check_header(fields, explicit, label)
     start = _NOT_BLANK.search(text).start()
-    ends = [i for i in (text.find(b"\n", start), text.find(b"\r", start)) if i >= 0]
-    end = min(ends) if ends else len(text)
+    newline = text.find(b"\n", start)
+    # A carriage return ends the header only before the first newline: look no further
+    # (searching a whole file without one for it took 0.2 s per 750 MB).
+    end = text.find(b"\r", start, len(text) if newline < 0 else newline)
+    end = newline if end < 0 else end
+    end = len(text) if end < 0 else end
     if text[end : end + 2] == b"\r\n":
         end += 1
     rows = list(csv.reader(lines[1 : TYPE_SAMPLE_LINES + 1], delimiter=delimiter))

@@ -131,6 +131,16 @@ def test_quoted_fields_crlf_and_leading_blank_lines() -> None:
     ]
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_line_ending_ends_the_header(newline: str) -> None:
+    lines = ["device_id,ts,lat,lon", "a,1700000000,1.5,2.5", "b,1700000001,3,4"]
+    for text in (newline.join(lines) + newline, newline.join(lines)):
+        result = read_pings(text.encode())
+        assert result.rows_read == 2 and result.rows_used == 2
+        assert result.pings["device_id"].to_list() == ["a", "b"]
+        assert result.pings["lat"].to_list() == [1.5, 3.0]
+
+
 def test_stray_quote_does_not_swallow_following_lines() -> None:
     rows = "".join(f"d{i},1700000000,1.0,2.0\n" for i in range(3000))
     text = "device_id,ts,lat,lon\n" + rows + '"odd,1700000000,1.0,2.0\n' + rows
