@@ -222,10 +222,16 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
         table = pl.read_parquet(source, columns=list(dict.fromkeys(mapping.values())))
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
-    # One contiguous chunk per column now (row groups arrive as chunks): later steps
-    # would each copy them, and the pings would exist twice in the memory engine.
-    frame = table.select([pl.col(column).alias(role) for role, column in mapping.items()])
-    frame = frame.rechunk()
+    # Numbers in one contiguous chunk per column now (row groups arrive as chunks): later
+    # steps hand them to numpy, which would copy them each time. Strings stay in chunks:
+    # only polars reads them, chunk by chunk, and copying them took 0.3 s per 10 M rows.
+    frame = pl.DataFrame(
+        [
+            (table[column].rechunk() if role in ("lat", "lon", "timestamp") else table[column])
+            .alias(role)
+            for role, column in mapping.items()
+        ]
+    )
     if "device_type" in frame.columns:
         frame = frame.with_columns(pl.Series(normalise_device_type(frame["device_type"])))
     return RawTable(frame, mapping, 0, False)

@@ -20,7 +20,9 @@ _HOURS, _WEEKDAYS, _SECONDS = 24, 7, 86_400
 
 def _by_cell(cells: Coded, inner: np.ndarray, size: int, name: str, dtype) -> pl.DataFrame:
     """Pings per (cell, inner key in [0, size))."""
-    keys, counts = counts_of(cells.codes * size + inner.astype(np.int64), len(cells) * size)
+    key = cells.codes * size
+    key += inner  # in place: one array of keys, not three
+    keys, counts = counts_of(key, len(cells) * size)
     cell, value = np.divmod(keys, size)
     return pl.DataFrame(
         {
@@ -57,10 +59,13 @@ def _seconds(values: pl.Series) -> pl.DataFrame:
 
 
 def _decimals(frame: pl.DataFrame) -> pl.DataFrame:
-    lat = frame["lat_decimals"].to_numpy().astype(np.int64)
-    lon = frame["lon_decimals"].to_numpy().astype(np.int64)
+    lat = frame["lat_decimals"].to_numpy()  # UInt8: small keys, no 64-bit copies
+    lon = frame["lon_decimals"].to_numpy()
     size = int(max(lat.max(initial=0), lon.max(initial=0))) + 1
-    keys, counts = counts_of(lat * size + lon, size * size)
+    key = lat.astype(np.uint16)
+    key *= size
+    key += lon
+    keys, counts = counts_of(key, size * size)
     lat_d, lon_d = np.divmod(keys, size)
     return pl.DataFrame(
         {

@@ -66,12 +66,11 @@ def type_codes(types: pl.Series) -> Coded:
 
     Types are few; their 64-bit hashes are factorised (codes are local, so any seed
     serves; two of a few hundred strings share a hash with a chance of ~1e-15) and each
-    code is named by its first row: codes come in order of first appearance, so a
-    code's first row is where the running maximum of the codes steps up.
+    code is named by its first row.
     """
     codes = factorize(types.hash(0)).codes
-    steps = np.diff(np.maximum.accumulate(codes), prepend=-1)
-    return Coded(codes, types.gather(np.flatnonzero(steps > 0)))
+    first = pl.Series(codes).arg_unique().to_numpy()  # the first row of each code
+    return Coded(codes, types.gather(first[np.argsort(codes[first])]))
 
 
 def device_codes(frame: pl.DataFrame) -> DeviceCodes:
