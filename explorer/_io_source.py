@@ -167,8 +167,11 @@ def _device_types(column: pa.ChunkedArray) -> pl.Series:
     distinct = pl.Series(column.chunk(0).dictionary).cast(pl.String)
     mapped = pl.Series(normalise_device_type(distinct))
     indices = pa.chunked_array([c.indices for c in column.chunks], type=column.type.index_type)
-    codes = pl.Series(indices).cast(pl.Int64)
-    return mapped.gather(codes).fill_null("unknown").rename("device_type")
+    codes = pl.Series(indices)
+    if codes.null_count():  # a missing type is "unknown": one more value to gather
+        codes = codes.fill_null(len(mapped))
+        mapped = mapped.append(pl.Series(["unknown"]))
+    return mapped.gather(codes).rename("device_type")
 
 
 def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
