@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from explorer.allocator import keep_freed_memory
+from explorer.digests import hash_ahead
 from explorer.errors import PingFileError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
@@ -257,6 +258,7 @@ def run() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    hash_ahead(args.path)  # while the engines are imported (see explorer.digests)
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
         return runners[args.command](args)

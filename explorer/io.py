@@ -12,6 +12,7 @@ import os
 import threading
 import zoneinfo
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -19,7 +20,7 @@ import pyarrow as pa
 
 from explorer import _io_parse as parse
 from explorer import _io_source as src
-from explorer import sources
+from explorer import digests, sources
 from explorer._io_source import EmptyInputError
 from explorer.errors import PingFileError
 
@@ -73,12 +74,30 @@ class ReadResult:
         return sum(self.rejected_by_reason.values())
 
 
-def _hash_in_background(raw: bytes) -> tuple[threading.Thread, list[str]]:
-    """Hash the input on a thread (hashlib releases the GIL) while parsing runs."""
-    out: list[str] = []
-    thread = threading.Thread(target=lambda: out.append(hashlib.sha256(raw).hexdigest()))
-    thread.start()
-    return thread, out
+def _hash_in_background(raw: src.Buffer) -> Future[str]:
+    """The input's sha256: started ahead (see :mod:`explorer.digests`) or now, on a thread
+    (hashlib releases the GIL) while parsing runs."""
+    if isinstance(raw, src.FileMap):
+        ahead = digests.hashed_ahead(raw.path)
+        if ahead is not None:
+            return ahead
+    digest: Future[str] = Future()
+
+    def work() -> None:
+        try:
+            digest.set_result(hashlib.sha256(raw).hexdigest())
+        except BaseException as exc:  # never leave the reader waiting
+            digest.set_exception(exc)
+
+    threading.Thread(target=work).start()
+    return digest
+
+
+def _digest_of(digest: Future[str], raw: src.Buffer) -> str:
+    try:
+        return digest.result()
+    except OSError:  # the file became unreadable after it was mapped: hash the mapped bytes
+        return hashlib.sha256(raw).hexdigest()
 
 
 def _check_zone(tz: str | None) -> None:
@@ -124,14 +143,14 @@ def read_raw(
     strict: bool = True,
 ) -> ReadResult:
     """Read one file's bytes; ``strict=False`` accepts a file whose every row is rejected."""
-    thread, digest = _hash_in_background(raw)
+    digest = _hash_in_background(raw)
     try:
         table = src.read_table(raw, columns, label)
         pings, counts, timing = validate(table, tz, label, strict=strict)
     except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
         raise unreadable(label, exc) from exc
     finally:
-        thread.join()
+        sha256 = _digest_of(digest, raw)
     return ReadResult(
         pings=pings,
         source=label,
@@ -140,7 +159,7 @@ def read_raw(
         time_interpretation=timing.interpretation,
         naive_timestamps=timing.naive,
         columns=dict(table.mapping),
-        input_sha256=digest[0],
+        input_sha256=sha256,
     )
 
 

@@ -1,0 +1,60 @@
+"""Input digests computed ahead (explorer.digests) equal the digest of what is read."""
+
+import hashlib
+import os
+from concurrent.futures import Future
+
+from explorer import digests
+from explorer.io import read_pings
+
+CSV = b"device_id,ts,lat,lon\na,1700000000,1.5,2.5\nb,1700000001,3,4\n"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_digest_started_ahead_is_used_once(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV)
+    digests.hash_ahead(path)
+    key = digests._key(path)
+    assert digests._AHEAD[key].result(timeout=30) == _sha(CSV)
+    # the reader takes the digest started ahead instead of hashing the file again
+    marked: Future[str] = Future()
+    marked.set_result("from-ahead")
+    digests._AHEAD[key] = marked
+    assert read_pings(path).input_sha256 == "from-ahead"
+    assert digests.hashed_ahead(path) is None  # taken once
+    assert read_pings(path).input_sha256 == _sha(CSV)  # then hashed as usual
+
+
+def test_a_file_changed_after_hashing_is_hashed_again(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV)
+    digests.hash_ahead(path)
+    changed = CSV + b"c,1700000002,5,6\n"
+    path.write_bytes(changed)
+    os.utime(path, ns=(1, 1))  # a different modification time, whatever the clock's grain
+    result = read_pings(path)
+    assert result.input_sha256 == _sha(changed) and result.rows_used == 3
+    digests._AHEAD.clear()
+
+
+def test_only_regular_files_are_hashed_ahead(tmp_path):
+    digests.hash_ahead(tmp_path)
+    digests.hash_ahead(tmp_path / "missing.csv")
+    digests.hash_ahead("https://example.org/p.csv")
+    assert digests._AHEAD == {}
+
+
+def test_the_command_line_hashes_its_input_ahead(tmp_path, monkeypatch, capsys):
+    from explorer import cli
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV)
+    started = []
+    monkeypatch.setattr(cli, "hash_ahead", lambda p: started.append(p))
+    assert cli.main(["profile", str(path), "--format", "json"]) == 0
+    assert started == [str(path)]
+    assert '"used": 2' in capsys.readouterr().out
