@@ -12,7 +12,7 @@ import io
 import mmap
 import os
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,7 +189,9 @@ def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
     return frame.select(list(mapping))
 
 
-def _read_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -> RawTable:
+def _read_csv(
+    payload: Buffer, explicit: Mapping[str, str] | None, label: str, parsed: Callable[[], None]
+) -> RawTable:
     encoding = _encoding(payload, label)
     text = _to_utf8(payload, encoding, label)
     layout = csvio.sniff_layout(text, explicit, label)
@@ -210,6 +212,7 @@ def _read_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -
         table, malformed = csvio.read_typed_or_strings(
             pa.py_buffer(text).slice(layout.body_offset), layout, types
         )
+    parsed()
     frame = _to_frame(table, mapping)
     decimal_comma = layout.delimiter == ";" and _has_comma(frame)
     return RawTable(frame, mapping, malformed, decimal_comma)
@@ -221,7 +224,9 @@ def _has_comma(frame: pl.DataFrame) -> bool:
     return bool(found.item())
 
 
-def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -> RawTable:
+def _read_parquet(
+    payload: Buffer, explicit: Mapping[str, str] | None, label: str, parsed: Callable[[], None]
+) -> RawTable:
     try:
         parquet = pq.ParquetFile(pa.BufferReader(payload))
         mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
@@ -230,6 +235,7 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
         source = payload.path if isinstance(payload, FileMap) else payload
         # Polars decodes Parquet several times faster than pyarrow's reader here.
         table = pl.read_parquet(source, columns=list(dict.fromkeys(mapping.values())))
+        parsed()
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     # Numbers in one contiguous chunk per column now (row groups arrive as chunks): later
@@ -247,17 +253,30 @@ def _read_parquet(payload: Buffer, explicit: Mapping[str, str] | None, label: st
     return RawTable(frame, mapping, 0, False)
 
 
-def read_table(raw: Buffer, explicit: Mapping[str, str] | None, label: str) -> RawTable:
-    """The mapped columns of a CSV (plain or gzip) or Parquet input."""
+def _nothing() -> None:
+    return None
+
+
+def read_table(
+    raw: Buffer,
+    explicit: Mapping[str, str] | None,
+    label: str,
+    parsed: Callable[[], None] = _nothing,
+) -> RawTable:
+    """The mapped columns of a CSV (plain or gzip) or Parquet input.
+
+    ``parsed`` is called once the multi-threaded parse is done (the steps after it run
+    on one core).
+    """
     if not csvio.has_text(raw):
         raise _empty(label)
     payload = _decompress(raw, label)
     if payload[:4] == b"PAR1":
-        return _read_parquet(payload, explicit, label)
+        return _read_parquet(payload, explicit, label, parsed)
     if not csvio.has_text(payload):
         raise _empty(label)
     try:
-        return _read_csv(payload, explicit, label)
+        return _read_csv(payload, explicit, label, parsed)
     except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
 

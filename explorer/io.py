@@ -12,7 +12,7 @@ import os
 import threading
 import zoneinfo
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -74,30 +74,42 @@ class ReadResult:
         return sum(self.rejected_by_reason.values())
 
 
-def _hash_in_background(raw: src.Buffer) -> Future[str]:
-    """The input's sha256: started ahead (see :mod:`explorer.digests`) or now, on a thread
-    (hashlib releases the GIL) while parsing runs."""
-    if isinstance(raw, src.FileMap):
-        ahead = digests.hashed_ahead(raw.path)
-        if ahead is not None:
-            return ahead
-    digest: Future[str] = Future()
+class _Digest:
+    """The input's sha256: taken from :mod:`explorer.digests` when it was started ahead,
+    else hashed on a thread (hashlib releases the GIL) from :meth:`start` on.
 
-    def work() -> None:
+    The reader starts it once the file is parsed: parsing keeps both cores busy, the
+    single-threaded steps after it leave one idle for hashing.
+    """
+
+    def __init__(self, raw: src.Buffer) -> None:
+        self._raw = raw
+        ahead = digests.hashed_ahead(raw.path) if isinstance(raw, src.FileMap) else None
+        self._future: Future[str] = ahead or Future()
+        self._started = ahead is not None
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            threading.Thread(target=self._work).start()
+
+    def _work(self) -> None:
         try:
-            digest.set_result(hashlib.sha256(raw).hexdigest())
+            self._future.set_result(hashlib.sha256(self._raw).hexdigest())
         except BaseException as exc:  # never leave the reader waiting
-            digest.set_exception(exc)
+            self._future.set_exception(exc)
 
-    threading.Thread(target=work).start()
-    return digest
+    def wait(self) -> None:
+        """Wait for a started hash to finish (the input must outlive it)."""
+        if self._started:
+            wait([self._future])
 
-
-def _digest_of(digest: Future[str], raw: src.Buffer) -> str:
-    try:
-        return digest.result()
-    except OSError:  # the file became unreadable after it was mapped: hash the mapped bytes
-        return hashlib.sha256(raw).hexdigest()
+    def result(self) -> str:
+        self.start()
+        try:
+            return self._future.result()
+        except OSError:  # the file became unreadable after it was mapped: hash the map
+            return hashlib.sha256(self._raw).hexdigest()
 
 
 def _check_zone(tz: str | None) -> None:
@@ -143,14 +155,14 @@ def read_raw(
     strict: bool = True,
 ) -> ReadResult:
     """Read one file's bytes; ``strict=False`` accepts a file whose every row is rejected."""
-    digest = _hash_in_background(raw)
+    digest = _Digest(raw)
     try:
-        table = src.read_table(raw, columns, label)
+        table = src.read_table(raw, columns, label, parsed=digest.start)
         pings, counts, timing = validate(table, tz, label, strict=strict)
     except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
         raise unreadable(label, exc) from exc
     finally:
-        sha256 = _digest_of(digest, raw)
+        digest.wait()
     return ReadResult(
         pings=pings,
         source=label,
@@ -159,7 +171,7 @@ def read_raw(
         time_interpretation=timing.interpretation,
         naive_timestamps=timing.naive,
         columns=dict(table.mapping),
-        input_sha256=sha256,
+        input_sha256=digest.result(),
     )
 
 
