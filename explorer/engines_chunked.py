@@ -17,7 +17,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -126,10 +126,30 @@ def ungrouped(frame: pl.DataFrame, _summary: Callable[[], Summary]) -> dict[str,
     }
 
 
-def summarise_chunk(chunk: Chunk, resolution: int) -> Summary:
-    """The partial summary of one chunk (counts are set on the final summary); its coords
-    and rows tables are ungrouped (see :func:`ungrouped`), ready to be spilled."""
-    return summarise(chunk.pings, resolution, rows_read=chunk.pings.height, per_ping=ungrouped)
+def summarise_chunk(pings: pl.DataFrame, resolution: int) -> Summary:
+    """The partial summary of one chunk's pings (counts are set on the final summary); its
+    coords and rows tables are ungrouped (see :func:`ungrouped`), ready to be spilled."""
+    return summarise(pings, resolution, rows_read=pings.height, per_ping=ungrouped)
+
+
+def batches(chunks: Iterable[Chunk], rows: int) -> Iterator[list[Chunk]]:
+    """Consecutive chunks grouped so that a group holds at most ``rows`` pings (a chunk is
+    never split, so one larger chunk is a group of its own).
+
+    Files smaller than a chunk are summarised together: each summary pays for its
+    thread pools, its time-zone table and its H3 grid, whose squares are finer (and
+    spare more points from H3) the more points share it.
+    """
+    batch: list[Chunk] = []
+    held = 0
+    for chunk in chunks:
+        if batch and held + chunk.pings.height > rows:
+            yield batch
+            batch, held = [], 0
+        batch.append(chunk)
+        held += chunk.pings.height
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -254,11 +274,15 @@ def summarise_chunked(
     totals, digests, small = Totals(), [], []
     with tempfile.TemporaryDirectory(prefix="explorer-spill-") as folder:
         spill = Spill(Path(folder), partition_count(files, rows))
-        for chunk in prefetched(_chunks(files, columns, tz, rows, totals, digests)):
-            totals.add_chunk(chunk)
-            if chunk.pings.height == 0:
+        for batch in batches(prefetched(_chunks(files, columns, tz, rows, totals, digests)), rows):
+            for chunk in batch:
+                totals.add_chunk(chunk)
+            pings = [chunk.pings for chunk in batch if chunk.pings.height]
+            del batch
+            if not pings:
                 continue
-            summary = summarise_chunk(chunk, resolution)
+            summary = summarise_chunk(pl.concat(pings) if len(pings) > 1 else pings[0], resolution)
+            del pings
             spill.write(summary)
             small.append(strip(summary, SPILLED))
             if len(small) >= MERGE_EVERY:

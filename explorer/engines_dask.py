@@ -105,7 +105,7 @@ def summarise_unit(
             totals.add_chunk(chunk)
             if chunk.pings.height == 0:
                 continue
-            summary = summarise_chunk(chunk, resolution)
+            summary = summarise_chunk(chunk.pings, resolution)
             small.append(strip(summary))
             for name in PARTITION_KEYS:
                 big[name].append(summary.tables[name])

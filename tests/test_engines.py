@@ -176,3 +176,19 @@ def test_chunk_rows_setting(monkeypatch) -> None:
 def test_unknown_engine_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PingFileError, match="not available"):
         summarise_source(tmp_path, engine="spark")
+
+
+def test_batches_group_small_chunks_without_splitting_any() -> None:
+    from explorer._io_parse import Timing
+    from explorer._io_stream import Chunk
+    from explorer.engines_chunked import batches
+
+    def chunk(n: int) -> Chunk:
+        pings = pl.DataFrame({"i": list(range(n))})
+        return Chunk(pings, n, {}, Timing("", False), {})
+
+    sizes = [3, 4, 2, 10, 0, 5, 5, 1]
+    groups = [[c.pings.height for c in group] for group in batches(map(chunk, sizes), 7)]
+    # at most 7 pings a group, a bigger chunk on its own, order and every chunk kept
+    assert groups == [[3, 4], [2], [10], [0, 5], [5, 1]]
+    assert list(batches([], 7)) == []
