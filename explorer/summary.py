@@ -245,8 +245,9 @@ def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     thread at once and run while the pings are binned. (Starting the per-ping tables
     that early too measured no faster: more work at once holds more memory.)
     """
+    settings = _Options(**options)
     with_device = pings.with_columns(device_hashes(pings["device_id"]))
-    return _summarise(with_device, resolution, lambda: _prepare(with_device, resolution), options)
+    return _summarise(with_device, resolution, lambda: _prepare(with_device, resolution), settings)
 
 
 def summarise_prepared(
@@ -266,21 +267,28 @@ def summarise_prepared(
     :func:`explorer.summary_compact.compacting`, which builds them already cut to what
     the detectors read (the same findings, far less time and memory, no longer mergeable).
     """
-    options = {
-        "rows_read": rows_read,
-        "rejected_by_reason": rejected_by_reason,
-        "time_interpretation": time_interpretation,
-        "naive_timestamps": naive_timestamps,
-        "per_ping": per_ping,
-    }
+    options = _Options(
+        rows_read, rejected_by_reason, time_interpretation, naive_timestamps, per_ping
+    )
     return _summarise(frame, resolution, lambda: (frame, factorize(frame["cell"])), options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """:func:`summarise_prepared`'s keywords (an unknown one is a TypeError)."""
+
+    rows_read: int | None = None
+    rejected_by_reason: dict[str, int] | None = None
+    time_interpretation: str = ""
+    naive_timestamps: bool = False
+    per_ping: PerPing | None = None
 
 
 def _summarise(
     with_device: pl.DataFrame,
     resolution: int,
     prepared: Callable[[], tuple[pl.DataFrame, Coded]],
-    options: dict[str, Any],
+    options: _Options,
 ) -> Summary:
     """Every table; ``prepared`` gives the prepared frame and its cell codes.
 
@@ -288,10 +296,10 @@ def _summarise(
     both per-device jobs and the per-ping tables run on threads beside the cell tables.
     """
     rejected = {reason: 0 for reason in REJECTION_REASONS}
-    rejected.update(options.get("rejected_by_reason") or {})
-    rows_read = options.get("rows_read")
+    rejected.update(options.rejected_by_reason or {})
+    rows_read = options.rows_read
     cells_done: Future[Summary] = Future()
-    build = options.get("per_ping") or (lambda f, _: _per_ping_tables(f))
+    build = options.per_ping or (lambda f, _: _per_ping_tables(f))
     with ThreadPoolExecutor(4) as pool:
         devices = pool.submit(device_codes, with_device)
         try:
@@ -306,8 +314,8 @@ def _summarise(
                 tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
                 rows_read=frame.height + sum(rejected.values()) if rows_read is None else rows_read,
                 rejected_by_reason=rejected,
-                time_interpretation=options.get("time_interpretation", ""),
-                naive_timestamps=options.get("naive_timestamps", False),
+                time_interpretation=options.time_interpretation,
+                naive_timestamps=options.naive_timestamps,
             )
         except BaseException as exc:  # the per-ping thread must not wait for it forever
             cells_done.set_exception(exc)

@@ -166,3 +166,12 @@ def test_merge_refuses_mixed_resolutions():
 
     with pytest.raises(ValueError, match="different resolutions"):
         merge([summarise(FIXTURE, 7), summarise(FIXTURE, 8)])
+
+
+def test_summarise_refuses_an_unknown_option():
+    import pytest
+
+    pings = frame([("a", "2024-06-01T10:00:00", 40.7, -74.0, "ios")])
+    with pytest.raises(TypeError):
+        summarise(pings, 8, rows_red=5)
+    assert summarise(pings, 8, rows_read=5).rows_read == 5
