@@ -152,6 +152,14 @@ def batches(chunks: Iterable[Chunk], rows: int) -> Iterator[list[Chunk]]:
         yield batch
 
 
+def _counted_pings(batch: list[Chunk], totals: Totals) -> pl.DataFrame:
+    """The pings of a group of chunks as one contiguous frame; their counts go to totals."""
+    for chunk in batch:
+        totals.add_chunk(chunk)
+    frames = [chunk.pings for chunk in batch]
+    return pl.concat(frames, rechunk=True) if len(frames) > 1 else frames[0]
+
+
 @dataclass
 class Spill:
     """Partition files of the spilled tables in a temporary folder (Arrow IPC)."""
@@ -275,13 +283,11 @@ def summarise_chunked(
     with tempfile.TemporaryDirectory(prefix="explorer-spill-") as folder:
         spill = Spill(Path(folder), partition_count(files, rows))
         for batch in batches(prefetched(_chunks(files, columns, tz, rows, totals, digests)), rows):
-            for chunk in batch:
-                totals.add_chunk(chunk)
-            pings = [chunk.pings for chunk in batch if chunk.pings.height]
-            del batch
-            if not pings:
+            pings = _counted_pings(batch, totals)
+            del batch  # the chunks' frames live on only in ``pings``
+            if pings.height == 0:
                 continue
-            summary = summarise_chunk(pl.concat(pings) if len(pings) > 1 else pings[0], resolution)
+            summary = summarise_chunk(pings, resolution)
             del pings
             spill.write(summary)
             small.append(strip(summary, SPILLED))
