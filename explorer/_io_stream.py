@@ -8,6 +8,7 @@ lines (the in-memory reader would have kept it). CSV files in UTF-16 are read wh
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 from explorer import _io_csv as csvio
 from explorer import _io_parse as parse
 from explorer import _io_source as src
+from explorer import digests
 from explorer.columns import detect_columns, normalise_device_type
 from explorer.errors import PingFileError
 from explorer.io import unreadable, validate
@@ -43,7 +45,12 @@ class Chunk:
 
 
 def file_sha256(file: InputFile) -> str:
-    """The sha256 of a file's bytes, read in blocks (bounded memory)."""
+    """The sha256 of a file's bytes, read in blocks (bounded memory), or the one started
+    ahead for it (see :mod:`explorer.digests`)."""
+    ahead = None if file.url else digests.hashed_ahead(file.path)
+    if ahead is not None:
+        with contextlib.suppress(OSError):
+            return ahead.result()
     digest = hashlib.sha256()
     with file.open() as handle:
         while block := handle.read(_HASH_BLOCK):

@@ -258,7 +258,8 @@ def run() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    hash_ahead(args.path)  # while the engines are imported (see explorer.digests)
+    if args.engine != "dask":  # Dask workers hash their own files
+        hash_ahead(args.path)  # while the engines are imported (see explorer.digests)
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
         return runners[args.command](args)

@@ -58,3 +58,22 @@ def test_the_command_line_hashes_its_input_ahead(tmp_path, monkeypatch, capsys):
     assert cli.main(["profile", str(path), "--format", "json"]) == 0
     assert started == [str(path)]
     assert '"used": 2' in capsys.readouterr().out
+
+
+def test_the_chunked_engine_takes_the_digest_started_ahead(tmp_path):
+    from explorer.engines import summarise_source
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV)
+    digests.hash_ahead(path)
+    key = digests._key(path)
+    assert digests._AHEAD[key].result(timeout=30) == _sha(CSV)
+    marked: Future[str] = Future()
+    marked.set_result("a" * 64)
+    digests._AHEAD[key] = marked
+    _, meta = summarise_source(path, engine="chunked", resolution=8)
+    # one file: the input digest is the digest of its (taken, not recomputed) digest
+    assert meta["input_sha256"] == hashlib.sha256(("a" * 64).encode()).hexdigest()
+    assert digests.hashed_ahead(path) is None
+    _, again = summarise_source(path, engine="chunked", resolution=8)
+    assert again["input_sha256"] == hashlib.sha256(_sha(CSV).encode()).hexdigest()
