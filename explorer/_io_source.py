@@ -243,8 +243,9 @@ def _read_parquet(
     # only polars reads them, chunk by chunk, and copying them took 0.3 s per 10 M rows.
     frame = pl.DataFrame(
         [
-            (table[column].rechunk() if role in ("lat", "lon", "timestamp") else table[column])
-            .alias(role)
+            (
+                table[column].rechunk() if role in ("lat", "lon", "timestamp") else table[column]
+            ).alias(role)
             for role, column in mapping.items()
         ]
     )

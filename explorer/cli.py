@@ -218,6 +218,7 @@ def _run_profile(args: argparse.Namespace) -> int:
         chunk_rows=args.chunk_rows,
         config=load_config(args.config),
         progress=_progress(args),
+        digest=False,  # the profile does not name its input by sha256
     )
     from explorer.analysis import profile_blocks
 
@@ -258,7 +259,8 @@ def run() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.engine != "dask":  # Dask workers hash their own files
+    # Only the analysis report names its input by sha256. Dask workers hash their own files.
+    if args.command == "analyze" and args.engine != "dask":
         hash_ahead(args.path)  # while the engines are imported (see explorer.digests)
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:

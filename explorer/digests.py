@@ -1,8 +1,9 @@
 """The sha256 of an input file, computed ahead on a thread.
 
-Every output names its input by sha256. Hashing a 750 MB CSV takes ~0.6 s of one core.
-The command line starts it before it imports the engines (about a second during which
-the second core is idle), so reading and summarising no longer share the cores with it.
+Analysis reports name their input by sha256. Hashing a 750 MB CSV takes 0.6-1.2 s of one
+core. ``analyze`` starts it before it imports the engines (about a second during which the
+second core is idle), so reading and summarising no longer share the cores with it
+(``profile`` prints no digest and hashes nothing).
 This module imports nothing heavy on purpose.
 """
 

@@ -68,8 +68,9 @@ def _summarise_memory(
     tz: str | None,
     config: Config | None,
     progress: Progress,
+    digest: bool,
 ) -> tuple[Summary, dict[str, Any]]:
-    read = read_pings(source, columns=columns, tz=tz)
+    read = read_pings(source, columns=columns, tz=tz, digest=digest)
     progress(
         f"read {read.rows_read:,} rows ({read.rows_rejected:,} rejected); binning and summarising"
     )
@@ -105,11 +106,13 @@ def summarise_source(
     chunk_rows: int | None = None,
     config: Config | None = None,
     progress: Progress = _quiet,
+    digest: bool = True,
 ) -> tuple[Summary, dict[str, Any]]:
     """Summary of a source (file, bytes, folder, glob or URL) and its metadata.
 
-    The metadata holds source, input_sha256, columns, suggested_resolution, files
-    (read, empty) and the engine used. ``config`` sets what compaction keeps (every
+    The metadata holds source, input_sha256 ("" with ``digest=False``, which skips
+    hashing the input), columns, suggested_resolution, files (read, empty) and the
+    engine used. ``config`` sets what compaction keeps (every
     engine returns compacted coords and rows tables); analyse with the same config.
     """
     if engine not in ENGINES:
@@ -118,7 +121,7 @@ def summarise_source(
         engine = choose_engine(source)
     progress(f"reading with the {engine} engine")
     if engine == "memory":
-        return _summarise_memory(source, resolution, columns, tz, config, progress)
+        return _summarise_memory(source, resolution, columns, tz, config, progress, digest)
     if isinstance(source, bytes | bytearray | memoryview):
         raise PingFileError(f"The {engine} engine reads files; pass a path, folder or glob.")
     from explorer.engines_chunked import sample_resolution
@@ -128,7 +131,13 @@ def summarise_source(
     # The suggestion needs a sample read here, on the client: skip it when told the resolution.
     suggested = sample_resolution(files, columns, tz) if resolution is None else resolution
     res = suggested
-    options = {"resolution": res, "columns": columns, "tz": tz, "chunk_rows": chunk_rows}
+    options = {
+        "resolution": res,
+        "columns": columns,
+        "tz": tz,
+        "chunk_rows": chunk_rows,
+        "digest": digest,
+    }
     if engine == "chunked":
         from explorer.engines_chunked import summarise_chunked
 

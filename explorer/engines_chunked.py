@@ -211,8 +211,9 @@ def _chunks(
     tz: str | None,
     chunk_rows: int,
     totals: Totals,
-    digests: list[str],
+    digests: list[str] | None,
 ) -> Iterator[Chunk]:
+    """The files' chunks; each file's sha256 is appended to ``digests`` unless it is None."""
     for file in files:
         totals.files_read += 1
         try:
@@ -223,7 +224,8 @@ def _chunks(
             continue
         except PingFileError as exc:
             raise named(file.label, exc) from exc
-        digests.append(file_sha256(file))
+        if digests is not None:
+            digests.append(file_sha256(file))
 
 
 _DONE = object()
@@ -276,10 +278,13 @@ def summarise_chunked(
     config: Config | None = None,
     label: str = "",
     progress: Progress = lambda _m: None,
+    digest: bool = True,
 ) -> tuple[Summary, dict]:
-    """Compacted summary of many files read in chunks, and its metadata."""
+    """Compacted summary of many files read in chunks, and its metadata (``digest=False``
+    skips the files' sha256: ``input_sha256`` is then "")."""
     rows = chunk_rows_setting(chunk_rows)
-    totals, digests, small = Totals(), [], []
+    totals, small = Totals(), []
+    digests: list[str] | None = [] if digest else None
     with tempfile.TemporaryDirectory(prefix="explorer-spill-") as folder:
         spill = Spill(Path(folder), partition_count(files, rows))
         for batch in batches(prefetched(_chunks(files, columns, tz, rows, totals, digests)), rows):
@@ -313,7 +318,7 @@ def summarise_chunked(
             }
             tables.update({name: spill.device_table(name, pool) for name in DEVICE_TABLES})
     meta = {
-        "input_sha256": sources.combined_sha256(digests),
+        "input_sha256": "" if digests is None else sources.combined_sha256(digests),
         "columns": totals.mapping,
         "files": totals.files,
     }

@@ -96,8 +96,10 @@ def summarise_unit(
     tz: str | None,
     chunk_rows: int,
     parts: int,
+    digest: bool = True,
 ) -> dict[str, Any]:
-    """Run on a worker: the unit's small summary, counts and partitioned big tables."""
+    """Run on a worker: the unit's small summary, counts, partitioned big tables and (with
+    ``digest``, for a file's first unit) the file's sha256."""
     totals = Totals(files_read=1 if unit.first else 0)
     small, big = [], {name: [] for name in PARTITION_KEYS}
     try:
@@ -122,7 +124,9 @@ def summarise_unit(
     return {
         "small": merge_small(small) if small else None,
         "totals": totals,
-        "digest": file_sha256(unit.file) if unit.first and not totals.files_empty else None,
+        "digest": file_sha256(unit.file)
+        if digest and unit.first and not totals.files_empty
+        else None,
         **{name: [pieces[name].get(p) for p in range(parts)] for name in PARTITION_KEYS},
     }
 
@@ -177,8 +181,10 @@ def summarise_dask(
     label: str = "",
     scheduler: str | None = None,
     progress: Progress = lambda _m: None,
+    digest: bool = True,
 ) -> tuple[Summary, dict]:
-    """Compacted summary of many files, computed on a Dask cluster, and its metadata."""
+    """Compacted summary of many files, computed on a Dask cluster, and its metadata
+    (``digest=False`` skips the files' sha256: ``input_sha256`` is then "")."""
     rows = chunk_rows_setting(chunk_rows)
     parts = partition_count(files, rows)
     client = _client(scheduler)
@@ -186,7 +192,9 @@ def summarise_dask(
         units = plan_units(files, rows)
         progress(f"{len(units)} tasks on {len(client.scheduler_info()['workers'])} workers")
         results = [
-            client.submit(summarise_unit, u, resolution, columns, tz, rows, parts, pure=False)
+            client.submit(
+                summarise_unit, u, resolution, columns, tz, rows, parts, digest, pure=False
+            )
             for u in units
         ]
         field = operator.itemgetter
@@ -217,7 +225,7 @@ def summarise_dask(
     finally:
         _close(client, scheduler)
     meta = {
-        "input_sha256": sources.combined_sha256([d for d in digests if d]),
+        "input_sha256": sources.combined_sha256([d for d in digests if d]) if digest else "",
         "columns": totals.mapping,
         "files": totals.files,
     }

@@ -48,7 +48,7 @@ def split_folder(tmp_path_factory) -> Path:
 def test_dask_equals_memory_and_chunked(cluster, split_folder) -> None:
     address = cluster.scheduler_address
     memory, _ = summarise_source(split_folder, resolution=RESOLUTION, engine="memory")
-    chunked, _ = summarise_source(
+    chunked, chunked_meta = summarise_source(
         split_folder, resolution=RESOLUTION, engine="chunked", chunk_rows=CHUNK
     )
     on_dask, meta = summarise_source(
@@ -63,6 +63,17 @@ def test_dask_equals_memory_and_chunked(cluster, split_folder) -> None:
     assert_same_summary(chunked, on_dask)
     assert on_dask.rows_read == biased_pings().height
     assert meta["files"] == {"read": 7, "empty": 1}
+    assert meta["input_sha256"] == chunked_meta["input_sha256"] != ""
+    unhashed, bare = summarise_source(
+        split_folder,
+        resolution=RESOLUTION,
+        engine="dask",
+        scheduler=address,
+        chunk_rows=CHUNK,
+        digest=False,
+    )
+    assert bare["input_sha256"] == ""
+    assert_same_summary(on_dask, unhashed)
     findings = analyze_summary(on_dask, source="x", salt="s").findings
     assert findings == analyze_summary(expected, source="x", salt="s").findings
     assert {"coordinate_pileup", "null_island", "duplicate_pings"} <= {f.kind for f in findings}

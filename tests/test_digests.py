@@ -1,8 +1,11 @@
 """Input digests computed ahead (explorer.digests) equal the digest of what is read."""
 
 import hashlib
+import json
 import os
 from concurrent.futures import Future
+
+import pytest
 
 from explorer import digests
 from explorer.io import read_pings
@@ -48,16 +51,69 @@ def test_only_regular_files_are_hashed_ahead(tmp_path):
     assert digests._AHEAD == {}
 
 
-def test_the_command_line_hashes_its_input_ahead(tmp_path, monkeypatch, capsys):
+def test_the_analysis_command_hashes_its_input_ahead(tmp_path, monkeypatch, capsys):
     from explorer import cli
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
     started = []
     monkeypatch.setattr(cli, "hash_ahead", lambda p: started.append(p))
-    assert cli.main(["profile", str(path), "--format", "json"]) == 0
+    assert cli.main(["analyze", str(path), "--format", "json"]) == 0
     assert started == [str(path)]
-    assert '"used": 2' in capsys.readouterr().out
+    report = json.loads(capsys.readouterr().out)
+    assert report["provenance"]["input_sha256"] == _sha(CSV)
+
+
+def test_the_profile_command_never_hashes_its_input(tmp_path, monkeypatch, capsys):
+    """The profile names no input by sha256: hashing would only take a core from the read."""
+    from explorer import cli
+    from explorer import io as explorer_io
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV)
+    started = []
+    monkeypatch.setattr(cli, "hash_ahead", lambda p: started.append(p))
+    monkeypatch.setattr(explorer_io, "_Digest", _refuse)
+    for engine in ("memory", "chunked"):
+        assert cli.main(["profile", str(path), "--engine", engine, "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["rows"]["used"] == 2
+    assert started == []
+
+
+def _refuse(*_args, **_kwargs):
+    raise AssertionError("the input was hashed")
+
+
+@pytest.mark.parametrize("engine", ["memory", "chunked"])
+def test_summarise_source_hashes_only_when_asked(tmp_path, monkeypatch, engine):
+    from explorer import _io_stream, engines_chunked
+    from explorer import io as explorer_io
+    from explorer.engines import summarise_source
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV)
+    _, meta = summarise_source(path, engine=engine, resolution=8)
+    assert meta["input_sha256"] == (
+        _sha(CSV) if engine == "memory" else hashlib.sha256(_sha(CSV).encode()).hexdigest()
+    )
+    monkeypatch.setattr(explorer_io, "_Digest", _refuse)
+    monkeypatch.setattr(engines_chunked, "file_sha256", _refuse)
+    monkeypatch.setattr(_io_stream.hashlib, "sha256", _refuse)
+    summary, meta = summarise_source(path, engine=engine, resolution=8, digest=False)
+    assert meta["input_sha256"] == ""
+    assert summary.rows_read == 2
+
+
+def test_reading_a_folder_hashes_only_when_asked(tmp_path, monkeypatch):
+    from explorer import io as explorer_io
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_bytes(CSV)
+    assert len(explorer_io.read_pings(tmp_path).input_sha256) == 64
+    monkeypatch.setattr(explorer_io, "_Digest", _refuse)
+    read = explorer_io.read_pings(tmp_path, digest=False)
+    assert read.input_sha256 == ""
+    assert read.rows_read == 4
 
 
 def test_the_chunked_engine_takes_the_digest_started_ahead(tmp_path):
