@@ -126,17 +126,16 @@ def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) ->
     total = pings.height if n_pings is None else n_pings
     # Quantiles of an evenly strided sample: the 1 % edges of 500,000 points are
     # within a small fraction of a percent of the exact ones, for a tenth of the time.
+    # Column by column: a query on the whole frame would first copy every column into
+    # one chunk when they are chunked differently (0.2 s and 300 MB for 10 M pings).
     step = -(-pings.height // EXTENT_SAMPLE)
+    lat, lon = pings["lat"], pings["lon"]
     if step > 1:
-        pings = pings.select("lat", "lon").gather_every(step)
+        lat, lon = lat.gather_every(step), lon.gather_every(step)
     q = EXTENT_QUANTILE
-    box = pings.select(
-        lat_lo=pl.col("lat").quantile(q),
-        lat_hi=pl.col("lat").quantile(1 - q),
-        lon_lo=pl.col("lon").quantile(q),
-        lon_hi=pl.col("lon").quantile(1 - q),
-    ).row(0)
-    return suggest_resolution(box[0], box[1], box[2], box[3], total)
+    lat_lo, lat_hi = lat.quantile(q), lat.quantile(1 - q)
+    lon_lo, lon_hi = lon.quantile(q), lon.quantile(1 - q)
+    return suggest_resolution(lat_lo, lat_hi, lon_lo, lon_hi, total)
 
 
 def analyze_read(

@@ -380,6 +380,24 @@ def test_parquet_typed_columns(tmp_path: Path) -> None:
     }
 
 
+def test_parquet_typed_coordinates_out_of_range_by_axis(tmp_path: Path) -> None:
+    """Typed numbers take the range test directly: ±90 / ±180 are kept, beyond is rejected,
+    and infinities are unparsable, not out of range."""
+    lat = [90.0, -90.0, 90.000001, -91.0, 10.0, 10.0, float("inf"), 0.0]
+    lon = [180.0, -180.0, 0.0, 0.0, 180.5, -1e9, 0.0, 0.0]
+    frame = pl.DataFrame({"device_id": list("abcdefgh"), "ts": [1_700_000_000] * 8})
+    frame = frame.with_columns(lat=pl.Series(lat), lon=pl.Series(lon))
+    frame.write_parquet(tmp_path / "p.parquet")
+    result = read_pings(tmp_path / "p.parquet")
+    assert result.rejected_by_reason == zero_counts(
+        latitude_out_of_range=2, longitude_out_of_range=2, latitude_unparsable=1
+    )
+    assert result.pings["lat"].to_list() == [90.0, -90.0, 0.0]
+    assert result.pings["lon"].to_list() == [180.0, -180.0, 0.0]
+    frame.head(2).write_parquet(tmp_path / "clean.parquet")
+    assert read_pings(tmp_path / "clean.parquet").rejected_by_reason == zero_counts()
+
+
 def test_parquet_epoch_naive_and_string_columns(tmp_path: Path) -> None:
     epochs = pl.DataFrame({"lat": [1.0], "lon": [2.0], "ts": [1_700_000_000_000_000]})
     epochs.write_parquet(tmp_path / "e.parquet")
