@@ -98,14 +98,17 @@ class Summary:
         return replace(self, tables=tables)
 
 
+#: The five canonical columns: equal rows over these are exact duplicates.
+ROW_COLUMNS = ("device_id", "timestamp", "lat", "lon", "device_type")
+
+
 def row_hash() -> pl.Expr:
     """A 64-bit hash of a ping's five canonical columns (``row_hash``): equal rows share it.
 
     Computed where a table needs it rather than in :func:`prepare`: the memory engine
     hashes only the pings whose coordinate repeats (the only ones that can be duplicates).
     """
-    columns = ["device_id", "timestamp", "lat", "lon", "device_type"]
-    return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
+    return pl.struct(ROW_COLUMNS).hash(HASH_SEED).alias("row_hash")
 
 
 def coordinate_decimals(values: np.ndarray) -> np.ndarray:

@@ -91,10 +91,15 @@ def cell_tables(frame: pl.DataFrame, cells: Coded, types: Coded) -> dict[str, pl
         "seconds_utc": _seconds(frame["second_utc"]),
         "seconds_local": _seconds(frame["second_local"]),
         "decimals": _decimals(frame),
-        "extent": frame.select(
-            lat_min=pl.col("lat").min(),
-            lat_max=pl.col("lat").max(),
-            lon_min=pl.col("lon").min(),
-            lon_max=pl.col("lon").max(),
-        ),
+        "extent": _extent(frame["lat"], frame["lon"]),
     }
+
+
+def _extent(lat: pl.Series, lon: pl.Series) -> pl.DataFrame:
+    """Bounding box (one row; nulls without pings), column by column: a query on the
+    whole frame would first copy every column into one chunk when they are chunked
+    differently (the input's strings stay in the reader's chunks)."""
+    box = {"lat_min": lat.min(), "lat_max": lat.max(), "lon_min": lon.min(), "lon_max": lon.max()}
+    return pl.DataFrame(
+        {name: [value] for name, value in box.items()}, schema=dict.fromkeys(box, pl.Float64)
+    )

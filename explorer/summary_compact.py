@@ -28,7 +28,7 @@ import polars as pl
 
 from explorer.config import Config
 from explorer.mass import mass_of, near_null_island, outside_disk
-from explorer.summary import HASH_SEED, TABLES, PerPing, Summary, row_hash
+from explorer.summary import HASH_SEED, ROW_COLUMNS, TABLES, PerPing, Summary, row_hash
 from explorer.summary_codes import runs
 
 #: The tables compacted, and the keys their partitions are cut by.
@@ -167,8 +167,11 @@ def compacted_tables(
     ``keep_rule`` is asked for only after the repeated coordinates and rows are found
     (it may wait for the summary's cell tables, which are counted meanwhile).
     """
+    # Column by column: filtering the whole frame would first copy every column into one
+    # chunk when they are chunked differently (the input's strings stay in chunks).
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
-    hashes = np.sort(frame.filter(candidates).select(row_hash()).to_series().to_numpy())
+    repeats = pl.DataFrame([frame[c].filter(candidates) for c in ROW_COLUMNS])
+    hashes = np.sort(repeats.select(row_hash()).to_series().to_numpy())
     starts, counts = runs(hashes)
     many = counts > 1
     rows = pl.DataFrame(
@@ -178,7 +181,8 @@ def compacted_tables(
         }
     )
     keep = keep_rule()
-    points = frame.select("lat", "lon", "device").filter(candidates | keep.expr())
+    points = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]])
+    points = points.filter(candidates | keep.expr())
     coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
     return {"coords": compact_table("coords", coords, keep), "rows": rows}
 
