@@ -27,7 +27,13 @@ import numpy as np
 import polars as pl
 
 from explorer.config import Config
-from explorer.mass import mass_of, near_null_island, outside_disk
+from explorer.mass import (
+    mass_of,
+    near_null_island,
+    near_null_island_mask,
+    outside_disk,
+    outside_disk_mask,
+)
 from explorer.summary import HASH_SEED, ROW_COLUMNS, TABLES, PerPing, Summary, row_hash
 from explorer.summary_codes import runs
 
@@ -49,6 +55,13 @@ class CoordsKeep:
         keep = near_null_island(lat, lon, self.radius_deg)
         if self.lat is not None and self.lon is not None and self.far_km is not None:
             keep = keep | outside_disk(lat, lon, self.lat, self.lon, self.far_km)
+        return keep
+
+    def mask(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """:meth:`expr` of numpy arrays, for a row per ping (no polars temporaries)."""
+        keep = near_null_island_mask(lat, lon, self.radius_deg)
+        if self.lat is not None and self.lon is not None and self.far_km is not None:
+            keep |= outside_disk_mask(lat, lon, self.lat, self.lon, self.far_km)
         return keep
 
 
@@ -90,8 +103,9 @@ def reduce_compact(name: str, frames: list[pl.DataFrame], keep: CoordsKeep) -> p
     if name == "rows":
         candidates = repeated(stacked["row_hash"].to_numpy()) | (stacked["pings"] > 1)
     else:
-        keys = coordinate_keys(stacked["lat"], stacked["lon"])
-        candidates = repeated(keys) | stacked.select(keep.expr()).to_series()
+        lat, lon = stacked["lat"].to_numpy(), stacked["lon"].to_numpy()
+        candidates = repeated(coordinate_keys(stacked["lat"], stacked["lon"]))
+        candidates = candidates | pl.Series(keep.mask(lat, lon))
     return compact_table(name, reduce_table(name, [stacked.filter(candidates)]), keep)
 
 
@@ -181,8 +195,8 @@ def compacted_tables(
         }
     )
     keep = keep_rule()
-    points = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]])
-    points = points.filter(candidates | keep.expr())
+    chosen = candidates.to_numpy() | keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    points = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]]).filter(pl.Series(chosen))
     coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
     return {"coords": compact_table("coords", coords, keep), "rows": rows}
 

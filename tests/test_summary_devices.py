@@ -364,3 +364,40 @@ def test_repeated_without_repeats_and_empty():
     assert not repeated(np.arange(1000, dtype=np.uint64)).any()
     assert repeated(np.zeros(0, dtype=np.uint64)).len() == 0
     assert repeated(np.array([7, 7], dtype=np.uint64)).to_list() == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("lat0", "lon0", "km"),
+    [(40.75, -73.9, 5.0), (-33.9, 179.9, 40.0), (64.1, -21.9, 2_000.0), (1.0, 0.9, 0.3)],
+)
+def test_keep_mask_equals_the_keep_expression(lat0, lon0, km):
+    """The numpy keep rule used on a row per ping marks exactly what the expression marks,
+    across the antimeridian, at the null-island box's edges and at the disk's box edges."""
+    from explorer.summary_compact import CoordsKeep
+
+    rng = np.random.default_rng(7)
+    keep = CoordsKeep(0.5, lat0, lon0, km)
+    dlat = 0.9 * km / np.sqrt(2) / 111.2
+    lat = np.concatenate(
+        [
+            rng.uniform(-90, 90, 20_000),
+            lat0 + rng.normal(0, dlat, 20_000),
+            [0.5, -0.5, 0.5000001, lat0 + dlat, lat0 - dlat, 90.0, -90.0],
+        ]
+    )
+    lon = np.concatenate(
+        [
+            rng.uniform(-180, 180, 20_000),
+            (lon0 + rng.normal(0, 2 * dlat, 20_000) + 180) % 360 - 180,
+            [-0.5, 0.5, 0.0, lon0, lon0, 180.0, -180.0],
+        ]
+    )
+    expected = pl.DataFrame({"lat": lat, "lon": lon}).select(keep.expr()).to_series()
+    got = keep.mask(lat, lon)
+    assert got.dtype == np.bool_
+    assert got.tolist() == expected.to_list()
+    assert 0 < got.sum() < got.size
+    near_only = CoordsKeep(0.5)
+    assert near_only.mask(lat, lon).tolist() == (
+        pl.DataFrame({"lat": lat, "lon": lon}).select(near_only.expr()).to_series().to_list()
+    )
