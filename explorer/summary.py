@@ -295,8 +295,9 @@ def _summarise(
 ) -> Summary:
     """Every table; ``prepared`` gives the prepared frame and its cell codes.
 
-    Counting passes on dense codes (numpy and Arrow release the GIL): the device codes,
-    both per-device jobs and the per-ping tables run on threads beside the cell tables.
+    Counting passes on dense codes (numpy and Arrow release the GIL): the device and type
+    codes (made while the pings are binned: they need no cell), both per-device jobs and
+    the per-ping tables run on threads beside the cell tables.
     """
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(options.rejected_by_reason or {})
@@ -305,10 +306,11 @@ def _summarise(
     build = options.per_ping or (lambda f, _: _per_ping_tables(f))
     with ThreadPoolExecutor(4) as pool:
         devices = pool.submit(device_codes, with_device)
+        types_job = pool.submit(type_codes, with_device["device_type"])  # needs no cell either
         try:
             frame, cells = prepared()
             per_ping_tables = pool.submit(build, with_device, cells_done.result)
-            types = type_codes(frame["device_type"])
+            types = types_job.result()
             per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
             pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
             tables = cell_tables(frame, cells, types)
