@@ -108,10 +108,11 @@ def _epoch(numbers: pl.Series) -> tuple[pl.Series, str]:
         scaled = n.cast(pl.Float64, strict=False) * scale
         ok = scaled.is_finite().fill_null(False) & (scaled.abs() <= MAX_EPOCH_US)
         micros = scaled.round(0).cast(pl.Int64, strict=False)
-    instants = numbers.to_frame("n").select(
-        pl.when(ok).then(micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    )
-    return instants.to_series().rename(numbers.name), unit
+    parts = numbers.to_frame("n").select(micros.alias("us"), ok.alias("ok"))
+    if not parts["ok"].all():  # out of range somewhere: null there (else no second pass)
+        parts = parts.select(pl.when("ok").then("us").alias("us"))
+    instants = parts["us"].cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return instants.rename(numbers.name), unit
 
 
 def _finite(values: pl.Series) -> pl.Series:
@@ -243,4 +244,4 @@ def to_utc(
 def clean_device_id(ids: pl.Series) -> pl.Series:
     """Device ids as strings; empty ids become null (the row stays)."""
     text = ids.cast(pl.String)
-    return _where(text.str.len_bytes() > 0, text).rename("device_id")
+    return _where(text != "", text).rename("device_id")  # a bit per row, no lengths
