@@ -159,16 +159,23 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     return _prepare(pings, resolution)[0]
 
 
-def _prepare(pings: pl.DataFrame, resolution: int) -> tuple[pl.DataFrame, Coded]:
-    """:func:`prepare`'s frame and the codes of its cells (the time zones need them too)."""
+def _prepare(
+    pings: pl.DataFrame, resolution: int, binned: Callable[[], None] | None = None
+) -> tuple[pl.DataFrame, Coded]:
+    """:func:`prepare`'s frame and the codes of its cells (the time zones need them too).
+
+    ``binned`` is called once the cells exist: the steps after H3 run on one core.
+    """
     # H3 runs on its own threads while the columns that need no cell are derived.
     with ThreadPoolExecutor(1) as pool:
-        binned = pool.submit(latlng_to_cells, pings["lat"], pings["lon"], resolution)
+        binned_cells = pool.submit(latlng_to_cells, pings["lat"], pings["lon"], resolution)
         device = pings["device"] if "device" in pings.columns else device_hashes(pings["device_id"])
         lat_decimals = coordinate_decimals(pings["lat"].to_numpy())
         lon_decimals = coordinate_decimals(pings["lon"].to_numpy())
         utc_s = pings["timestamp"].dt.epoch("us").to_numpy() // 1_000_000
-        cells = binned.result()
+        cells = binned_cells.result()
+    if binned is not None:
+        binned()
     coded = factorize(cells)
     offset = local_offsets_by_cell(pings["timestamp"], cells, coded)
     clock = _clock(utc_s, offset.to_numpy())
@@ -250,7 +257,9 @@ def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     """
     settings = _Options(**options)
     with_device = pings.with_columns(device_hashes(pings["device_id"]))
-    return _summarise(with_device, resolution, lambda: _prepare(with_device, resolution), settings)
+    return _summarise(
+        with_device, resolution, lambda binned: _prepare(with_device, resolution, binned), settings
+    )
 
 
 def summarise_prepared(
@@ -273,7 +282,12 @@ def summarise_prepared(
     options = _Options(
         rows_read, rejected_by_reason, time_interpretation, naive_timestamps, per_ping
     )
-    return _summarise(frame, resolution, lambda: (frame, factorize(frame["cell"])), options)
+
+    def prepared(binned: Callable[[], None]) -> tuple[pl.DataFrame, Coded]:
+        binned()  # the cells exist already
+        return frame, factorize(frame["cell"])
+
+    return _summarise(frame, resolution, prepared, options)
 
 
 @dataclass(frozen=True)
@@ -290,10 +304,11 @@ class _Options:
 def _summarise(
     with_device: pl.DataFrame,
     resolution: int,
-    prepared: Callable[[], tuple[pl.DataFrame, Coded]],
+    prepared: Callable[[Callable[[], None]], tuple[pl.DataFrame, Coded]],
     options: _Options,
 ) -> Summary:
-    """Every table; ``prepared`` gives the prepared frame and its cell codes.
+    """Every table; ``prepared(binned)`` gives the prepared frame and its cell codes, and
+    calls ``binned`` once the cells exist.
 
     Counting passes on dense codes (numpy and Arrow release the GIL): the device and type
     codes (made while the pings are binned: they need no cell), both per-device jobs and
@@ -307,9 +322,17 @@ def _summarise(
     with ThreadPoolExecutor(4) as pool:
         devices = pool.submit(device_codes, with_device)
         types_job = pool.submit(type_codes, with_device["device_type"])  # needs no cell either
+        started: list[Future[dict[str, pl.DataFrame]]] = []
+
+        def start_per_ping() -> None:
+            # The per-ping tables need no cell either, only a core: started once H3 is
+            # done they take the one the time-zone and clock steps leave idle (started
+            # with H3, they only slowed it down; README "Hot path" has the measurement).
+            started.append(pool.submit(build, with_device, cells_done.result))
+
         try:
-            frame, cells = prepared()
-            per_ping_tables = pool.submit(build, with_device, cells_done.result)
+            frame, cells = prepared(start_per_ping)
+            per_ping_tables = started[0]
             types = types_job.result()
             per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
             pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))

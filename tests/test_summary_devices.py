@@ -339,6 +339,39 @@ def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(m
     assert outcome == ["cell tables failed"]
 
 
+def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkeypatch):
+    """They need no cell: they start when H3 is done, beside the single-threaded steps
+    after it, not after them (and not beside H3, which they only slowed down)."""
+    import time
+
+    from explorer import summary as summary_module
+    from explorer.summary import _per_ping_tables
+
+    events = []
+    real_cells, real_offsets = summary_module.latlng_to_cells, summary_module.local_offsets_by_cell
+
+    def cells(*args):
+        out = real_cells(*args)
+        events.append("cells")
+        return out
+
+    def offsets(*args):
+        time.sleep(0.3)  # long enough for the per-ping thread to have started meanwhile
+        out = real_offsets(*args)
+        events.append("offsets")
+        return out
+
+    def per_ping(frame, _summary):
+        events.append("per_ping")
+        return _per_ping_tables(frame)
+
+    monkeypatch.setattr(summary_module, "latlng_to_cells", cells)
+    monkeypatch.setattr(summary_module, "local_offsets_by_cell", offsets)
+    result = summarise(POOL, 8, per_ping=per_ping)
+    assert events == ["cells", "per_ping", "offsets"]
+    assert result.tables["rows"]["pings"].sum() == POOL.height
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_repeated_marks_exactly_the_keys_seen_twice(seed):
     from collections import Counter
