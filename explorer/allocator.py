@@ -13,12 +13,17 @@ The cost: up to ``TRIM_THRESHOLD`` bytes of freed memory stay mapped to the proc
 benchmark and the app call :func:`keep_freed_memory` at start; a notebook may too.
 ``EXPLORER_KEEP_FREED_MEMORY=0`` in the environment turns it off. Other C libraries
 (macOS, musl) are left as they are.
+
+With freed memory kept, heap can also be faulted in ahead (:func:`warm_heap`): the
+command line does it on a thread while it imports the engines, when the second core is
+otherwise idle, so that numpy's first large arrays find their pages already there.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import threading
 
 #: glibc's ``mallopt`` parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
@@ -44,7 +49,43 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     settings = ((_M_ARENA_MAX, 1), (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-    return all(mallopt(param, value) == 1 for param, value in settings)
+    applied = all(mallopt(param, value) == 1 for param, value in settings)
+    _KEPT[0] = _KEPT[0] or applied
+    return applied
+
+
+#: Whether :func:`keep_freed_memory` applied in this process (a list: set in place).
+_KEPT = [False]
+#: Most heap faulted in ahead: about what the idle core faults in while the engines are
+#: imported (~0.6 s at ~1 ms per MB on the reference machine).
+WARM_MAX = 768 << 20
+
+
+def warm_heap(size: int) -> threading.Thread | None:
+    """Fault in ``min(size, WARM_MAX)`` bytes of heap on a thread, then free them for reuse.
+
+    Only where :func:`keep_freed_memory` applied (otherwise freeing would hand the pages
+    straight back). Returns the thread, or None when there is nothing to do. Measured on
+    10 M Parquet pings, ``profile`` in eight alternating runs: median 7.07 s without,
+    6.55 s with 768 MB faulted in ahead; peak memory unchanged.
+    """
+    size = min(size, WARM_MAX)
+    if not _KEPT[0] or size <= 0:
+        return None
+    thread = threading.Thread(target=_fault_in, args=(size,), name="explorer-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _fault_in(size: int) -> None:
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    block = libc.malloc(size)
+    if block:
+        ctypes.memset(block, 0, size)  # ctypes drops the GIL during the call
+        libc.free(block)
 
 
 def _glibc() -> bool:

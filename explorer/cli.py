@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from explorer.allocator import keep_freed_memory
+from explorer.allocator import keep_freed_memory, warm_heap
 from explorer.digests import hash_ahead
 from explorer.errors import PingFileError
+from explorer.sizing import fits_in_memory, heap_to_warm
+from explorer.sources import expand_source, is_url
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -251,6 +253,18 @@ def _run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _warm_heap_for(path: str, engine: str) -> None:
+    """Fault in heap ahead for analysing local files in memory (``explorer.allocator``)."""
+    if is_url(path):
+        return
+    try:
+        files = expand_source(path)
+    except (PingFileError, OSError, ValueError):
+        return  # the reader says what is wrong with the path
+    if engine == "memory" or fits_in_memory(files):
+        warm_heap(heap_to_warm(files))
+
+
 def run() -> int:
     """The program's entry point (``python -m explorer``, ``ping-explorer``)."""
     keep_freed_memory()
@@ -262,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Only the analysis report names its input by sha256. Dask workers hash their own files.
     if args.command == "analyze" and args.engine != "dask":
         hash_ahead(args.path)  # while the engines are imported (see explorer.digests)
+    if args.command in ("analyze", "profile") and args.engine in ("auto", "memory"):
+        _warm_heap_for(args.path, args.engine)  # also while the engines are imported
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
         return runners[args.command](args)

@@ -20,45 +20,23 @@ from explorer.analysis import Analysis, analyze_summary, suggested_resolution_fo
 from explorer.config import Config
 from explorer.errors import PingFileError
 from explorer.io import read_pings
+from explorer.sizing import fits_in_memory
 from explorer.summary import Summary, summarise
 from explorer.summary_compact import compacting
 
 Progress = Callable[[str], None]
 ENGINES = ("auto", "memory", "chunked", "dask")
-#: Bytes of working memory per byte of input while analysing in memory, by format, with
-#: a margin (measured at 10 M pings: Parquet 0.22 GB on disk, 2.4 GB at peak, 11x; CSV
-#: 0.75 GB, 2.6 GB, 3.5x; gzip assumes CSV compressed about four times).
-EXPANSION = {"parquet": 14, "csv": 4, "gzip": 16}
-#: Share of the machine's memory the memory engine may plan to use.
-MEMORY_SHARE = 0.5
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-def total_memory() -> int:
-    """Physical memory of the machine in bytes (0 when unknown)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
 def choose_engine(source: str | Path | bytes, memory: int | None = None) -> str:
     """``memory`` when the input comfortably fits, else ``chunked``."""
     if isinstance(source, bytes | bytearray | memoryview):
         return "memory"
-    need = sum(f.size * EXPANSION[_format(f.path)] for f in sources.expand_source(source))
-    budget = (total_memory() if memory is None else memory) * MEMORY_SHARE
-    return "memory" if budget and need < budget else "chunked"
-
-
-def _format(path: str) -> str:
-    name = path.lower()
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    return "gzip" if name.endswith(".gz") else "csv"
+    return "memory" if fits_in_memory(sources.expand_source(source), memory) else "chunked"
 
 
 def _summarise_memory(

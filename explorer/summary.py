@@ -251,9 +251,7 @@ def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     """Summarise canonical pings at ``resolution`` (counts are pings unless named devices).
 
     ``options`` are :func:`summarise_prepared`'s keywords (counts from reading, the time
-    interpretation, ``per_ping``). The device codes need no cell, so they start on a
-    thread at once and run while the pings are binned. (Starting the per-ping tables
-    that early too measured no faster: more work at once holds more memory.)
+    interpretation, ``per_ping``). What needs no cell starts before the cells exist.
     """
     settings = _Options(**options)
     with_device = pings.with_columns(device_hashes(pings["device_id"]))
@@ -327,7 +325,7 @@ def _summarise(
         def start_per_ping() -> None:
             # The per-ping tables need no cell either, only a core: started once H3 is
             # done they take the one the time-zone and clock steps leave idle (started
-            # with H3, they only slowed it down; README "Hot path" has the measurement).
+            # with H3, they only slowed it down and held more memory at once).
             started.append(pool.submit(build, with_device, cells_done.result))
 
         try:

@@ -84,3 +84,72 @@ class _Stop(Exception):
 
 def _stop(rows):
     raise _Stop
+
+
+# Faults in 80 MB ahead (or not), then counts the pages an 80 MB numpy array faults in.
+WARM_PROBE = """
+import resource, sys
+import numpy as np
+from explorer.allocator import keep_freed_memory, warm_heap
+np._core.multiarray._set_madvise_hugepage(False)
+applied = keep_freed_memory() if sys.argv[1] != "off" else False
+thread = warm_heap(90_000_000) if sys.argv[1] == "warm" else None
+if thread is not None:
+    thread.join()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+array = np.ones(10_000_000)
+print(thread is not None, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _warm_probe(mode: str) -> tuple[str, int]:
+    proc = subprocess.run(
+        [sys.executable, "-c", WARM_PROBE, mode], capture_output=True, text=True, timeout=120
+    )
+    started, faults = proc.stdout.split()
+    return started, int(faults)
+
+
+def test_heap_faulted_in_ahead_serves_the_next_large_array():
+    started, faults = _warm_probe("warm")
+    assert started == "True" and faults < 2_000  # 80 MB is 19,531 pages of 4 KiB
+    started, faults = _warm_probe("kept")
+    assert started == "False" and faults > 15_000
+
+
+def test_no_heap_is_faulted_in_unless_freed_memory_is_kept():
+    started, faults = _warm_probe("off")
+    assert started == "False" and faults > 15_000
+    from explorer import allocator
+
+    kept = allocator._KEPT[0]
+    try:
+        allocator._KEPT[0] = False
+        assert allocator.warm_heap(1 << 20) is None
+        allocator._KEPT[0] = True
+        assert allocator.warm_heap(0) is None
+        thread = allocator.warm_heap(1 << 20)
+        assert thread is not None
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    finally:
+        allocator._KEPT[0] = kept
+
+
+def test_the_command_line_warms_heap_only_for_parquet_read_in_memory(tmp_path, monkeypatch):
+    from explorer import cli, sizing
+
+    parquet, csv = tmp_path / "p.parquet", tmp_path / "p.csv"
+    parquet.write_bytes(b"x" * 1000)
+    csv.write_bytes(b"x" * 1000)
+    asked = []
+    monkeypatch.setattr(cli, "warm_heap", asked.append)
+    cli._warm_heap_for(str(parquet), "auto")
+    assert asked == [int(1000 * sizing.EXPANSION["parquet"] * sizing.WARM_SHARE["parquet"])]
+    cli._warm_heap_for(str(csv), "memory")
+    assert asked[-1] == 0  # a CSV's peak comes while it is parsed: nothing ahead
+    cli._warm_heap_for(str(tmp_path / "missing.parquet"), "auto")
+    cli._warm_heap_for("s3://bucket/p.parquet", "auto")
+    monkeypatch.setattr(cli, "fits_in_memory", lambda files: False)
+    cli._warm_heap_for(str(parquet), "auto")  # the chunked engine will read it
+    assert len(asked) == 2
