@@ -434,3 +434,40 @@ def test_keep_mask_equals_the_keep_expression(lat0, lon0, km):
     assert near_only.mask(lat, lon).tolist() == (
         pl.DataFrame({"lat": lat, "lon": lon}).select(near_only.expr()).to_series().to_list()
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [("coords", None), ("rows", None), ("devices", ("device",)), ("coords", ("lat", "device"))],
+)
+def test_partitions_split_every_row_once_by_key_and_spread_round_coordinates(name, keys):
+    """A key always lands in the same partition (whatever frame it comes in), every row
+    lands once, and whole-degree coordinates (zero low bits) still spread out."""
+    from explorer.summary_compact import partition
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    frame = pl.DataFrame(
+        {
+            "lat": rng.integers(-60, 60, n).astype(float),  # whole degrees
+            "lon": rng.integers(-170, 170, n).astype(float),
+            "device": pl.Series(rng.integers(0, 2**64, n, dtype=np.uint64), dtype=pl.UInt64),
+            "row_hash": pl.Series(rng.integers(0, 2**64, n, dtype=np.uint64), dtype=pl.UInt64),
+            "pings": np.ones(n, dtype=np.int64),
+        }
+    )
+    key_columns = list(keys or {"coords": ("lat", "lon"), "rows": ("row_hash",)}[name])
+    whole = partition(frame, name, 8, keys)
+    assert sum(p.height for p in whole.values()) == n
+    assert len(whole) >= 6  # spread, not piled on one partition
+    halves = [
+        partition(frame.head(n // 2), name, 8, keys),
+        partition(frame.tail(n // 2), name, 8, keys),
+    ]
+    for index, piece in whole.items():
+        seen = {tuple(r) for r in piece.select(key_columns).rows()}
+        for half in halves:
+            for other, part in half.items():
+                overlap = seen & {tuple(r) for r in part.select(key_columns).rows()}
+                assert not overlap or other == index
+    assert partition(frame, name, 1, keys) == {0: frame}
