@@ -2,12 +2,13 @@
 
 Memory holds one chunk (``chunk_rows`` rows), the merged cell tables (cells × hours,
 types … — they grow with cells, not with pings) and one spilled partition at a time.
-The ``coords`` and ``rows`` tables of every chunk are cut into hash partitions and
-written to a temporary folder, and so are the device-keyed tables (cells × devices,
-devices, devices × days: they grow with devices, and a vendor's day can hold millions);
-each partition is then reduced on its own, the per-ping ones also compacted (see
-:mod:`explorer.summary_compact`). Only the final device tables, which the detectors
-read, are ever whole in memory.
+Every chunk's pings (coordinate, device and row hash: its ``coords`` and ``rows``
+tables side by side) are cut into partitions by coordinate and written to a temporary
+folder, and so are the device-keyed tables (cells × devices, devices, devices × days:
+they grow with devices, and a vendor's day can hold millions); each partition is then
+reduced on its own, the pings into compacted ``coords`` and ``rows`` (identical rows
+share a coordinate, hence a partition; see :mod:`explorer.summary_compact`). Only the
+final device tables, which the detectors read, are ever whole in memory.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from explorer.errors import PingFileError
 from explorer.summary import REJECTION_REASONS, Summary, merge, merge_table, row_hash, summarise
 from explorer.summary_compact import (
     PARTITION_KEYS,
+    compacted_pings,
     coords_keep,
     partition,
-    reduce_compact,
 )
 
 #: Rows per chunk unless set (``--chunk-rows`` or the environment variable below): about
@@ -55,6 +56,9 @@ DEVICE_PARTS = 16
 DEVICE_TABLES = ("cell_devices", "devices", "device_days")
 #: Everything spilled rather than merged in memory.
 SPILLED = (*PARTITION_KEYS, *DEVICE_TABLES)
+#: The spilled table of pings: ``coords`` and ``rows`` of a chunk side by side (one
+#: partitioning, one file and one read for both; their rows are the same pings).
+PINGS = "pings"
 #: Files sampled (first chunk of each) to suggest a resolution when none is given.
 SAMPLE_FILES = 8
 SAMPLE_ROWS = 200_000
@@ -169,19 +173,22 @@ class Spill:
     written: int = 0
     empty: dict[str, pl.DataFrame] = field(default_factory=dict)
 
-    def parts_of(self, name: str) -> int:
-        return DEVICE_PARTS if name in DEVICE_TABLES else self.parts
-
     def write(self, summary: Summary) -> None:
-        for name in SPILLED:
+        """Spill a chunk's summary, whose coords and rows are ungrouped (:func:`ungrouped`)."""
+        coords, rows = summary.tables["coords"], summary.tables["rows"]
+        pings = pl.DataFrame([coords["lat"], coords["lon"], coords["device"], rows["row_hash"]])
+        self._write(PINGS, partition(pings, "coords", self.parts))
+        for name in DEVICE_TABLES:
             table = summary.tables[name]
             self.empty.setdefault(name, table.head(0))
-            keys = ("device",) if name in DEVICE_TABLES else None
-            for index, piece in partition(table, name, self.parts_of(name), keys).items():
-                target = self.folder / name / str(index)
-                target.mkdir(parents=True, exist_ok=True)
-                piece.write_ipc(target / f"{self.written}.arrow")
+            self._write(name, partition(table, name, DEVICE_PARTS, ("device",)))
         self.written += 1
+
+    def _write(self, name: str, pieces: dict[int, pl.DataFrame]) -> None:
+        for index, piece in pieces.items():
+            target = self.folder / name / str(index)
+            target.mkdir(parents=True, exist_ok=True)
+            piece.write_ipc(target / f"{self.written}.arrow")
 
     def pieces(self, name: str, index: int) -> list[pl.DataFrame]:
         folder = self.folder / name / str(index)
@@ -306,14 +313,13 @@ def summarise_chunked(
         # Partitions are independent: two at a time keep both cores busy between the
         # single-threaded steps (file reads, sorts) of each.
         with ThreadPoolExecutor(2) as pool:
-            tables = {
-                name: pl.concat(
-                    pool.map(
-                        lambda p, name=name: reduce_compact(name, spill.pieces(name, p), keep),
-                        range(spill.parts),
-                    ),
-                    how="vertical_relaxed",
+            reduced = list(
+                pool.map(
+                    lambda p: compacted_pings(spill.pieces(PINGS, p), keep), range(spill.parts)
                 )
+            )
+            tables = {
+                name: pl.concat([r[name] for r in reduced], how="vertical_relaxed")
                 for name in PARTITION_KEYS
             }
             tables.update({name: spill.device_table(name, pool) for name in DEVICE_TABLES})

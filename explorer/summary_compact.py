@@ -205,20 +205,42 @@ def compacted_tables(
     # chunk when they are chunked differently (the input's strings stay in chunks).
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     repeats = pl.DataFrame([frame[c].filter(candidates) for c in ROW_COLUMNS])
-    hashes = np.sort(repeats.select(row_hash()).to_series().to_numpy())
+    rows = _rows_seen_twice(repeats.select(row_hash()).to_series().to_numpy())
+    return {"coords": _coords_kept(frame, candidates, keep_rule()), "rows": rows}
+
+
+def compacted_pings(frames: list[pl.DataFrame], keep: CoordsKeep) -> dict[str, pl.DataFrame]:
+    """:func:`compacted_tables` of pings given as ``lat``, ``lon``, ``device`` and their
+    ``row_hash`` (the chunked engine spills them so, partitioned by coordinate: identical
+    rows share a coordinate, hence a partition)."""
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return {name: pl.DataFrame(schema=_schema(name)) for name in PARTITION_KEYS}
+    frame = pl.concat(frames, how="vertical")
+    candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
+    rows = _rows_seen_twice(frame["row_hash"].filter(candidates).to_numpy())
+    return {"coords": _coords_kept(frame, candidates, keep), "rows": rows}
+
+
+def _rows_seen_twice(hashes: np.ndarray) -> pl.DataFrame:
+    """The ``rows`` table of row hashes: those seen more than once, with their count."""
+    hashes = np.sort(hashes)
     starts, counts = runs(hashes)
     many = counts > 1
-    rows = pl.DataFrame(
+    return pl.DataFrame(
         {
             "row_hash": pl.Series(hashes[starts[many]], dtype=pl.UInt64),
             "pings": pl.Series(counts[many], dtype=pl.Int64),
         }
     )
-    keep = keep_rule()
+
+
+def _coords_kept(frame: pl.DataFrame, candidates: pl.Series, keep: CoordsKeep) -> pl.DataFrame:
+    """The compacted ``coords`` table: pings on a repeated coordinate or kept by the rule."""
     chosen = candidates.to_numpy() | keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
     points = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]]).filter(pl.Series(chosen))
     coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
-    return {"coords": compact_table("coords", coords, keep), "rows": rows}
+    return compact_table("coords", coords, keep)
 
 
 def compacting(config: Config | None = None) -> PerPing:
