@@ -90,8 +90,8 @@ def summarise_source(
 
     The metadata holds source, input_sha256 ("" with ``digest=False``, which skips
     hashing the input), columns, suggested_resolution, files (read, empty) and the
-    engine used. ``config`` sets what compaction keeps (every
-    engine returns compacted coords and rows tables); analyse with the same config.
+    engine used. ``config`` sets what compaction keeps (every engine returns compacted
+    coords and rows tables); analyse with the same config.
     """
     if engine not in ENGINES:
         raise PingFileError(f"Engine {engine!r} is not available; use one of {', '.join(ENGINES)}.")

@@ -176,6 +176,8 @@ class Spill:
     def write(self, summary: Summary) -> None:
         """Spill a chunk's summary, whose coords and rows are ungrouped (:func:`ungrouped`)."""
         coords, rows = summary.tables["coords"], summary.tables["rows"]
+        if coords.height != rows.height:  # grouped tables: their rows are not the pings
+            raise ValueError("Spill.write takes a chunk summary with ungrouped coords and rows.")
         pings = pl.DataFrame([coords["lat"], coords["lon"], coords["device"], rows["row_hash"]])
         self._write(PINGS, partition(pings, "coords", self.parts))
         for name in DEVICE_TABLES:

@@ -53,9 +53,5 @@ def fits_in_memory(files: list[InputFile], memory: int | None = None) -> bool:
 
 def heap_to_warm(files: list[InputFile]) -> int:
     """Bytes of heap worth faulting in ahead for analysing these files in memory."""
-    return int(
-        sum(
-            f.size * EXPANSION[input_format(f.path)] * WARM_SHARE[input_format(f.path)]
-            for f in files
-        )
-    )
+    shares = ((f.size, input_format(f.path)) for f in files)
+    return int(sum(size * EXPANSION[kind] * WARM_SHARE[kind] for size, kind in shares))

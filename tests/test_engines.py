@@ -192,3 +192,17 @@ def test_batches_group_small_chunks_without_splitting_any() -> None:
     # at most 7 pings a group, a bigger chunk on its own, order and every chunk kept
     assert groups == [[3, 4], [2], [10], [0, 5], [5, 1]]
     assert list(batches([], 7)) == []
+
+
+def test_the_spill_takes_only_ungrouped_chunk_summaries(pings, tmp_path: Path) -> None:
+    """The spilled pings are the coords and rows tables side by side: grouped tables (rows
+    no longer the pings, in the same order) are refused rather than paired wrongly."""
+    from explorer.engines_chunked import Spill, summarise_chunk
+
+    spill = Spill(tmp_path, 4)
+    chunk = summarise_chunk(pings.head(5_000), RESOLUTION)
+    spill.write(chunk)
+    assert spill.written == 1
+    assert sum(p.height for i in range(4) for p in spill.pieces("pings", i)) == 5_000
+    with pytest.raises(ValueError, match="ungrouped"):
+        spill.write(summarise(pings.head(5_000), RESOLUTION))
