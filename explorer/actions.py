@@ -18,6 +18,7 @@ import polars as pl
 
 from explorer.analysis import Analysis, analyze_read
 from explorer.binning import cell_resolution, latlng_to_cells, str_to_cell
+from explorer.config import Config
 from explorer.derived import device_label
 from explorer.findings import Finding, FindingKind
 from explorer.io import ReadResult, read_pings
@@ -55,15 +56,16 @@ def _finding_parts(finding: Finding | dict[str, Any]) -> tuple[str, list[str], d
     )
 
 
-def null_island_radius(analysis: Analysis | None) -> float:
-    """Null-island radius (degrees) of the analysis: its finding, its config or the default."""
+def null_island_radius(analysis: Analysis | None, config: Config | None = None) -> float:
+    """Null-island radius (degrees) of the analysis: its finding, its config, else of
+    ``config``, else the default."""
     if analysis is not None:
         for f in analysis.findings:
             if f.kind == FindingKind.NULL_ISLAND and "radius_deg" in f.evidence:
                 return float(f.evidence["radius_deg"])
-        places = getattr(analysis.config, "places", None)
-        return float(getattr(places, "null_island_radius_deg", NULL_ISLAND_RADIUS_DEG))
-    return NULL_ISLAND_RADIUS_DEG
+        config = analysis.config
+    places = getattr(config, "places", None)
+    return float(getattr(places, "null_island_radius_deg", NULL_ISLAND_RADIUS_DEG))
 
 
 def null_island_mask(frame: pl.DataFrame, radius_deg: float) -> pl.Series:
@@ -236,27 +238,31 @@ def clean(
     tz: str | None = None,
     salt: str | None = None,
     null_island_radius_deg: float | None = None,
+    config: Config | None = None,
+    resolution: int | None = None,
 ) -> CleanResult:
     """Write a copy of the pings without the rows of the ``drop`` kinds.
 
     ``drop`` names kinds from :data:`DROPPABLE`: null-island rows, exact duplicate
     copies (the first copy stays) and the devices of ``device_concentration``
     findings. Those findings come from ``analysis``, or from an analysis run here
-    (with ``salt``) when none is given. A row removed for several reasons counts under
+    (with ``salt``, ``config`` and ``resolution``) when none is given; the null-island
+    radius from that analysis, else from ``config``. A row removed for several reasons counts under
     the first in :data:`DROPPABLE` order.
     """
     unknown = sorted(set(drop) - set(DROPPABLE))
     if unknown:
         raise ValueError(f"Cannot drop {unknown}; choose from {list(DROPPABLE)}.")
+    # The cleaned copy names no input by sha256, so a path is read without hashing it.
     read = (
         read_result_or_path
         if isinstance(read_result_or_path, ReadResult)
-        else read_pings(read_result_or_path, columns=columns, tz=tz)
+        else read_pings(read_result_or_path, columns=columns, tz=tz, digest=False)
     )
     if analysis is None and "device_concentration" in drop:
-        analysis = analyze_read(read, salt=salt)
+        analysis = analyze_read(read, resolution=resolution, config=config, salt=salt)
     if null_island_radius_deg is None:
-        null_island_radius_deg = null_island_radius(analysis)
+        null_island_radius_deg = null_island_radius(analysis, config)
     frame = read.pings
     masks = _drop_masks(frame, drop, analysis, null_island_radius_deg)
     removed = pl.Series(values=[False] * frame.height, dtype=pl.Boolean)

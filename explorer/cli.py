@@ -239,15 +239,19 @@ def _run_clean(args: argparse.Namespace) -> int:
     from explorer.actions import clean
     from explorer.config import load_config
 
-    result = clean(
-        args.path,
-        drop=args.drop,
-        output=Path(args.output),
-        columns=_columns(args),
-        tz=args.tz,
-        config=load_config(args.config),
-        resolution=args.resolution,
-    )
+    try:
+        result = clean(
+            args.path,
+            drop=args.drop,
+            output=Path(args.output),
+            columns=_columns(args),
+            tz=args.tz,
+            config=load_config(args.config),
+            resolution=args.resolution,
+        )
+    except ValueError as exc:  # clean's own one-sentence errors (an unknown output format)
+        _log(f"error: {exc}")
+        return EXIT_UNUSABLE
     removed = ", ".join(f"{kind}: {n:,}" for kind, n in result.removed.items())
     _log(f"kept {result.kept:,} rows; removed {removed}; wrote {args.output}")
     return EXIT_OK

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from explorer.cli import main
@@ -185,3 +186,44 @@ def test_profile_never_imports_pandas(biased_csv, tmp_path, suffix):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.split() == ["0", "False"], proc.stderr[-2000:]
+
+
+CLEAN_CSV = (
+    "device_id,timestamp,lat,lon\n"
+    "a,1700000000,0.3,0.3\n"  # 0.3° from (0, 0): null island only with a wider radius
+    "b,1700000001,48.85,2.35\n"
+    "b,1700000001,48.85,2.35\n"  # an exact duplicate
+)
+
+
+def test_clean_command_writes_the_copy_and_takes_the_config(tmp_path, capsys):
+    """The command passes --config to the analysis behind clean (it once crashed on it)."""
+    source = tmp_path / "p.csv"
+    source.write_text(CLEAN_CSV)
+    out = tmp_path / "c.csv"
+    drop = ["--drop", "null_island", "duplicate_pings", "--output", str(out)]
+    assert main(["clean", str(source), *drop]) == 0
+    assert "kept 2 rows" in capsys.readouterr().err
+    assert pl.read_csv(out)["device_id"].to_list() == ["a", "b"]
+    config = tmp_path / "wide.toml"
+    config.write_text("[places]\nnull_island_radius_deg = 0.5\n")
+    assert main(["clean", str(source), *drop, "--config", str(config)]) == 0
+    assert "kept 1 rows" in capsys.readouterr().err
+    assert pl.read_csv(out)["device_id"].to_list() == ["b"]
+
+
+def test_clean_command_with_an_unknown_output_format_exits_2_in_one_line(tmp_path):
+    source = tmp_path / "p.csv"
+    source.write_text(CLEAN_CSV)
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "clean", str(source), "--drop", "duplicate_pings"]
+        + ["--output", str(tmp_path / "c.txt")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: Cannot tell the format of c.txt: use .csv, .csv.gz or .parquet."
+    ]

@@ -80,6 +80,18 @@ def test_the_profile_command_never_hashes_its_input(tmp_path, monkeypatch, capsy
     assert started == []
 
 
+def test_the_clean_command_never_hashes_its_input(tmp_path, monkeypatch, capsys):
+    from explorer import cli
+    from explorer import io as explorer_io
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV + b"b,1700000001,3,4\n")
+    monkeypatch.setattr(explorer_io, "_Digest", _refuse)
+    out = tmp_path / "clean.csv"
+    assert cli.main(["clean", str(path), "--drop", "duplicate_pings", "--output", str(out)]) == 0
+    assert out.read_text().count("\n") == 3  # header and the two distinct rows
+
+
 def _refuse(*_args, **_kwargs):
     raise AssertionError("the input was hashed")
 
