@@ -51,27 +51,25 @@ def test_dask_equals_memory_and_chunked(cluster, split_folder) -> None:
     chunked, chunked_meta = summarise_source(
         split_folder, resolution=RESOLUTION, engine="chunked", chunk_rows=CHUNK
     )
-    on_dask, meta = summarise_source(
-        split_folder,
-        resolution=RESOLUTION,
-        engine="dask",
-        scheduler=address,
-        chunk_rows=CHUNK,
-    )
+
+    def dask(**options):
+        return summarise_source(
+            split_folder,
+            resolution=RESOLUTION,
+            engine="dask",
+            scheduler=address,
+            chunk_rows=CHUNK,
+            **options,
+        )
+
+    on_dask, meta = dask()
     expected = compact(memory)
     assert_same_summary(expected, on_dask)
     assert_same_summary(chunked, on_dask)
     assert on_dask.rows_read == biased_pings().height
     assert meta["files"] == {"read": 7, "empty": 1}
     assert meta["input_sha256"] == chunked_meta["input_sha256"] != ""
-    unhashed, bare = summarise_source(
-        split_folder,
-        resolution=RESOLUTION,
-        engine="dask",
-        scheduler=address,
-        chunk_rows=CHUNK,
-        digest=False,
-    )
+    unhashed, bare = dask(digest=False)
     assert bare["input_sha256"] == ""
     assert_same_summary(on_dask, unhashed)
     findings = analyze_summary(on_dask, source="x", salt="s").findings

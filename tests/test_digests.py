@@ -17,16 +17,22 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def test_a_digest_started_ahead_is_used_once(tmp_path):
+def _hashed_ahead_then_marked(tmp_path, mark: str):
+    """A CSV hashed ahead (checked), whose ahead digest is then replaced by ``mark``: a
+    reader that returns ``mark`` took the digest started ahead instead of hashing."""
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
     digests.hash_ahead(path)
     key = digests._key(path)
     assert digests._AHEAD[key].result(timeout=30) == _sha(CSV)
-    # the reader takes the digest started ahead instead of hashing the file again
     marked: Future[str] = Future()
-    marked.set_result("from-ahead")
+    marked.set_result(mark)
     digests._AHEAD[key] = marked
+    return path
+
+
+def test_a_digest_started_ahead_is_used_once(tmp_path):
+    path = _hashed_ahead_then_marked(tmp_path, "from-ahead")
     assert read_pings(path).input_sha256 == "from-ahead"
     assert digests.hashed_ahead(path) is None  # taken once
     assert read_pings(path).input_sha256 == _sha(CSV)  # then hashed as usual
@@ -131,14 +137,7 @@ def test_reading_a_folder_hashes_only_when_asked(tmp_path, monkeypatch):
 def test_the_chunked_engine_takes_the_digest_started_ahead(tmp_path):
     from explorer.engines import summarise_source
 
-    path = tmp_path / "p.csv"
-    path.write_bytes(CSV)
-    digests.hash_ahead(path)
-    key = digests._key(path)
-    assert digests._AHEAD[key].result(timeout=30) == _sha(CSV)
-    marked: Future[str] = Future()
-    marked.set_result("a" * 64)
-    digests._AHEAD[key] = marked
+    path = _hashed_ahead_then_marked(tmp_path, "a" * 64)
     _, meta = summarise_source(path, engine="chunked", resolution=8)
     # one file: the input digest is the digest of its (taken, not recomputed) digest
     assert meta["input_sha256"] == hashlib.sha256(("a" * 64).encode()).hexdigest()
