@@ -78,11 +78,14 @@ def outside_disk(lat: pl.Expr, lon: pl.Expr, lat0: float, lon0: float, km: float
     """A cheap superset of the points farther than ``km`` from (lat0, lon0).
 
     Keeps what lies outside a lat/lon box inscribed in the disk (shrunk by 10 % for the
-    sphere), so exact distances are computed only for the few points left.
+    sphere), so exact distances are computed only for the few points left. Longitudes
+    are in [-180, 180] (reading rejects others), so the longitude gap either way round
+    the globe is ``|lon - lon0|`` or 360 minus it: no modulo, which cost ~0.1 s per ten
+    million points.
     """
     dlat, dlon = _inscribed_box(lat0, km)
-    lon_gap = ((lon - lon0 + 180.0) % 360.0 - 180.0).abs()
-    return ((lat - lat0).abs() > dlat) | (lon_gap > dlon)
+    gap = (lon - lon0).abs()  # in [0, 360]: the way round is 360 - gap when shorter
+    return ((lat - lat0).abs() > dlat) | ((gap > dlon) & (gap < 360.0 - dlon))
 
 
 def outside_disk_mask(
@@ -95,11 +98,10 @@ def outside_disk_mask(
     np.abs(scratch, out=scratch)
     outside = scratch > dlat
     np.subtract(lon, lon0, out=scratch)
-    scratch += 180.0
-    np.remainder(scratch, 360.0, out=scratch)
-    scratch -= 180.0
     np.abs(scratch, out=scratch)
-    outside |= scratch > dlon
+    far = scratch > dlon
+    far &= scratch < 360.0 - dlon
+    outside |= far
     return outside
 
 
