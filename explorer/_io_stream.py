@@ -23,7 +23,7 @@ from explorer import _io_csv as csvio
 from explorer import _io_parse as parse
 from explorer import _io_source as src
 from explorer import digests
-from explorer.columns import detect_columns, normalise_device_type
+from explorer.columns import detect_columns
 from explorer.errors import PingFileError
 from explorer.io import unreadable, validate
 from explorer.sources import InputFile
@@ -80,14 +80,24 @@ def _parquet_chunks(
     if parquet.metadata.num_rows == 0:
         raise src.EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
     wanted = list(dict.fromkeys(mapping.values()))
+    coded = src.dictionary_types(parquet.schema_arrow, mapping)
     try:
+        if coded:  # device types read with their dictionary (see _io_source._read_parquet)
+            handle.seek(0)
+            parquet = pq.ParquetFile(handle, read_dictionary=coded)
         batches = parquet.iter_batches(batch_size=chunk_rows, columns=wanted, row_groups=row_groups)
         for batch in batches:
-            frame = pl.from_arrow(pa.Table.from_batches([batch]))
-            frame = frame.select([pl.col(c).alias(role) for role, c in mapping.items()])
-            if "device_type" in frame.columns:
-                frame = frame.with_columns(pl.Series(normalise_device_type(frame["device_type"])))
-            yield src.RawTable(frame, mapping, 0, False)
+            table = pa.Table.from_batches([batch])
+            plain = [c for c in wanted if c not in coded]
+            frame = pl.from_arrow(table.select(plain))
+            assert isinstance(frame, pl.DataFrame)
+            frame = frame.select(
+                [pl.col(c).alias(role) for role, c in mapping.items() if c not in coded]
+            )
+            if "device_type" in mapping:
+                types = table.column(mapping["device_type"])
+                frame = frame.with_columns(src.device_types(types))
+            yield src.RawTable(frame.select(list(mapping)), mapping, 0, False)
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
 

@@ -214,6 +214,8 @@ def write_rows(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
     """Write rows as ``.parquet``, ``.csv`` or ``.csv.gz`` (by suffix); returns the path."""
     path = Path(path)
     name = path.name.lower()
+    # Types as plain text: a Categorical would be written as an Arrow dictionary type.
+    frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
     if name.endswith(".parquet"):
         frame.write_parquet(path)
     elif name.endswith(".csv.gz"):

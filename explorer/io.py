@@ -45,7 +45,8 @@ PINGS_SCHEMA = {
     "timestamp": pl.Datetime("us", "UTC"),
     "lat": pl.Float64,
     "lon": pl.Float64,
-    "device_type": pl.String,
+    # Normalised types, a code per ping: see explorer._io_source.device_types.
+    "device_type": pl.Categorical,
 }
 
 
@@ -300,7 +301,7 @@ def validate(
         "lon": lon.values,
         "device_type": frame["device_type"]  # normalised by the source reader
         if "device_type" in frame.columns
-        else pl.repeat("unknown", frame.height, dtype=pl.String, eager=True),
+        else pl.repeat("unknown", frame.height, dtype=pl.Categorical, eager=True),
     }
     if sum(counts.values()) > table.malformed:  # filtering copies: skip it for clean files
         columns = {role: values.filter(keep) for role, values in columns.items()}

@@ -103,12 +103,12 @@ ROW_COLUMNS = ("device_id", "timestamp", "lat", "lon", "device_type")
 
 
 def row_hash() -> pl.Expr:
-    """A 64-bit hash of a ping's five canonical columns (``row_hash``): equal rows share it.
-
-    Computed where a table needs it rather than in :func:`prepare`: the memory engine
-    hashes only the pings whose coordinate repeats (the only ones that can be duplicates).
+    """A 64-bit hash of the five canonical columns (types as text: Categorical codes differ
+    between processes); equal rows share it. Computed where a table needs it, not in
+    :func:`prepare`: the memory engine hashes only pings whose coordinate repeats.
     """
-    return pl.struct(ROW_COLUMNS).hash(HASH_SEED).alias("row_hash")
+    columns = [pl.col(c).cast(pl.String) if c == "device_type" else pl.col(c) for c in ROW_COLUMNS]
+    return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
 
 
 def coordinate_decimals(values: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ def test_schema_and_result_fields(tmp_path: Path) -> None:
             "timestamp": pl.Datetime("us", "UTC"),
             "lat": pl.Float64,
             "lon": pl.Float64,
-            "device_type": pl.String,
+            "device_type": pl.Categorical(),
         }
     )
     assert result.source == "pings.csv"
