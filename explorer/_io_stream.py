@@ -86,14 +86,13 @@ def _parquet_chunks(
             handle.seek(0)
             parquet = pq.ParquetFile(handle, read_dictionary=coded)
         batches = parquet.iter_batches(batch_size=chunk_rows, columns=wanted, row_groups=row_groups)
+        plain = [c for c in wanted if c not in coded]
+        roles = [pl.col(c).alias(role) for role, c in mapping.items() if c not in coded]
         for batch in batches:
             table = pa.Table.from_batches([batch])
-            plain = [c for c in wanted if c not in coded]
             frame = pl.from_arrow(table.select(plain))
             assert isinstance(frame, pl.DataFrame)
-            frame = frame.select(
-                [pl.col(c).alias(role) for role, c in mapping.items() if c not in coded]
-            )
+            frame = frame.select(roles)
             if "device_type" in mapping:
                 types = table.column(mapping["device_type"])
                 frame = frame.with_columns(src.device_types(types))

@@ -53,15 +53,18 @@ def ensure_files(rows: int) -> tuple[Path, Path]:
     return csv_path, parquet_path
 
 
-def run_process(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (GB) of a child process."""
+def run_process(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak resident memory (GB) of a child
+    process. On a shared machine the wall clock moves with the neighbours' load; the CPU
+    seconds show whether the work itself changed."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_maxrss / 1024 / 1024  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024 / 1024  # ru_maxrss is in KiB on Linux
 
 
 def naive_rows_per_second(csv_path: Path, rows: int) -> float:
@@ -127,20 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Separate processes first: a child's peak RSS counts the parent it was forked from
     # until it execs, so they must start while this process is still small.
-    print("| command (separate process) | wall s | peak RSS GB |\n|---|---:|---:|")
+    print("| command (separate process) | wall s | CPU s | peak RSS GB |\n|---|---:|---:|---:|")
     for label, path in (("parquet", parquet_path), ("csv", csv_path)):
         for command in (
             ["profile", str(path), "--format", "json"],
             ["analyze", str(path), "--format", "json"],
         ):
-            walls, peaks = zip(
+            walls, cpus, peaks = zip(
                 *(
                     run_process([sys.executable, "-m", "explorer", *command])
                     for _ in range(args.runs)
                 )
             )
             print(
-                f"| {command[0]} {label} | {statistics.median(walls):.2f} | {max(peaks):.2f} |",
+                f"| {command[0]} {label} | {statistics.median(walls):.2f} "
+                f"| {statistics.median(cpus):.2f} | {max(peaks):.2f} |",
                 flush=True,
             )
     print("\n| input | stage | seconds | rows/s |\n|---|---|---:|---:|")

@@ -15,6 +15,8 @@ def test_sample_findings_visible_on_load(app, new_page) -> None:
     label = "cold" if app.server.pages_served == 0 else "warm"
     seconds = app.goto(page, "/")
     app.record_timing(f"navigation -> sample findings visible ({label})", seconds)
+    # The sample's hexagon map is drawn beside its findings (a canvas, not a placeholder).
+    expect(page.get_by_test_id("stDeckGlJsonChart").first.locator("canvas").first).to_be_visible()
     app.screenshot(page, "sample_findings")
 
     expect(page).to_have_title(re.compile("Ping Bias Explorer"))

@@ -1,0 +1,23 @@
+"""The benchmark's process measurement: wall clock, CPU seconds and peak memory."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from explorer.bench import run_process
+
+
+def test_a_child_process_is_measured_by_its_clock_cpu_and_memory():
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    grow = "block = bytearray(200 << 20)\n"  # 200 MB, touched (zeroed) by bytearray
+    wall, cpu, peak_gb = run_process([sys.executable, "-c", burn + grow])
+    assert cpu >= 0.3  # the child's own CPU time, not the parent's
+    assert wall >= cpu / 2  # one thread: its CPU time cannot outrun two cores' clock
+    assert 0.2 < peak_gb < 2.0
+
+
+def test_a_failing_child_is_an_error_naming_its_stderr():
+    with pytest.raises(RuntimeError, match="boom"):
+        run_process([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
