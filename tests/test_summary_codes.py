@@ -1,0 +1,63 @@
+"""Dense codes: the same codes whether values come in runs (sorted exports) or not."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explorer import summary_codes
+from explorer.summary_codes import factorize
+
+
+def _by_hand(values: list[int]) -> tuple[list[int], list[int]]:
+    """Codes in order of first appearance, computed the obvious way."""
+    seen: dict[int, int] = {}
+    codes = [seen.setdefault(v, len(seen)) for v in values]
+    return codes, list(seen)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(1, 5)), max_size=40))
+def test_codes_in_order_of_first_appearance_with_and_without_runs(pieces):
+    values = [v for v, repeat in pieces for _ in range(repeat)]
+    series = pl.Series(values, dtype=pl.UInt64)
+    codes, distinct = _by_hand(values)
+    coded = factorize(series)
+    assert coded.codes.tolist() == codes
+    assert coded.codes.dtype == np.int64
+    assert coded.values.tolist() == distinct
+
+
+@pytest.mark.parametrize("sorted_by_value", [True, False])
+def test_run_and_plain_encodings_agree(sorted_by_value, monkeypatch):
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 2**64, 2_000, dtype=np.uint64)[rng.integers(0, 2_000, 50_000)]
+    if sorted_by_value:
+        values = np.repeat(values[:5_000], 10)  # runs of ten: encoded run by run
+    series = pl.Series(values)
+    runs = factorize(series)
+    monkeypatch.setattr(summary_codes, "RUN_SHARE", 0.0)  # never by runs
+    plain = factorize(series)
+    assert runs.codes.tolist() == plain.codes.tolist()
+    assert runs.values.tolist() == plain.values.tolist()
+
+
+def test_runs_are_encoded_once_each(monkeypatch):
+    encoded_sizes = []
+    encode = summary_codes._encode
+    monkeypatch.setattr(
+        summary_codes, "_encode", lambda keys: encoded_sizes.append(keys.size) or encode(keys)
+    )
+    factorize(pl.Series(np.repeat(np.arange(100, dtype=np.uint64), 7)))
+    assert encoded_sizes == [100]
+    factorize(pl.Series(np.arange(700, dtype=np.uint64)))  # no runs: every value
+    assert encoded_sizes == [100, 700]
+
+
+def test_empty_and_single_values():
+    assert factorize(pl.Series([], dtype=pl.UInt64)).codes.size == 0
+    single = factorize(pl.Series([9], dtype=pl.UInt64))
+    assert single.codes.tolist() == [0] and single.values.tolist() == [9]
