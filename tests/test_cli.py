@@ -118,6 +118,31 @@ def test_profile_json_blocks(biased_csv, capsys):
     assert -90 <= data["bbox"]["lat_min"] <= data["bbox"]["lat_max"] <= 90
 
 
+def test_the_engines_are_imported_without_the_cyclic_collector_but_run_with_it(
+    biased_csv, capsys, monkeypatch
+):
+    import gc
+    import sys
+
+    import explorer.cli as cli
+
+    during = []
+    monkeypatch.delitem(sys.modules, "explorer.engines")  # imported afresh, observed
+    real_import = __import__
+
+    def observe(name, *args, **kwargs):
+        if name == "explorer.engines":
+            during.append(gc.isenabled())
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.__import__", observe)
+    assert cli.main(["profile", str(biased_csv), "--format", "json"]) == 0
+    monkeypatch.undo()
+    assert during and not during[0]  # collector off while the engines are imported
+    assert gc.isenabled()  # and on for the run (a chunked run makes garbage for minutes)
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
