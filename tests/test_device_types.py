@@ -105,3 +105,26 @@ def test_written_rows_keep_types_as_plain_text(tmp_path: Path) -> None:
     pings = read_pings(_parquet(tmp_path / "p.parquet", RAW_TYPES)).pings
     out = write_rows(pings, tmp_path / "out.parquet")
     assert pl.read_parquet(out)["device_type"].dtype == pl.String
+
+
+def test_parquet_types_stored_as_a_dictionary_are_normalised(tmp_path: Path) -> None:
+    """A column written as categories (pandas' category, Arrow's dictionary type)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "device_id": ["a", "b", "c"],
+            "ts": [1_700_000_000_000] * 3,
+            "lat": [1.0, 2.0, 3.0],
+            "lon": [1.0, 2.0, 3.0],
+            "os": pa.array(["iPhone", "Android", None]).dictionary_encode(),
+        }
+    )
+    pq.write_table(table, tmp_path / "d.parquet")
+    pings = read_pings(tmp_path / "d.parquet").pings
+    assert pings["device_type"].dtype == pl.Categorical
+    assert pings["device_type"].to_list() == ["ios", "android", "unknown"]
+    (file,) = expand_source(tmp_path / "d.parquet")
+    (chunk,) = iter_chunks(file, None, None, chunk_rows=10)
+    assert chunk.pings["device_type"].to_list() == ["ios", "android", "unknown"]
