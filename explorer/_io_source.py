@@ -164,14 +164,15 @@ def device_types(column: pa.ChunkedArray | pa.Array) -> pl.Series:
     """Normalised device types as a Categorical (the canonical pings' type: one small code
     per ping instead of a string, and the codes are the summary's type codes).
 
-    Dictionary columns (CSV reads its types so; Parquet's string types are read so) are
-    normalised once per distinct value; other columns value by value.
+    Normalised once per distinct value: CSV reads its types dictionary-encoded and so
+    does Parquet's text column; other columns are encoded here first.
     """
     if isinstance(column, pa.Array):
         column = pa.chunked_array([column], type=column.type)
-    if not pa.types.is_dictionary(column.type) or len(column) == 0:
-        plain = normalise_device_type(pl.Series("device_type", column).cast(pl.String))
-        return pl.Series(plain).cast(pl.Categorical).rename("device_type")
+    if len(column) == 0:
+        return pl.Series("device_type", [], dtype=pl.Categorical)
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
     column = column.unify_dictionaries()
     distinct = pl.Series(column.chunk(0).dictionary).cast(pl.String)
     mapped = pl.Series(normalise_device_type(distinct)).cast(pl.Categorical)
