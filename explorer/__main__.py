@@ -1,8 +1,6 @@
 """``python -m explorer``."""
 
-import sys
-
-from explorer.cli import run
+from explorer.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(run())
+    entry()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from explorer.allocator import keep_freed_memory, warm_heap
 from explorer.digests import hash_ahead
@@ -154,7 +156,18 @@ def _emit(text: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8")
         _log(f"wrote {output}")
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        try:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError as exc:
+            # The reader stopped early (``| head``). As Python's documentation advises,
+            # stdout now points at the null device, so no later flush fails again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise _StdoutClosed from exc
+
+
+class _StdoutClosed(Exception):
+    """Whoever read stdout closed it before the whole output was written."""
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
@@ -271,9 +284,36 @@ def _warm_heap_for(path: str, engine: str) -> None:
 
 
 def run() -> int:
-    """The program's entry point (``python -m explorer``, ``ping-explorer``)."""
+    """The commands' work and exit code (:func:`entry` ends the process with it)."""
     keep_freed_memory()
     return main()
+
+
+def entry() -> NoReturn:
+    """The program's entry point (``python -m explorer``, ``ping-explorer``)."""
+    exit_without_teardown(run())
+
+
+#: Exit code when stdout or stderr cannot be flushed at the end (Python's own).
+EXIT_FLUSH_FAILED = 120
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the process with ``code`` once stdout and stderr are flushed, skipping Python's
+    teardown.
+
+    Freeing the objects of a run one by one (gigabytes of arrays, thousands of modules)
+    took ~0.2 s after a ten-million-ping ``profile`` had printed its answer (median 0.49
+    against 0.29 s from the answer to the process's end, measured); the system reclaims
+    the memory at once anyway. Nothing is lost: every file a command writes is closed
+    before it returns, and so is a Dask cluster.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a closed pipe or stream, or none
+            code = code or EXIT_FLUSH_FAILED
+    os._exit(code)
 
 
 def _import_engines() -> None:
@@ -302,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PingFileError as exc:
         _log(f"error: {exc}")
         return EXIT_UNUSABLE
+    except _StdoutClosed:
+        return EXIT_FLUSH_FAILED  # silently: the reader has gone, the input is fine
     except KeyboardInterrupt:
         _log("interrupted")
         return 130

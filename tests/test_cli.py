@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from explorer.cli import main
+from explorer.cli import EXIT_FLUSH_FAILED, main
 from explorer.synth import generate_pings, write_pings
 
 REASONS = {
@@ -252,3 +252,43 @@ def test_clean_command_with_an_unknown_output_format_exits_2_in_one_line(tmp_pat
     assert proc.stderr.strip().splitlines() == [
         "error: Cannot tell the format of c.txt: use .csv, .csv.gz or .parquet."
     ]
+
+
+def test_the_module_exits_with_the_whole_output_flushed(biased_csv):
+    """``python -m explorer`` skips Python's teardown (``os._exit``) once it has flushed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "profile", str(biased_csv), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["rows"]["read"] > 0
+
+
+def test_exit_without_teardown_flushes_buffered_output_and_keeps_the_code():
+    code = (
+        "import sys\n"
+        "from explorer.cli import exit_without_teardown\n"
+        "sys.stdout.write('x' * 100)\n"  # stays in the buffer: no newline, no flush
+        "sys.stderr.write('note')\n"
+        "exit_without_teardown(3)\n"
+        "print('not reached')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "x" * 100, "note")
+
+
+@pytest.mark.parametrize("command", [["profile"], ["analyze"], ["analyze", "--format", "html"]])
+def test_a_reader_that_closes_stdout_early_gets_no_traceback(biased_csv, command):
+    """``ping-explorer analyze f | head -1``: the reader goes away; exit 120, stderr quiet."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", command[0], str(biased_csv), *command[1:]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # before the command can write: its first write fails
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == EXIT_FLUSH_FAILED
+    assert err == ""
