@@ -13,6 +13,7 @@ import mmap
 import os
 import zlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,11 +260,12 @@ def _read_parquet(
         # (0.1 s, where decoding them as strings and normalising those took 0.3 s).
         coded = dictionary_types(parquet.schema_arrow, mapping)
         wanted = [c for c in dict.fromkeys(mapping.values()) if c not in coded]
-        table = pl.read_parquet(source, columns=wanted)
-        types = None
-        if coded:
-            dictionary = pq.ParquetFile(pa.BufferReader(payload), read_dictionary=coded)
-            types = device_types(dictionary.read(columns=coded).column(0))
+        with ThreadPoolExecutor(1) as pool:
+            # One thread reads and normalises the types while polars decodes the rest:
+            # alone it would run on one core after polars' multi-threaded decode.
+            types = pool.submit(_parquet_types, payload, coded) if coded else None
+            table = pl.read_parquet(source, columns=wanted)
+            types = None if types is None else types.result()
         parsed()
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
@@ -284,6 +286,11 @@ def _read_parquet(
     elif "device_type" in frame.columns:
         frame = frame.with_columns(device_types(frame["device_type"].to_arrow()))
     return RawTable(frame.select(list(mapping)), mapping, 0, False)
+
+
+def _parquet_types(payload: Buffer, coded: list[str]) -> pl.Series:
+    dictionary = pq.ParquetFile(pa.BufferReader(payload), read_dictionary=coded)
+    return device_types(dictionary.read(columns=coded).column(0))
 
 
 def _contiguous(column: pl.Series) -> pl.Series:
