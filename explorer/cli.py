@@ -151,9 +151,37 @@ def load_baseline(path: str | None) -> set[str]:
     return {str(item) for item in data if item}
 
 
+def output_problem(output: str) -> str | None:
+    """Why ``--output`` cannot be written, in one sentence (None when it can): checked
+    before the work, so a typo in the path does not cost a whole analysis."""
+    path = Path(output)
+    if path.is_dir():
+        return f"--output {output} is a folder; give a file name inside it."
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        return f"Cannot write {path.name}: {folder} is a file, not a folder; fix --output."
+    if not folder.is_dir():
+        return (
+            f"Cannot write {path.name}: the folder {folder} does not exist; "
+            "create it or choose another --output."
+        )
+    if not os.access(folder, os.W_OK):
+        return f"Cannot write {path.name}: {folder} is not writable; choose another --output."
+    return None
+
+
+def _written(output: str, write: Callable[[], None]) -> None:
+    """Run ``write``; a failure (disk full, permissions) becomes a one-line error."""
+    try:
+        write()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PingFileError(f"Cannot write {output} ({reason}); choose another --output.") from exc
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        _written(output, lambda: Path(output).write_text(text, encoding="utf-8"))
         _log(f"wrote {output}")
     else:
         try:
@@ -263,6 +291,9 @@ def _run_clean(args: argparse.Namespace) -> int:
             config=load_config(args.config),
             resolution=args.resolution,
         )
+    except OSError as exc:  # writing the copy failed (reading errors are PingFileErrors)
+        _log(f"error: Cannot write {args.output} ({exc.strerror or exc}); choose another --output.")
+        return EXIT_UNUSABLE
     except ValueError as exc:  # clean's own one-sentence errors (an unknown output format)
         _log(f"error: {exc}")
         return EXIT_UNUSABLE
@@ -329,6 +360,10 @@ def _import_engines() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = output_problem(args.output) if getattr(args, "output", None) else None
+    if problem:
+        _log(f"error: {problem}")
+        return EXIT_UNUSABLE
     # Only the analysis report names its input by sha256. Dask workers hash their own files.
     if args.command == "analyze" and args.engine != "dask":
         hash_ahead(args.path)  # while the engines are imported (see explorer.digests)

@@ -292,3 +292,61 @@ def test_a_reader_that_closes_stdout_early_gets_no_traceback(biased_csv, command
     proc.stderr.close()
     assert proc.wait(timeout=120) == EXIT_FLUSH_FAILED
     assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "output", "needle"),
+    [
+        (["analyze"], "missing/r.md", "the folder missing does not exist"),
+        (["analyze"], ".", "is a folder; give a file name inside it"),
+        (["analyze"], "a_file/r.md", "a_file is a file, not a folder"),
+        (["clean", "--drop", "duplicate_pings"], "missing/c.csv", "does not exist"),
+    ],
+)
+def test_an_unwritable_output_is_one_line_before_any_work(
+    biased_csv, tmp_path, monkeypatch, capsys, command, output, needle
+):
+    """An --output that cannot be written is named at once (exit 2), not after the
+    analysis as a traceback."""
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    import explorer.engines
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the input was read before the output was checked")
+
+    monkeypatch.setattr(explorer.engines, "summarise_source", no_work)
+    argv = [command[0], str(biased_csv), *command[1:], "--output", output]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert needle in err[0]
+
+
+def test_a_report_that_fails_to_write_is_one_line(biased_csv, tmp_path, monkeypatch, capsys):
+    """A write that fails anyway (disk full, permissions) is a one-line error too."""
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main(["analyze", str(biased_csv), "--output", str(tmp_path / "r.md")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    out = tmp_path / "r.md"
+    assert err[-1:] == [
+        f"error: Cannot write {out} (No space left on device); choose another --output."
+    ]
+
+
+def test_a_clean_copy_that_fails_to_write_is_one_line(tmp_path, monkeypatch, capsys):
+    source = tmp_path / "p.csv"
+    source.write_text(CLEAN_CSV)
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", denied)
+    out = tmp_path / "c.csv"
+    assert main(["clean", str(source), "--drop", "duplicate_pings", "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1:] == [f"error: Cannot write {out} (Permission denied); choose another --output."]
