@@ -151,12 +151,15 @@ def load_baseline(path: str | None) -> set[str]:
     return {str(item) for item in data if item}
 
 
-def output_problem(output: str) -> str | None:
+def output_problem(output: str, source: str | None = None) -> str | None:
     """Why ``--output`` cannot be written, in one sentence (None when it can): checked
-    before the work, so a typo in the path does not cost a whole analysis."""
+    before the work, so a typo in the path does not cost a whole analysis. ``source`` is
+    the input: the output must not replace one of its files."""
     path = Path(output)
     if path.is_dir():
         return f"--output {output} is a folder; give a file name inside it."
+    if source is not None and _is_an_input(path, source):
+        return f"--output {output} is one of the input files; write to another file."
     folder = path.parent
     if folder.exists() and not folder.is_dir():
         return f"Cannot write {path.name}: {folder} is a file, not a folder; fix --output."
@@ -168,6 +171,17 @@ def output_problem(output: str) -> str | None:
     if not os.access(folder, os.W_OK):
         return f"Cannot write {path.name}: {folder} is not writable; choose another --output."
     return None
+
+
+def _is_an_input(path: Path, source: str) -> bool:
+    """True when ``path`` exists and is one of the local files ``source`` names."""
+    if is_url(source) or not path.is_file():
+        return False
+    try:
+        files = expand_source(source)
+        return any(not f.url and path.samefile(f.path) for f in files)
+    except (PingFileError, OSError, ValueError):
+        return False  # the reader says what is wrong with the input
 
 
 def _written(output: str, write: Callable[[], None]) -> None:
@@ -360,7 +374,7 @@ def _import_engines() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    problem = output_problem(args.output) if getattr(args, "output", None) else None
+    problem = output_problem(args.output, args.path) if getattr(args, "output", None) else None
     if problem:
         _log(f"error: {problem}")
         return EXIT_UNUSABLE

@@ -350,3 +350,25 @@ def test_a_clean_copy_that_fails_to_write_is_one_line(tmp_path, monkeypatch, cap
     assert main(["clean", str(source), "--drop", "duplicate_pings", "--output", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1:] == [f"error: Cannot write {out} (Permission denied); choose another --output."]
+
+
+@pytest.mark.parametrize(
+    ("command", "source", "output"),
+    [
+        (["clean", "--drop", "duplicate_pings"], "p.csv", "p.csv"),
+        (["analyze"], "p.csv", "./p.csv"),
+        (["clean", "--drop", "duplicate_pings"], "folder", "folder/q.csv"),
+    ],
+)
+def test_the_output_never_replaces_an_input_file(
+    tmp_path, monkeypatch, capsys, command, source, output
+):
+    """``clean pings.csv --output pings.csv`` would destroy what the user gave."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    for name in ("p.csv", "folder/q.csv"):
+        (tmp_path / name).write_text(CLEAN_CSV)
+    assert main([command[0], source, *command[1:], "--output", output]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --output {output} is one of the input files; write to another file."]
+    assert (tmp_path / output).read_text() == CLEAN_CSV
