@@ -22,6 +22,7 @@ from explorer.config import Config
 from explorer.derived import device_label
 from explorer.findings import Finding, FindingKind
 from explorer.io import ReadResult, read_pings
+from explorer.sources import is_input_file
 from explorer.summary import COARSE_DECIMALS, HASH_SEED
 
 #: Kinds :func:`clean` can drop, in the order a removed row is counted under.
@@ -255,6 +256,12 @@ def clean(
     unknown = sorted(set(drop) - set(DROPPABLE))
     if unknown:
         raise ValueError(f"Cannot drop {unknown}; choose from {list(DROPPABLE)}.")
+    if not isinstance(read_result_or_path, ReadResult) and is_input_file(
+        read_result_or_path, output
+    ):
+        raise ValueError(
+            f"{Path(output).name} is one of the input files; write the copy elsewhere."
+        )
     # The cleaned copy names no input by sha256, so a path is read without hashing it.
     read = (
         read_result_or_path

@@ -21,7 +21,7 @@ from explorer.allocator import keep_freed_memory, warm_heap
 from explorer.digests import hash_ahead
 from explorer.errors import PingFileError
 from explorer.sizing import fits_in_memory, heap_to_warm
-from explorer.sources import expand_source, is_url
+from explorer.sources import expand_source, is_input_file, is_url
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -158,7 +158,7 @@ def output_problem(output: str, source: str | None = None) -> str | None:
     path = Path(output)
     if path.is_dir():
         return f"--output {output} is a folder; give a file name inside it."
-    if source is not None and _is_an_input(path, source):
+    if source is not None and is_input_file(source, path):
         return f"--output {output} is one of the input files; write to another file."
     folder = path.parent
     if folder.exists() and not folder.is_dir():
@@ -171,17 +171,6 @@ def output_problem(output: str, source: str | None = None) -> str | None:
     if not os.access(folder, os.W_OK):
         return f"Cannot write {path.name}: {folder} is not writable; choose another --output."
     return None
-
-
-def _is_an_input(path: Path, source: str) -> bool:
-    """True when ``path`` exists and is one of the local files ``source`` names."""
-    if is_url(source) or not path.is_file():
-        return False
-    try:
-        files = expand_source(source)
-        return any(not f.url and path.samefile(f.path) for f in files)
-    except (PingFileError, OSError, ValueError):
-        return False  # the reader says what is wrong with the input
 
 
 def _written(output: str, write: Callable[[], None]) -> None:

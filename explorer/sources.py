@@ -142,6 +142,20 @@ def expand_source(source: str | os.PathLike) -> list[InputFile]:
     return files
 
 
+def is_input_file(source: object, path: str | os.PathLike) -> bool:
+    """True when ``path`` is an existing file that ``source`` (a path, folder or glob) reads:
+    writing there would destroy the input."""
+    if isinstance(source, bytes | bytearray | memoryview) or not Path(path).is_file():
+        return False
+    text = os.fspath(source)  # type: ignore[arg-type]
+    if is_url(text):
+        return False
+    try:
+        return any(Path(path).samefile(f.path) for f in expand_source(text))
+    except (PingFileError, OSError, ValueError):
+        return False  # the reader says what is wrong with the input
+
+
 def is_multi(source: object) -> bool:
     """True when ``source`` names several files (a folder, a glob or a URL prefix)."""
     if isinstance(source, bytes | bytearray | memoryview):

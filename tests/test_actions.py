@@ -153,3 +153,15 @@ def test_affected_rows_of_dataset_wide_concentration_are_the_busiest_devices(dat
     rows = affected_rows(read, finding, analysis)
     assert rows.height == sum(counts[:3])
     assert rows["device_id"].n_unique() == 3
+
+
+def test_clean_never_writes_over_its_input(tmp_path):
+    """The Python API refuses it too: the cleaned copy would replace the pings it came from."""
+    source = tmp_path / "p.csv"
+    text = "device_id,timestamp,lat,lon\na,1700000000,48.85,2.35\na,1700000000,48.85,2.35\n"
+    source.write_text(text)
+    with pytest.raises(ValueError, match="p.csv is one of the input files"):
+        clean(str(source), drop=["duplicate_pings"], output=source)
+    assert source.read_text() == text
+    result = clean(str(source), drop=["duplicate_pings"], output=tmp_path / "c.csv")
+    assert result.kept == 1 and source.read_text() == text
