@@ -266,11 +266,13 @@ def check_all_rejected(counts: dict[str, int], rows_read: int, label: str) -> No
         raise EmptyInputError(
             f"{label} has a header but no data rows; export the file again with its rows."
         )
-    top = max(REJECT_REASONS, key=lambda r: counts[r])
+    # The commonest reasons, largest first (ties in the design's order): one reason named
+    # as "most often" would be wrong when several share the lead.
+    named = sorted((r for r in REJECT_REASONS if counts[r]), key=lambda r: -counts[r])[:3]
+    reasons = ", ".join(f"{reason}: {counts[reason]:,}" for reason in named)
     raise PingFileError(
-        f"Every one of the {rows_read} rows of {label} was rejected, most often for {top} "
-        f"({counts[top]} rows); check the column mapping (--lat-col/--lon-col/--time-col) "
-        "and the file's format."
+        f"Every one of the {rows_read:,} rows of {label} was rejected ({reasons}); check the "
+        "column mapping (--lat-col/--lon-col/--time-col) and the file's format."
     )
 
 

@@ -509,3 +509,21 @@ def test_preview_table_csv_and_parquet(tmp_path: Path) -> None:
 def test_preview_table_rejects_unusable_files(content: bytes, message: str) -> None:
     with pytest.raises(PingFileError, match=message):
         preview_table(content)
+
+
+def test_an_all_rejected_file_names_its_commonest_reasons_with_counts() -> None:
+    """Three rows, each rejected for a different reason: no single reason is "most often"."""
+    content = (
+        b"device_id,timestamp,lat,lon\n"
+        b"a,1700000000,95,10\n"  # latitude out of range
+        b"b,notatime,40,10\n"  # timestamp unparsable
+        b"c,1700000000,,10\n"  # latitude missing
+        b"d,1700000000,,11\n"  # latitude missing
+    )
+    with pytest.raises(PingFileError) as caught:
+        read_pings(content)
+    message = str(caught.value)
+    assert message.startswith(
+        "Every one of the 4 rows of <bytes> was rejected (latitude_missing: 2, "
+    )
+    assert "latitude_out_of_range: 1" in message and "timestamp_unparsable: 1" in message
