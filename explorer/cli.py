@@ -11,6 +11,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -130,25 +131,43 @@ def load_baseline(path: str | None) -> set[str]:
     """Finding ids from a baseline: a JSON report, a JSON list, or one id per line."""
     if not path:
         return set()
+    name = Path(path).name
+    wrong = (
+        f"Baseline {name} is not a JSON report, a JSON list of finding ids or a text file of "
+        "one id per line; pass a report written with --format json."
+    )
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PingFileError(wrong) from None
     except OSError:
-        raise PingFileError(
-            f"Baseline file {Path(path).name} cannot be read; check the path."
-        ) from None
+        raise PingFileError(f"Baseline file {name} cannot be read; check the path.") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return {
-            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-        }
+        lines = [line.strip() for line in text.splitlines()]
+        data = [line for line in lines if line and not line.startswith("#")]
     if isinstance(data, dict):
-        data = [f.get("id") for f in data.get("findings", []) if isinstance(f, dict)]
+        # A report; any other JSON object (a profile, a config) would silently accept nothing.
+        findings = data.get("findings")
+        if not isinstance(findings, list):
+            raise PingFileError(wrong)
+        data = [f.get("id") for f in findings if isinstance(f, dict)]
     if not isinstance(data, list):
+        raise PingFileError(wrong)
+    ids = [str(item).lower() for item in data if item]
+    stray = next((n for n, i in enumerate(ids, 1) if not _FINDING_ID.fullmatch(i)), None)
+    if stray is not None:
+        # Which entry, not its text: a wrong file may hold pings, and stderr never shows them.
         raise PingFileError(
-            "Baseline must be a JSON report, a JSON list of ids or one id per line."
+            f"Entry {stray} of baseline {name} is not a finding id (16 hex characters); pass "
+            "a report written with --format json or one id per line."
         )
-    return {str(item) for item in data if item}
+    return set(ids)
+
+
+#: A finding's id: the first 16 hex characters of a sha256 (``explorer.findings``).
+_FINDING_ID = re.compile(r"[0-9a-f]{16}")
 
 
 def output_problem(output: str, source: str | None = None) -> str | None:

@@ -372,3 +372,42 @@ def test_the_output_never_replaces_an_input_file(
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --output {output} is one of the input files; write to another file."]
     assert (tmp_path / output).read_text() == CLEAN_CSV
+
+
+BASELINE_ROW = "8072cc64cc6b6b67,2024-06-03T04:00:21Z,40.763775,-73.962293,android"
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b'{"source": "p.csv", "rows": {}}', "is not a JSON report"),  # a profile, not a report
+        (b"PAR1\x15\x04\x15\xc8\x9a\x0c\xff\xfe", "is not a JSON report"),  # binary
+        (b'["2fb01128786fdbbf", 42]', "Entry 2 of baseline"),
+        (f"device_id,timestamp,lat,lon,device_type\n{BASELINE_ROW}\n".encode(), "Entry 1 of"),
+    ],
+)
+def test_a_baseline_that_is_not_one_is_one_line_before_any_work(
+    biased_csv, tmp_path, monkeypatch, capsys, content, needle
+):
+    """A wrong --baseline file (it once accepted any JSON object as "no ids", and a binary
+    file was a traceback) is named at once, and never by echoing its rows."""
+    import explorer.engines
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the input was read before the baseline was checked")
+
+    monkeypatch.setattr(explorer.engines, "analyze_source", no_work)
+    baseline = tmp_path / "baseline.txt"
+    baseline.write_bytes(content)
+    assert main(["analyze", str(biased_csv), "--baseline", str(baseline)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+    assert "8072cc64" not in err[0] and "40.76" not in err[0]
+
+
+def test_a_text_baseline_takes_ids_with_comments_and_any_case(tmp_path):
+    from explorer.cli import load_baseline
+
+    baseline = tmp_path / "accepted.txt"
+    baseline.write_text("# accepted on review\n2fb01128786fdbbf\n\n  40DCAB1AC79684C5  \n")
+    assert load_baseline(str(baseline)) == {"2fb01128786fdbbf", "40dcab1ac79684c5"}
