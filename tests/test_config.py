@@ -43,6 +43,15 @@ def test_toml_override_and_hash(tmp_path):
         ("[nosection]\nx = 1\n", "Unknown config section"),
         ("[severity]\nfdr = 'high'\n", "must be a float"),
         ("[severity\n", "not valid TOML"),
+        ("places = 3\n", "section 'places' must be a table of settings, got 3"),
+        ("[places]\nnull_island_radius_deg = -5\n", "must be a number of at least 0, got -5"),
+        ("[places]\nnull_island_radius_deg = nan\n", "must be a number of at least 0, got nan"),
+        ("[severity]\nfdr = 1.5\n", "fdr must be a rate between 0 and 1"),
+        ("[severity]\nfdr = 0\n", "fdr must be a rate between 0 and 1"),
+        ("[places]\nmass_share = 1.2\n", "mass_share must be a share between 0 and 1"),
+        ("[severity]\nmin_devices = 2.5\n", "min_devices must be a whole number, got 2.5"),
+        ("[devices]\ncurve_device_shares = [0.1, 2.0]\n", "must be a share between 0 and 1"),
+        ("[devices]\ncurve_device_shares = 'x'\n", "must be a list of numbers"),
     ],
 )
 def test_bad_config_files_give_one_clear_error(tmp_path, text, message):
@@ -55,3 +64,19 @@ def test_bad_config_files_give_one_clear_error(tmp_path, text, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(PingFileError, match="does not exist"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_a_config_that_is_not_a_table_of_sections_or_cannot_be_read(tmp_path):
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    with pytest.raises(PingFileError, match="sections of settings .* not a list"):
+        load_config(listed)
+    with pytest.raises(PingFileError, match="cannot be read"):
+        load_config(tmp_path)  # a folder
+
+
+def test_every_default_is_within_the_range_a_file_may_set(tmp_path):
+    """The range checks accept every shipped value (a file repeating them loads)."""
+    path = tmp_path / "defaults.json"
+    path.write_text(json.dumps(Config().to_dict()))
+    assert load_config(path) == Config()

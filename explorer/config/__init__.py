@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,19 +58,62 @@ def _override(section: Any, values: dict[str, Any], where: str) -> Any:
             f"Unknown setting {where}.{unknown[0]} in the config file; "
             f"use one of: {', '.join(sorted(known))}."
         )
-    cast = {}
-    for name, value in values.items():
-        default = getattr(section, name)
-        if (
-            isinstance(default, bool) != isinstance(value, bool)
-            or (isinstance(default, int | float) and not isinstance(value, int | float))
-            or (isinstance(default, str) and not isinstance(value, str))
-        ):
-            raise PingFileError(
-                f"Setting {where}.{name} must be a {type(default).__name__}, got {value!r}."
-            )
-        cast[name] = type(default)(value) if isinstance(default, int | float) else value
+    cast = {
+        name: _checked(f"{where}.{name}", getattr(section, name), value)
+        for name, value in values.items()
+    }
     return dataclasses.replace(section, **cast)
+
+
+def _checked(where: str, default: Any, value: Any) -> Any:
+    """``value`` for the setting at ``where``, of its default's type and in its range."""
+    name = where.rsplit(".", 1)[-1]
+    if isinstance(default, tuple):
+        if not isinstance(value, list | tuple) or not all(_is_number(v) for v in value):
+            raise PingFileError(f"Setting {where} must be a list of numbers, got {value!r}.")
+        for item in value:
+            _check_range(where, name, item)
+        return tuple(value)
+    if isinstance(default, bool) != isinstance(value, bool) or (
+        isinstance(default, str) != isinstance(value, str)
+    ):
+        raise PingFileError(f"Setting {where} must be a {type(default).__name__}, got {value!r}.")
+    if isinstance(default, bool | str):
+        return value
+    if not _is_number(value) or (isinstance(default, int) and not float(value).is_integer()):
+        kind = "whole number" if isinstance(default, int) else "number"
+        raise PingFileError(f"Setting {where} must be a {kind}, got {value!r}.")
+    _check_range(where, name, value)
+    return type(default)(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_range(where: str, name: str, value: float) -> None:
+    wanted = _range(name, value)
+    if wanted:
+        raise PingFileError(f"Setting {where} must be {wanted}, got {value!r}.")
+
+
+#: Settings that are shares: "share" as a word of the name (not "shared_devices").
+_SHARE = re.compile(r"(^|_)shares?(_|$)")
+
+
+def _range(name: str, value: float) -> str | None:
+    """What a numeric setting must be when ``value`` is out of its range (None when fine).
+
+    Every threshold is a count, a distance, a ratio or a share, so none is negative (or
+    not a number); shares are fractions, and the false-discovery rate is a probability.
+    """
+    if not math.isfinite(value) or value < 0:
+        return "a number of at least 0"
+    if name == "fdr" and not 0 < value < 1:
+        return "a rate between 0 and 1 (exclusive)"
+    if _SHARE.search(name) and value > 1:
+        return "a share between 0 and 1"
+    return None
 
 
 def load_config(source: str | Path | dict[str, Any] | None = None) -> Config:
@@ -90,12 +135,25 @@ def load_config(source: str | Path | dict[str, Any] | None = None) -> Config:
             raise PingFileError(
                 f"Config file {path.name} is not valid TOML or JSON ({exc}); fix its syntax."
             ) from None
+        except OSError as exc:  # a folder, no permission
+            raise PingFileError(
+                f"Config file {path.name} cannot be read ({exc.strerror}); check the path."
+            ) from None
+    if not isinstance(data, dict):
+        raise PingFileError(
+            f"A config must hold sections of settings shaped like Config().to_dict(), not a "
+            f"{type(data).__name__}; see the README's --config."
+        )
     config = Config()
     sections = {f.name for f in dataclasses.fields(Config)}
     for name, values in data.items():
-        if name not in sections or not isinstance(values, dict):
+        if name not in sections:
             raise PingFileError(
                 f"Unknown config section {name!r}; use one of: {', '.join(sorted(sections))}."
+            )
+        if not isinstance(values, dict):
+            raise PingFileError(
+                f"Config section {name!r} must be a table of settings, got {values!r}."
             )
         config = dataclasses.replace(
             config, **{name: _override(getattr(config, name), values, name)}
