@@ -171,6 +171,12 @@ def test_chunk_rows_setting(monkeypatch) -> None:
     assert chunk_rows_setting() == 4_000_000  # the default the README and --help state
     with pytest.raises(PingFileError, match="positive"):
         chunk_rows_setting(0)
+    monkeypatch.setenv(CHUNK_ROWS_ENV, " 2_000_000 ")
+    assert chunk_rows_setting() == 2_000_000
+    for text in ("abc", "1e6", "4.5"):  # a one-line error, not int()'s ValueError
+        monkeypatch.setenv(CHUNK_ROWS_ENV, text)
+        with pytest.raises(PingFileError, match=f"must be a whole number of rows, not '{text}'"):
+            chunk_rows_setting()
 
 
 def test_unknown_engine_is_an_error(tmp_path: Path) -> None:
