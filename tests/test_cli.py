@@ -406,7 +406,7 @@ def test_a_baseline_that_is_not_one_is_one_line_before_any_work(
 
 
 def test_a_text_baseline_takes_ids_with_comments_and_any_case(tmp_path):
-    from explorer.cli import load_baseline
+    from explorer.cli_files import load_baseline
 
     baseline = tmp_path / "accepted.txt"
     baseline.write_text("# accepted on review\n2fb01128786fdbbf\n\n  40DCAB1AC79684C5  \n")
