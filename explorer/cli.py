@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from explorer.allocator import keep_freed_memory, warm_heap
 from explorer.cli_files import load_baseline, output_problem
@@ -25,6 +25,7 @@ from explorer.sizing import fits_in_memory, heap_to_warm
 from explorer.sources import expand_source, is_url
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+T = TypeVar("T")
 
 _READING_FLAGS = {
     "lat_col": "lat",
@@ -127,10 +128,11 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
     return _log if wanted else (lambda _message: None)
 
 
-def _written(output: str, write: Callable[[], None]) -> None:
-    """Run ``write``; a failure (disk full, permissions) becomes a one-line error."""
+def _written(output: str, write: Callable[[], T]) -> T:
+    """``write()``'s result; a failure to write (disk full, permissions) becomes a
+    one-line error. Reading errors are PingFileErrors already, never OSErrors."""
     try:
-        write()
+        return write()
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise PingFileError(f"Cannot write {output} ({reason}); choose another --output.") from exc
@@ -239,19 +241,19 @@ def _run_clean(args: argparse.Namespace) -> int:
     from explorer.config import load_config
 
     try:
-        result = clean(
-            args.path,
-            drop=args.drop,
-            output=Path(args.output),
-            columns=_columns(args),
-            tz=args.tz,
-            config=load_config(args.config),
-            resolution=args.resolution,
+        result = _written(
+            args.output,
+            lambda: clean(
+                args.path,
+                drop=args.drop,
+                output=Path(args.output),
+                columns=_columns(args),
+                tz=args.tz,
+                config=load_config(args.config),
+                resolution=args.resolution,
+            ),
         )
-    except OSError as exc:  # writing the copy failed (reading errors are PingFileErrors)
-        _log(f"error: Cannot write {args.output} ({exc.strerror or exc}); choose another --output.")
-        return EXIT_UNUSABLE
-    except ValueError as exc:  # clean's own one-sentence errors (an unknown output format)
+    except ValueError as exc:  # one-sentence errors: clean's own and PingFileErrors
         _log(f"error: {exc}")
         return EXIT_UNUSABLE
     removed = ", ".join(f"{kind}: {n:,}" for kind, n in result.removed.items())

@@ -11,6 +11,9 @@ from pathlib import Path
 from explorer.errors import PingFileError
 from explorer.sources import is_input_file
 
+#: A finding's id: the first 16 hex characters of a sha256 (``explorer.findings``).
+_FINDING_ID = re.compile(r"[0-9a-f]{16}")
+
 
 def load_baseline(path: str | None) -> set[str]:
     """Finding ids from a baseline: a JSON report, a JSON list, or one id per line."""
@@ -49,10 +52,6 @@ def load_baseline(path: str | None) -> set[str]:
             "a report written with --format json or one id per line."
         )
     return set(ids)
-
-
-#: A finding's id: the first 16 hex characters of a sha256 (``explorer.findings``).
-_FINDING_ID = re.compile(r"[0-9a-f]{16}")
 
 
 def output_problem(output: str, source: str | None = None) -> str | None:

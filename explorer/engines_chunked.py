@@ -69,12 +69,13 @@ Progress = Callable[[str], None]
 def chunk_rows_setting(value: int | None = None) -> int:
     """The chunk size: the argument, else ``EXPLORER_CHUNK_ROWS``, else the default."""
     if value is None:
-        text = os.environ.get(CHUNK_ROWS_ENV, "").strip().replace("_", "")
-        if text and not text.lstrip("+-").isdigit():
+        text = os.environ.get(CHUNK_ROWS_ENV, "").strip()
+        try:  # int() takes spaces and underscores ("2_000_000"), not "1e6" or "4.5"
+            value = int(text) if text else DEFAULT_CHUNK_ROWS
+        except ValueError:
             raise PingFileError(
                 f"{CHUNK_ROWS_ENV} must be a whole number of rows, not {text!r}; fix or unset it."
-            )
-        value = int(text) if text else DEFAULT_CHUNK_ROWS
+            ) from None
     if value < 1:
         raise PingFileError(f"The chunk size must be a positive number of rows, not {value}.")
     return int(value)

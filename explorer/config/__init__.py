@@ -67,12 +67,11 @@ def _override(section: Any, values: dict[str, Any], where: str) -> Any:
 
 def _checked(where: str, default: Any, value: Any) -> Any:
     """``value`` for the setting at ``where``, of its default's type and in its range."""
-    name = where.rsplit(".", 1)[-1]
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple) or not all(_is_number(v) for v in value):
             raise PingFileError(f"Setting {where} must be a list of numbers, got {value!r}.")
         for item in value:
-            _check_range(where, name, item)
+            _check_range(where, item)
         return tuple(value)
     if isinstance(default, bool) != isinstance(value, bool) or (
         isinstance(default, str) != isinstance(value, str)
@@ -83,7 +82,7 @@ def _checked(where: str, default: Any, value: Any) -> Any:
     if not _is_number(value) or (isinstance(default, int) and not float(value).is_integer()):
         kind = "whole number" if isinstance(default, int) else "number"
         raise PingFileError(f"Setting {where} must be a {kind}, got {value!r}.")
-    _check_range(where, name, value)
+    _check_range(where, value)
     return type(default)(value)
 
 
@@ -91,8 +90,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _check_range(where: str, name: str, value: float) -> None:
-    wanted = _range(name, value)
+def _check_range(where: str, value: float) -> None:
+    wanted = _range(where.rsplit(".", 1)[-1], value)
     if wanted:
         raise PingFileError(f"Setting {where} must be {wanted}, got {value!r}.")
 
