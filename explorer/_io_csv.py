@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from explorer.columns import ALIASES
+from explorer.column_names import ALIASES
 from explorer.errors import PingFileError
 
 #: Bytes looked at to sniff the delimiter, the header and the column types.

@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explorer import _io_csv as csvio
-from explorer.columns import detect_columns, normalise_device_type
+from explorer.column_names import detect_columns
+from explorer.columns import normalise_device_type
 from explorer.errors import PingFileError
 
 Buffer = bytes | mmap.mmap

@@ -23,7 +23,7 @@ from explorer import _io_csv as csvio
 from explorer import _io_parse as parse
 from explorer import _io_source as src
 from explorer import digests
-from explorer.columns import detect_columns
+from explorer.column_names import detect_columns
 from explorer.errors import PingFileError
 from explorer.io import unreadable, validate
 from explorer.sources import InputFile

@@ -5,9 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from explorer.column_names import ALIASES, detect_columns
 from explorer.columns import (
-    ALIASES,
-    detect_columns,
     detect_epoch_unit,
     detect_timestamp_format,
     normalise_device_type,
