@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from explorer._io_bytes import SNIFF_BYTES, first_text
 from explorer.column_names import ALIASES
 from explorer.errors import PingFileError
 
-#: Bytes looked at to sniff the delimiter, the header and the column types.
-SNIFF_BYTES = 65_536
 DELIMITERS = (",", ";", "\t", "|")
 #: Data lines of the head used to decide whether a column can be read as numbers.
 TYPE_SAMPLE_LINES = 500
@@ -30,7 +29,6 @@ _QUOTED = re.compile(r'"[^"\n]*"')
 _NEWLINE = re.compile(r"\r\n|\n|\r")
 _FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _INT = re.compile(r"^[+-]?\d{1,18}$")
-_NOT_BLANK = re.compile(rb"\S")
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
@@ -44,11 +42,6 @@ class CsvLayout:
     body_offset: int
     sample_rows: list[list[str]]  # data rows of the sniffed head
     quoted: bool  # the head uses double quotes; if not, a stray quote later is plain text
-
-
-def has_text(data: bytes | memoryview, start: int = 0) -> bool:
-    """True when ``data[start:]`` holds anything but whitespace (no copy)."""
-    return _NOT_BLANK.search(data, start) is not None
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -102,7 +95,7 @@ def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) ->
     delimiter = _sniff_delimiter(lines)
     fields = next(csv.reader([lines[0]], delimiter=delimiter), [])
     _check_header(fields, explicit, label)
-    start = _NOT_BLANK.search(text).start()
+    start = first_text(text)
     newline = text.find(b"\n", start)
     # A carriage return ends the header only before the first newline: look no further
     # (searching a whole file without one for it took 0.2 s per 750 MB).

@@ -13,9 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from explorer import _io_source as src
-from explorer import sources
-from explorer._io_source import EmptyInputError
+from explorer import _io_bytes, sources
+from explorer._io_bytes import EmptyInputError
 from explorer.errors import PingFileError
 from explorer.io import REJECT_REASONS, ReadResult, check_all_rejected, read_raw
 
@@ -30,11 +29,11 @@ def named(label: str, exc: PingFileError) -> PingFileError:
     return PingFileError(message if label in message else f"{label}: {message}")
 
 
-def load(file: sources.InputFile) -> src.Buffer:
+def load(file: sources.InputFile) -> _io_bytes.Buffer:
     """A local file as a memory map (no copy), a URL's bytes otherwise."""
     if file.url:
         return file.read_bytes()
-    return src.load_bytes(file.path, file.label)[0]
+    return _io_bytes.load_bytes(file.path, file.label)[0]
 
 
 @dataclass

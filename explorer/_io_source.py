@@ -7,15 +7,10 @@ back already normalised.
 
 from __future__ import annotations
 
-import gzip
 import io
-import mmap
-import os
-import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -23,33 +18,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explorer import _io_csv as csvio
+from explorer._io_bytes import (
+    SNIFF_BYTES,
+    Buffer,
+    FileMap,
+    decompress,
+    empty,
+    has_text,
+    header_only,
+    no_rows,
+    text_encoding,
+    to_utf8,
+)
 from explorer.column_names import detect_columns
 from explorer.columns import normalise_device_type
 from explorer.errors import PingFileError
-
-Buffer = bytes | mmap.mmap
-
-
-class FileMap(mmap.mmap):
-    """A read-only memory map of a file that remembers the file's path.
-
-    Polars decodes Parquet twice as fast from a path (its own parallel reader) as from a
-    Python file object (measured: 0.35 vs 0.7-1.1 s at 10 M pings).
-    """
-
-    path: Path
-
-
-_OTHER_ARCHIVES = {
-    b"PK\x03\x04": "a zip archive",
-    b"BZh": "bzip2-compressed",
-    b"\xfd7zXZ\x00": "xz-compressed",
-    b"\x28\xb5\x2f\xfd": "zstd-compressed",
-    b"7z\xbc\xaf": "a 7-Zip archive",
-}
-_CONTROL_BYTES = bytes([*range(1, 9), *range(14, 27), *range(28, 32)])
-#: Share of control characters in the head above which a file is not text.
-MAX_CONTROL_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -60,106 +43,6 @@ class RawTable:
     mapping: dict[str, str]
     malformed: int
     decimal_comma: bool
-
-
-class EmptyInputError(PingFileError):
-    """A file with no data rows (empty, blank, header only, Parquet without rows).
-
-    In a folder of files such a file is counted, not fatal.
-    """
-
-
-def _not_text(label: str) -> PingFileError:
-    return PingFileError(
-        f"{label} is not a text file; give a CSV (plain or gzip-compressed) or a Parquet file."
-    )
-
-
-def _empty(label: str) -> PingFileError:
-    return EmptyInputError(f"{label} is empty; export the file again with a header and rows.")
-
-
-def _header_only(label: str) -> PingFileError:
-    return EmptyInputError(f"{label} has a header but no data rows; export it again with its rows.")
-
-
-def _no_rows(label: str) -> PingFileError:
-    return EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
-
-
-def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buffer, str]:
-    """Raw input bytes (a read-only memory map for files) and the label outputs use."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), name or "<bytes>"
-    path = Path(source)
-    label = name or path.name
-    try:
-        with path.open("rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
-                return b"", label
-            mapped = FileMap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            mapped.path = path
-            return mapped, label
-    except FileNotFoundError as exc:
-        raise PingFileError(f"File {label} does not exist; check the path.") from exc
-    except IsADirectoryError as exc:
-        raise PingFileError(f"{label} is a folder; pass one CSV or Parquet file.") from exc
-    except OSError as exc:
-        raise PingFileError(f"File {label} cannot be read ({exc.strerror}); check it.") from exc
-
-
-def _decompress(raw: Buffer, label: str) -> Buffer:
-    if raw[:2] != b"\x1f\x8b":
-        for magic, what in _OTHER_ARCHIVES.items():
-            if raw[: len(magic)] == magic:
-                raise PingFileError(f"{label} is {what}; extract the CSV or Parquet file first.")
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise PingFileError(f"{label} is a damaged gzip file; compress it again.") from exc
-
-
-def _encoding(payload: Buffer, label: str) -> str:
-    """The payload's text encoding: utf-8(-sig), utf-16 (BOM or NUL pattern) or latin-1."""
-    head = bytes(payload[: csvio.SNIFF_BYTES])
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if b"\x00" in head:
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0 and _mostly_text(even):
-            return "utf-16-le"
-        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0 and _mostly_text(odd):
-            return "utf-16-be"
-        raise _not_text(label)
-    if not _mostly_text(head):
-        raise _not_text(label)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the sniff boundary is still UTF-8.
-        if exc.start < len(head) - 3 or len(head) < csvio.SNIFF_BYTES:
-            return "latin-1"
-    return "utf-8"
-
-
-def _mostly_text(data: bytes) -> bool:
-    """Few control characters (tab, newlines and form feeds aside)."""
-    kept = len(data.translate(None, delete=_CONTROL_BYTES))
-    return kept >= (1 - MAX_CONTROL_SHARE) * len(data)
-
-
-def _to_utf8(payload: Buffer, encoding: str, label: str) -> Buffer:
-    if encoding == "utf-8":
-        return payload
-    if encoding == "utf-8-sig":
-        return payload[3:]
-    text = bytes(payload).decode(encoding, errors="replace")
-    if "\x00" in text:
-        raise _not_text(label)
-    return text.encode("utf-8")
 
 
 def device_types(column: pa.ChunkedArray | pa.Array) -> pl.Series:
@@ -215,13 +98,13 @@ def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
 def _read_csv(
     payload: Buffer, explicit: Mapping[str, str] | None, label: str, parsed: Callable[[], None]
 ) -> RawTable:
-    encoding = _encoding(payload, label)
-    text = _to_utf8(payload, encoding, label)
+    encoding = text_encoding(payload, label)
+    text = to_utf8(payload, encoding, label)
     layout = csvio.sniff_layout(text, explicit, label)
     # Detect on the names as written, so two identical alias columns are reported as a tie.
     mapping = detect_columns(layout.written, explicit)
-    if not csvio.has_text(text, layout.body_offset):
-        raise _header_only(label)
+    if not has_text(text, layout.body_offset):
+        raise header_only(label)
     types = csvio.column_types(layout, mapping)
     try:
         table, malformed = csvio.read_typed_or_strings(
@@ -231,7 +114,7 @@ def _read_csv(
         if encoding != "utf-8" or "utf8" not in str(exc).lower().replace("-", ""):
             raise
         # Invalid UTF-8 beyond the sniffed head: the file is Latin-1 after all.
-        text = _to_utf8(payload, "latin-1", label)
+        text = to_utf8(payload, "latin-1", label)
         table, malformed = csvio.read_typed_or_strings(
             pa.py_buffer(text).slice(layout.body_offset), layout, types
         )
@@ -254,7 +137,7 @@ def _read_parquet(
         parquet = pq.ParquetFile(pa.BufferReader(payload))
         mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
         if parquet.metadata.num_rows == 0:
-            raise _no_rows(label)
+            raise no_rows(label)
         source = payload.path if isinstance(payload, FileMap) else payload
         # Polars decodes Parquet several times faster than pyarrow's reader here, but
         # only pyarrow keeps a text column's dictionary: the device types come from it
@@ -320,13 +203,13 @@ def read_table(
     ``parsed`` is called once the multi-threaded parse is done (the steps after it run
     on one core).
     """
-    if not csvio.has_text(raw):
-        raise _empty(label)
-    payload = _decompress(raw, label)
+    if not has_text(raw):
+        raise empty(label)
+    payload = decompress(raw, label)
     if payload[:4] == b"PAR1":
         return _read_parquet(payload, explicit, label, parsed)
-    if not csvio.has_text(payload):
-        raise _empty(label)
+    if not has_text(payload):
+        raise empty(label)
     try:
         return _read_csv(payload, explicit, label, parsed)
     except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
@@ -339,25 +222,25 @@ def _preview_parquet(payload: Buffer, n: int, label: str) -> tuple[list[str], pl
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     if frame.is_empty():
-        raise _no_rows(label)
+        raise no_rows(label)
     return frame.columns, frame.head(n).select(pl.all().cast(pl.String))
 
 
 def preview(raw: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:
     """Header and first ``n`` rows as strings, for a column-mapping form."""
-    if not csvio.has_text(raw):
-        raise _empty(label)
-    payload = _decompress(raw, label)
+    if not has_text(raw):
+        raise empty(label)
+    payload = decompress(raw, label)
     if payload[:4] == b"PAR1":
         return _preview_parquet(payload, n, label)
-    text = _to_utf8(payload, _encoding(payload, label), label)
+    text = to_utf8(payload, text_encoding(payload, label), label)
     layout = csvio.sniff_layout(text, {}, label)
-    limit = layout.body_offset + 4 * csvio.SNIFF_BYTES
+    limit = layout.body_offset + 4 * SNIFF_BYTES
     body = bytes(text[layout.body_offset : limit])
     if len(text) > limit:
         body = body[: body.rfind(b"\n") + 1]  # whole lines only
-    if not csvio.has_text(body):
-        raise _header_only(label)
+    if not has_text(body):
+        raise header_only(label)
     types = {name: pa.string() for name in layout.names}
     try:
         table, _ = csvio.read_body(pa.py_buffer(body), layout, types)

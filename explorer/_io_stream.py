@@ -23,6 +23,7 @@ from explorer import _io_csv as csvio
 from explorer import _io_parse as parse
 from explorer import _io_source as src
 from explorer import digests
+from explorer._io_bytes import SNIFF_BYTES, EmptyInputError, decompress, has_text, text_encoding
 from explorer.column_names import detect_columns
 from explorer.errors import PingFileError
 from explorer.io import unreadable, validate
@@ -78,7 +79,7 @@ def _parquet_chunks(
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
     if parquet.metadata.num_rows == 0:
-        raise src.EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
+        raise EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
     wanted = list(dict.fromkeys(mapping.values()))
     coded = src.dictionary_types(parquet.schema_arrow, mapping)
     try:
@@ -119,7 +120,7 @@ def _blocks(handle: IO[bytes], first: bytes, size: int) -> Iterator[bytes]:
         more = handle.read(max(size - len(pending), 1 << 16))
         pending += more
         if not more:
-            if csvio.has_text(pending):
+            if has_text(pending):
                 yield pending
             return
         cut = pending.rfind(b"\n") + 1
@@ -131,8 +132,8 @@ def _blocks(handle: IO[bytes], first: bytes, size: int) -> Iterator[bytes]:
 def _csv_chunks(
     handle: IO[bytes], explicit: Mapping[str, str] | None, label: str, chunk_rows: int
 ) -> Iterator[src.RawTable]:
-    head = handle.read(4 * csvio.SNIFF_BYTES)
-    encoding = src._encoding(head, label)
+    head = handle.read(4 * SNIFF_BYTES)
+    encoding = text_encoding(head, label)
     if encoding.startswith("utf-16") or encoding == "latin-1":
         # Whole-file decoding keeps multi-byte and odd encodings exact.
         yield src.read_table(head + handle.read(), explicit, label)
@@ -155,7 +156,7 @@ def _csv_chunks(
         seen = True
         yield src.RawTable(frame, mapping, malformed, decimal_comma)
     if not seen:
-        raise src.EmptyInputError(
+        raise EmptyInputError(
             f"{label} has a header but no data rows; export it again with its rows."
         )
 
@@ -166,7 +167,7 @@ def _open_payload(handle: IO[bytes], label: str) -> IO[bytes]:
     handle.seek(0)
     if magic[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=handle, mode="rb")
-    src._decompress(magic, label)  # raises for zip, bzip2, xz, zstd, 7-Zip
+    decompress(magic, label)  # raises for zip, bzip2, xz, zstd, 7-Zip
     return handle
 
 
@@ -179,17 +180,17 @@ def iter_chunks(
 ) -> Iterator[Chunk]:
     """Validated chunks of about ``chunk_rows`` rows of one file (of some row groups).
 
-    Raises :class:`~explorer._io_source.EmptyInputError` for a file without data rows
+    Raises :class:`~explorer._io_bytes.EmptyInputError` for a file without data rows
     and :class:`PingFileError` (naming the file) for one that cannot be read.
     """
     label = file.label
     with file.open() as raw:
         payload = _open_payload(raw, label)
         try:
-            head = payload.read(csvio.SNIFF_BYTES)
+            head = payload.read(SNIFF_BYTES)
             payload.seek(0)
-            if not csvio.has_text(head):
-                raise src.EmptyInputError(
+            if not has_text(head):
+                raise EmptyInputError(
                     f"{label} is empty; export the file again with a header and rows."
                 )
             if head[:4] == b"PAR1":

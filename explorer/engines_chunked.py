@@ -26,8 +26,8 @@ from pathlib import Path
 import polars as pl
 
 from explorer import sources
+from explorer._io_bytes import EmptyInputError
 from explorer._io_many import Totals, named
-from explorer._io_source import EmptyInputError
 from explorer._io_stream import Chunk, file_sha256, iter_chunks
 from explorer.analysis import suggested_resolution_for
 from explorer.config import Config

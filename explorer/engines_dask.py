@@ -20,8 +20,8 @@ from typing import Any
 import polars as pl
 
 from explorer import sources
+from explorer._io_bytes import EmptyInputError
 from explorer._io_many import Totals, named
-from explorer._io_source import EmptyInputError
 from explorer._io_stream import file_sha256, iter_chunks
 from explorer.config import Config
 from explorer.engines_chunked import (

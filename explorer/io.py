@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import polars as pl
 import pyarrow as pa
 
+from explorer import _io_bytes, digests, sources
 from explorer import _io_parse as parse
 from explorer import _io_source as src
-from explorer import digests, sources
-from explorer._io_source import EmptyInputError
+from explorer._io_bytes import EmptyInputError
 from explorer.errors import PingFileError
 
 #: Rejection reasons, in the order they are checked; a row counts under the first that applies.
@@ -83,9 +83,9 @@ class _Digest:
     single-threaded steps after it leave one idle for hashing.
     """
 
-    def __init__(self, raw: src.Buffer) -> None:
+    def __init__(self, raw: _io_bytes.Buffer) -> None:
         self._raw = raw
-        ahead = digests.hashed_ahead(raw.path) if isinstance(raw, src.FileMap) else None
+        ahead = digests.hashed_ahead(raw.path) if isinstance(raw, _io_bytes.FileMap) else None
         self._future: Future[str] = ahead or Future()
         self._started = ahead is not None
 
@@ -160,12 +160,12 @@ def read_pings(
 
         files = sources.expand_source(source)
         return read_many(files, columns, tz, name or os.fspath(source), digest=digest)
-    raw, label = src.load_bytes(source, name)
+    raw, label = _io_bytes.load_bytes(source, name)
     return read_raw(raw, label, columns, tz, digest=digest)
 
 
 def read_raw(
-    raw: src.Buffer,
+    raw: _io_bytes.Buffer,
     label: str,
     columns: Mapping[str, str] | None,
     tz: str | None,
@@ -320,5 +320,5 @@ def preview_table(source: str | os.PathLike | bytes, n: int = 5) -> tuple[list[s
     Raises :class:`PingFileError` when the file cannot be used at all (empty, not
     text, no header, no rows); unknown column names are fine here.
     """
-    raw, label = src.load_bytes(source, None)
+    raw, label = _io_bytes.load_bytes(source, None)
     return src.preview(raw, n, label)
