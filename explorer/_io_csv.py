@@ -4,21 +4,41 @@ Coordinates and integer epochs that look clean in the sniffed head are converted
 pyarrow while it parses (in parallel, no string round trip); if any later value does
 not convert, the whole read is redone with every column as a string, so one bad
 value never fails a file.
+
+Nothing here imports polars (a test checks it): the command line parses a CSV on a
+thread while it imports polars and the engines (:func:`read_ahead`), when one core would
+otherwise be idle.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from explorer._io_bytes import SNIFF_BYTES, first_text
-from explorer.column_names import ALIASES
+from explorer import ahead
+from explorer._io_bytes import (
+    SNIFF_BYTES,
+    Buffer,
+    FileMap,
+    decompress,
+    empty,
+    first_text,
+    has_text,
+    header_only,
+    load_bytes,
+    text_encoding,
+    to_utf8,
+)
+from explorer.column_names import ALIASES, detect_columns
 from explorer.errors import PingFileError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -174,3 +194,84 @@ def read_typed_or_strings(
             raise
     strings = {c: (t if t == DICTIONARY else pa.string()) for c, t in types.items()}
     return read_body(body, layout, strings)
+
+
+@dataclass(frozen=True)
+class ParsedCsv:
+    """A CSV input parsed by pyarrow: its mapped columns (named as in the file) and more."""
+
+    table: pa.Table
+    mapping: dict[str, str]
+    malformed: int
+    delimiter: str
+
+
+def parse_input(raw: Buffer, explicit: Mapping[str, str] | None, label: str) -> ParsedCsv | Buffer:
+    """A CSV input (plain or gzip) parsed, or the decompressed payload when it is Parquet.
+
+    Raises :class:`PingFileError` for input that is empty, not text or not CSV.
+    """
+    if not has_text(raw):
+        raise empty(label)
+    payload = decompress(raw, label)
+    if payload[:4] == b"PAR1":
+        return payload
+    if not has_text(payload):
+        raise empty(label)
+    try:
+        return _parse_csv(payload, explicit, label)
+    except pa.ArrowException as exc:
+        raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
+
+
+def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -> ParsedCsv:
+    encoding = text_encoding(payload, label)
+    text = to_utf8(payload, encoding, label)
+    layout = sniff_layout(text, explicit, label)
+    # Detect on the names as written, so two identical alias columns are reported as a tie.
+    mapping = detect_columns(layout.written, explicit)
+    if not has_text(text, layout.body_offset):
+        raise header_only(label)
+    types = column_types(layout, mapping)
+    try:
+        table, malformed = read_typed_or_strings(
+            pa.py_buffer(text).slice(layout.body_offset), layout, types
+        )
+    except pa.ArrowInvalid as exc:
+        if encoding != "utf-8" or "utf8" not in str(exc).lower().replace("-", ""):
+            raise
+        # Invalid UTF-8 beyond the sniffed head: the file is Latin-1 after all.
+        text = to_utf8(payload, "latin-1", label)
+        table, malformed = read_typed_or_strings(
+            pa.py_buffer(text).slice(layout.body_offset), layout, types
+        )
+    return ParsedCsv(table, mapping, malformed, layout.delimiter)
+
+
+_AHEAD_KIND = "parse"
+
+
+def _ahead_arguments(explicit: Mapping[str, str] | None, label: str) -> tuple:
+    return label, tuple(sorted((explicit or {}).items()))
+
+
+def read_ahead(path: str | os.PathLike, explicit: Mapping[str, str] | None) -> None:
+    """Start :func:`parse_input` of the file ``path`` on a thread (see :mod:`explorer.ahead`);
+    :func:`parsed_ahead` hands its result to the reader. The caller imports this module
+    first, so the thread imports nothing."""
+    label = Path(path).name
+
+    def work() -> ParsedCsv | Buffer:
+        return parse_input(load_bytes(path, None)[0], explicit, label)
+
+    ahead.start(_AHEAD_KIND, path, work, arguments=_ahead_arguments(explicit, label))
+
+
+def parsed_ahead(
+    raw: Buffer, explicit: Mapping[str, str] | None, label: str
+) -> Future[ParsedCsv | Buffer] | None:
+    """The parse :func:`read_ahead` started for the file mapped as ``raw`` with the same
+    mapping and label, if the file is unchanged since (taken once)."""
+    if not isinstance(raw, FileMap):
+        return None
+    return ahead.take(_AHEAD_KIND, raw.path, arguments=_ahead_arguments(explicit, label))

@@ -95,33 +95,13 @@ def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
     return frame.select(list(mapping))
 
 
-def _read_csv(
-    payload: Buffer, explicit: Mapping[str, str] | None, label: str, parsed: Callable[[], None]
-) -> RawTable:
-    encoding = text_encoding(payload, label)
-    text = to_utf8(payload, encoding, label)
-    layout = csvio.sniff_layout(text, explicit, label)
-    # Detect on the names as written, so two identical alias columns are reported as a tie.
-    mapping = detect_columns(layout.written, explicit)
-    if not has_text(text, layout.body_offset):
-        raise header_only(label)
-    types = csvio.column_types(layout, mapping)
+def _csv_table(csv: csvio.ParsedCsv, label: str) -> RawTable:
     try:
-        table, malformed = csvio.read_typed_or_strings(
-            pa.py_buffer(text).slice(layout.body_offset), layout, types
-        )
-    except pa.ArrowInvalid as exc:
-        if encoding != "utf-8" or "utf8" not in str(exc).lower().replace("-", ""):
-            raise
-        # Invalid UTF-8 beyond the sniffed head: the file is Latin-1 after all.
-        text = to_utf8(payload, "latin-1", label)
-        table, malformed = csvio.read_typed_or_strings(
-            pa.py_buffer(text).slice(layout.body_offset), layout, types
-        )
-    parsed()
-    frame = _to_frame(table, mapping)
-    decimal_comma = layout.delimiter == ";" and _has_comma(frame)
-    return RawTable(frame, mapping, malformed, decimal_comma)
+        frame = _to_frame(csv.table, csv.mapping)
+        decimal_comma = csv.delimiter == ";" and _has_comma(frame)
+    except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
+        raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
+    return RawTable(frame, csv.mapping, csv.malformed, decimal_comma)
 
 
 def _has_comma(frame: pl.DataFrame) -> bool:
@@ -201,19 +181,15 @@ def read_table(
     """The mapped columns of a CSV (plain or gzip) or Parquet input.
 
     ``parsed`` is called once the multi-threaded parse is done (the steps after it run
-    on one core).
+    on one core). A CSV parse started ahead for the same file is taken
+    (:func:`explorer._io_csv.read_ahead`).
     """
-    if not has_text(raw):
-        raise empty(label)
-    payload = decompress(raw, label)
-    if payload[:4] == b"PAR1":
-        return _read_parquet(payload, explicit, label, parsed)
-    if not has_text(payload):
-        raise empty(label)
-    try:
-        return _read_csv(payload, explicit, label, parsed)
-    except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
-        raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
+    started = csvio.parsed_ahead(raw, explicit, label)
+    parsed_input = started.result() if started else csvio.parse_input(raw, explicit, label)
+    if not isinstance(parsed_input, csvio.ParsedCsv):
+        return _read_parquet(parsed_input, explicit, label, parsed)
+    parsed()
+    return _csv_table(parsed_input, label)
 
 
 def _preview_parquet(payload: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:

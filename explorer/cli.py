@@ -22,7 +22,7 @@ from explorer.cli_files import load_baseline, output_problem
 from explorer.digests import hash_ahead
 from explorer.errors import PingFileError
 from explorer.sizing import fits_in_memory, heap_to_warm
-from explorer.sources import expand_source, is_url
+from explorer.sources import expand_source, is_multi, is_url
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 T = TypeVar("T")
@@ -261,16 +261,23 @@ def _run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _warm_heap_for(path: str, engine: str) -> None:
-    """Fault in heap ahead for analysing local files in memory (``explorer.allocator``)."""
-    if is_url(path):
+def _start_ahead(args: argparse.Namespace) -> None:
+    """Work on a local input that fits in memory, started while the engines are imported
+    (one core is idle meanwhile): heap faulted in (:mod:`explorer.allocator`) and a single
+    file's CSV parsed (:func:`explorer._io_csv.read_ahead`)."""
+    if is_url(args.path):
         return
     try:
-        files = expand_source(path)
+        files = expand_source(args.path)
     except (PingFileError, OSError, ValueError):
         return  # the reader says what is wrong with the path
-    if engine == "memory" or fits_in_memory(files):
-        warm_heap(heap_to_warm(files))
+    if args.engine == "auto" and not fits_in_memory(files):
+        return
+    warm_heap(heap_to_warm(files))
+    if not is_multi(args.path):
+        from explorer._io_csv import read_ahead  # pyarrow, not the engines: see its module
+
+        read_ahead(args.path, _columns(args))
 
 
 def run() -> int:
@@ -327,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "analyze" and args.engine != "dask":
         hash_ahead(args.path)  # while the engines are imported (see explorer.digests)
     if args.command in ("analyze", "profile") and args.engine in ("auto", "memory"):
-        _warm_heap_for(args.path, args.engine)  # also while the engines are imported
+        _start_ahead(args)
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
         if args.command in ("analyze", "profile"):

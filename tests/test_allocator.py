@@ -137,19 +137,24 @@ def test_no_heap_is_faulted_in_unless_freed_memory_is_kept():
 
 
 def test_the_command_line_warms_heap_only_for_parquet_read_in_memory(tmp_path, monkeypatch):
-    from explorer import cli, sizing
+    from explorer import _io_csv, cli, sizing
 
     parquet, csv = tmp_path / "p.parquet", tmp_path / "p.csv"
     parquet.write_bytes(b"x" * 1000)
     csv.write_bytes(b"x" * 1000)
     asked = []
     monkeypatch.setattr(cli, "warm_heap", asked.append)
-    cli._warm_heap_for(str(parquet), "auto")
+    monkeypatch.setattr(_io_csv, "read_ahead", lambda *_: None)
+
+    def start(path: str, engine: str) -> None:
+        cli._start_ahead(cli.build_parser().parse_args(["profile", path, "--engine", engine]))
+
+    start(str(parquet), "auto")
     assert asked == [int(1000 * sizing.EXPANSION["parquet"] * sizing.WARM_SHARE["parquet"])]
-    cli._warm_heap_for(str(csv), "memory")
+    start(str(csv), "memory")
     assert asked[-1] == 0  # a CSV's peak comes while it is parsed: nothing ahead
-    cli._warm_heap_for(str(tmp_path / "missing.parquet"), "auto")
-    cli._warm_heap_for("s3://bucket/p.parquet", "auto")
+    start(str(tmp_path / "missing.parquet"), "auto")
+    start("s3://bucket/p.parquet", "auto")
     monkeypatch.setattr(cli, "fits_in_memory", lambda files: False)
-    cli._warm_heap_for(str(parquet), "auto")  # the chunked engine will read it
+    start(str(parquet), "auto")  # the chunked engine will read it
     assert len(asked) == 2

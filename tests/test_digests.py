@@ -3,11 +3,10 @@
 import hashlib
 import json
 import os
-from concurrent.futures import Future
 
 import pytest
 
-from explorer import digests
+from explorer import ahead, digests
 from explorer.io import read_pings
 
 CSV = b"device_id,ts,lat,lon\na,1700000000,1.5,2.5\nb,1700000001,3,4\n"
@@ -18,16 +17,13 @@ def _sha(data: bytes) -> str:
 
 
 def _hashed_ahead_then_marked(tmp_path, mark: str):
-    """A CSV hashed ahead (checked), whose ahead digest is then replaced by ``mark``: a
-    reader that returns ``mark`` took the digest started ahead instead of hashing."""
+    """A CSV hashed ahead (checked), then "hashed" ahead again as ``mark``: a reader that
+    returns ``mark`` took the digest started ahead instead of hashing."""
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
     digests.hash_ahead(path)
-    key = digests._key(path)
-    assert digests._AHEAD[key].result(timeout=30) == _sha(CSV)
-    marked: Future[str] = Future()
-    marked.set_result(mark)
-    digests._AHEAD[key] = marked
+    assert digests.hashed_ahead(path).result(timeout=30) == _sha(CSV)
+    ahead.start("sha256", path, lambda: mark)
     return path
 
 
@@ -47,14 +43,13 @@ def test_a_file_changed_after_hashing_is_hashed_again(tmp_path):
     os.utime(path, ns=(1, 1))  # a different modification time, whatever the clock's grain
     result = read_pings(path)
     assert result.input_sha256 == _sha(changed) and result.rows_used == 3
-    digests._AHEAD.clear()
+    assert digests.hashed_ahead(path) is None  # the stale digest was dropped
 
 
 def test_only_regular_files_are_hashed_ahead(tmp_path):
-    digests.hash_ahead(tmp_path)
-    digests.hash_ahead(tmp_path / "missing.csv")
-    digests.hash_ahead("https://example.org/p.csv")
-    assert digests._AHEAD == {}
+    for path in (tmp_path, tmp_path / "missing.csv", "https://example.org/p.csv"):
+        digests.hash_ahead(path)
+        assert ("sha256", os.path.realpath(path)) not in ahead._STARTED
 
 
 def test_the_analysis_command_hashes_its_input_ahead(tmp_path, monkeypatch, capsys):
