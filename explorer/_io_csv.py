@@ -198,7 +198,8 @@ def read_typed_or_strings(
 
 @dataclass(frozen=True)
 class ParsedCsv:
-    """A CSV input parsed by pyarrow: its mapped columns (named as in the file) and more."""
+    """A CSV input parsed by pyarrow: the table of its mapped columns (named as in the
+    file), the role -> column mapping, the malformed lines skipped and the delimiter."""
 
     table: pa.Table
     mapping: dict[str, str]
