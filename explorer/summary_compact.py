@@ -198,15 +198,30 @@ def compacted_tables(
     two pings, so grouping the pings whose coordinate repeats (or that the keep rule
     keeps) and compacting that finds every row; identical rows share their coordinate,
     so a row hash seen twice is among those same pings and sorts next to itself there.
-    ``keep_rule`` is asked for only after the repeated coordinates and rows are found
-    (it may wait for the summary's cell tables, which are counted meanwhile).
+    ``keep_rule`` is asked for only once the pings on repeated coordinates are grouped
+    and their shared coordinates found (it may wait for the summary's cell tables, which
+    are counted meanwhile): the pings it adds have a coordinate of their own, so each is
+    a coords row as it is, shared with no other (measured on 10 M pings: the work left
+    once the cell tables are done, warm: 0.25-0.29 s before, 0.12-0.15 s now).
     """
     # Column by column: filtering the whole frame would first copy every column into one
     # chunk when they are chunked differently (the input's strings stay in chunks).
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     repeats = pl.DataFrame([frame[c].filter(candidates) for c in ROW_COLUMNS])
     rows = _rows_seen_twice(repeats.select(row_hash()).to_series().to_numpy())
-    return {"coords": _coords_kept(frame, candidates, keep_rule()), "rows": rows}
+    points = pl.DataFrame([repeats["lat"], repeats["lon"], frame["device"].filter(candidates)])
+    grouped = _grouped(points).with_columns(_rows_on_coordinate=pl.len().over("lat", "lon"))
+    shared = pl.col("_rows_on_coordinate") >= 2
+    keep = keep_rule()
+    alone = ~candidates.to_numpy() & keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    kept = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]]).filter(pl.Series(alone))
+    coords = pl.concat(
+        [
+            grouped.filter(shared | keep.expr()).drop("_rows_on_coordinate"),
+            kept.with_columns(pings=pl.lit(1, dtype=pl.Int64)),
+        ]
+    )
+    return {"coords": coords, "rows": rows}
 
 
 def compacted_pings(frames: list[pl.DataFrame], keep: CoordsKeep) -> dict[str, pl.DataFrame]:
@@ -239,8 +254,12 @@ def _coords_kept(frame: pl.DataFrame, candidates: pl.Series, keep: CoordsKeep) -
     """The compacted ``coords`` table: pings on a repeated coordinate or kept by the rule."""
     chosen = candidates.to_numpy() | keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
     points = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]]).filter(pl.Series(chosen))
-    coords = points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
-    return compact_table("coords", coords, keep)
+    return compact_table("coords", _grouped(points), keep)
+
+
+def _grouped(points: pl.DataFrame) -> pl.DataFrame:
+    """The coords rows of pings given as ``lat``, ``lon`` and ``device``."""
+    return points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
 
 
 def compacting(config: Config | None = None) -> PerPing:

@@ -185,12 +185,18 @@ def test_compacting_equals_compact_of_full_summary(name):
     # Shared coordinates, exact duplicate rows, and -0.0 beside 0.0.
     extra = pings.head(50).with_columns(device_id=pl.lit("shared"))
     zeros = pings.head(2).with_columns(lat=pl.Series([0.0, -0.0]), lon=pl.lit(12.5))
-    pings = pl.concat([pings, extra, zeros, pings.head(3)])
+    # Pings alone on their coordinate that the keep rule keeps: far away, near null island.
+    alone = pings.head(3).with_columns(
+        lat=pl.Series([-45.0, -45.5, 0.001]), lon=pl.Series([170.0, 170.5, 0.002])
+    )
+    pings = pl.concat([pings, extra, zeros, pings.head(3), alone])
     fast = summarise(pings, res, per_ping=compacting()).canonical()
     full = compact(summarise(pings, res)).canonical()
     for table in ("coords", "rows"):
         assert fast.tables[table].height > 0, table
         assert fast.tables[table].equals(full.tables[table]), table
+    kept = full.tables["coords"].filter(pl.col("lat").is_in([-45.0, -45.5, 0.001]))
+    assert kept["pings"].to_list() == ([1, 1, 1] if name == "pool" else [1])  # far: pool only
 
 
 def reference_device_frame(summary) -> pl.DataFrame:
