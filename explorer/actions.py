@@ -19,11 +19,12 @@ import polars as pl
 from explorer.analysis import Analysis, analyze_read
 from explorer.binning import cell_resolution, latlng_to_cells, str_to_cell
 from explorer.config import Config
+from explorer.decimals import COARSE_DECIMALS
 from explorer.derived import device_label
 from explorer.findings import Finding, FindingKind
 from explorer.io import ReadResult, read_pings
 from explorer.sources import is_input_file
-from explorer.summary import COARSE_DECIMALS, HASH_SEED
+from explorer.summary import HASH_SEED
 
 #: Kinds :func:`clean` can drop, in the order a removed row is counted under.
 DROPPABLE = ("null_island", "duplicate_pings", "device_concentration")

@@ -21,22 +21,16 @@ import numpy as np
 import polars as pl
 
 from explorer.binning import latlng_to_cells
+from explorer.decimals import COARSE_DECIMALS, coordinate_decimals
 from explorer.io import REJECT_REASONS
 from explorer.summary_cells import cell_tables
 from explorer.summary_codes import Coded, device_codes, factorize, type_codes
-from explorer.summary_devices import cell_devices, device_tables
+from explorer.summary_devices import cell_devices, device_days_table, devices_table
 from explorer.timezones import local_offsets_by_cell
 
 #: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
 #: in different processes merge.
 HASH_SEED = 0x5EED_0F_B1A5
-#: Coordinates with at most this many decimals on both axes count as coarse.
-COARSE_DECIMALS = 3
-#: Decimals are counted up to this many: 8 decimals of a degree is ~1 mm, so "8 or
-#: more" is full precision for any location data.
-MAX_DECIMALS = 8
-#: Degrees within which a coordinate counts as rounded (1e-9° is ~0.1 mm).
-DECIMALS_TOLERANCE = 1e-9
 _DAY_S = 86_400
 #: Day 0 of the Unix epoch (1970-01-01) was a Thursday: weekday 3 with Monday = 0.
 _THURSDAY = 3
@@ -111,43 +105,6 @@ def row_hash() -> pl.Expr:
     return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
 
 
-def coordinate_decimals(values: np.ndarray) -> np.ndarray:
-    """Decimals each coordinate needs (0..MAX_DECIMALS, the last meaning "that many or more").
-
-    A value has ``d`` decimals when ``d`` is the fewest places whose rounding is within
-    ``DECIMALS_TOLERANCE`` of it, so float artefacts such as 40.790000000000006 (a
-    truncation done in floating point) still count as 2 decimals. Searched by halving
-    the range of places, after one check that settles full-precision values (most raw
-    GPS) at once: ~1-4 roundings per value instead of eight.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    out = np.full(values.size, MAX_DECIMALS, dtype=np.uint8)
-    rest = np.flatnonzero(~_rounds_away(values, MAX_DECIMALS - 1))
-    _search(values[rest], rest, 0, MAX_DECIMALS - 1, out)
-    return out
-
-
-def _rounds_away(values: np.ndarray, places: int) -> np.ndarray:
-    """True where rounding to ``places`` decimals moves a value by more than the tolerance."""
-    moved = np.round(values, places)
-    moved -= values
-    np.abs(moved, out=moved)
-    return moved > DECIMALS_TOLERANCE
-
-
-def _search(values: np.ndarray, where: np.ndarray, low: int, high: int, out: np.ndarray) -> None:
-    """Set ``out[where]`` for values known to need between ``low`` and ``high`` decimals."""
-    if values.size == 0:
-        return
-    if low == high:
-        out[where] = low
-        return
-    mid = (low + high) // 2
-    more = _rounds_away(values, mid)
-    _search(values[more], where[more], mid + 1, high, out)
-    _search(values[~more], where[~more], low, mid, out)
-
-
 def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     """Add the per-ping derived columns every table groups on.
 
@@ -160,7 +117,10 @@ def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
 
 
 def _prepare(
-    pings: pl.DataFrame, resolution: int, binned: Callable[[], None] | None = None
+    pings: pl.DataFrame,
+    resolution: int,
+    binned: Callable[[], None] | None = None,
+    coarse_known: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[pl.DataFrame, Coded]:
     """:func:`prepare`'s frame and the codes of its cells (the time zones need them too).
 
@@ -173,13 +133,15 @@ def _prepare(
         lat_decimals = coordinate_decimals(pings["lat"].to_numpy())
         lon_decimals = coordinate_decimals(pings["lon"].to_numpy())
         utc_s = pings["timestamp"].dt.epoch("us").to_numpy() // 1_000_000
+        coarse = (lat_decimals <= COARSE_DECIMALS) & (lon_decimals <= COARSE_DECIMALS)
+        if coarse_known is not None:
+            coarse_known(coarse)
         cells = binned_cells.result()
     if binned is not None:
         binned()
     coded = factorize(cells)
     offset = local_offsets_by_cell(pings["timestamp"], cells, coded)
     clock = _clock(utc_s, offset.to_numpy())
-    coarse = (lat_decimals <= COARSE_DECIMALS) & (lon_decimals <= COARSE_DECIMALS)
     frame = pings.with_columns(
         device=device,
         second_utc=clock["second_utc"],
@@ -237,6 +199,8 @@ def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
 #: tables (cells, hours, weekdays, types, seconds, decimals, extent) are complete; its
 #: other tables are still empty.
 PerPing = Callable[[pl.DataFrame, Callable[[], "Summary"]], dict[str, pl.DataFrame]]
+#: Called with each ping's coarse flag (both coordinates of few decimals) once known.
+Coarse = Callable[[np.ndarray], None]
 
 
 def device_hashes(device_id: pl.Series) -> pl.Series:
@@ -256,7 +220,7 @@ def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
     settings = _Options(**options)
     with_device = pings.with_columns(device_hashes(pings["device_id"]))
     return _summarise(
-        with_device, resolution, lambda binned: _prepare(with_device, resolution, binned), settings
+        with_device, resolution, lambda *steps: _prepare(with_device, resolution, *steps), settings
     )
 
 
@@ -281,7 +245,8 @@ def summarise_prepared(
         rows_read, rejected_by_reason, time_interpretation, naive_timestamps, per_ping
     )
 
-    def prepared(binned: Callable[[], None]) -> tuple[pl.DataFrame, Coded]:
+    def prepared(binned: Callable[[], None], coarse_known: Coarse) -> tuple[pl.DataFrame, Coded]:
+        coarse_known(frame["coarse"].to_numpy())
         binned()  # the cells exist already
         return frame, factorize(frame["cell"])
 
@@ -302,11 +267,12 @@ class _Options:
 def _summarise(
     with_device: pl.DataFrame,
     resolution: int,
-    prepared: Callable[[Callable[[], None]], tuple[pl.DataFrame, Coded]],
+    prepared: Callable[[Callable[[], None], Coarse], tuple[pl.DataFrame, Coded]],
     options: _Options,
 ) -> Summary:
-    """Every table; ``prepared(binned)`` gives the prepared frame and its cell codes, and
-    calls ``binned`` once the cells exist.
+    """Every table; ``prepared(binned, coarse_known)`` gives the prepared frame and its
+    cell codes, calls ``coarse_known`` with the coarse flags once they exist and
+    ``binned`` once the cells exist.
 
     Counting passes on dense codes (numpy and Arrow release the GIL): the device and type
     codes (made while the pings are binned: they need no cell), both per-device jobs and
@@ -320,19 +286,28 @@ def _summarise(
     with ThreadPoolExecutor(4) as pool:
         devices = pool.submit(device_codes, with_device)
         types_job = pool.submit(type_codes, with_device["device_type"])  # needs no cell either
-        started: list[Future[dict[str, pl.DataFrame]]] = []
+        started: dict[str, Future[Any]] = {}
 
         def start_per_ping() -> None:
             # The per-ping tables need no cell either, only a core: started once H3 is
             # done they take the one the time-zone and clock steps leave idle (started
             # with H3, they only slowed it down and held more memory at once).
-            started.append(pool.submit(build, with_device, cells_done.result))
+            started["per_ping"] = pool.submit(build, with_device, cells_done.result)
+
+        def start_devices(coarse: np.ndarray) -> None:
+            # The devices table needs no cell or local clock: counted while H3 runs, on
+            # the core the device codes leave idle when they are done before the cells.
+            def job() -> pl.DataFrame:
+                return devices_table(
+                    with_device["timestamp"], coarse, types_job.result(), devices.result()
+                )
+
+            started["devices"] = pool.submit(job)
 
         try:
-            frame, cells = prepared(start_per_ping)
-            per_ping_tables = started[0]
+            frame, cells = prepared(start_per_ping, start_devices)
             types = types_job.result()
-            per_device = pool.submit(lambda: device_tables(frame, types, devices.result()))
+            days = pool.submit(lambda: device_days_table(frame, devices.result()))
             pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
             tables = cell_tables(frame, cells, types)
             summary = Summary(
@@ -347,8 +322,12 @@ def _summarise(
             cells_done.set_exception(exc)
             raise
         cells_done.set_result(summary)
-        tables.update(per_ping_tables.result())
-        tables.update(per_device.result(), cell_devices=pairs.result())
+        tables.update(started["per_ping"].result())
+        tables.update(
+            devices=started["devices"].result(),
+            device_days=days.result(),
+            cell_devices=pairs.result(),
+        )
     return replace(summary, tables={name: tables[name] for name in TABLES})
 
 

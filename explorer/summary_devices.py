@@ -71,23 +71,18 @@ def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.
     )
 
 
-def device_tables(
-    frame: pl.DataFrame, types: Coded, devices: DeviceCodes
-) -> dict[str, pl.DataFrame]:
-    """``devices`` and ``device_days`` of prepared pings (see ``TABLES``)."""
-    stamp = frame["timestamp"]
-    return {
-        "devices": _devices(
-            devices,
-            types,
-            devices.of(frame["coarse"].to_numpy()),
-            devices.of(stamp.dt.epoch("us").to_numpy()),
-            stamp.dtype,
-        ),
-        "device_days": _device_days(
-            devices, devices.of(frame["day"].to_physical().to_numpy()).astype(np.int64)
-        ),
-    }
+def devices_table(
+    stamp: pl.Series, coarse: np.ndarray, types: Coded, devices: DeviceCodes
+) -> pl.DataFrame:
+    """``devices`` of pings given by their timestamps and coarse flags (see ``TABLES``):
+    it needs no cell and no local clock."""
+    stamps = devices.of(stamp.dt.epoch("us").to_numpy())
+    return _devices(devices, types, devices.of(coarse), stamps, stamp.dtype)
+
+
+def device_days_table(frame: pl.DataFrame, devices: DeviceCodes) -> pl.DataFrame:
+    """``device_days`` of prepared pings (see ``TABLES``)."""
+    return _device_days(devices, devices.of(frame["day"].to_physical().to_numpy()).astype(np.int64))
 
 
 def _devices(

@@ -11,15 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer.summary import (
-    DECIMALS_TOLERANCE,
-    HASH_SEED,
-    MAX_DECIMALS,
-    TABLES,
-    coordinate_decimals,
-    prepare,
-    summarise,
-)
+from explorer.decimals import DECIMALS_TOLERANCE, MAX_DECIMALS, coordinate_decimals
+from explorer.summary import HASH_SEED, TABLES, prepare, summarise
 from tests.test_summary import POOL, frame
 
 UTC = dt.UTC

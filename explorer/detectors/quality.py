@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from explorer.decimals import COARSE_DECIMALS, MAX_DECIMALS
 from explorer.detectors.context import Context
 from explorer.findings import Finding
-from explorer.summary import COARSE_DECIMALS, MAX_DECIMALS
 from explorer.text import count, pct, plural
 
 #: Metres per degree of latitude (mean), to turn decimals into a grid size.
