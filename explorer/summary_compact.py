@@ -115,12 +115,15 @@ def _schema(name: str) -> dict[str, pl.DataType]:
     return {"row_hash": pl.UInt64, "pings": pl.Int64}
 
 
+#: Rows of a coords table on each row's coordinate: two or more make it shared (kept).
+_ROWS_ON_COORDINATE = pl.len().over("lat", "lon")
+
+
 def compact_table(name: str, frame: pl.DataFrame, keep: CoordsKeep) -> pl.DataFrame:
     """The rows detectors read from one reduced partition (or a whole reduced table)."""
     if name == "rows":
         return frame.filter(pl.col("pings") > 1)
-    shared = pl.len().over("lat", "lon") >= 2
-    return frame.filter(shared | keep.expr())
+    return frame.filter((_ROWS_ON_COORDINATE >= 2) | keep.expr())
 
 
 def partition(
@@ -199,29 +202,16 @@ def compacted_tables(
     keeps) and compacting that finds every row; identical rows share their coordinate,
     so a row hash seen twice is among those same pings and sorts next to itself there.
     ``keep_rule`` is asked for only once the pings on repeated coordinates are grouped
-    and their shared coordinates found (it may wait for the summary's cell tables, which
-    are counted meanwhile): the pings it adds have a coordinate of their own, so each is
-    a coords row as it is, shared with no other (measured on 10 M pings: the work left
-    once the cell tables are done, warm: 0.25-0.29 s before, 0.12-0.15 s now).
+    (see :func:`_coords`; it may wait for the summary's cell tables, which are counted
+    meanwhile). Measured on 10 M pings, the work left once the cell tables are done,
+    warm: 0.25-0.29 s when all was grouped after the rule, 0.12-0.15 s now.
     """
     # Column by column: filtering the whole frame would first copy every column into one
     # chunk when they are chunked differently (the input's strings stay in chunks).
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     repeats = pl.DataFrame([frame[c].filter(candidates) for c in ROW_COLUMNS])
     rows = _rows_seen_twice(repeats.select(row_hash()).to_series().to_numpy())
-    points = pl.DataFrame([repeats["lat"], repeats["lon"], frame["device"].filter(candidates)])
-    grouped = _grouped(points).with_columns(_rows_on_coordinate=pl.len().over("lat", "lon"))
-    shared = pl.col("_rows_on_coordinate") >= 2
-    keep = keep_rule()
-    alone = ~candidates.to_numpy() & keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
-    kept = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]]).filter(pl.Series(alone))
-    coords = pl.concat(
-        [
-            grouped.filter(shared | keep.expr()).drop("_rows_on_coordinate"),
-            kept.with_columns(pings=pl.lit(1, dtype=pl.Int64)),
-        ]
-    )
-    return {"coords": coords, "rows": rows}
+    return {"coords": _coords(frame, candidates, keep_rule), "rows": rows}
 
 
 def compacted_pings(frames: list[pl.DataFrame], keep: CoordsKeep) -> dict[str, pl.DataFrame]:
@@ -234,7 +224,7 @@ def compacted_pings(frames: list[pl.DataFrame], keep: CoordsKeep) -> dict[str, p
     frame = pl.concat(frames, how="vertical")
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     rows = _rows_seen_twice(frame["row_hash"].filter(candidates).to_numpy())
-    return {"coords": _coords_kept(frame, candidates, keep), "rows": rows}
+    return {"coords": _coords(frame, candidates, lambda: keep), "rows": rows}
 
 
 def _rows_seen_twice(hashes: np.ndarray) -> pl.DataFrame:
@@ -250,11 +240,25 @@ def _rows_seen_twice(hashes: np.ndarray) -> pl.DataFrame:
     )
 
 
-def _coords_kept(frame: pl.DataFrame, candidates: pl.Series, keep: CoordsKeep) -> pl.DataFrame:
-    """The compacted ``coords`` table: pings on a repeated coordinate or kept by the rule."""
-    chosen = candidates.to_numpy() | keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
-    points = pl.DataFrame([frame["lat"], frame["lon"], frame["device"]]).filter(pl.Series(chosen))
-    return compact_table("coords", _grouped(points), keep)
+def _coords(
+    frame: pl.DataFrame, candidates: pl.Series, keep_rule: Callable[[], CoordsKeep]
+) -> pl.DataFrame:
+    """The compacted ``coords`` table of pings (``lat``, ``lon``, ``device``) whose
+    coordinate may repeat where ``candidates`` is true: those are grouped and their shared
+    coordinates found before ``keep_rule`` is asked for; the others the rule keeps have a
+    coordinate of their own, so each joins as a row of one ping, shared with no other."""
+    columns = [frame["lat"], frame["lon"], frame["device"]]
+    points = pl.DataFrame([c.filter(candidates) for c in columns])
+    grouped = _grouped(points).with_columns(_ROWS_ON_COORDINATE.alias("_rows"))
+    keep = keep_rule()
+    alone = ~candidates.to_numpy() & keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    single_rows = pl.DataFrame(columns).filter(pl.Series(alone))
+    return pl.concat(
+        [
+            grouped.filter((pl.col("_rows") >= 2) | keep.expr()).drop("_rows"),
+            single_rows.with_columns(pings=pl.lit(1, dtype=pl.Int64)),
+        ]
+    )
 
 
 def _grouped(points: pl.DataFrame) -> pl.DataFrame:
