@@ -196,6 +196,11 @@ def read_typed_or_strings(
     return read_body(body, layout, strings)
 
 
+def unparsable(label: str) -> PingFileError:
+    """The error for a text input that is not CSV (the parser's message stays chained)."""
+    return PingFileError(f"{label} cannot be parsed as CSV; check its format.")
+
+
 @dataclass(frozen=True)
 class ParsedCsv:
     """A CSV input parsed by pyarrow: the table of its mapped columns (named as in the
@@ -222,7 +227,7 @@ def parse_input(raw: Buffer, explicit: Mapping[str, str] | None, label: str) -> 
     try:
         return _parse_csv(payload, explicit, label)
     except pa.ArrowException as exc:
-        raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
+        raise unparsable(label) from exc
 
 
 def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -> ParsedCsv:

@@ -100,7 +100,7 @@ def _csv_table(csv: csvio.ParsedCsv, label: str) -> RawTable:
         frame = _to_frame(csv.table, csv.mapping)
         decimal_comma = csv.delimiter == ";" and _has_comma(frame)
     except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
-        raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
+        raise csvio.unparsable(label) from exc
     return RawTable(frame, csv.mapping, csv.malformed, decimal_comma)
 
 
@@ -221,5 +221,5 @@ def preview(raw: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:
     try:
         table, _ = csvio.read_body(pa.py_buffer(body), layout, types)
     except pa.ArrowException as exc:
-        raise PingFileError(f"{label} cannot be parsed as CSV; check its format.") from exc
+        raise csvio.unparsable(label) from exc
     return layout.names, pl.from_arrow(table.slice(0, n))

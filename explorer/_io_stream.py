@@ -23,7 +23,15 @@ from explorer import _io_csv as csvio
 from explorer import _io_parse as parse
 from explorer import _io_source as src
 from explorer import digests
-from explorer._io_bytes import SNIFF_BYTES, EmptyInputError, decompress, has_text, text_encoding
+from explorer._io_bytes import (
+    SNIFF_BYTES,
+    decompress,
+    empty,
+    has_text,
+    header_only,
+    no_rows,
+    text_encoding,
+)
 from explorer.column_names import detect_columns
 from explorer.errors import PingFileError
 from explorer.io import unreadable, validate
@@ -79,7 +87,7 @@ def _parquet_chunks(
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
     if parquet.metadata.num_rows == 0:
-        raise EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
+        raise no_rows(label)
     wanted = list(dict.fromkeys(mapping.values()))
     coded = src.dictionary_types(parquet.schema_arrow, mapping)
     try:
@@ -156,9 +164,7 @@ def _csv_chunks(
         seen = True
         yield src.RawTable(frame, mapping, malformed, decimal_comma)
     if not seen:
-        raise EmptyInputError(
-            f"{label} has a header but no data rows; export it again with its rows."
-        )
+        raise header_only(label)
 
 
 def _open_payload(handle: IO[bytes], label: str) -> IO[bytes]:
@@ -190,9 +196,7 @@ def iter_chunks(
             head = payload.read(SNIFF_BYTES)
             payload.seek(0)
             if not has_text(head):
-                raise EmptyInputError(
-                    f"{label} is empty; export the file again with a header and rows."
-                )
+                raise empty(label)
             if head[:4] == b"PAR1":
                 tables = _parquet_chunks(payload, columns, label, chunk_rows, row_groups)
             else:
