@@ -1,0 +1,54 @@
+"""The CSV parser's block size changes how fast a file parses, never what it parses to."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+import pytest
+
+from explorer import _io_csv as csvio
+
+
+def test_block_size_is_capped_for_large_inputs_and_split_for_small_ones() -> None:
+    cores = pa.cpu_count()
+    assert csvio.block_bytes(750 << 20) == csvio.BLOCK_BYTES
+    medium = 20 << 20  # split so that every core parses at least BLOCKS_PER_CORE blocks
+    assert medium // csvio.block_bytes(medium) >= csvio.BLOCKS_PER_CORE * cores
+    assert csvio.block_bytes(10_000) == 1 << 20  # pyarrow's own default, the floor
+
+
+def _messy_csv(rows: int, seed: int) -> bytes:
+    """Pings with malformed lines, quoted ids and one bad coordinate far past the head."""
+    rng = random.Random(seed)
+    lines = ["device_id,timestamp,lat,lon,device_type"]
+    for i in range(rows):
+        lat, lon = 40 + rng.random(), -74 + rng.random()
+        device = f'"dev,{i % 97}"' if i % 13 == 0 else f"d{i % 211}"
+        line = f"{device},{1717387200 + i},{lat:.6f},{lon:.6f},{rng.choice(['ios', 'android'])}"
+        if i % 1_000 == 7:
+            line += ",extra"  # too many fields: skipped and counted
+        elif i % 1_000 == 500:
+            line = line.rsplit(",", 2)[0]  # too few fields
+        lines.append(line)
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("bad_late_value", [False, True])
+def test_small_and_default_blocks_parse_to_the_same_table(
+    monkeypatch: pytest.MonkeyPatch, bad_late_value: bool
+) -> None:
+    data = _messy_csv(40_000, seed=3)
+    if bad_late_value:  # the typed parse fails late and is redone with strings
+        late = data.index(b",40.5", len(data) // 2)
+        data = data[:late] + b",4O.5" + data[late + 5 :]
+    default = csvio.parse_input(data, None, "pings.csv")
+    monkeypatch.setattr(csvio, "_MIN_BLOCK_BYTES", 1 << 12)
+    monkeypatch.setattr(csvio, "BLOCK_BYTES", 1 << 12)
+    small = csvio.parse_input(data, None, "pings.csv")
+    assert isinstance(default, csvio.ParsedCsv) and isinstance(small, csvio.ParsedCsv)
+    assert small.table.num_rows == default.table.num_rows == 40_000 - 80
+    assert small.malformed == default.malformed == 80
+    assert small.table.column("lat").type == (pa.string() if bad_late_value else pa.float64())
+    assert small.table.combine_chunks().equals(default.table.combine_chunks())
+    assert len(small.table.column("lat").chunks) > len(default.table.column("lat").chunks)
