@@ -283,7 +283,18 @@ def _start_ahead(args: argparse.Namespace) -> None:
 def run() -> int:
     """The commands' work and exit code (:func:`entry` ends the process with it)."""
     keep_freed_memory()
+    no_blas_threads()
     return main()
+
+
+def no_blas_threads() -> None:
+    """Ask numpy's OpenBLAS for no worker threads, unless the environment chose a number.
+
+    At import OpenBLAS starts a thread per core that spins for ~0.1 s of CPU, while the
+    command imports the engines on one core and reads or faults in memory on the other;
+    nothing here calls BLAS. Only takes effect before numpy is imported.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def entry() -> NoReturn:

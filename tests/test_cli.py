@@ -1,6 +1,7 @@
 """The command-line contract: JSON shape, exit codes, --fail-on, --baseline, bad input."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -411,3 +412,25 @@ def test_a_text_baseline_takes_ids_with_comments_and_any_case(tmp_path):
     baseline = tmp_path / "accepted.txt"
     baseline.write_text("# accepted on review\n2fb01128786fdbbf\n\n  40DCAB1AC79684C5  \n")
     assert load_baseline(str(baseline)) == {"2fb01128786fdbbf", "40dcab1ac79684c5"}
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "1"), ("3", "3")])
+def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset, expected):
+    """OpenBLAS's threads spin at numpy's import for nothing (no BLAS here): the command
+    asks for none before numpy is imported, and a number the user set is kept."""
+    code = (
+        "import os, sys, contextlib, io\n"
+        "from explorer.cli import run\n"
+        "imported_before = 'numpy' in sys.modules\n"
+        f"sys.argv = ['explorer', 'profile', {str(biased_csv)!r}, '--format', 'json']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = run()\n"
+        "print(code, imported_before, 'numpy' in sys.modules, os.environ['OPENBLAS_NUM_THREADS'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert proc.stdout.split() == ["0", "False", "True", expected], proc.stderr[-2000:]
