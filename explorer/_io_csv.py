@@ -149,8 +149,10 @@ def column_types(layout: CsvLayout, mapping: Mapping[str, str]) -> dict[str, pa.
 
 
 #: pyarrow's CSV parser splits its input into blocks of this many bytes and parses them
-#: on its threads. Its default (1 MB) left a 750 MB file parsing 10-25 % slower here: the
-#: blocks' buffers are freed and faulted in afresh block after block (measured).
+#: on its threads. With its default (1 MB) a 750 MB file parsed in 1.7-2.4 s, with 16 MB
+#: blocks in 1.6-1.9 s and about half the system time (most likely Arrow's allocator
+#: handing each block's buffers back and faulting them in afresh); 8 MB blocks were
+#: slower than either, 16-64 MB alike (seven alternating parses of 1 and 16 MB).
 BLOCK_BYTES = 16 << 20
 #: ...but small inputs keep at least this many blocks per core, so both cores parse.
 BLOCKS_PER_CORE = 2
