@@ -30,6 +30,7 @@ from explorer._io_bytes import (
     text_encoding,
     to_utf8,
 )
+from explorer._io_parquet import decoded, dictionary_types, polars_columns
 from explorer.column_names import detect_columns
 from explorer.columns import normalise_device_type
 from explorer.errors import PingFileError
@@ -67,17 +68,6 @@ def device_types(column: pa.ChunkedArray | pa.Array) -> pl.Series:
         codes = codes.fill_null(len(mapped))
         mapped = mapped.append(pl.Series(["unknown"], dtype=pl.Categorical))
     return mapped.gather(codes).rename("device_type")
-
-
-def dictionary_types(schema: pa.Schema, mapping: Mapping[str, str]) -> list[str]:
-    """The device-type column to read dictionary-encoded from Parquet (none if it is not
-    text, or if another role reads the same column)."""
-    column = mapping.get("device_type")
-    if column is None or list(mapping.values()).count(column) > 1:
-        return []
-    kind = schema.field(column).type
-    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
-    return [column] if text or pa.types.is_string_view(kind) else []
 
 
 def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
@@ -123,12 +113,12 @@ def _read_parquet(
         # only pyarrow keeps a text column's dictionary: the device types come from it
         # (0.1 s, where decoding them as strings and normalising those took 0.3 s).
         coded = dictionary_types(parquet.schema_arrow, mapping)
-        wanted = [c for c in dict.fromkeys(mapping.values()) if c not in coded]
+        wanted = polars_columns(parquet.schema_arrow, mapping)
         with ThreadPoolExecutor(1) as pool:
             # One thread reads and normalises the types while polars decodes the rest:
             # alone it would run on one core after polars' multi-threaded decode.
             types = pool.submit(_parquet_types, payload, coded) if coded else None
-            table = pl.read_parquet(source, columns=wanted)
+            table = decoded(source, wanted)  # taken from the command line's start if any
             types = None if types is None else types.result()
         parsed()
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:

@@ -32,6 +32,7 @@ from explorer._io_bytes import (
     no_rows,
     text_encoding,
 )
+from explorer._io_parquet import dictionary_types
 from explorer.column_names import detect_columns
 from explorer.errors import PingFileError
 from explorer.io import unreadable, validate
@@ -89,7 +90,7 @@ def _parquet_chunks(
     if parquet.metadata.num_rows == 0:
         raise no_rows(label)
     wanted = list(dict.fromkeys(mapping.values()))
-    coded = src.dictionary_types(parquet.schema_arrow, mapping)
+    coded = dictionary_types(parquet.schema_arrow, mapping)
     try:
         if coded:  # device types read with their dictionary (see _io_source._read_parquet)
             handle.seek(0)

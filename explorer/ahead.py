@@ -2,8 +2,9 @@
 
 The command line starts work on its input before it imports the engines: importing
 numpy, polars and pyarrow keeps one core busy for about half a second while the other
-is idle. Two kinds of work start so: the sha256 an analysis report names its input by
-(:mod:`explorer.digests`) and the parse of a CSV (:func:`explorer._io_csv.read_ahead`).
+is idle. Three kinds of work start so: the sha256 an analysis report names its input by
+(:mod:`explorer.digests`), the parse of a CSV (:func:`explorer._io_csv.read_ahead`) and
+polars' decode of a Parquet file (:func:`explorer._io_parquet.read_ahead`).
 The step that needs the result takes it when the file is unchanged since (same size and
 modification time) and the work was started with the same arguments; otherwise it drops
 it and does the work itself.

@@ -264,7 +264,8 @@ def _run_clean(args: argparse.Namespace) -> int:
 def _start_ahead(args: argparse.Namespace) -> None:
     """Work on a local input that fits in memory, started while the engines are imported
     (one core is idle meanwhile): heap faulted in (:mod:`explorer.allocator`) and a single
-    file's CSV parsed (:func:`explorer._io_csv.read_ahead`)."""
+    file's CSV parsed (:func:`explorer._io_csv.read_ahead`, once pyarrow is imported) or
+    Parquet decoded (:func:`explorer._io_parquet.read_ahead`, once polars is)."""
     if is_url(args.path):
         return
     try:
@@ -278,6 +279,9 @@ def _start_ahead(args: argparse.Namespace) -> None:
         from explorer._io_csv import read_ahead  # pyarrow, not the engines: see its module
 
         read_ahead(args.path, _columns(args))
+        from explorer._io_parquet import read_ahead as decode_ahead  # polars, no numpy
+
+        decode_ahead(args.path, _columns(args))
 
 
 def run() -> int:

@@ -1,0 +1,180 @@
+"""polars' decode of a Parquet file started ahead (explorer._io_parquet.read_ahead): used
+only when the file and the columns match, and reading with it gives exactly what reading
+without it gives, errors included."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from polars.testing import assert_frame_equal
+
+from explorer import _io_parquet as pqa
+from explorer import ahead
+from explorer.errors import PingFileError
+from explorer.io import read_pings
+
+PINGS = {
+    "device_id": ["a", "b", "c", "a"],
+    "timestamp": [1700000000, 1700000060, 1700000120, 1700000240],
+    "lat": [40.71, 40.72, 95.0, 40.75],  # the third is out of range
+    "lon": [-74.01, -74.02, -74.03, -74.05],
+}
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_ahead():
+    ahead._STARTED.clear()  # work other tests' commands started and never took
+    yield
+    ahead._STARTED.clear()
+
+
+def _write(path: Path, **extra: pa.Array) -> Path:
+    pq.write_table(pa.table({**{k: pa.array(v) for k, v in PINGS.items()}, **extra}), path)
+    return path
+
+
+def _inputs(tmp_path: Path) -> list[Path]:
+    types = ["iOS", "Android", "android", None]
+    return [
+        _write(tmp_path / "text_types.parquet", os=pa.array(types)),
+        _write(tmp_path / "dictionary_types.parquet", os=pa.array(types).dictionary_encode()),
+        _write(tmp_path / "numeric_types.parquet", os=pa.array([1, 2, 2, 1])),
+        _write(tmp_path / "no_types.parquet"),
+    ]
+
+
+def _refuse(*_args, **_kwargs):
+    raise AssertionError("decoded again: the decode started ahead was not taken")
+
+
+def test_reading_takes_the_decode_started_ahead_and_reads_the_same(tmp_path, monkeypatch):
+    for path in _inputs(tmp_path):
+        expected = read_pings(path)
+        pqa.read_ahead(path, None)
+        ahead._STARTED[("parquet", os.path.realpath(path))][2].result(timeout=60)
+        with monkeypatch.context() as patched:
+            patched.setattr(pl, "read_parquet", _refuse)
+            got = read_pings(path)
+        assert_frame_equal(got.pings, expected.pings, categorical_as_str=True)
+        assert (got.rows_read, got.rejected_by_reason) == (
+            expected.rows_read,
+            expected.rejected_by_reason,
+        ), path.name
+        assert got.rows_read == 4 and got.rows_used == 3, path.name
+        assert ahead._STARTED == {}, path.name
+
+
+def test_a_decode_started_with_other_columns_is_not_used(tmp_path):
+    path = _write(tmp_path / "two.parquet", lat2=pa.array([1.5] * 4), lon2=pa.array([2.5] * 4))
+    pqa.read_ahead(path, None)
+    got = read_pings(path, columns={"lat": "lat2", "lon": "lon2"})
+    assert got.pings["lat"].to_list() == [1.5] * 4 and got.pings["lon"].to_list() == [2.5] * 4
+    assert ahead._STARTED == {}
+
+
+def test_no_decode_starts_for_what_is_not_a_plain_parquet_file_that_maps(tmp_path):
+    csv = tmp_path / "p.csv"
+    csv.write_text("device_id,timestamp,lat,lon\na,1700000000,1.5,2.5\n")
+    unmapped = tmp_path / "unmapped.parquet"
+    pq.write_table(pa.table({"x": [1.0], "y": [2.0]}), unmapped)
+    compressed = tmp_path / "p.parquet.gz"
+    compressed.write_bytes(gzip.compress(_write(tmp_path / "p.parquet").read_bytes()))
+    for path in (csv, unmapped, tmp_path / "missing.parquet", tmp_path, compressed):
+        pqa.read_ahead(path, None)
+    pqa.read_ahead(tmp_path / "p.parquet", {"lat": "no_such_column"})
+    assert [kind for kind, _ in ahead._STARTED] == []
+
+
+def _damaged(tmp_path: Path) -> dict[str, Path]:
+    whole = _write(tmp_path / "whole.parquet").read_bytes()
+    footer = int.from_bytes(whole[-8:-4], "little") + 8  # footer length, its length, PAR1
+    pages = bytearray(whole)
+    pages[4 : len(whole) - footer] = b"\xff" * (len(whole) - footer - 4)
+    files = {"junk": b"PAR1" + b"\x00" * 64, "pages": bytes(pages)}
+    paths = {}
+    for name, data in files.items():
+        paths[name] = tmp_path / f"{name}.parquet"
+        paths[name].write_bytes(data)
+    return paths
+
+
+def test_errors_of_a_decode_started_ahead_are_the_readers_errors(tmp_path):
+    for name, path in _damaged(tmp_path).items():
+        with pytest.raises(PingFileError) as plain:
+            read_pings(path)
+        pqa.read_ahead(path, None)
+        # Only the file with a sound footer ("pages") maps, so only its decode starts.
+        assert (("parquet", os.path.realpath(path)) in ahead._STARTED) == (name == "pages")
+        with pytest.raises(PingFileError) as started_ahead:
+            read_pings(path)
+        assert str(started_ahead.value) == str(plain.value), name
+        assert "damaged Parquet file" in str(plain.value), name
+    assert ahead._STARTED == {}  # the failed decode was taken, its error raised as the reader's
+
+
+def test_the_decode_ahead_imports_nothing(tmp_path):
+    """Two threads importing the same extension modules at once can deadlock: once the
+    module is imported, the decode it starts imports nothing."""
+    path = _write(tmp_path / "p.parquet", os=pa.array(["ios"] * 4))
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        import explorer._io_parquet as pqa
+        from explorer import ahead
+        heavy = sorted(m for m in ("h3", "h3ronpy", "pandas", "explorer.io") if m in sys.modules)
+        before = set(sys.modules)
+        pqa.read_ahead({str(path)!r}, None)
+        frame = ahead._STARTED[("parquet", os.path.realpath({str(path)!r}))][2].result(60)
+        print(heavy, sorted(set(sys.modules) - before), sorted(frame.columns))
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert run.stdout.strip() == "[] [] ['device_id', 'lat', 'lon', 'timestamp']", run.stderr
+
+
+def test_the_commands_decode_a_single_parquet_file_ahead(tmp_path, monkeypatch, capsys):
+    from explorer import cli
+
+    path = _write(tmp_path / "p.parquet")
+    (tmp_path / "folder").mkdir()
+    _write(tmp_path / "folder" / "q.parquet")
+    started: list[tuple[str, dict]] = []
+    monkeypatch.setattr(pqa, "read_ahead", lambda p, cols: started.append((p, cols)))
+    assert cli.main(["profile", str(path), "--lat-col", "lat", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"]["used"] == 3
+    assert started == [(str(path), {"lat": "lat"})]
+    started.clear()
+    for argv in (
+        ["profile", str(path), "--engine", "chunked"],
+        ["profile", str(tmp_path / "folder")],
+        ["profile", str(tmp_path / "missing.parquet")],
+    ):
+        cli.main([*argv, "--format", "json"])
+    capsys.readouterr()
+    assert started == []
+
+
+def test_the_command_line_reads_the_same_with_and_without_the_decode_ahead(tmp_path):
+    path = _write(tmp_path / "p.parquet", os=pa.array(["ios", "android", "ios", "ios"]))
+    outputs = []
+    for switch in ("on", "off"):
+        code = (
+            "import sys; from explorer import cli, _io_parquet\n"
+            + ("_io_parquet.read_ahead = lambda *a: None\n" if switch == "off" else "")
+            + f"sys.exit(cli.main(['profile', {str(path)!r}, '--format', 'json']))"
+        )
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        outputs.append(json.loads(run.stdout))
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["rows"]["read"] == 4 and outputs[0]["rows"]["used"] == 3
