@@ -6,8 +6,11 @@ import random
 
 import pyarrow as pa
 import pytest
+from polars.testing import assert_frame_equal
 
 from explorer import _io_csv as csvio
+from explorer import _io_source as src
+from explorer.io import read_pings
 
 
 def test_block_size_is_capped_for_large_inputs_and_split_for_small_ones() -> None:
@@ -52,3 +55,24 @@ def test_small_and_default_blocks_parse_to_the_same_table(
     assert small.table.column("lat").type == (pa.string() if bad_late_value else pa.float64())
     assert small.table.combine_chunks().equals(default.table.combine_chunks())
     assert len(small.table.column("lat").chunks) > len(default.table.column("lat").chunks)
+
+
+def test_many_blocks_give_contiguous_numbers_and_the_same_pings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Numbers reach numpy in one chunk each; text stays in the parser's chunks (polars
+    takes it as string views, without copying): the pings equal a one-block read."""
+    data = _messy_csv(40_000, seed=5)
+    one_block = read_pings(data)
+    monkeypatch.setattr(csvio, "_MIN_BLOCK_BYTES", 1 << 12)
+    monkeypatch.setattr(csvio, "BLOCK_BYTES", 1 << 12)
+    frame = src.read_table(data, None, "pings.csv").frame
+    assert {name: frame[name].n_chunks() for name in ("timestamp", "lat", "lon")} == {
+        "timestamp": 1,
+        "lat": 1,
+        "lon": 1,
+    }
+    assert frame["device_id"].n_chunks() > 1
+    many_blocks = read_pings(data)
+    assert_frame_equal(many_blocks.pings, one_block.pings, categorical_as_str=True)
+    assert many_blocks.rejected_by_reason == one_block.rejected_by_reason
