@@ -1,8 +1,10 @@
 """Work started ahead on an input (explorer.ahead) and the CSV parse started ahead
 (explorer._io_csv.read_ahead): used only when it matches, and reading with it gives
-exactly what reading without it gives, errors included."""
+exactly what reading without it gives, errors included. The command line's use of it
+and of the Parquet decode started ahead (tests/test_parquet_ahead.py) is tested here."""
 
 import gzip
+import importlib
 import json
 import os
 import subprocess
@@ -17,7 +19,7 @@ from polars.testing import assert_frame_equal
 from explorer import _io_csv as csvio
 from explorer import ahead
 from explorer.errors import PingFileError
-from explorer.io import read_pings
+from explorer.io import ReadResult, read_pings
 
 CSV = (
     b"device_id,timestamp,lat,lon,os\n"
@@ -114,24 +116,32 @@ def _inputs(tmp_path: Path) -> dict[str, Path]:
 
 
 def _refuse(*_args, **_kwargs):
-    raise AssertionError("parsed again: the parse started ahead was not taken")
+    raise AssertionError("done again: the work started ahead was not taken")
+
+
+def read_taking_work_ahead(monkeypatch, path: Path, expected: ReadResult, refused) -> ReadResult:
+    """``read_pings(path)`` with ``refused`` (an (object, attribute) pair: the reader's own
+    way of doing the work) failing, checked equal to ``expected`` (a read without work
+    started ahead), with nothing left ahead."""
+    with monkeypatch.context() as patched:
+        patched.setattr(*refused, _refuse)
+        got = read_pings(path)
+    assert_frame_equal(got.pings, expected.pings, categorical_as_str=True)
+    assert (got.rows_read, got.rejected_by_reason) == (
+        expected.rows_read,
+        expected.rejected_by_reason,
+    ), path.name
+    assert ahead._STARTED == {}, path.name
+    return got
 
 
 def test_reading_takes_the_parse_started_ahead_and_reads_the_same(tmp_path, monkeypatch):
-    for name, path in _inputs(tmp_path).items():
+    for path in _inputs(tmp_path).values():
         expected = read_pings(path)
         csvio.read_ahead(path, None)
         _finished("parse", path)
-        with monkeypatch.context() as patched:
-            patched.setattr(csvio, "parse_input", _refuse)
-            got = read_pings(path)
-        assert_frame_equal(got.pings, expected.pings, categorical_as_str=True)
-        assert (got.rows_read, got.rejected_by_reason) == (
-            expected.rows_read,
-            expected.rejected_by_reason,
-        ), name
-        assert got.input_sha256 == expected.input_sha256, name
-        assert ahead._STARTED == {}, name
+        got = read_taking_work_ahead(monkeypatch, path, expected, (csvio, "parse_input"))
+        assert got.input_sha256 == expected.input_sha256, path.name
 
 
 def test_a_parse_started_with_other_columns_is_not_used(tmp_path):
@@ -185,15 +195,33 @@ def test_the_parse_ahead_imports_nothing(tmp_path):
     assert run.stdout.strip() == "[] []", run.stderr
 
 
-def test_the_commands_parse_a_single_file_ahead(tmp_path, monkeypatch, capsys):
+def _pings_file(tmp_path: Path, suffix: str) -> Path:
+    """A small ping file: five CSV lines (one malformed, one out of range) or the same
+    pings read and written as Parquet (three rows)."""
+    path = tmp_path / f"p{suffix}"
+    if suffix == ".csv":
+        path.write_bytes(CSV)
+    else:
+        source = tmp_path / "source.csv"
+        source.write_bytes(CSV)
+        read_pings(source).pings.write_parquet(path)
+    return path
+
+
+#: The module whose read_ahead the command line calls, and the rows read, per input.
+AHEAD = {".csv": ("_io_csv", 5), ".parquet": ("_io_parquet", 3)}
+
+
+@pytest.mark.parametrize("suffix", list(AHEAD))
+def test_the_commands_start_a_single_files_read_ahead(tmp_path, monkeypatch, capsys, suffix):
     from explorer import cli
 
-    path = tmp_path / "p.csv"
-    path.write_bytes(CSV)
+    module = importlib.import_module(f"explorer.{AHEAD[suffix][0]}")
+    path = _pings_file(tmp_path, suffix)
     (tmp_path / "folder").mkdir()
-    (tmp_path / "folder" / "q.csv").write_bytes(CSV)
+    _pings_file(tmp_path / "folder", suffix)
     started: list[tuple[str, dict]] = []
-    monkeypatch.setattr(csvio, "read_ahead", lambda p, cols: started.append((p, cols)))
+    monkeypatch.setattr(module, "read_ahead", lambda p, cols: started.append((p, cols)))
     assert cli.main(["profile", str(path), "--lat-col", "lat", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"]["used"] == 3
     assert started == [(str(path), {"lat": "lat"})]
@@ -201,25 +229,26 @@ def test_the_commands_parse_a_single_file_ahead(tmp_path, monkeypatch, capsys):
     for argv in (
         ["profile", str(path), "--engine", "chunked"],
         ["profile", str(tmp_path / "folder")],
-        ["profile", str(tmp_path / "missing.csv")],
+        ["profile", str(tmp_path / f"missing{suffix}")],
     ):
         cli.main([*argv, "--format", "json"])
     capsys.readouterr()
     assert started == []
 
 
-def test_the_command_line_reads_the_same_with_and_without_the_parse_ahead(tmp_path):
-    path = tmp_path / "p.csv"
-    path.write_bytes(CSV)
+@pytest.mark.parametrize("suffix", list(AHEAD))
+def test_the_command_line_reads_the_same_with_and_without_the_read_ahead(tmp_path, suffix):
+    module, rows_read = AHEAD[suffix]
+    path = _pings_file(tmp_path, suffix)
     outputs = []
     for switch in ("on", "off"):
         code = (
-            "import sys; from explorer import cli, _io_csv\n"
-            + ("_io_csv.read_ahead = lambda *a: None\n" if switch == "off" else "")
+            f"import sys; from explorer import cli, {module}\n"
+            + (f"{module}.read_ahead = lambda *a: None\n" if switch == "off" else "")
             + f"sys.exit(cli.main(['profile', {str(path)!r}, '--format', 'json']))"
         )
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
         assert run.returncode == 0, run.stderr
         outputs.append(json.loads(run.stdout))
     assert outputs[0] == outputs[1]
-    assert outputs[0]["rows"]["read"] == 5 and outputs[0]["rows"]["used"] == 3
+    assert outputs[0]["rows"]["read"] == rows_read and outputs[0]["rows"]["used"] == 3

@@ -1,9 +1,9 @@
 """polars' decode of a Parquet file started ahead (explorer._io_parquet.read_ahead): used
 only when the file and the columns match, and reading with it gives exactly what reading
-without it gives, errors included."""
+without it gives, errors included. The command line's use of it is tested with the CSV
+parse's, in tests/test_ahead.py."""
 
 import gzip
-import json
 import os
 import subprocess
 import sys
@@ -14,12 +14,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from polars.testing import assert_frame_equal
 
 from explorer import _io_parquet as pqa
 from explorer import ahead
 from explorer.errors import PingFileError
 from explorer.io import read_pings
+from tests.test_ahead import read_taking_work_ahead
 
 PINGS = {
     "device_id": ["a", "b", "c", "a"],
@@ -51,25 +51,13 @@ def _inputs(tmp_path: Path) -> list[Path]:
     ]
 
 
-def _refuse(*_args, **_kwargs):
-    raise AssertionError("decoded again: the decode started ahead was not taken")
-
-
 def test_reading_takes_the_decode_started_ahead_and_reads_the_same(tmp_path, monkeypatch):
     for path in _inputs(tmp_path):
         expected = read_pings(path)
         pqa.read_ahead(path, None)
         ahead._STARTED[("parquet", os.path.realpath(path))][2].result(timeout=60)
-        with monkeypatch.context() as patched:
-            patched.setattr(pl, "read_parquet", _refuse)
-            got = read_pings(path)
-        assert_frame_equal(got.pings, expected.pings, categorical_as_str=True)
-        assert (got.rows_read, got.rejected_by_reason) == (
-            expected.rows_read,
-            expected.rejected_by_reason,
-        ), path.name
+        got = read_taking_work_ahead(monkeypatch, path, expected, (pl, "read_parquet"))
         assert got.rows_read == 4 and got.rows_used == 3, path.name
-        assert ahead._STARTED == {}, path.name
 
 
 def test_a_decode_started_with_other_columns_is_not_used(tmp_path):
@@ -140,41 +128,3 @@ def test_the_decode_ahead_imports_nothing(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert run.stdout.strip() == "[] [] ['device_id', 'lat', 'lon', 'timestamp']", run.stderr
-
-
-def test_the_commands_decode_a_single_parquet_file_ahead(tmp_path, monkeypatch, capsys):
-    from explorer import cli
-
-    path = _write(tmp_path / "p.parquet")
-    (tmp_path / "folder").mkdir()
-    _write(tmp_path / "folder" / "q.parquet")
-    started: list[tuple[str, dict]] = []
-    monkeypatch.setattr(pqa, "read_ahead", lambda p, cols: started.append((p, cols)))
-    assert cli.main(["profile", str(path), "--lat-col", "lat", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["rows"]["used"] == 3
-    assert started == [(str(path), {"lat": "lat"})]
-    started.clear()
-    for argv in (
-        ["profile", str(path), "--engine", "chunked"],
-        ["profile", str(tmp_path / "folder")],
-        ["profile", str(tmp_path / "missing.parquet")],
-    ):
-        cli.main([*argv, "--format", "json"])
-    capsys.readouterr()
-    assert started == []
-
-
-def test_the_command_line_reads_the_same_with_and_without_the_decode_ahead(tmp_path):
-    path = _write(tmp_path / "p.parquet", os=pa.array(["ios", "android", "ios", "ios"]))
-    outputs = []
-    for switch in ("on", "off"):
-        code = (
-            "import sys; from explorer import cli, _io_parquet\n"
-            + ("_io_parquet.read_ahead = lambda *a: None\n" if switch == "off" else "")
-            + f"sys.exit(cli.main(['profile', {str(path)!r}, '--format', 'json']))"
-        )
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
-        assert run.returncode == 0, run.stderr
-        outputs.append(json.loads(run.stdout))
-    assert outputs[0] == outputs[1]
-    assert outputs[0]["rows"]["read"] == 4 and outputs[0]["rows"]["used"] == 3
