@@ -38,10 +38,9 @@ def dictionary_types(schema: pa.Schema, mapping: Mapping[str, str]) -> list[str]
     return [column] if text or pa.types.is_string_view(kind) else []
 
 
-def polars_columns(schema: pa.Schema, mapping: Mapping[str, str]) -> list[str]:
-    """The mapped columns polars decodes: all but the device types read with their
-    dictionary (:func:`dictionary_types`)."""
-    coded = dictionary_types(schema, mapping)
+def polars_columns(mapping: Mapping[str, str], coded: list[str]) -> list[str]:
+    """The mapped columns polars decodes: all but ``coded``, the device types read with
+    their dictionary (:func:`dictionary_types`)."""
     return [c for c in dict.fromkeys(mapping.values()) if c not in coded]
 
 
@@ -57,7 +56,7 @@ def read_ahead(path: str | os.PathLike, explicit: Mapping[str, str] | None) -> N
         mapping = detect_columns(list(schema.names), explicit)
     except (OSError, pa.ArrowException, PingFileError):
         return
-    columns = polars_columns(schema, mapping)
+    columns = polars_columns(mapping, dictionary_types(schema, mapping))
     ahead.start(
         _AHEAD_KIND,
         path,

@@ -126,7 +126,7 @@ def _read_parquet(
         # only pyarrow keeps a text column's dictionary: the device types come from it
         # (0.1 s, where decoding them as strings and normalising those took 0.3 s).
         coded = dictionary_types(parquet.schema_arrow, mapping)
-        wanted = polars_columns(parquet.schema_arrow, mapping)
+        wanted = polars_columns(mapping, coded)
         with ThreadPoolExecutor(1) as pool:
             # One thread reads and normalises the types while polars decodes the rest:
             # alone it would run on one core after polars' multi-threaded decode.

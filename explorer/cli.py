@@ -279,7 +279,7 @@ def _start_ahead(args: argparse.Namespace) -> None:
         from explorer._io_csv import read_ahead  # pyarrow, not the engines: see its module
 
         read_ahead(args.path, _columns(args))
-        from explorer._io_parquet import read_ahead as decode_ahead  # polars, no numpy
+        from explorer._io_parquet import read_ahead as decode_ahead  # polars, not the engines
 
         decode_ahead(args.path, _columns(args))
 
