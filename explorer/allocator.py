@@ -22,8 +22,10 @@ otherwise idle, so that numpy's first large arrays find their pages already ther
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
 import threading
+from collections.abc import Callable
 
 #: glibc's ``mallopt`` parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
@@ -82,10 +84,37 @@ def _fault_in(size: int) -> None:
     libc.malloc.restype = ctypes.c_void_p
     libc.malloc.argtypes = [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     block = libc.malloc(size)
     if block:
-        ctypes.memset(block, 0, size)  # ctypes drops the GIL during the call
+        populate(block, size, libc.madvise)
         libc.free(block)
+
+
+#: ``madvise`` advice (Linux 5.14+): fault in a range's pages, writable, in one call.
+MADV_POPULATE_WRITE = 23
+#: Bytes populated per call. A call holds the process's memory-map lock, which the
+#: other threads' allocators need to map memory: one call for all 768 MB stalled them
+#: (whole ``profile`` 0.28 s slower in eight alternating pairs), 8 MB steps do not.
+POPULATE_STEP = 8 << 20
+
+
+def populate(block: int, size: int, madvise: Callable[[int, int, int], int]) -> None:
+    """Fault in the pages of ``size`` bytes at address ``block`` (ctypes drops the GIL
+    during each call).
+
+    The kernel fills whole ranges (``MADV_POPULATE_WRITE``) instead of taking a fault
+    per 4 KiB page as writing them does: 768 MB of fresh heap in 0.40-0.61 s of system
+    time against 0.65-0.86 s with ``memset`` (fresh processes, alternating), and 0.36
+    CPU-s less per ten-million-ping ``profile``. A kernel that refuses the advice gets
+    the rest written instead.
+    """
+    start = -(-block // mmap.PAGESIZE) * mmap.PAGESIZE  # the whole pages in the block
+    end = (block + size) // mmap.PAGESIZE * mmap.PAGESIZE
+    for at in range(start, end, POPULATE_STEP):
+        if madvise(at, min(POPULATE_STEP, end - at), MADV_POPULATE_WRITE) != 0:
+            ctypes.memset(at, 0, block + size - at)
+            return
 
 
 def _glibc() -> bool:

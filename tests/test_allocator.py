@@ -1,5 +1,7 @@
 """keep_freed_memory: a freed large block is reused, not faulted in again."""
 
+import ctypes
+import mmap
 import os
 import subprocess
 import sys
@@ -90,10 +92,13 @@ def _stop(rows):
 WARM_PROBE = """
 import resource, sys
 import numpy as np
+from explorer import allocator
 from explorer.allocator import keep_freed_memory, warm_heap
 np._core.multiarray._set_madvise_hugepage(False)
 applied = keep_freed_memory() if sys.argv[1] != "off" else False
-thread = warm_heap(90_000_000) if sys.argv[1] == "warm" else None
+if sys.argv[1] == "warm-written":  # advice the kernel refuses: the pages are written
+    allocator.MADV_POPULATE_WRITE = -1
+thread = warm_heap(90_000_000) if sys.argv[1].startswith("warm") else None
 if thread is not None:
     thread.join()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -110,8 +115,9 @@ def _warm_probe(mode: str) -> tuple[str, int]:
     return started, int(faults)
 
 
-def test_heap_faulted_in_ahead_serves_the_next_large_array():
-    started, faults = _warm_probe("warm")
+@pytest.mark.parametrize("mode", ["warm", "warm-written"])
+def test_heap_faulted_in_ahead_serves_the_next_large_array(mode):
+    started, faults = _warm_probe(mode)
     assert started == "True" and faults < 2_000  # 80 MB is 19,531 pages of 4 KiB
     started, faults = _warm_probe("kept")
     assert started == "False" and faults > 15_000
@@ -158,3 +164,37 @@ def test_the_command_line_warms_heap_only_for_parquet_read_in_memory(tmp_path, m
     monkeypatch.setattr(cli, "fits_in_memory", lambda files: False)
     start(str(parquet), "auto")  # the chunked engine will read it
     assert len(asked) == 2
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * mmap.PAGESIZE
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_populate_faults_in_every_page_of_the_block(refused):
+    from explorer.allocator import MADV_POPULATE_WRITE, POPULATE_STEP, populate
+
+    size = 3 * POPULATE_STEP + 12_345  # steps, a partial step and a partial last page
+    region = mmap.mmap(-1, size + mmap.PAGESIZE)
+    block = ctypes.addressof(ctypes.c_char.from_buffer(region)) + 100  # not page-aligned
+    libc = ctypes.CDLL(None)
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    calls = []
+
+    def madvise(address: int, length: int, advice: int) -> int:
+        calls.append((address, length, advice))
+        return -1 if refused else libc.madvise(address, length, advice)
+
+    before = _resident_bytes()
+    populate(block, size, madvise)
+    grown = _resident_bytes() - before
+    assert grown >= size - 2 * mmap.PAGESIZE  # all but the partial first and last pages
+    if refused:  # one refused call, then every byte written
+        assert len(calls) == 1
+    else:  # the reference kernel (6.x) takes the advice, step by step, page-aligned
+        # from the first whole page (block + 3,996) to the last whole one (block + 3 steps
+        # + 12,188): three steps and 8,192 bytes
+        assert [length for _, length, _ in calls] == [POPULATE_STEP] * 3 + [8_192]
+        assert all(a % mmap.PAGESIZE == 0 and adv == MADV_POPULATE_WRITE for a, _, adv in calls)
+    assert region[: size + 100] == bytes(size + 100)  # populated pages read as zeros
