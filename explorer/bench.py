@@ -2,7 +2,8 @@
 
 Generates N synthetic pings once (cached under ``.bench/``) as CSV and Parquet, then
 reports medians of several in-process runs per stage, the wall clock and peak resident
-memory of ``python -m explorer profile|analyze`` run as separate processes, and the
+memory of ``python -m explorer profile|analyze`` run as separate processes (in rounds),
+and the
 naive notebook approach (pandas + row-wise ``apply(h3.latlng_to_cell)`` + groupby) on
 a 1-million-row slice for comparison.
 """
@@ -65,6 +66,24 @@ def run_process(args: list[str]) -> tuple[float, float, float]:
         raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.read().decode()[-500:]}")
     cpu = usage.ru_utime + usage.ru_stime
     return wall, cpu, usage.ru_maxrss / 1024 / 1024  # ru_maxrss is in KiB on Linux
+
+
+Measured = tuple[float, float, float]
+
+
+def in_rounds(
+    commands: dict[str, list[str]],
+    runs: int,
+    measure: Callable[[list[str]], Measured] = run_process,
+) -> dict[str, list[Measured]]:
+    """``measure`` of each command ``runs`` times, in rounds (every command once per round),
+    so that a slow stretch of a shared machine falls on all commands alike, not on the
+    runs of one of them."""
+    measured: dict[str, list[Measured]] = {key: [] for key in commands}
+    for _ in range(runs):
+        for key, command in commands.items():
+            measured[key].append(measure(command))
+    return measured
 
 
 def naive_rows_per_second(csv_path: Path, rows: int) -> float:
@@ -130,23 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Separate processes first: a child's peak RSS counts the parent it was forked from
     # until it execs, so they must start while this process is still small.
+    commands = {
+        f"{name} {label}": [sys.executable, "-m", "explorer", name, str(path), "--format", "json"]
+        for label, path in (("parquet", parquet_path), ("csv", csv_path))
+        for name in ("profile", "analyze")
+    }
+    runs = in_rounds(commands, args.runs)
     print("| command (separate process) | wall s | CPU s | peak RSS GB |\n|---|---:|---:|---:|")
-    for label, path in (("parquet", parquet_path), ("csv", csv_path)):
-        for command in (
-            ["profile", str(path), "--format", "json"],
-            ["analyze", str(path), "--format", "json"],
-        ):
-            walls, cpus, peaks = zip(
-                *(
-                    run_process([sys.executable, "-m", "explorer", *command])
-                    for _ in range(args.runs)
-                )
-            )
-            print(
-                f"| {command[0]} {label} | {statistics.median(walls):.2f} "
-                f"| {statistics.median(cpus):.2f} | {max(peaks):.2f} |",
-                flush=True,
-            )
+    for key, measured in runs.items():
+        walls, cpus, peaks = zip(*measured, strict=True)
+        print(
+            f"| {key} | {statistics.median(walls):.2f} "
+            f"| {statistics.median(cpus):.2f} | {max(peaks):.2f} |",
+            flush=True,
+        )
     print("\n| input | stage | seconds | rows/s |\n|---|---|---:|---:|")
     for label, path in (("parquet", parquet_path), ("csv", csv_path)):
         times = stage_times(path, args.runs, args.resolution)

@@ -21,3 +21,20 @@ def test_a_child_process_is_measured_by_its_clock_cpu_and_memory():
 def test_a_failing_child_is_an_error_naming_its_stderr():
     with pytest.raises(RuntimeError, match="boom"):
         run_process([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
+
+
+def test_commands_are_measured_in_rounds():
+    from explorer.bench import in_rounds
+
+    calls = []
+
+    def measure(command):
+        calls.append(command[0])
+        return (float(len(calls)), 0.0, 0.0)
+
+    measured = in_rounds({"a": ["a"], "b": ["b"]}, 3, measure)
+    assert calls == ["a", "b", "a", "b", "a", "b"]
+    assert measured == {
+        "a": [(1.0, 0.0, 0.0), (3.0, 0.0, 0.0), (5.0, 0.0, 0.0)],
+        "b": [(2.0, 0.0, 0.0), (4.0, 0.0, 0.0), (6.0, 0.0, 0.0)],
+    }
