@@ -3,9 +3,8 @@
 Generates N synthetic pings once (cached under ``.bench/``) as CSV and Parquet, then
 reports medians of several in-process runs per stage, the wall clock and peak resident
 memory of ``python -m explorer profile|analyze`` run as separate processes (in rounds),
-and the
-naive notebook approach (pandas + row-wise ``apply(h3.latlng_to_cell)`` + groupby) on
-a 1-million-row slice for comparison.
+and the naive notebook approach (pandas + row-wise ``apply(h3.latlng_to_cell)`` +
+groupby) on a 1-million-row slice for comparison.
 """
 
 from __future__ import annotations
