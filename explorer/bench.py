@@ -53,7 +53,11 @@ def ensure_files(rows: int) -> tuple[Path, Path]:
     return csv_path, parquet_path
 
 
-def run_process(args: list[str]) -> tuple[float, float, float]:
+#: Wall seconds, CPU seconds and peak resident memory (GB) of one run.
+Measured = tuple[float, float, float]
+
+
+def run_process(args: list[str]) -> Measured:
     """Wall seconds, CPU seconds (user + system) and peak resident memory (GB) of a child
     process. On a shared machine the wall clock moves with the neighbours' load; the CPU
     seconds show whether the work itself changed."""
@@ -65,9 +69,6 @@ def run_process(args: list[str]) -> tuple[float, float, float]:
         raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.read().decode()[-500:]}")
     cpu = usage.ru_utime + usage.ru_stime
     return wall, cpu, usage.ru_maxrss / 1024 / 1024  # ru_maxrss is in KiB on Linux
-
-
-Measured = tuple[float, float, float]
 
 
 def in_rounds(
