@@ -20,7 +20,7 @@ _HOURS, _WEEKDAYS, _SECONDS = 24, 7, 86_400
 
 def _by_cell(cells: Coded, inner: np.ndarray, size: int, name: str, dtype) -> pl.DataFrame:
     """Pings per (cell, inner key in [0, size))."""
-    key = cells.codes * size
+    key = np.multiply(cells.codes, size, dtype=np.int64)
     key += inner  # in place: one array of keys, not three
     keys, counts = counts_of(key, len(cells) * size)
     cell, value = np.divmod(keys, size)

@@ -18,7 +18,13 @@ import pyarrow.compute as pc
 
 @dataclass(frozen=True)
 class Coded:
-    """Codes of one key per ping (int64, ``-1`` never occurs) and the value of each code."""
+    """Codes of one key per ping and the value of each code.
+
+    The codes are int32, as Arrow's dictionary encoding makes them (``-1`` never
+    occurs): a 64-bit copy of each of the three code columns took 80 MB of fresh memory
+    per ten million pings. A key made of codes times a key space can pass 2**31, so it
+    is made in int64 (``numpy.multiply(codes, space, dtype=numpy.int64)``).
+    """
 
     codes: np.ndarray
     values: np.ndarray | pl.Series
@@ -62,7 +68,7 @@ def factorize(values: pl.Series) -> Coded:
 
 def _encode(keys: np.ndarray) -> Coded:
     encoded = pc.dictionary_encode(pl.Series(keys).to_arrow())  # pa.array imports pandas
-    return Coded(_as_numpy(encoded.indices).astype(np.int64), _as_numpy(encoded.dictionary))
+    return Coded(_as_numpy(encoded.indices), _as_numpy(encoded.dictionary))
 
 
 def _as_numpy(array: pa.Array) -> np.ndarray:
@@ -89,7 +95,7 @@ def type_codes(types: pl.Series) -> Coded:
         physical = types.to_physical()
         first = physical.arg_unique().to_numpy()
         ids = physical.to_numpy()
-        lookup = np.zeros(int(ids[first].max()) + 1, dtype=np.int64)
+        lookup = np.zeros(int(ids[first].max()) + 1, dtype=np.int32)
         lookup[ids[first]] = np.arange(first.size)
         return Coded(lookup[ids], types.gather(first).cast(pl.String))
     codes = factorize(types.hash(0)).codes

@@ -47,11 +47,14 @@ def _count_keys(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
 def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.DataFrame:
     """Pings and the bitmask of local hours seen, per (cell, device)."""
     c, d = devices.of(cells.codes), devices.devices.codes
-    hour = devices.of(frame["hour"].to_numpy()).astype(np.int64)
+    hour = devices.of(frame["hour"].to_numpy())
     n_dev = len(devices.devices)
     # One sortable key per ping: (cell code, device code, hour). Sorted, its runs are
     # (cell, device, hour) counts, and runs of key // 24 are (cell, device) pairs.
-    key = (c * n_dev + d) * _HOURS + hour
+    key = np.multiply(c, n_dev, dtype=np.int64)
+    key += d
+    key *= _HOURS
+    key += hour
     key.sort()
     starts, counts = runs(key)
     distinct = key[starts]
@@ -82,7 +85,7 @@ def devices_table(
 
 def device_days_table(frame: pl.DataFrame, devices: DeviceCodes) -> pl.DataFrame:
     """``device_days`` of prepared pings (see ``TABLES``)."""
-    return _device_days(devices, devices.of(frame["day"].to_physical().to_numpy()).astype(np.int64))
+    return _device_days(devices, devices.of(frame["day"].to_physical().to_numpy()))
 
 
 def _devices(
@@ -93,7 +96,8 @@ def _devices(
     stamp_dtype: pl.DataType,
 ) -> pl.DataFrame:
     names = types.values
-    group = devices.devices.codes * len(names) + devices.of(types.codes)
+    group = np.multiply(devices.devices.codes, len(names), dtype=np.int64)
+    group += devices.of(types.codes)
     space = len(devices.devices) * len(names)
     if not _dense(space, group.size):
         coded = factorize(pl.Series(group))
@@ -122,7 +126,10 @@ def _device_days(devices: DeviceCodes, day: np.ndarray) -> pl.DataFrame:
     d = devices.devices.codes
     first_day = int(day.min()) if day.size else 0
     n_days = (int(day.max()) - first_day + 1) if day.size else 1
-    keys, counts = _count_keys(d * n_days + (day - first_day), len(devices.devices) * n_days)
+    key = np.multiply(d, n_days, dtype=np.int64)
+    key += day
+    key -= first_day
+    keys, counts = _count_keys(key, len(devices.devices) * n_days)
     dev_code, offset = np.divmod(keys, n_days)
     return pl.DataFrame(
         {

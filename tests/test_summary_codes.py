@@ -27,7 +27,7 @@ def test_codes_in_order_of_first_appearance_with_and_without_runs(pieces):
     codes, distinct = _by_hand(values)
     coded = factorize(series)
     assert coded.codes.tolist() == codes
-    assert coded.codes.dtype == np.int64
+    assert coded.codes.dtype == np.int32
     assert coded.values.tolist() == distinct
 
 
@@ -61,3 +61,32 @@ def test_empty_and_single_values():
     assert factorize(pl.Series([], dtype=pl.UInt64)).codes.size == 0
     single = factorize(pl.Series([9], dtype=pl.UInt64))
     assert single.codes.tolist() == [0] and single.values.tolist() == [9]
+
+
+def test_keys_made_of_codes_pass_32_bits_without_overflow():
+    """Codes are int32; each key made of a code times a key space is 64-bit. Here each
+    last key is about 3e9, past 2**31, so 32-bit arithmetic would give wrong rows."""
+    import datetime as dt
+
+    from explorer.summary_cells import _by_cell
+    from explorer.summary_codes import Coded, DeviceCodes
+    from explorer.summary_devices import _device_days, _devices
+
+    two = np.array([0, 1], dtype=np.int64)
+    devices = DeviceCodes(
+        Coded(np.array([0, 69_999], dtype=np.int32), np.arange(70_000, dtype=np.uint64)), None
+    )
+    days = _device_days(devices, np.array([0, 39_999], dtype=np.int32))
+    last_day = dt.date(1970, 1, 1) + dt.timedelta(days=39_999)
+    assert sorted(days.select("device", "day").rows()) == [
+        (0, dt.date(1970, 1, 1)),
+        (69_999, last_day),
+    ]
+    types = Coded(
+        np.array([0, 39_999], dtype=np.int32), pl.Series([f"t{i}" for i in range(40_000)])
+    )
+    table = _devices(devices, types, two > 0, two, pl.Datetime("us", "UTC"))
+    assert sorted(table.select("device", "device_type").rows()) == [(0, "t0"), (69_999, "t39999")]
+    cells = Coded(np.array([0, 99_999], dtype=np.int32), np.arange(100_000, dtype=np.uint64))
+    by_cell = _by_cell(cells, np.array([0, 29_999], dtype=np.int32), 30_000, "inner", pl.Int64)
+    assert sorted(by_cell.select("cell", "inner").rows()) == [(0, 0), (99_999, 29_999)]
