@@ -57,11 +57,14 @@ def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.
     key += hour
     key.sort()
     starts, counts = runs(key)
-    distinct = key[starts]
-    pair, hours = np.divmod(distinct, _HOURS)
+    pair = key[starts]
+    del key, starts  # the largest arrays go before the next ones are made
+    hours = np.empty(pair.size, dtype=np.uint8)
+    # In place: each distinct key becomes its (cell, device) pair, its hour goes apart.
+    np.divmod(pair, _HOURS, out=(pair, hours), casting="unsafe")
+    bits = np.left_shift(np.uint32(1), hours, dtype=np.uint32)
     pair_starts, _ = runs(pair)
     pings = np.add.reduceat(counts, pair_starts) if counts.size else counts
-    bits = np.left_shift(np.uint32(1), hours.astype(np.uint32))
     mask = np.bitwise_or.reduceat(bits, pair_starts) if bits.size else bits
     cell_code, dev_code = np.divmod(pair[pair_starts], n_dev)
     return pl.DataFrame(
