@@ -12,6 +12,7 @@ per-ping table but in no per-device one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -287,20 +288,25 @@ def _summarise(
         devices = pool.submit(device_codes, with_device)
         types_job = pool.submit(type_codes, with_device["device_type"])  # needs no cell either
         started: dict[str, Future[Any]] = {}
+        starting = threading.Lock()
 
         def start_per_ping() -> None:
-            # The per-ping tables need no cell either, only a core: started once H3 is
-            # done they take the one the time-zone and clock steps leave idle (started
-            # with H3, they only slowed it down and held more memory at once).
-            started["per_ping"] = pool.submit(build, with_device, cells_done.result)
+            # The per-ping tables need no cell either, only a core: they start once H3 is
+            # done or the devices table is, whichever comes first, on the core that leaves
+            # idle (started with H3, they only slowed it down and held more memory at once).
+            with starting:
+                if "per_ping" not in started:
+                    started["per_ping"] = pool.submit(build, with_device, cells_done.result)
 
         def start_devices(coarse: np.ndarray) -> None:
             # The devices table needs no cell or local clock: counted while H3 runs, on
             # the core the device codes leave idle when they are done before the cells.
             def job() -> pl.DataFrame:
-                return devices_table(
+                table = devices_table(
                     with_device["timestamp"], coarse, types_job.result(), devices.result()
                 )
+                start_per_ping()
+                return table
 
             started["devices"] = pool.submit(job)
 

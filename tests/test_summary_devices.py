@@ -6,6 +6,7 @@ straightforward calendar functions and hash group-bys they replace.
 """
 
 import datetime as dt
+import threading
 
 import numpy as np
 import polars as pl
@@ -314,7 +315,6 @@ def test_coordinate_decimals_match_counting_every_rounding():
 
 def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(monkeypatch):
     """The per-ping tables wait for the cell tables; if those fail, the error comes out."""
-    import threading
 
     from explorer import summary as summary_module
     from explorer.summary_compact import compacting
@@ -339,8 +339,8 @@ def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(m
 
 
 def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkeypatch):
-    """They need no cell: they start when H3 is done, beside the single-threaded steps
-    after it, not after them (and not beside H3, which they only slowed down)."""
+    """They need no cell: they start when H3 is done (if the devices table is not done
+    first), beside the single-threaded steps after it, not after them."""
     import time
 
     from explorer import summary as summary_module
@@ -367,7 +367,38 @@ def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkey
     monkeypatch.setattr(summary_module, "latlng_to_cells", cells)
     monkeypatch.setattr(summary_module, "local_offsets_by_cell", offsets)
     result = summarise(POOL, 8, per_ping=per_ping)
-    assert events == ["cells", "per_ping", "offsets"]
+    assert sorted(events[:2]) == ["cells", "per_ping"] and events[2:] == ["offsets"]
+    assert result.tables["rows"]["pings"].sum() == POOL.height
+
+
+def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monkeypatch):
+    """A core the device jobs leave idle while H3 still runs takes the per-ping tables
+    (once, however many triggers)."""
+    from explorer import summary as summary_module
+    from explorer.summary import _per_ping_tables
+
+    started = threading.Event()
+    calls = []
+    real_cells, real_devices = summary_module.latlng_to_cells, summary_module.devices_table
+
+    def slow_cells(*args):
+        waited = started.wait(timeout=20)  # H3 is still "running" until the tables start
+        calls.append(("cells", waited))
+        return real_cells(*args)
+
+    def devices(*args):
+        calls.append(("devices", None))
+        return real_devices(*args)
+
+    def per_ping(frame, _summary):
+        calls.append(("per_ping", None))
+        started.set()
+        return _per_ping_tables(frame)
+
+    monkeypatch.setattr(summary_module, "latlng_to_cells", slow_cells)
+    monkeypatch.setattr(summary_module, "devices_table", devices)
+    result = summarise(POOL, 8, per_ping=per_ping)
+    assert calls == [("devices", None), ("per_ping", None), ("cells", True)]
     assert result.tables["rows"]["pings"].sum() == POOL.height
 
 
