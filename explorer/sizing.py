@@ -17,8 +17,9 @@ EXPANSION = {"parquet": 14, "csv": 4, "gzip": 16}
 #: Share of the machine's memory the memory engine may plan to use.
 MEMORY_SHARE = 0.5
 #: Share of that need worth faulting in ahead, by format. From Parquet, numpy's heap
-#: peaks at 1.17 GB of the 3.0 GB planned for 10 M pings (0.22 GB on disk), after the
-#: read: faulting in a quarter ahead adds nothing to the peak. A CSV's peak comes while
+#: peaks at 0.93-0.98 GB of the 3.0 GB planned for 10 M pings (0.22 GB on disk), after
+#: the read: faulting in a quarter ahead adds nothing to the peak (0.3, 0.9 GB, added
+#: 0.1 GB to it and no speed in eight alternating pairs). A CSV's peak comes while
 #: it is parsed, before numpy's heap grows (the file and Arrow's table are held then):
 #: memory faulted in ahead would add to it (3.1-3.3 GB instead of 2.5-2.6 GB measured).
 WARM_SHARE = {"parquet": 0.25, "csv": 0.0, "gzip": 0.0}
