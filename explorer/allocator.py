@@ -93,9 +93,9 @@ def _fault_in(size: int) -> None:
 
 #: ``madvise`` advice (Linux 5.14+): fault in a range's pages, writable, in one call.
 MADV_POPULATE_WRITE = 23
-#: Bytes populated per call. A call holds the process's memory-map lock, which the
-#: other threads' allocators need to map memory: one call for all 768 MB stalled them
-#: (whole ``profile`` 0.28 s slower in eight alternating pairs), 8 MB steps do not.
+#: Bytes populated per call. One call for all 768 MB made the whole ``profile`` 0.28 s
+#: slower in eight alternating pairs, 8 MB steps did not: likely because a call holds
+#: the process's memory-map lock, which the other threads need to map memory.
 POPULATE_STEP = 8 << 20
 
 
