@@ -13,16 +13,14 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.summary_codes import Coded, as_timestamps, counts_of, first_last
+from explorer.summary_codes import Coded, as_timestamps, counts_of, first_last, key_of
 
 _HOURS, _WEEKDAYS, _SECONDS = 24, 7, 86_400
 
 
 def _by_cell(cells: Coded, inner: np.ndarray, size: int, name: str, dtype) -> pl.DataFrame:
     """Pings per (cell, inner key in [0, size))."""
-    key = np.multiply(cells.codes, size, dtype=np.int64)
-    key += inner  # in place: one array of keys, not three
-    keys, counts = counts_of(key, len(cells) * size)
+    keys, counts = counts_of(key_of(cells.codes, size, inner), len(cells) * size)
     cell, value = np.divmod(keys, size)
     return pl.DataFrame(
         {

@@ -21,6 +21,7 @@ from explorer.summary_codes import (
     counts_of,
     factorize,
     first_last,
+    key_of,
     runs,
 )
 
@@ -51,8 +52,7 @@ def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.
     n_dev = len(devices.devices)
     # One sortable key per ping: (cell code, device code, hour). Sorted, its runs are
     # (cell, device, hour) counts, and runs of key // 24 are (cell, device) pairs.
-    key = np.multiply(c, n_dev, dtype=np.int64)
-    key += d
+    key = key_of(c, n_dev, d)
     key *= _HOURS
     key += hour
     key.sort()
@@ -99,8 +99,7 @@ def _devices(
     stamp_dtype: pl.DataType,
 ) -> pl.DataFrame:
     names = types.values
-    group = np.multiply(devices.devices.codes, len(names), dtype=np.int64)
-    group += devices.of(types.codes)
+    group = key_of(devices.devices.codes, len(names), devices.of(types.codes))
     space = len(devices.devices) * len(names)
     if not _dense(space, group.size):
         coded = factorize(pl.Series(group))
@@ -129,8 +128,7 @@ def _device_days(devices: DeviceCodes, day: np.ndarray) -> pl.DataFrame:
     d = devices.devices.codes
     first_day = int(day.min()) if day.size else 0
     n_days = (int(day.max()) - first_day + 1) if day.size else 1
-    key = np.multiply(d, n_days, dtype=np.int64)
-    key += day
+    key = key_of(d, n_days, day)
     key -= first_day
     keys, counts = _count_keys(key, len(devices.devices) * n_days)
     dev_code, offset = np.divmod(keys, n_days)
