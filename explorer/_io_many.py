@@ -111,15 +111,24 @@ def read_many(
     label: str,
     *,
     digest: bool = True,
+    device_ids: bool = True,
 ) -> ReadResult:
     """Read every file in memory and concatenate their pings (for small inputs).
 
-    ``digest=False`` skips the files' sha256 (``input_sha256`` is then "")."""
+    ``digest`` and ``device_ids`` as in :func:`explorer.io.read_pings`."""
     totals, frames, digests = Totals(), [], []
     for file in files:
         totals.files_read += 1
         try:
-            result = read_raw(load(file), file.label, columns, tz, strict=False, digest=digest)
+            result = read_raw(
+                load(file),
+                file.label,
+                columns,
+                tz,
+                strict=False,
+                digest=digest,
+                device_ids=device_ids,
+            )
         except EmptyInputError as exc:
             totals.files_empty += 1
             totals.empty_message = str(exc)

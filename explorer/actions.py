@@ -21,10 +21,10 @@ from explorer.binning import cell_resolution, latlng_to_cells, str_to_cell
 from explorer.config import Config
 from explorer.decimals import COARSE_DECIMALS
 from explorer.derived import device_label
+from explorer.device_hash import device_hash
 from explorer.findings import Finding, FindingKind
 from explorer.io import ReadResult, read_pings
 from explorer.sources import is_input_file
-from explorer.summary import HASH_SEED
 
 #: Kinds :func:`clean` can drop, in the order a removed row is counted under.
 DROPPABLE = ("null_island", "duplicate_pings", "device_concentration")
@@ -99,9 +99,7 @@ def device_mask(frame: pl.DataFrame, labels: Collection[str], salt: str) -> pl.S
     The label of a device is recomputed from the same hash the summaries use, so it
     matches the labels in stories and evidence of an analysis with this ``salt``.
     """
-    hashed = frame.select(
-        pl.when(pl.col("device_id").is_not_null()).then(pl.col("device_id").hash(HASH_SEED))
-    ).to_series()
+    hashed = frame.select(device_hash(pl.col("device_id"))).to_series()
     wanted = set(labels)
     if not wanted:
         return pl.Series(values=[False] * frame.height, dtype=pl.Boolean)

@@ -281,7 +281,7 @@ def _start_ahead(args: argparse.Namespace) -> None:
         read_ahead(args.path, _columns(args))
         from explorer._io_parquet import read_ahead as decode_ahead  # polars, not the engines
 
-        decode_ahead(args.path, _columns(args))
+        decode_ahead(args.path, _columns(args), hash_ids=True)  # as the memory engine reads
 
 
 def run() -> int:

@@ -48,7 +48,8 @@ def _summarise_memory(
     progress: Progress,
     digest: bool,
 ) -> tuple[Summary, dict[str, Any]]:
-    read = read_pings(source, columns=columns, tz=tz, digest=digest)
+    # A summary counts devices by their hashes: Parquet ids are hashed as they are decoded.
+    read = read_pings(source, columns=columns, tz=tz, digest=digest, device_ids=False)
     progress(
         f"read {read.rows_read:,} rows ({read.rows_rejected:,} rejected); binning and summarising"
     )

@@ -23,15 +23,13 @@ import polars as pl
 
 from explorer.binning import latlng_to_cells
 from explorer.decimals import COARSE_DECIMALS, coordinate_decimals
+from explorer.device_hash import HASH_SEED, device_hash
 from explorer.io import REJECT_REASONS
 from explorer.summary_cells import cell_tables
 from explorer.summary_codes import Coded, device_codes, factorize, type_codes
 from explorer.summary_devices import cell_devices, device_days_table, devices_table
 from explorer.timezones import local_offsets_by_cell
 
-#: Seed of the 64-bit hashes of device ids and rows; fixed so partial summaries made
-#: in different processes merge.
-HASH_SEED = 0x5EED_0F_B1A5
 _DAY_S = 86_400
 #: Day 0 of the Unix epoch (1970-01-01) was a Thursday: weekday 3 with Monday = 0.
 _THURSDAY = 3
@@ -93,14 +91,19 @@ class Summary:
         return replace(self, tables=tables)
 
 
-#: The five canonical columns: equal rows over these are exact duplicates.
-ROW_COLUMNS = ("device_id", "timestamp", "lat", "lon", "device_type")
+#: The five canonical columns, the device as its hash: equal rows over these are exact
+#: duplicates. The hash rather than the id, so that a reader may hash the ids as it
+#: decodes them and never make their strings (see :func:`explorer.io.read_pings`); two
+#: rows of different devices share a row only if their devices share a hash (about 3e-8
+#: for a million devices).
+ROW_COLUMNS = ("device", "timestamp", "lat", "lon", "device_type")
 
 
 def row_hash() -> pl.Expr:
     """A 64-bit hash of the five canonical columns (types as text: Categorical codes differ
     between processes); equal rows share it. Computed where a table needs it, not in
-    :func:`prepare`: the memory engine hashes only pings whose coordinate repeats.
+    :func:`prepare`: the memory engine hashes only pings whose coordinate repeats. The
+    frame needs ``device`` (:func:`device_hashes`), not the ids.
     """
     columns = [pl.col(c).cast(pl.String) if c == "device_type" else pl.col(c) for c in ROW_COLUMNS]
     return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
@@ -206,20 +209,23 @@ Coarse = Callable[[np.ndarray], None]
 
 def device_hashes(device_id: pl.Series) -> pl.Series:
     """The ``device`` column: 64-bit hashes of the device ids, null where there is no id."""
-    device = device_id.hash(HASH_SEED)
-    if device_id.null_count():
-        device = pl.select(pl.when(device_id.is_not_null()).then(device)).to_series()
-    return device.alias("device")
+    return device_id.to_frame().select(device_hash(pl.first()).alias("device")).to_series()
 
 
 def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
-    """Summarise canonical pings at ``resolution`` (counts are pings unless named devices).
+    """Summarise canonical pings at ``resolution`` (counts are pings unless named devices):
+    with their ids, or with the ids' ``device`` hashes instead (``read_pings``'
+    ``device_ids=False``).
 
     ``options`` are :func:`summarise_prepared`'s keywords (counts from reading, the time
     interpretation, ``per_ping``). What needs no cell starts before the cells exist.
     """
     settings = _Options(**options)
-    with_device = pings.with_columns(device_hashes(pings["device_id"]))
+    with_device = (
+        pings  # read with its ids hashed (read_pings' ``device_ids=False``)
+        if "device" in pings.columns
+        else pings.with_columns(device_hashes(pings["device_id"]))
+    )
     return _summarise(
         with_device, resolution, lambda *steps: _prepare(with_device, resolution, *steps), settings
     )

@@ -119,13 +119,16 @@ def _refuse(*_args, **_kwargs):
     raise AssertionError("done again: the work started ahead was not taken")
 
 
-def read_taking_work_ahead(monkeypatch, path: Path, expected: ReadResult, refused) -> ReadResult:
-    """``read_pings(path)`` with ``refused`` (an (object, attribute) pair: the reader's own
-    way of doing the work) failing, checked equal to ``expected`` (a read without work
-    started ahead), with nothing left ahead."""
+def read_taking_work_ahead(
+    monkeypatch, path: Path, expected: ReadResult, refused: list, **options
+) -> ReadResult:
+    """``read_pings(path, **options)`` with ``refused`` ((object, attribute) pairs: the
+    reader's own ways of doing the work) failing, checked equal to ``expected`` (a read
+    without work started ahead), with nothing left ahead."""
     with monkeypatch.context() as patched:
-        patched.setattr(*refused, _refuse)
-        got = read_pings(path)
+        for target in refused:
+            patched.setattr(*target, _refuse)
+        got = read_pings(path, **options)
     assert_frame_equal(got.pings, expected.pings, categorical_as_str=True)
     assert (got.rows_read, got.rejected_by_reason) == (
         expected.rows_read,
@@ -140,7 +143,7 @@ def test_reading_takes_the_parse_started_ahead_and_reads_the_same(tmp_path, monk
         expected = read_pings(path)
         csvio.read_ahead(path, None)
         _finished("parse", path)
-        got = read_taking_work_ahead(monkeypatch, path, expected, (csvio, "parse_input"))
+        got = read_taking_work_ahead(monkeypatch, path, expected, [(csvio, "parse_input")])
         assert got.input_sha256 == expected.input_sha256, path.name
 
 
@@ -210,6 +213,9 @@ def _pings_file(tmp_path: Path, suffix: str) -> Path:
 
 #: The module whose read_ahead the command line calls, and the rows read, per input.
 AHEAD = {".csv": ("_io_csv", 5), ".parquet": ("_io_parquet", 3)}
+#: The keywords the command line gives each read_ahead: the memory engine wants device
+#: hashes, which polars makes as it decodes Parquet.
+AHEAD_OPTIONS = {".csv": {}, ".parquet": {"hash_ids": True}}
 
 
 @pytest.mark.parametrize("suffix", list(AHEAD))
@@ -220,11 +226,11 @@ def test_the_commands_start_a_single_files_read_ahead(tmp_path, monkeypatch, cap
     path = _pings_file(tmp_path, suffix)
     (tmp_path / "folder").mkdir()
     _pings_file(tmp_path / "folder", suffix)
-    started: list[tuple[str, dict]] = []
-    monkeypatch.setattr(module, "read_ahead", lambda p, cols: started.append((p, cols)))
+    started: list[tuple[str, dict, dict]] = []
+    monkeypatch.setattr(module, "read_ahead", lambda p, cols, **kw: started.append((p, cols, kw)))
     assert cli.main(["profile", str(path), "--lat-col", "lat", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"]["used"] == 3
-    assert started == [(str(path), {"lat": "lat"})]
+    assert started == [(str(path), {"lat": "lat"}, AHEAD_OPTIONS[suffix])]
     started.clear()
     for argv in (
         ["profile", str(path), "--engine", "chunked"],
@@ -244,7 +250,7 @@ def test_the_command_line_reads_the_same_with_and_without_the_read_ahead(tmp_pat
     for switch in ("on", "off"):
         code = (
             f"import sys; from explorer import cli, {module}\n"
-            + (f"{module}.read_ahead = lambda *a: None\n" if switch == "off" else "")
+            + (f"{module}.read_ahead = lambda *a, **kw: None\n" if switch == "off" else "")
             + f"sys.exit(cli.main(['profile', {str(path)!r}, '--format', 'json']))"
         )
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)

@@ -51,18 +51,31 @@ def _inputs(tmp_path: Path) -> list[Path]:
     ]
 
 
-def test_reading_takes_the_decode_started_ahead_and_reads_the_same(tmp_path, monkeypatch):
+@pytest.mark.parametrize("hash_ids", [False, True])
+def test_reading_takes_the_decode_started_ahead_and_reads_the_same(tmp_path, monkeypatch, hash_ids):
     for path in _inputs(tmp_path):
-        expected = read_pings(path)
-        pqa.read_ahead(path, None)
+        expected = read_pings(path, device_ids=not hash_ids)
+        pqa.read_ahead(path, None, hash_ids=hash_ids)
         ahead._STARTED[("parquet", os.path.realpath(path))][2].result(timeout=60)
-        got = read_taking_work_ahead(monkeypatch, path, expected, (pl, "read_parquet"))
+        refused = [(pl, "read_parquet"), (pl, "scan_parquet")]
+        got = read_taking_work_ahead(monkeypatch, path, expected, refused, device_ids=not hash_ids)
         assert got.rows_read == 4 and got.rows_used == 3, path.name
+        assert ("device" in got.pings.columns) == hash_ids, path.name
+
+
+def test_a_decode_started_for_the_other_kind_of_ids_is_not_used(tmp_path):
+    """Ids hashed ahead are no use to a reader that wants the ids, and the other way round."""
+    path = _write(tmp_path / "p.parquet")
+    for hash_ids in (False, True):
+        pqa.read_ahead(path, None, hash_ids=hash_ids)
+        got = read_pings(path, device_ids=hash_ids)
+        assert got.pings.columns[0] == ("device_id" if hash_ids else "device")
+        assert ahead._STARTED == {}
 
 
 def test_a_decode_started_with_other_columns_is_not_used(tmp_path):
     path = _write(tmp_path / "two.parquet", lat2=pa.array([1.5] * 4), lon2=pa.array([2.5] * 4))
-    pqa.read_ahead(path, None)
+    pqa.read_ahead(path, None, hash_ids=False)
     got = read_pings(path, columns={"lat": "lat2", "lon": "lon2"})
     assert got.pings["lat"].to_list() == [1.5] * 4 and got.pings["lon"].to_list() == [2.5] * 4
     assert ahead._STARTED == {}
@@ -76,8 +89,8 @@ def test_no_decode_starts_for_what_is_not_a_plain_parquet_file_that_maps(tmp_pat
     compressed = tmp_path / "p.parquet.gz"
     compressed.write_bytes(gzip.compress(_write(tmp_path / "p.parquet").read_bytes()))
     for path in (csv, unmapped, tmp_path / "missing.parquet", tmp_path, compressed):
-        pqa.read_ahead(path, None)
-    pqa.read_ahead(tmp_path / "p.parquet", {"lat": "no_such_column"})
+        pqa.read_ahead(path, None, hash_ids=True)
+    pqa.read_ahead(tmp_path / "p.parquet", {"lat": "no_such_column"}, hash_ids=True)
     assert [kind for kind, _ in ahead._STARTED] == []
 
 
@@ -98,7 +111,7 @@ def test_errors_of_a_decode_started_ahead_are_the_readers_errors(tmp_path):
     for name, path in _damaged(tmp_path).items():
         with pytest.raises(PingFileError) as plain:
             read_pings(path)
-        pqa.read_ahead(path, None)
+        pqa.read_ahead(path, None, hash_ids=False)
         # Only the file with a sound footer ("pages") maps, so only its decode starts.
         assert (("parquet", os.path.realpath(path)) in ahead._STARTED) == (name == "pages")
         with pytest.raises(PingFileError) as started_ahead:
@@ -119,7 +132,7 @@ def test_the_decode_ahead_imports_nothing(tmp_path):
         from explorer import ahead
         heavy = sorted(m for m in ("h3", "h3ronpy", "pandas", "explorer.io") if m in sys.modules)
         before = set(sys.modules)
-        pqa.read_ahead({str(path)!r}, None)
+        pqa.read_ahead({str(path)!r}, None, hash_ids=True)
         frame = ahead._STARTED[("parquet", os.path.realpath({str(path)!r}))][2].result(60)
         print(heavy, sorted(set(sys.modules) - before), sorted(frame.columns))
         """
@@ -127,4 +140,6 @@ def test_the_decode_ahead_imports_nothing(tmp_path):
     run = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
-    assert run.stdout.strip() == "[] [] ['device_id', 'lat', 'lon', 'timestamp']", run.stderr
+    assert run.stdout.strip() == f"[] [] {sorted([pqa.HASHED, 'lat', 'lon', 'timestamp'])}", (
+        run.stderr
+    )
