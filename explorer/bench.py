@@ -104,10 +104,11 @@ def stage_times(path: Path, runs: int, resolution: int) -> dict[str, float]:
     from explorer import summary as summ
     from explorer.io import read_pings
     from explorer.summary_compact import compacting
+    from explorer.summary_prepare import prepare
 
     # The memory engine's path: tables of the O(pings) kind built already compacted.
     read_s, read = _median_time(lambda: read_pings(path), runs)
-    bin_s, prepared = _median_time(lambda: summ.prepare(read.pings, resolution), runs)
+    bin_s, prepared = _median_time(lambda: prepare(read.pings, resolution), runs)
     agg_s, _ = _median_time(
         lambda: summ.summarise_prepared(prepared, resolution, per_ping=compacting()), runs
     )

@@ -14,25 +14,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from explorer.binning import latlng_to_cells
-from explorer.decimals import COARSE_DECIMALS, coordinate_decimals
-from explorer.device_hash import HASH_SEED, device_hash
+from explorer.device_hash import HASH_SEED
 from explorer.io import REJECT_REASONS
-from explorer.summary_cells import cell_tables
+from explorer.summary_cells import clock_tables, place_tables
 from explorer.summary_codes import Coded, device_codes, factorize, type_codes
 from explorer.summary_devices import cell_devices, device_days_table, devices_table
-from explorer.timezones import local_offsets_by_cell
-
-_DAY_S = 86_400
-#: Day 0 of the Unix epoch (1970-01-01) was a Thursday: weekday 3 with Monday = 0.
-_THURSDAY = 3
+from explorer.summary_prepare import Steps, device_hashes, prepare_coded
 
 #: The rejection reasons of reading, in the order they are checked.
 REJECTION_REASONS = REJECT_REASONS
@@ -103,89 +98,10 @@ def row_hash() -> pl.Expr:
     """A 64-bit hash of the five canonical columns (types as text: Categorical codes differ
     between processes); equal rows share it. Computed where a table needs it, not in
     :func:`prepare`: the memory engine hashes only pings whose coordinate repeats. The
-    frame needs ``device`` (:func:`device_hashes`), not the ids.
+    frame needs ``device`` (:func:`~explorer.summary_prepare.device_hashes`), not the ids.
     """
     columns = [pl.col(c).cast(pl.String) if c == "device_type" else pl.col(c) for c in ROW_COLUMNS]
     return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
-
-
-def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
-    """Add the per-ping derived columns every table groups on.
-
-    Adds: device (hash, null without id), UTC second of day, coordinate decimals, cell,
-    local hour/weekday/day/second, coarse flag. Clock fields come from integer
-    arithmetic on epoch seconds (floor division, so instants before 1970 are right too),
-    which is several times faster than calendar functions on datetimes.
-    """
-    return _prepare(pings, resolution)[0]
-
-
-def _prepare(
-    pings: pl.DataFrame,
-    resolution: int,
-    binned: Callable[[], None] | None = None,
-    coarse_known: Callable[[np.ndarray], None] | None = None,
-) -> tuple[pl.DataFrame, Coded]:
-    """:func:`prepare`'s frame and the codes of its cells (the time zones need them too).
-
-    ``binned`` is called once the cells exist: the steps after H3 run on one core.
-    """
-    # H3 runs on its own threads while the columns that need no cell are derived.
-    with ThreadPoolExecutor(1) as pool:
-        binned_cells = pool.submit(latlng_to_cells, pings["lat"], pings["lon"], resolution)
-        device = pings["device"] if "device" in pings.columns else device_hashes(pings["device_id"])
-        lat_decimals = coordinate_decimals(pings["lat"].to_numpy())
-        lon_decimals = coordinate_decimals(pings["lon"].to_numpy())
-        utc_s = pings["timestamp"].dt.epoch("us").to_numpy() // 1_000_000
-        coarse = (lat_decimals <= COARSE_DECIMALS) & (lon_decimals <= COARSE_DECIMALS)
-        if coarse_known is not None:
-            coarse_known(coarse)
-        cells = binned_cells.result()
-    if binned is not None:
-        binned()
-    coded = factorize(cells)
-    offset = local_offsets_by_cell(pings["timestamp"], cells, coded)
-    clock = _clock(utc_s, offset.to_numpy())
-    frame = pings.with_columns(
-        device=device,
-        second_utc=clock["second_utc"],
-        lat_decimals=pl.Series(lat_decimals, dtype=pl.UInt8),
-        lon_decimals=pl.Series(lon_decimals, dtype=pl.UInt8),
-        cell=cells,
-        hour=clock["hour"],
-        weekday=clock["weekday"],
-        day=clock["day"],
-        second_local=clock["second_local"],
-        coarse=pl.Series(coarse, dtype=pl.Boolean),
-    )
-    return frame, coded
-
-
-def _clock(utc_s: np.ndarray, offset_s: np.ndarray) -> dict[str, pl.Series]:
-    """UTC second of day and local hour, weekday, day and second of epoch seconds.
-
-    Worked in place on two scratch arrays: each fresh 80 MB array of a ten-million-ping
-    column costs more to map than to compute.
-    """
-    scratch = np.remainder(utc_s, _DAY_S)
-    second_utc = scratch.astype(np.int32)
-    local = utc_s  # a fresh array of prepare's: reused in place
-    local += offset_s
-    day = local // _DAY_S
-    np.multiply(day, _DAY_S, out=scratch)
-    local -= scratch  # the local second of the day
-    second_local = local.astype(np.int32)
-    np.floor_divide(local, 3600, out=scratch)
-    hour = scratch.astype(np.int8)
-    np.add(day, _THURSDAY, out=scratch)
-    np.remainder(scratch, 7, out=scratch)  # 0 = Monday
-    return {
-        "second_utc": pl.Series(second_utc, dtype=pl.Int32),
-        "hour": pl.Series(hour, dtype=pl.Int8),
-        "weekday": pl.Series(scratch.astype(np.int8), dtype=pl.Int8),
-        "day": pl.Series(day.astype(np.int32), dtype=pl.Int32).cast(pl.Date),
-        "second_local": pl.Series(second_local, dtype=pl.Int32),
-    }
 
 
 def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -199,17 +115,10 @@ def _per_ping_tables(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 #: Builds the coords and rows tables from the pings with their device hashes (the input's
 #: columns and ``device``; a prepared frame has them too). It runs beside the other
-#: tables; its second argument returns (waiting until it exists) a summary whose cell
-#: tables (cells, hours, weekdays, types, seconds, decimals, extent) are complete; its
-#: other tables are still empty.
+#: tables; its second argument returns (waiting until it exists) a summary whose tables
+#: keyed by place (cells, cell_types, decimals, extent) are complete; its other tables
+#: are still empty.
 PerPing = Callable[[pl.DataFrame, Callable[[], "Summary"]], dict[str, pl.DataFrame]]
-#: Called with each ping's coarse flag (both coordinates of few decimals) once known.
-Coarse = Callable[[np.ndarray], None]
-
-
-def device_hashes(device_id: pl.Series) -> pl.Series:
-    """The ``device`` column: 64-bit hashes of the device ids, null where there is no id."""
-    return device_id.to_frame().select(device_hash(pl.first()).alias("device")).to_series()
 
 
 def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
@@ -227,7 +136,10 @@ def summarise(pings: pl.DataFrame, resolution: int, **options: Any) -> Summary:
         else pings.with_columns(device_hashes(pings["device_id"]))
     )
     return _summarise(
-        with_device, resolution, lambda *steps: _prepare(with_device, resolution, *steps), settings
+        with_device,
+        resolution,
+        lambda steps: prepare_coded(with_device, resolution, steps),
+        settings,
     )
 
 
@@ -252,10 +164,12 @@ def summarise_prepared(
         rows_read, rejected_by_reason, time_interpretation, naive_timestamps, per_ping
     )
 
-    def prepared(binned: Callable[[], None], coarse_known: Coarse) -> tuple[pl.DataFrame, Coded]:
-        coarse_known(frame["coarse"].to_numpy())
-        binned()  # the cells exist already
-        return frame, factorize(frame["cell"])
+    def prepared(steps: Steps) -> tuple[pl.DataFrame, Coded]:
+        steps.coarse_known(frame["coarse"].to_numpy())
+        steps.binned()  # the cells exist already
+        coded = factorize(frame["cell"])
+        steps.placed(frame, coded)
+        return frame, coded
 
     return _summarise(frame, resolution, prepared, options)
 
@@ -274,21 +188,32 @@ class _Options:
 def _summarise(
     with_device: pl.DataFrame,
     resolution: int,
-    prepared: Callable[[Callable[[], None], Coarse], tuple[pl.DataFrame, Coded]],
+    prepared: Callable[[Steps], tuple[pl.DataFrame, Coded]],
     options: _Options,
 ) -> Summary:
-    """Every table; ``prepared(binned, coarse_known)`` gives the prepared frame and its
-    cell codes, calls ``coarse_known`` with the coarse flags once they exist and
-    ``binned`` once the cells exist.
+    """Every table; ``prepared(steps)`` gives the prepared frame and its cell codes, and
+    reports its steps as they are done (:class:`Steps`).
 
     Counting passes on dense codes (numpy and Arrow release the GIL): the device and type
-    codes (made while the pings are binned: they need no cell), both per-device jobs and
-    the per-ping tables run on threads beside the cell tables.
+    codes (made while the pings are binned: they need no cell), the tables keyed by place
+    (while the time zones are looked up), both per-device jobs and the per-ping tables
+    run on threads beside the tables of the local clock.
     """
     rejected = {reason: 0 for reason in REJECTION_REASONS}
     rejected.update(options.rejected_by_reason or {})
     rows_read = options.rows_read
-    cells_done: Future[Summary] = Future()
+
+    def summary_of(tables: dict[str, pl.DataFrame], pings: int) -> Summary:
+        return Summary(
+            resolution=resolution,
+            tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
+            rows_read=pings + sum(rejected.values()) if rows_read is None else rows_read,
+            rejected_by_reason=rejected,
+            time_interpretation=options.time_interpretation,
+            naive_timestamps=options.naive_timestamps,
+        )
+
+    placed_done: Future[Summary] = Future()
     build = options.per_ping or (lambda f, _: _per_ping_tables(f))
     with ThreadPoolExecutor(4) as pool:
         devices = pool.submit(device_codes, with_device)
@@ -302,7 +227,7 @@ def _summarise(
             # idle (started with H3, they only slowed it down and held more memory at once).
             with starting:
                 if "per_ping" not in started:
-                    started["per_ping"] = pool.submit(build, with_device, cells_done.result)
+                    started["per_ping"] = pool.submit(build, with_device, placed_done.result)
 
         def start_devices(coarse: np.ndarray) -> None:
             # The devices table needs no cell or local clock: counted while H3 runs, on
@@ -316,31 +241,38 @@ def _summarise(
 
             started["devices"] = pool.submit(job)
 
+        def start_placed(placed: pl.DataFrame, cells: Coded) -> None:
+            # The tables keyed by place need no local clock: counted while the time zones
+            # are looked up; the per-ping tables wait for them (for the main mass).
+            def job() -> dict[str, pl.DataFrame]:
+                try:
+                    tables = place_tables(placed, cells, types_job.result())
+                except BaseException as exc:  # never leave the per-ping thread waiting
+                    placed_done.set_exception(exc)
+                    raise
+                placed_done.set_result(summary_of(tables, placed.height))
+                return tables
+
+            started["placed"] = pool.submit(job)
+
         try:
-            frame, cells = prepared(start_per_ping, start_devices)
-            types = types_job.result()
+            frame, cells = prepared(Steps(start_per_ping, start_devices, start_placed))
             days = pool.submit(lambda: device_days_table(frame, devices.result()))
             pairs = pool.submit(lambda: cell_devices(frame, cells, devices.result()))
-            tables = cell_tables(frame, cells, types)
-            summary = Summary(
-                resolution=resolution,
-                tables={name: tables.get(name, pl.DataFrame()) for name in TABLES},
-                rows_read=frame.height + sum(rejected.values()) if rows_read is None else rows_read,
-                rejected_by_reason=rejected,
-                time_interpretation=options.time_interpretation,
-                naive_timestamps=options.naive_timestamps,
-            )
+            tables = clock_tables(frame, cells)
+            tables.update(started["placed"].result())
         except BaseException as exc:  # the per-ping thread must not wait for it forever
-            cells_done.set_exception(exc)
+            with suppress(InvalidStateError):  # unless the place tables were done
+                placed_done.set_exception(exc)
             raise
-        cells_done.set_result(summary)
         tables.update(started["per_ping"].result())
         tables.update(
             devices=started["devices"].result(),
             device_days=days.result(),
             cell_devices=pairs.result(),
         )
-    return replace(summary, tables={name: tables[name] for name in TABLES})
+        summary = summary_of(tables, frame.height)
+    return summary
 
 
 def merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:

@@ -74,22 +74,30 @@ def _decimals(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def cell_tables(frame: pl.DataFrame, cells: Coded, types: Coded) -> dict[str, pl.DataFrame]:
-    """Every table keyed by cell or by a small number, of prepared pings."""
+def place_tables(frame: pl.DataFrame, cells: Coded, types: Coded) -> dict[str, pl.DataFrame]:
+    """The tables that need no clock field, of prepared pings: ``cells``, ``cell_types``,
+    ``decimals`` and ``extent`` (the frame needs ``device``, ``timestamp``, the
+    coordinates and their decimals, not the local clock)."""
     type_table = _by_cell(cells, types.codes, len(types), "_type", pl.Int64)
     return {
         "cells": _cells(frame, cells),
+        "cell_types": type_table.select(
+            "cell", device_type=types.values.gather(type_table["_type"]), pings="pings"
+        ),
+        "decimals": _decimals(frame),
+        "extent": _extent(frame["lat"], frame["lon"]),
+    }
+
+
+def clock_tables(frame: pl.DataFrame, cells: Coded) -> dict[str, pl.DataFrame]:
+    """The tables of prepared pings by local hour and weekday, and by second of the day."""
+    return {
         "cell_hours": _by_cell(cells, frame["hour"].to_numpy(), _HOURS, "hour", pl.Int8),
         "cell_weekdays": _by_cell(
             cells, frame["weekday"].to_numpy(), _WEEKDAYS, "weekday", pl.Int8
         ),
-        "cell_types": type_table.select(
-            "cell", device_type=types.values.gather(type_table["_type"]), pings="pings"
-        ),
         "seconds_utc": _seconds(frame["second_utc"]),
         "seconds_local": _seconds(frame["second_local"]),
-        "decimals": _decimals(frame),
-        "extent": _extent(frame["lat"], frame["lon"]),
     }
 
 

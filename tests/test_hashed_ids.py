@@ -16,7 +16,8 @@ from explorer import _io_parquet as pqa
 from explorer.device_hash import HASH_SEED
 from explorer.engines import summarise_source
 from explorer.io import HASHED_PINGS_SCHEMA, PINGS_SCHEMA, read_pings
-from explorer.summary import device_hashes, summarise
+from explorer.summary import summarise
+from explorer.summary_prepare import device_hashes
 from explorer.synth import generate_pings, write_pings
 from tests.scale_data import assert_same_summary
 

@@ -12,8 +12,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from explorer import summary_prepare
 from explorer.decimals import DECIMALS_TOLERANCE, MAX_DECIMALS, coordinate_decimals
-from explorer.summary import HASH_SEED, TABLES, prepare, summarise
+from explorer.summary import HASH_SEED, TABLES, summarise
+from explorer.summary_prepare import prepare
 from tests.test_summary import POOL, frame
 
 UTC = dt.UTC
@@ -313,8 +315,15 @@ def test_coordinate_decimals_match_counting_every_rounding():
     assert set(ours.tolist()) == set(range(MAX_DECIMALS + 1))
 
 
-def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(monkeypatch):
-    """The per-ping tables wait for the cell tables; if those fail, the error comes out."""
+@pytest.mark.parametrize(
+    "module, failing",
+    [("summary", "place_tables"), ("summary", "clock_tables"), ("summary_prepare", "_clock")],
+)
+def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(
+    monkeypatch, module, failing
+):
+    """The per-ping tables wait for the place tables; if those or the others fail, the
+    error comes out."""
 
     from explorer import summary as summary_module
     from explorer.summary_compact import compacting
@@ -322,7 +331,7 @@ def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(m
     def broken(*_args):
         raise RuntimeError("cell tables failed")
 
-    monkeypatch.setattr(summary_module, "cell_tables", broken)
+    monkeypatch.setattr(summary_module if module == "summary" else summary_prepare, failing, broken)
     outcome = []
 
     def run():
@@ -343,11 +352,13 @@ def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkey
     first), beside the single-threaded steps after it, not after them."""
     import time
 
-    from explorer import summary as summary_module
     from explorer.summary import _per_ping_tables
 
     events = []
-    real_cells, real_offsets = summary_module.latlng_to_cells, summary_module.local_offsets_by_cell
+    real_cells, real_offsets = (
+        summary_prepare.latlng_to_cells,
+        summary_prepare.local_offsets_by_cell,
+    )
 
     def cells(*args):
         out = real_cells(*args)
@@ -364,11 +375,42 @@ def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkey
         events.append("per_ping")
         return _per_ping_tables(frame)
 
-    monkeypatch.setattr(summary_module, "latlng_to_cells", cells)
-    monkeypatch.setattr(summary_module, "local_offsets_by_cell", offsets)
+    monkeypatch.setattr(summary_prepare, "latlng_to_cells", cells)
+    monkeypatch.setattr(summary_prepare, "local_offsets_by_cell", offsets)
     result = summarise(POOL, 8, per_ping=per_ping)
     assert sorted(events[:2]) == ["cells", "per_ping"] and events[2:] == ["offsets"]
     assert result.tables["rows"]["pings"].sum() == POOL.height
+
+
+def test_the_place_tables_are_counted_while_the_time_zones_are_looked_up(monkeypatch):
+    """They need no local clock: the per-ping builder gets its summary (whose place tables
+    are complete, the clock's still empty) before the time zones are known."""
+    import time
+
+    from explorer.summary import _per_ping_tables
+
+    events, seen = [], {}
+    real_offsets = summary_prepare.local_offsets_by_cell
+
+    def offsets(*args):
+        time.sleep(0.5)  # long enough for the place tables to be counted meanwhile
+        out = real_offsets(*args)
+        events.append("offsets")
+        return out
+
+    def per_ping(frame, summary):
+        seen["summary"] = summary()
+        events.append("summary")
+        return _per_ping_tables(frame)
+
+    monkeypatch.setattr(summary_prepare, "local_offsets_by_cell", offsets)
+    result = summarise(POOL, 8, per_ping=per_ping)
+    assert events == ["summary", "offsets"]
+    early = seen["summary"]
+    for name in ("cells", "cell_types", "decimals", "extent"):
+        assert early.tables[name].equals(result.tables[name]), name
+    assert early.tables["cells"]["pings"].sum() == POOL.height
+    assert early.tables["cell_hours"].is_empty() and early.tables["devices"].is_empty()
 
 
 def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monkeypatch):
@@ -379,7 +421,7 @@ def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monk
 
     started = threading.Event()
     calls = []
-    real_cells, real_devices = summary_module.latlng_to_cells, summary_module.devices_table
+    real_cells, real_devices = summary_prepare.latlng_to_cells, summary_module.devices_table
 
     def slow_cells(*args):
         waited = started.wait(timeout=20)  # H3 is still "running" until the tables start
@@ -395,7 +437,7 @@ def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monk
         started.set()
         return _per_ping_tables(frame)
 
-    monkeypatch.setattr(summary_module, "latlng_to_cells", slow_cells)
+    monkeypatch.setattr(summary_prepare, "latlng_to_cells", slow_cells)
     monkeypatch.setattr(summary_module, "devices_table", devices)
     result = summarise(POOL, 8, per_ping=per_ping)
     assert calls == [("devices", None), ("per_ping", None), ("cells", True)]
