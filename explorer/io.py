@@ -12,7 +12,7 @@ import os
 import threading
 import zoneinfo
 from collections.abc import Mapping
-from concurrent.futures import Future, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -304,17 +304,21 @@ def validate(
     ``device_ids`` the pings have the ids' hashes instead (:data:`HASHED_PINGS_SCHEMA`).
     """
     frame, mapping = table.frame, table.mapping
-    lat = parse.parse_number(frame["lat"], table.decimal_comma)
-    lon = parse.parse_number(frame["lon"], table.decimal_comma)
-    _check_swapped(lat.values, lon.values, mapping)
-    stamp, timing = parse.parse_timestamps(frame, mapping, tz)
-    codes = _reason_codes(lat, lon, stamp)
-    counts = _counts(codes, table.malformed)
-    keep = codes == 0
-    if strict and not bool(keep.any()):
-        check_all_rejected(counts, frame.height + table.malformed, label)
+    # The ids are cleaned or hashed on one core meanwhile (0.11 s per 10 M hashed).
+    with ThreadPoolExecutor(1) as pool:
+        devices = pool.submit(_devices, frame, device_ids)
+        lat = parse.parse_number(frame["lat"], table.decimal_comma)
+        lon = parse.parse_number(frame["lon"], table.decimal_comma)
+        _check_swapped(lat.values, lon.values, mapping)
+        stamp, timing = parse.parse_timestamps(frame, mapping, tz)
+        codes = _reason_codes(lat, lon, stamp)
+        counts = _counts(codes, table.malformed)
+        keep = codes == 0
+        if strict and not bool(keep.any()):
+            check_all_rejected(counts, frame.height + table.malformed, label)
+        device_column = devices.result()
     columns = {
-        **_devices(frame, device_ids),
+        **device_column,
         "timestamp": stamp.values,
         "lat": lat.values,
         "lon": lon.values,
