@@ -315,6 +315,21 @@ def test_coordinate_decimals_match_counting_every_rounding():
     assert set(ours.tolist()) == set(range(MAX_DECIMALS + 1))
 
 
+@pytest.mark.parametrize("block", [1, 7, 4096])
+def test_coordinate_decimals_are_the_same_whatever_the_rounding_block(monkeypatch, block):
+    """Values are rounded a block at a time: blocks of any size, ends included, agree with
+    rounding every value by itself."""
+    from explorer import decimals
+
+    monkeypatch.setattr(decimals, "_BLOCK", block)
+    rng = np.random.default_rng(block)
+    raw = rng.uniform(-90, 90, 10_001)
+    places = rng.integers(0, 10, raw.size)  # 9 keeps the value at full precision
+    values = np.array([round(v, p) if p < 9 else v for v, p in zip(raw, places)])
+    assert np.array_equal(coordinate_decimals(values), reference_decimals(values))
+    assert coordinate_decimals(np.zeros(0)).size == 0
+
+
 @pytest.mark.parametrize(
     "module, failing",
     [("summary", "place_tables"), ("summary", "clock_tables"), ("summary_prepare", "_clock")],
