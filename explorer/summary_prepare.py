@@ -66,7 +66,6 @@ def prepare_coded(
         device = pings["device"] if "device" in pings.columns else device_hashes(pings["device_id"])
         lat_decimals = coordinate_decimals(pings["lat"].to_numpy())
         lon_decimals = coordinate_decimals(pings["lon"].to_numpy())
-        utc_s = pings["timestamp"].dt.epoch("us").to_numpy() // 1_000_000
         coarse = (lat_decimals <= COARSE_DECIMALS) & (lon_decimals <= COARSE_DECIMALS)
         if steps is not None:
             steps.coarse_known(coarse)
@@ -84,7 +83,8 @@ def prepare_coded(
     if steps is not None:
         steps.placed(placed, coded)
     offset = local_offsets_by_cell(pings["timestamp"], cells, coded)
-    frame = placed.with_columns(**_clock(utc_s, offset.to_numpy())).select(
+    utc_us = pings["timestamp"].dt.epoch("us").to_numpy()
+    frame = placed.with_columns(**_clock(utc_us, offset.to_numpy())).select(
         pl.exclude(_DERIVED), *_DERIVED
     )
     return frame, coded
@@ -97,28 +97,40 @@ _DERIVED = (
 )
 
 
-def _clock(utc_s: np.ndarray, offset_s: np.ndarray) -> dict[str, pl.Series]:
-    """UTC second of day and local hour, weekday, day and second of epoch seconds.
+#: Pings whose clock fields are worked out at a time: the block's scratch (1.5 MB) stays
+#: in cache, where whole columns made 80 MB temporaries (10 M pings: 0.18-0.20 s instead
+#: of 0.30-0.62 s).
+_BLOCK = 1 << 16
 
-    Worked in place on two scratch arrays: each fresh 80 MB array of a ten-million-ping
-    column costs more to map than to compute.
-    """
-    scratch = np.remainder(utc_s, _DAY_S)
-    second_utc = scratch.astype(np.int32)
-    local = utc_s  # a fresh array of prepare's: reused in place
-    local += offset_s
-    day = local // _DAY_S
-    np.multiply(day, _DAY_S, out=scratch)
-    local -= scratch  # the local second of the day
-    second_local = local.astype(np.int32)
-    np.floor_divide(local, 3600, out=scratch)
-    hour = scratch.astype(np.int8)
-    np.add(day, _THURSDAY, out=scratch)
-    np.remainder(scratch, 7, out=scratch)  # 0 = Monday
+
+def _clock(utc_us: np.ndarray, offset_s: np.ndarray) -> dict[str, pl.Series]:
+    """UTC second of day and local hour, weekday, day and second of epoch microseconds
+    and each one's UTC offset in seconds."""
+    n = utc_us.size
+    second_utc, second_local, day = (np.empty(n, dtype=np.int32) for _ in range(3))
+    hour, weekday = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
+    scratch = [np.empty(min(n, _BLOCK), dtype=np.int64) for _ in range(3)]
+    for start in range(0, n, _BLOCK):
+        part = slice(start, start + _BLOCK)
+        local, days, other = (a[: min(_BLOCK, n - start)] for a in scratch)
+        np.floor_divide(utc_us[part], 1_000_000, out=local)  # floor: right before 1970 too
+        np.remainder(local, _DAY_S, out=other)
+        second_utc[part] = other
+        local += offset_s[part]
+        np.floor_divide(local, _DAY_S, out=days)
+        day[part] = days
+        np.multiply(days, _DAY_S, out=other)
+        local -= other  # the local second of the day
+        second_local[part] = local
+        np.floor_divide(local, 3600, out=other)
+        hour[part] = other
+        np.add(days, _THURSDAY, out=other)
+        np.remainder(other, 7, out=other)  # 0 = Monday
+        weekday[part] = other
     return {
         "second_utc": pl.Series(second_utc, dtype=pl.Int32),
         "hour": pl.Series(hour, dtype=pl.Int8),
-        "weekday": pl.Series(scratch.astype(np.int8), dtype=pl.Int8),
-        "day": pl.Series(day.astype(np.int32), dtype=pl.Int32).cast(pl.Date),
+        "weekday": pl.Series(weekday, dtype=pl.Int8),
+        "day": pl.Series(day, dtype=pl.Int32).cast(pl.Date),
         "second_local": pl.Series(second_local, dtype=pl.Int32),
     }

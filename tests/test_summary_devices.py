@@ -105,8 +105,12 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("block", [3, None])
 @pytest.mark.parametrize("name", list(CASES))
-def test_clock_fields_match_calendar_functions(name):
+def test_clock_fields_match_calendar_functions(monkeypatch, name, block):
+    """Worked out a block of pings at a time: small blocks (ends included) too."""
+    if block is not None:
+        monkeypatch.setattr(summary_prepare, "_BLOCK", block)
     pings, res = CASES[name]
     ours = prepare(pings, res).select("hour", "weekday", "day", "second_local", "second_utc")
     assert ours.equals(reference_clock(pings, res))
