@@ -4,7 +4,9 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 
+from explorer import timezones
 from explorer.binning import latlng_to_cells
 from explorer.timezones import local_offsets, local_offsets_by_cell, localize_naive, zone_names
 
@@ -18,7 +20,11 @@ def instants(n: int, days: int, seed: int) -> pl.Series:
     return pl.Series((seconds * 1_000_000).astype(np.int64)).cast(pl.Datetime("us", "UTC"))
 
 
-def test_fast_path_agrees_with_direct_lookup_across_zones_and_dst():
+@pytest.mark.parametrize("block", [7, None])
+def test_fast_path_agrees_with_direct_lookup_across_zones_and_dst(monkeypatch, block):
+    """The table is read a block of pings at a time: small blocks (ends included) too."""
+    if block is not None:
+        monkeypatch.setattr(timezones, "_BLOCK", block)
     rng = np.random.default_rng(3)
     pick = rng.integers(0, len(PLACES), 5_000)
     lat = pl.Series([PLACES[i][0] for i in pick])
