@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from explorer.sizing import CACHE_BLOCK
+
 #: Grid squares per cell edge, at most and at least. Finer squares straddle fewer cell
 #: edges (a share of about 3/k of the points is computed one by one) but need more
 #: corners; within these bounds the side is chosen for ``POINTS_PER_SQUARE``.
@@ -59,7 +61,9 @@ MIN_POINTS_PER_SQUARE = 2
 EXTENT_QUANTILES = (0.01, 0.99)
 EXTENT_PAD = 0.05
 _SAMPLE = 100_000
-_BLOCK = 1 << 18
+#: Points placed in squares at a time, per thread (10 M pings: 0.082 s against 0.091 s
+#: with 262,144 and 0.133 s with 16,384).
+_BLOCK = CACHE_BLOCK
 _KM_PER_DEG_LAT = 111.195
 
 Cells = Callable[[np.ndarray, np.ndarray], np.ndarray]

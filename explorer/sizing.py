@@ -14,6 +14,12 @@ from explorer.sources import InputFile
 #: a margin (measured at 10 M pings: Parquet 0.22 GB on disk, 2.4 GB at peak, 11x; CSV
 #: 0.75 GB, 2.6 GB, 3.5x; gzip assumes CSV compressed about four times).
 EXPANSION = {"parquet": 14, "csv": 4, "gzip": 16}
+#: Values the hot path's chains of elementwise steps work at a time (coordinate decimals,
+#: the clock fields, time-zone offsets, the H3 grid's squares): 65,536 64-bit values are
+#: 512 KB, so a chain's scratch stays in a core's cache, where whole columns made an
+#: 80 MB temporary per step and ten million pings, each costing more to map than to
+#: compute on the reference machine (see the README's "where the time goes").
+CACHE_BLOCK = 1 << 16
 #: Share of the machine's memory the memory engine may plan to use.
 MEMORY_SHARE = 0.5
 #: Share of that need worth faulting in ahead, by format. From Parquet, numpy's heap

@@ -15,6 +15,7 @@ import polars as pl
 from explorer.binning import latlng_to_cells
 from explorer.decimals import COARSE_DECIMALS, coordinate_decimals
 from explorer.device_hash import device_hash
+from explorer.sizing import CACHE_BLOCK
 from explorer.summary_codes import Coded, factorize
 from explorer.timezones import local_offsets_by_cell
 
@@ -97,10 +98,9 @@ _DERIVED = (
 )
 
 
-#: Pings whose clock fields are worked out at a time: the block's scratch (1.5 MB) stays
-#: in cache, where whole columns made 80 MB temporaries (10 M pings: 0.18-0.20 s instead
-#: of 0.30-0.62 s).
-_BLOCK = 1 << 16
+#: Pings whose clock fields are worked out at a time (10 M pings: 0.18-0.20 s instead
+#: of 0.30-0.62 s for whole columns at once).
+_BLOCK = CACHE_BLOCK
 
 
 def _clock(utc_us: np.ndarray, offset_s: np.ndarray) -> dict[str, pl.Series]:

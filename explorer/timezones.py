@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import tzfpy
 
+from explorer.sizing import CACHE_BLOCK
 from explorer.summary_codes import Coded, factorize
 
 #: Grid step, in degrees, of the squares whose centre is looked up. 0.1° is ~11 km:
@@ -100,8 +101,9 @@ def local_offsets(timestamp: pl.Series, zone: pl.Series) -> pl.Series:
 #: Largest (zones × quarter hours) table of offsets built as a dense lookup; beyond it
 #: (many zones over many years) offsets are joined instead.
 _MAX_LUT = 4_000_000
-#: Pings looked up in the table at a time (see :func:`local_offsets_by_cell`).
-_BLOCK = 1 << 16
+#: Pings looked up in the table at a time (10 M pings: 0.15 s instead of 0.21-0.28 s for
+#: whole columns at once).
+_BLOCK = CACHE_BLOCK
 
 
 def _zone_of_cells(cells: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -150,8 +152,7 @@ def local_offsets_by_cell(
     for i, name in enumerate(zones):
         lut[i] = _offsets(keys.with_columns(zone=pl.lit(name)), from_local=False)["offset_s"]
     flat = lut.ravel()
-    # The row of the flat table, zone * span + quarter hour - q_min, a block of pings at
-    # a time: the scratch stays in cache, where whole columns made 80 MB temporaries.
+    # The row of the flat table, zone * span + quarter hour - q_min, a block at a time.
     offsets = np.empty(us.size, dtype=np.int32)
     index = np.empty(min(us.size, _BLOCK), dtype=np.int64)
     for start in range(0, us.size, _BLOCK):

@@ -177,9 +177,15 @@ def test_hard_case_values_by_hand():
     assert hours["hour_mask"].to_list() == [1 << 18 | 1 << 19]
 
 
+@pytest.mark.parametrize("block", [7, None])
 @pytest.mark.parametrize("name", ["pool", "hard", "years"])
-def test_compacting_equals_compact_of_full_summary(name):
+def test_compacting_equals_compact_of_full_summary(monkeypatch, name, block):
+    """Coordinate keys are mixed a block at a time: small blocks (ends included) too."""
+    from explorer import summary_compact
     from explorer.summary_compact import compact, compacting
+
+    if block is not None:
+        monkeypatch.setattr(summary_compact, "CACHE_BLOCK", block)
 
     pings, res = CASES[name]
     # Shared coordinates, exact duplicate rows, and -0.0 beside 0.0.
