@@ -97,8 +97,9 @@ ROW_COLUMNS = ("device", "timestamp", "lat", "lon", "device_type")
 def row_hash() -> pl.Expr:
     """A 64-bit hash of the five canonical columns (types as text: Categorical codes differ
     between processes); equal rows share it. Computed where a table needs it, not in
-    :func:`prepare`: the memory engine hashes only pings whose coordinate repeats. The
-    frame needs ``device`` (:func:`~explorer.summary_prepare.device_hashes`), not the ids.
+    :func:`~explorer.summary_prepare.prepare`: the memory engine hashes only pings whose
+    coordinate repeats. The frame needs ``device``
+    (:func:`~explorer.summary_prepare.device_hashes`), not the ids.
     """
     columns = [pl.col(c).cast(pl.String) if c == "device_type" else pl.col(c) for c in ROW_COLUMNS]
     return pl.struct(columns).hash(HASH_SEED).alias("row_hash")
