@@ -65,6 +65,9 @@ def test_hashed_ids_are_the_summarys_hashes_of_the_ids(tmp_path, name):
     assert_frame_equal(hashed.pings.drop("device"), with_ids.pings.drop("device_id"))
     assert hashed.rejected_by_reason == with_ids.rejected_by_reason
     assert hashed.rows_read == with_ids.rows_read == 7
+    # The file's bytes (an upload) hash the same as the file.
+    from_bytes = read_pings(path.read_bytes(), device_ids=False, name=name).pings
+    assert_frame_equal(from_bytes, hashed.pings, categorical_as_str=True)
 
 
 def test_parquet_ids_of_other_types_hash_as_their_text(tmp_path):
