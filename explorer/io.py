@@ -163,7 +163,7 @@ def read_pings(
     750 MB CSV costs about a second of one core, wasted where no output names the input.
     ``device_ids=False`` gives each ping's ``device`` hash instead of its id
     (:data:`HASHED_PINGS_SCHEMA`), all a summary needs: Parquet ids are then hashed as
-    they are decoded and never become strings (10 M pings: ~300 MB less at the peak).
+    they are decoded and never become strings (10 M pings: 0.1 GB less at the peak).
     """
     _check_zone(tz)
     if not isinstance(source, bytes | bytearray | memoryview) and sources.is_multi(source):
