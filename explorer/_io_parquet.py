@@ -64,12 +64,11 @@ def hashed_column(mapping: Mapping[str, str], hash_ids: bool) -> str | None:
 def decoded_roles(mapping: Mapping[str, str], hashed: str | None) -> dict[str, str]:
     """Each role's column in :func:`decode`'s result: hashed ids are the column
     :data:`HASHED` and take the role ``device`` (the pings' hash column)."""
-    return {
-        ("device" if hashed and role == "device_id" else role): (
-            HASHED if hashed and role == "device_id" else column
-        )
-        for role, column in mapping.items()
-    }
+    roles = dict(mapping)
+    if hashed is not None:
+        del roles["device_id"]
+        roles["device"] = HASHED
+    return roles
 
 
 def decode(

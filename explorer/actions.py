@@ -21,7 +21,7 @@ from explorer.binning import cell_resolution, latlng_to_cells, str_to_cell
 from explorer.config import Config
 from explorer.decimals import COARSE_DECIMALS
 from explorer.derived import device_label
-from explorer.device_hash import device_hash
+from explorer.device_hash import device_hashes
 from explorer.findings import Finding, FindingKind
 from explorer.io import ReadResult, read_pings
 from explorer.sources import is_input_file
@@ -99,7 +99,7 @@ def device_mask(frame: pl.DataFrame, labels: Collection[str], salt: str) -> pl.S
     The label of a device is recomputed from the same hash the summaries use, so it
     matches the labels in stories and evidence of an analysis with this ``salt``.
     """
-    hashed = frame.select(device_hash(pl.col("device_id"))).to_series()
+    hashed = device_hashes(frame["device_id"])
     wanted = set(labels)
     if not wanted:
         return pl.Series(values=[False] * frame.height, dtype=pl.Boolean)

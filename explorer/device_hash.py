@@ -19,3 +19,8 @@ def device_hash(ids: pl.Expr) -> pl.Expr:
     missing or empty (the ping still counts, but as no device)."""
     text = ids.cast(pl.String)
     return pl.when(text != "").then(text.hash(HASH_SEED))
+
+
+def device_hashes(ids: pl.Series) -> pl.Series:
+    """:func:`device_hash` of a column of ids, named ``device``."""
+    return ids.to_frame().select(device_hash(pl.first()).alias("device")).to_series()

@@ -22,7 +22,7 @@ from explorer import _io_bytes, digests, sources
 from explorer import _io_parse as parse
 from explorer import _io_source as src
 from explorer._io_bytes import EmptyInputError
-from explorer.device_hash import device_hash
+from explorer.device_hash import device_hashes
 from explorer.errors import PingFileError
 
 #: Rejection reasons, in the order they are checked; a row counts under the first that applies.
@@ -318,7 +318,7 @@ def validate(
             check_all_rejected(counts, frame.height + table.malformed, label)
         device_column = devices.result()
     columns = {
-        **device_column,
+        device_column.name: device_column,
         "timestamp": stamp.values,
         "lat": lat.values,
         "lon": lon.values,
@@ -335,21 +335,17 @@ def validate(
     return pings, counts, timing
 
 
-def _devices(frame: pl.DataFrame, device_ids: bool) -> dict[str, pl.Series]:
+def _devices(frame: pl.DataFrame, device_ids: bool) -> pl.Series:
     """The pings' ``device_id`` column, or with ``device_ids=False`` their ``device``
     hashes (a Parquet reader may have hashed them already)."""
     if "device" in frame.columns:
-        return {"device": frame["device"]}
-    if "device_id" not in frame.columns:
-        kind = pl.String if device_ids else pl.UInt64
-        return {
-            "device_id" if device_ids else "device": pl.repeat(
-                None, frame.height, dtype=kind, eager=True
-            )
-        }
-    if device_ids:
-        return {"device_id": parse.clean_device_id(frame["device_id"])}
-    return {"device": frame.select(device_hash(pl.col("device_id")).alias("device")).to_series()}
+        return frame["device"]
+    ids = (
+        frame["device_id"]
+        if "device_id" in frame.columns
+        else pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    )
+    return parse.clean_device_id(ids) if device_ids else device_hashes(ids)
 
 
 def preview_table(source: str | os.PathLike | bytes, n: int = 5) -> tuple[list[str], pl.DataFrame]:

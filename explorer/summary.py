@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from explorer.device_hash import HASH_SEED
+from explorer.device_hash import HASH_SEED, device_hashes
 from explorer.io import REJECT_REASONS
 from explorer.summary_cells import clock_tables, place_tables
 from explorer.summary_codes import Coded, device_codes, factorize, type_codes
 from explorer.summary_devices import cell_devices, device_days_table, devices_table
-from explorer.summary_prepare import Steps, device_hashes, prepare_coded
+from explorer.summary_prepare import Steps, prepare_coded
 
 #: The rejection reasons of reading, in the order they are checked.
 REJECTION_REASONS = REJECT_REASONS
@@ -99,7 +99,7 @@ def row_hash() -> pl.Expr:
     between processes); equal rows share it. Computed where a table needs it, not in
     :func:`~explorer.summary_prepare.prepare`: the memory engine hashes only pings whose
     coordinate repeats. The frame needs ``device``
-    (:func:`~explorer.summary_prepare.device_hashes`), not the ids.
+    (:func:`~explorer.device_hash.device_hashes`), not the ids.
     """
     columns = [pl.col(c).cast(pl.String) if c == "device_type" else pl.col(c) for c in ROW_COLUMNS]
     return pl.struct(columns).hash(HASH_SEED).alias("row_hash")

@@ -14,7 +14,7 @@ import polars as pl
 
 from explorer.binning import latlng_to_cells
 from explorer.decimals import COARSE_DECIMALS, coordinate_decimals
-from explorer.device_hash import device_hash
+from explorer.device_hash import device_hashes
 from explorer.sizing import CACHE_BLOCK
 from explorer.summary_codes import Coded, factorize
 from explorer.timezones import local_offsets_by_cell
@@ -25,11 +25,6 @@ _THURSDAY = 3
 
 #: Called with each ping's coarse flag (both coordinates of few decimals) once known.
 Coarse = Callable[[np.ndarray], None]
-
-
-def device_hashes(device_id: pl.Series) -> pl.Series:
-    """The ``device`` column: 64-bit hashes of the device ids, null where there is no id."""
-    return device_id.to_frame().select(device_hash(pl.first()).alias("device")).to_series()
 
 
 def prepare(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:

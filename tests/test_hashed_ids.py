@@ -13,11 +13,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from explorer import _io_parquet as pqa
-from explorer.device_hash import HASH_SEED
+from explorer.device_hash import HASH_SEED, device_hashes
 from explorer.engines import summarise_source
 from explorer.io import HASHED_PINGS_SCHEMA, PINGS_SCHEMA, read_pings
 from explorer.summary import summarise
-from explorer.summary_prepare import device_hashes
 from explorer.synth import generate_pings, write_pings
 from tests.scale_data import assert_same_summary
 
