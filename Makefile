@@ -48,10 +48,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m explorer.bench --rows $(BENCH_ROWS)
+	$(BIN)/python -m benchmarks.bench --rows $(BENCH_ROWS)
 
 bench-scale: $(VENV)/.installed-dev
-	$(BIN)/python -m explorer.bench_scale
+	$(BIN)/python -m benchmarks.bench_scale
 
 clean-venv:
 	rm -rf $(VENV)

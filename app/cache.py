@@ -20,12 +20,17 @@ import streamlit as st
 from app.deck import layer_rows
 from app.store import DatasetStore
 from explorer.analysis import Analysis, analyze_summary, suggested_resolution_for
-from explorer.areas import Comparison, compare_area
-from explorer.filters import FilterOptions, apply_filter, filter_options, make_filter
-from explorer.io import ReadResult, read_pings
-from explorer.mapdata import LegendStop, cell_metrics, map_resolution, view_for_summary
-from explorer.summary import Summary, summarise
-from explorer.summary_compact import compacting
+from explorer.interactive.area_profiles import Comparison, compare_area
+from explorer.interactive.filters import FilterOptions, apply_filter, filter_options, make_filter
+from explorer.interactive.map_layers import (
+    LegendStop,
+    cell_metrics,
+    map_resolution,
+    view_for_summary,
+)
+from explorer.reading.pings import ReadResult, read_pings
+from explorer.summary.build import Summary, summarise
+from explorer.summary.compact import compacting
 
 SAMPLE_KEY = "sample"
 #: Entries kept per stage; a few datasets x filter settings at a time.

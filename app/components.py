@@ -15,7 +15,7 @@ import streamlit as st
 
 from app.state import ViewState
 from explorer.findings import Finding
-from explorer.mapdata import LegendStop
+from explorer.interactive.map_layers import LegendStop
 
 BADGE_COLOURS = {"high": "red", "medium": "orange", "low": "blue"}
 DEFAULT_BASE_URL = "http://localhost:8501/"

@@ -17,7 +17,7 @@ import streamlit as st
 
 from app import state
 from app.state import ViewState
-from explorer.mapdata import LegendStop, color_ramp
+from explorer.interactive.map_layers import LegendStop, color_ramp
 
 METRIC_LABELS = {
     "pings": "pings",

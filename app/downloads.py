@@ -13,8 +13,9 @@ import streamlit as st
 
 from app import cache
 from app.frame import Page
-from explorer import actions, geo
-from explorer.report import render
+from explorer import cleaning as actions
+from explorer.reports import geo
+from explorer.reports.contract import render
 
 
 def _stem(page: Page) -> str:

@@ -11,7 +11,7 @@ from app.pipeline import Dataset
 from app.state import ViewState
 from explorer.analysis import Analysis
 from explorer.findings import Finding
-from explorer.io import ReadResult
+from explorer.reading.pings import ReadResult
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import cache, state
 from explorer.errors import PingFileError
-from explorer.io import preview_table
+from explorer.reading.pings import preview_table
 
 #: Roles the form asks for, with their labels; the first three are required unless a
 #: date + time pair stands in for the timestamp.

@@ -7,7 +7,7 @@ import streamlit as st
 from app import cache, components, deck, sidebar
 from app.frame import Page
 from app.state import ViewState
-from explorer.mapdata import view_for_cells
+from explorer.interactive.map_layers import view_for_cells
 
 
 def map_view_state(page: Page) -> dict[str, float]:

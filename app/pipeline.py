@@ -17,8 +17,8 @@ from app.state import ViewState
 from app.store import is_valid_id
 from explorer.analysis import Analysis
 from explorer.errors import ColumnMappingError, PingFileError
-from explorer.filters import FilterOptions
-from explorer.io import ReadResult
+from explorer.interactive.filters import FilterOptions
+from explorer.reading.pings import ReadResult
 
 BAD_LINK = (
     "This dataset link is not valid or has expired; upload the file again or open the sample."

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app import cache, state
 from app.state import ViewState
-from explorer.filters import FilterOptions
+from explorer.interactive.filters import FilterOptions
 
 #: Resolutions offered: 4 (~1,770 km² cells) to 11 (~0.002 km²).
 RESOLUTIONS = tuple(range(4, 12))

@@ -9,7 +9,7 @@ from app.views.device_types import devices_page
 from app.views.findings import findings_page
 from app.views.map_view import map_page
 from app.views.time_of_day import time_page
-from explorer.allocator import keep_freed_memory
+from explorer.cli.allocator import keep_freed_memory
 
 PAGES = (
     (findings_page, "Findings", "findings"),

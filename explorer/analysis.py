@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from explorer import __version__
-from explorer.binning import cells_to_str, suggest_resolution
+from explorer.binning.cells import cells_to_str, suggest_resolution
 from explorer.config import Config, load_config
 from explorer.findings import Finding
-from explorer.io import ReadResult, read_pings
-from explorer.summary import Summary, summarise
-from explorer.summary_compact import compacting
+from explorer.reading.pings import ReadResult, read_pings
+from explorer.summary.build import Summary, summarise
+from explorer.summary.compact import compacting
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from explorer.detectors import Context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from explorer.binning import cell_centre, haversine_km, str_to_cell
+from explorer.binning.cells import cell_centre, haversine_km, str_to_cell
 from explorer.findings import Finding
 
 

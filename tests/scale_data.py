@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from explorer.summary import Summary
-from explorer.synth import generate_pings, write_pings
+from explorer.summary.build import Summary
+from explorer.synth.pings import generate_pings, write_pings
 
 BIASES = (
     "coordinate_pileup",

@@ -9,13 +9,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from explorer.actions import CleanResult, affected_rows, clean, write_rows
 from explorer.analysis import analyze_read
-from explorer.derived import device_label
+from explorer.cleaning import CleanResult, affected_rows, clean, write_rows
 from explorer.findings import Finding
-from explorer.io import read_pings
-from explorer.summary import HASH_SEED
-from explorer.synth import generate_pings, write_pings
+from explorer.reading.pings import read_pings
+from explorer.summary.build import HASH_SEED
+from explorer.summary.views import device_label
+from explorer.synth.pings import generate_pings, write_pings
 
 RADIUS = 0.01  # the null-island radius of the default config, in degrees
 

@@ -1,5 +1,5 @@
-"""Work started ahead on an input (explorer.ahead) and the CSV parse started ahead
-(explorer._io_csv.read_ahead): used only when it matches, and reading with it gives
+"""Work started ahead on an input (explorer.cli.ahead) and the CSV parse started ahead
+(explorer.reading.csv_text.read_ahead): used only when it matches, and reading with it gives
 exactly what reading without it gives, errors included. The command line's use of it
 and of the Parquet decode started ahead (tests/test_parquet_ahead.py) is tested here."""
 
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-from explorer import _io_csv as csvio
-from explorer import ahead
+from explorer.cli import ahead
 from explorer.errors import PingFileError
-from explorer.io import ReadResult, read_pings
+from explorer.reading import csv_text as csvio
+from explorer.reading.pings import ReadResult, read_pings
 
 CSV = (
     b"device_id,timestamp,lat,lon,os\n"
@@ -180,8 +180,8 @@ def test_the_parse_ahead_imports_nothing(tmp_path):
     script = textwrap.dedent(
         f"""
         import os, sys
-        import explorer._io_csv as csvio
-        from explorer import ahead
+        import explorer.reading.csv_text as csvio
+        from explorer.cli import ahead
         heavy = sorted(m for m in ("polars", "pandas") if m in sys.modules)
         before = set(sys.modules)
         for name in ("p.csv", "p.csv.gz"):
@@ -212,7 +212,7 @@ def _pings_file(tmp_path: Path, suffix: str) -> Path:
 
 
 #: The module whose read_ahead the command line calls, and the rows read, per input.
-AHEAD = {".csv": ("_io_csv", 5), ".parquet": ("_io_parquet", 3)}
+AHEAD = {".csv": ("reading.csv_text", 5), ".parquet": ("reading.parquet", 3)}
 #: The keywords the command line gives each read_ahead: the memory engine wants device
 #: hashes, which polars makes as it decodes Parquet.
 AHEAD_OPTIONS = {".csv": {}, ".parquet": {"hash_ids": True}}
@@ -220,7 +220,7 @@ AHEAD_OPTIONS = {".csv": {}, ".parquet": {"hash_ids": True}}
 
 @pytest.mark.parametrize("suffix", list(AHEAD))
 def test_the_commands_start_a_single_files_read_ahead(tmp_path, monkeypatch, capsys, suffix):
-    from explorer import cli
+    from explorer.cli import main as cli
 
     module = importlib.import_module(f"explorer.{AHEAD[suffix][0]}")
     path = _pings_file(tmp_path, suffix)

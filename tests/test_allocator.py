@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from explorer.allocator import ENV_SWITCH, _glibc
+from explorer.cli.allocator import ENV_SWITCH, _glibc
 
 # Allocates and frees 80 MB twice; prints whether the setting applied and how many pages
 # the second allocation faulted in (19,531 pages of 4 KiB when the block is mapped afresh;
@@ -16,7 +16,7 @@ from explorer.allocator import ENV_SWITCH, _glibc
 PROBE = """
 import resource, sys
 import numpy as np
-from explorer.allocator import keep_freed_memory
+from explorer.cli.allocator import keep_freed_memory
 np._core.multiarray._set_madvise_hugepage(False)
 applied = keep_freed_memory() if sys.argv[1] == "on" else False
 first = np.ones(10_000_000)
@@ -62,21 +62,21 @@ def test_environment_switch_turns_it_off():
     assert faults > 15_000
 
 
-@pytest.mark.parametrize("module", ["explorer", "explorer.bench"])
+@pytest.mark.parametrize("module", ["explorer", "benchmarks.bench"])
 def test_entry_points_apply_it(module, monkeypatch):
-    import explorer.bench
-    import explorer.cli
+    import benchmarks.bench
+    import explorer.cli.main
 
     called = []
-    target = explorer.cli if module == "explorer" else explorer.bench
+    target = explorer.cli.main if module == "explorer" else benchmarks.bench
     monkeypatch.setattr(target, "keep_freed_memory", lambda: called.append(True))
     if module == "explorer":
-        monkeypatch.setattr(explorer.cli, "main", lambda: 0)
-        assert explorer.cli.run() == 0
+        monkeypatch.setattr(explorer.cli.main, "main", lambda: 0)
+        assert explorer.cli.main.run() == 0
     else:
-        monkeypatch.setattr(explorer.bench, "ensure_files", _stop)
+        monkeypatch.setattr(benchmarks.bench, "ensure_files", _stop)
         with pytest.raises(_Stop):
-            explorer.bench.main(["--rows", "10"])
+            benchmarks.bench.main(["--rows", "10"])
     assert called == [True]
 
 
@@ -92,8 +92,8 @@ def _stop(rows):
 WARM_PROBE = """
 import resource, sys
 import numpy as np
-from explorer import allocator
-from explorer.allocator import keep_freed_memory, warm_heap
+from explorer.cli import allocator
+from explorer.cli.allocator import keep_freed_memory, warm_heap
 np._core.multiarray._set_madvise_hugepage(False)
 applied = keep_freed_memory() if sys.argv[1] != "off" else False
 if sys.argv[1] == "warm-written":  # advice the kernel refuses: the pages are written
@@ -126,7 +126,7 @@ def test_heap_faulted_in_ahead_serves_the_next_large_array(mode):
 def test_no_heap_is_faulted_in_unless_freed_memory_is_kept():
     started, faults = _warm_probe("off")
     assert started == "False" and faults > 15_000
-    from explorer import allocator
+    from explorer.cli import allocator
 
     kept = allocator._KEPT[0]
     try:
@@ -143,7 +143,9 @@ def test_no_heap_is_faulted_in_unless_freed_memory_is_kept():
 
 
 def test_the_command_line_warms_heap_only_for_parquet_read_in_memory(tmp_path, monkeypatch):
-    from explorer import _io_csv, cli, sizing
+    from explorer.cli import main as cli
+    from explorer.engines import sizing
+    from explorer.reading import csv_text as _io_csv
 
     parquet, csv = tmp_path / "p.parquet", tmp_path / "p.csv"
     parquet.write_bytes(b"x" * 1000)
@@ -173,7 +175,7 @@ def _resident_bytes() -> int:
 
 @pytest.mark.parametrize("refused", [False, True])
 def test_populate_faults_in_every_page_of_the_block(refused):
-    from explorer.allocator import MADV_POPULATE_WRITE, POPULATE_STEP, populate
+    from explorer.cli.allocator import MADV_POPULATE_WRITE, POPULATE_STEP, populate
 
     size = 3 * POPULATE_STEP + 12_345  # steps, a partial step and a partial last page
     region = mmap.mmap(-1, size + mmap.PAGESIZE)

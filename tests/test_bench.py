@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from explorer.bench import run_process
+from benchmarks.bench import run_process
 
 
 def test_a_child_process_is_measured_by_its_clock_cpu_and_memory():
@@ -24,7 +24,7 @@ def test_a_failing_child_is_an_error_naming_its_stderr():
 
 
 def test_commands_are_measured_in_rounds():
-    from explorer.bench import in_rounds
+    from benchmarks.bench import in_rounds
 
     calls = []
 

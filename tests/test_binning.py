@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer import binning
+from explorer.binning import cells as binning
 
 
 @given(

@@ -10,7 +10,8 @@ import h3.api.basic_int as h3i
 import numpy as np
 import pytest
 
-from explorer import binning, binning_grid
+from explorer._speed import grid_cells as binning_grid
+from explorer.binning import cells as binning
 
 
 @pytest.fixture(autouse=True)

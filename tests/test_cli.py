@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from explorer.cli import EXIT_FLUSH_FAILED, main
-from explorer.synth import generate_pings, write_pings
+from explorer.cli.main import EXIT_FLUSH_FAILED, main
+from explorer.synth.pings import generate_pings, write_pings
 
 REASONS = {
     "malformed_line",
@@ -125,14 +125,14 @@ def test_the_engines_are_imported_without_the_cyclic_collector_but_run_with_it(
     import gc
     import sys
 
-    import explorer.cli as cli
+    import explorer.cli.main as cli
 
     during = []
-    monkeypatch.delitem(sys.modules, "explorer.engines")  # imported afresh, observed
+    monkeypatch.delitem(sys.modules, "explorer.engines.choose")  # imported afresh, observed
     real_import = __import__
 
     def observe(name, *args, **kwargs):
-        if name == "explorer.engines":
+        if name == "explorer.engines.choose":
             during.append(gc.isenabled())
         return real_import(name, *args, **kwargs)
 
@@ -205,7 +205,7 @@ def test_profile_never_imports_pandas(biased_csv, tmp_path, suffix):
         write_pings(generate_pings(5_000, seed=6), path)
     code = (
         "import sys, contextlib, io\n"
-        "from explorer.cli import main\n"
+        "from explorer.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main(['profile', {str(path)!r}, '--format', 'json'])\n"
         "print(code, 'pandas' in sys.modules)\n"
@@ -270,7 +270,7 @@ def test_the_module_exits_with_the_whole_output_flushed(biased_csv):
 def test_exit_without_teardown_flushes_buffered_output_and_keeps_the_code():
     code = (
         "import sys\n"
-        "from explorer.cli import exit_without_teardown\n"
+        "from explorer.cli.main import exit_without_teardown\n"
         "sys.stdout.write('x' * 100)\n"  # stays in the buffer: no newline, no flush
         "sys.stderr.write('note')\n"
         "exit_without_teardown(3)\n"
@@ -311,12 +311,12 @@ def test_an_unwritable_output_is_one_line_before_any_work(
     analysis as a traceback."""
     (tmp_path / "a_file").write_text("x")
     monkeypatch.chdir(tmp_path)
-    import explorer.engines
+    import explorer.engines.choose
 
     def no_work(*args, **kwargs):
         raise AssertionError("the input was read before the output was checked")
 
-    monkeypatch.setattr(explorer.engines, "summarise_source", no_work)
+    monkeypatch.setattr(explorer.engines.choose, "summarise_source", no_work)
     argv = [command[0], str(biased_csv), *command[1:], "--output", output]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -392,12 +392,12 @@ def test_a_baseline_that_is_not_one_is_one_line_before_any_work(
 ):
     """A wrong --baseline file (it once accepted any JSON object as "no ids", and a binary
     file was a traceback) is named at once, and never by echoing its rows."""
-    import explorer.engines
+    import explorer.engines.choose
 
     def no_work(*args, **kwargs):
         raise AssertionError("the input was read before the baseline was checked")
 
-    monkeypatch.setattr(explorer.engines, "analyze_source", no_work)
+    monkeypatch.setattr(explorer.engines.choose, "analyze_source", no_work)
     baseline = tmp_path / "baseline.txt"
     baseline.write_bytes(content)
     assert main(["analyze", str(biased_csv), "--baseline", str(baseline)]) == 2
@@ -407,7 +407,7 @@ def test_a_baseline_that_is_not_one_is_one_line_before_any_work(
 
 
 def test_a_text_baseline_takes_ids_with_comments_and_any_case(tmp_path):
-    from explorer.cli_files import load_baseline
+    from explorer.cli.files import load_baseline
 
     baseline = tmp_path / "accepted.txt"
     baseline.write_text("# accepted on review\n2fb01128786fdbbf\n\n  40DCAB1AC79684C5  \n")
@@ -420,7 +420,7 @@ def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset
     asks for none before numpy is imported, and a number the user set is kept."""
     code = (
         "import os, sys, contextlib, io\n"
-        "from explorer.cli import run\n"
+        "from explorer.cli.main import run\n"
         "imported_before = 'numpy' in sys.modules\n"
         f"sys.argv = ['explorer', 'profile', {str(biased_csv)!r}, '--format', 'json']\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"

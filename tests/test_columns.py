@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from explorer.column_names import ALIASES, detect_columns
-from explorer.columns import (
+from explorer.errors import ColumnMappingError, PingFileError
+from explorer.reading.column_names import ALIASES, detect_columns
+from explorer.reading.detection import (
     detect_epoch_unit,
     detect_timestamp_format,
     normalise_device_type,
 )
-from explorer.errors import ColumnMappingError, PingFileError
 
 BASE = {"lat": "lat", "lon": "lon", "timestamp": "timestamp"}
 

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
-from explorer import _io_csv as csvio
-from explorer import _io_source as src
-from explorer.io import read_pings
+from explorer.reading import csv_text as csvio
+from explorer.reading import mapped_columns as src
+from explorer.reading.pings import read_pings
 
 
 def test_block_size_is_capped_for_large_inputs_and_split_for_small_ones() -> None:

@@ -9,12 +9,12 @@ import pytest
 from dask.distributed import LocalCluster
 
 from explorer.analysis import analyze_summary
-from explorer.cli import main
-from explorer.engines import summarise_source
-from explorer.engines_dask import plan_units
+from explorer.cli.main import main
+from explorer.engines.choose import summarise_source
+from explorer.engines.dask_cluster import plan_units
 from explorer.errors import PingFileError
-from explorer.sources import expand_source
-from explorer.summary_compact import compact
+from explorer.reading.sources import expand_source
+from explorer.summary.compact import compact
 from tests.scale_data import RESOLUTION, assert_same_summary, biased_pings, write_split
 
 CHUNK = 9_000

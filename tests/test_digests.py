@@ -1,4 +1,4 @@
-"""Input digests computed ahead (explorer.digests) equal the digest of what is read."""
+"""Input digests computed ahead (explorer.cli.digests) equal the digest of what is read."""
 
 import hashlib
 import json
@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from explorer import ahead, digests
-from explorer.io import read_pings
+from explorer.cli import ahead, digests
+from explorer.reading.pings import read_pings
 
 CSV = b"device_id,ts,lat,lon\na,1700000000,1.5,2.5\nb,1700000001,3,4\n"
 
@@ -53,7 +53,7 @@ def test_only_regular_files_are_hashed_ahead(tmp_path):
 
 
 def test_the_analysis_command_hashes_its_input_ahead(tmp_path, monkeypatch, capsys):
-    from explorer import cli
+    from explorer.cli import main as cli
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
@@ -67,8 +67,8 @@ def test_the_analysis_command_hashes_its_input_ahead(tmp_path, monkeypatch, caps
 
 def test_the_profile_command_never_hashes_its_input(tmp_path, monkeypatch, capsys):
     """The profile names no input by sha256: hashing would only take a core from the read."""
-    from explorer import cli
-    from explorer import io as explorer_io
+    from explorer.cli import main as cli
+    from explorer.reading import pings as explorer_io
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
@@ -82,8 +82,8 @@ def test_the_profile_command_never_hashes_its_input(tmp_path, monkeypatch, capsy
 
 
 def test_the_clean_command_never_hashes_its_input(tmp_path, monkeypatch, capsys):
-    from explorer import cli
-    from explorer import io as explorer_io
+    from explorer.cli import main as cli
+    from explorer.reading import pings as explorer_io
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV + b"b,1700000001,3,4\n")
@@ -99,9 +99,10 @@ def _refuse(*_args, **_kwargs):
 
 @pytest.mark.parametrize("engine", ["memory", "chunked"])
 def test_summarise_source_hashes_only_when_asked(tmp_path, monkeypatch, engine):
-    from explorer import _io_stream, engines_chunked
-    from explorer import io as explorer_io
-    from explorer.engines import summarise_source
+    from explorer.engines import chunked as engines_chunked
+    from explorer.engines.choose import summarise_source
+    from explorer.reading import chunks as _io_stream
+    from explorer.reading import pings as explorer_io
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
@@ -118,7 +119,7 @@ def test_summarise_source_hashes_only_when_asked(tmp_path, monkeypatch, engine):
 
 
 def test_reading_a_folder_hashes_only_when_asked(tmp_path, monkeypatch):
-    from explorer import io as explorer_io
+    from explorer.reading import pings as explorer_io
 
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_bytes(CSV)
@@ -130,7 +131,7 @@ def test_reading_a_folder_hashes_only_when_asked(tmp_path, monkeypatch):
 
 
 def test_the_chunked_engine_takes_the_digest_started_ahead(tmp_path):
-    from explorer.engines import summarise_source
+    from explorer.engines.choose import summarise_source
 
     path = _hashed_ahead_then_marked(tmp_path, "a" * 64)
     _, meta = summarise_source(path, engine="chunked", resolution=8)

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer.analysis import analyze_summary
-from explorer.cli import main
-from explorer.engines import choose_engine, summarise_source
-from explorer.engines_chunked import CHUNK_ROWS_ENV, chunk_rows_setting
+from explorer.cli.main import main
+from explorer.engines.choose import choose_engine, summarise_source
+from explorer.engines.chunked import CHUNK_ROWS_ENV, chunk_rows_setting
 from explorer.errors import PingFileError
-from explorer.summary import summarise
-from explorer.summary_compact import compact
+from explorer.summary.build import summarise
+from explorer.summary.compact import compact
 from tests.scale_data import RESOLUTION, assert_same_summary, biased_pings, write_split
 
 CHUNK = 9_000
@@ -185,9 +185,9 @@ def test_unknown_engine_is_an_error(tmp_path: Path) -> None:
 
 
 def test_batches_group_small_chunks_without_splitting_any() -> None:
-    from explorer._io_parse import Timing
-    from explorer._io_stream import Chunk
-    from explorer.engines_chunked import batches
+    from explorer.engines.chunked import batches
+    from explorer.reading.chunks import Chunk
+    from explorer.reading.parse import Timing
 
     def chunk(n: int) -> Chunk:
         pings = pl.DataFrame({"i": list(range(n))})
@@ -203,7 +203,7 @@ def test_batches_group_small_chunks_without_splitting_any() -> None:
 def test_the_spill_takes_only_ungrouped_chunk_summaries(pings, tmp_path: Path) -> None:
     """The spilled pings are the coords and rows tables side by side: grouped tables (rows
     no longer the pings, in the same order) are refused rather than paired wrongly."""
-    from explorer.engines_chunked import Spill, summarise_chunk
+    from explorer.engines.chunked import Spill, summarise_chunk
 
     spill = Spill(tmp_path, 4)
     chunk = summarise_chunk(pings.head(5_000), RESOLUTION)

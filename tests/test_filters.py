@@ -6,7 +6,13 @@ import datetime as dt
 
 import polars as pl
 
-from explorer.filters import HOURS_PER_DAY, PingFilter, apply_filter, filter_options, make_filter
+from explorer.interactive.filters import (
+    HOURS_PER_DAY,
+    PingFilter,
+    apply_filter,
+    filter_options,
+    make_filter,
+)
 
 UTC = dt.UTC
 

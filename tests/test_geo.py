@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import shape
 
 from explorer.findings import Finding
-from explorer.geo import (
+from explorer.reports.geo import (
     cells_csv,
     cells_geodataframe,
     findings_geodataframe,

@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
-from explorer import _io_parquet as pqa
-from explorer.device_hash import HASH_SEED, device_hashes
-from explorer.engines import summarise_source
-from explorer.io import HASHED_PINGS_SCHEMA, PINGS_SCHEMA, read_pings
-from explorer.summary import summarise
-from explorer.synth import generate_pings, write_pings
+from explorer.engines.choose import summarise_source
+from explorer.reading import parquet as pqa
+from explorer.reading.device_hash import HASH_SEED, device_hashes
+from explorer.reading.pings import HASHED_PINGS_SCHEMA, PINGS_SCHEMA, read_pings
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings, write_pings
 from tests.scale_data import assert_same_summary
 
 #: Ids as a vendor writes them: repeated, empty (no device), missing, padded (kept as is).

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from explorer.errors import ColumnMappingError, PingFileError
-from explorer.io import REJECT_REASONS, ReadResult, preview_table, read_pings
+from explorer.reading.pings import REJECT_REASONS, ReadResult, preview_table, read_pings
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # = 1_700_000_000 s since the epoch

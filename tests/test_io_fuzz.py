@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer.errors import PingFileError
-from explorer.io import REJECT_REASONS, ReadResult, read_pings
+from explorer.reading.pings import REJECT_REASONS, ReadResult, read_pings
 
 HEADERS = [
     ["device_id", "timestamp", "lat", "lon", "os"],

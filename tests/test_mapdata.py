@@ -14,9 +14,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer.areas import cell_profile, compare_area, dataset_profile
 from explorer.findings import Finding
-from explorer.mapdata import (
+from explorer.interactive.area_profiles import cell_profile, compare_area, dataset_profile
+from explorer.interactive.map_layers import (
     MAX_MAP_CELLS,
     NO_VALUE_COLOR,
     PALETTE,
@@ -28,7 +28,7 @@ from explorer.mapdata import (
     view_for_bounds,
     view_for_cells,
 )
-from explorer.summary import summarise
+from explorer.summary.build import summarise
 
 RES = 9
 A = (40.7500, -73.9800)

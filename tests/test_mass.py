@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer.mass import haversine_km, outside_disk, outside_disk_mask
+from explorer.summary.mass import haversine_km, outside_disk, outside_disk_mask
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""polars' decode of a Parquet file started ahead (explorer._io_parquet.read_ahead): used
+"""polars' decode of a Parquet file started ahead (explorer.reading.parquet.read_ahead): used
 only when the file and the columns match, and reading with it gives exactly what reading
 without it gives, errors included. The command line's use of it is tested with the CSV
 parse's, in tests/test_ahead.py."""
@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from explorer import _io_parquet as pqa
-from explorer import ahead
+from explorer.cli import ahead
 from explorer.errors import PingFileError
-from explorer.io import read_pings
+from explorer.reading import parquet as pqa
+from explorer.reading.pings import read_pings
 from tests.test_ahead import read_taking_work_ahead
 
 PINGS = {
@@ -128,9 +128,9 @@ def test_the_decode_ahead_imports_nothing(tmp_path):
     script = textwrap.dedent(
         f"""
         import os, sys
-        import explorer._io_parquet as pqa
-        from explorer import ahead
-        heavy = sorted(m for m in ("h3", "h3ronpy", "pandas", "explorer.io") if m in sys.modules)
+        import explorer.reading.parquet as pqa
+        from explorer.cli import ahead
+        heavy = sorted(m for m in ("h3", "h3ronpy", "pandas", "explorer.reading.pings") if m in sys.modules)
         before = set(sys.modules)
         pqa.read_ahead({str(path)!r}, None, hash_ids=True)
         frame = ahead._STARTED[("parquet", os.path.realpath({str(path)!r}))][2].result(60)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.io import read_pings
+from explorer.reading.pings import read_pings
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared/data/real"
 

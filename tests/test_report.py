@@ -5,12 +5,12 @@ import re
 import polars as pl
 import pytest
 
-from explorer import charts
 from explorer.analysis import analyze
-from explorer.report import render, report_dict
-from explorer.report_html import render_html
-from explorer.report_markdown import md, render_markdown
-from explorer.synth import generate_pings, write_pings
+from explorer.reports import charts
+from explorer.reports.contract import render, report_dict
+from explorer.reports.html import render_html
+from explorer.reports.markdown import md, render_markdown
+from explorer.synth.pings import generate_pings, write_pings
 
 EVIL = "<script>alert(1)</script>"
 REASONS = (

@@ -9,10 +9,10 @@ import pytest
 
 from explorer.analysis import analyze
 from explorer.findings import FindingKind
-from explorer.io import REJECT_REASONS
-from explorer.report import render
-from explorer.schema_tools import SCHEMA_DIR, evidence_fragments, report_schema, validate_report
-from explorer.synth import generate_pings, write_pings
+from explorer.reading.pings import REJECT_REASONS
+from explorer.reports.contract import render
+from explorer.reports.schema import SCHEMA_DIR, evidence_fragments, report_schema, validate_report
+from explorer.synth.pings import generate_pings, write_pings
 
 
 @pytest.fixture(scope="module")

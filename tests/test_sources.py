@@ -9,10 +9,10 @@ import fsspec
 import polars as pl
 import pytest
 
-from explorer.engines import summarise_source
+from explorer.engines.choose import summarise_source
 from explorer.errors import PingFileError
-from explorer.io import read_pings
-from explorer.sources import combined_sha256, expand_source, is_multi
+from explorer.reading.pings import read_pings
+from explorer.reading.sources import combined_sha256, expand_source, is_multi
 
 HEADER = "device_id,timestamp,lat,lon,os\n"
 ROW = "a,1700000000000,48.85,2.35,iOS\n"

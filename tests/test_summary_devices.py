@@ -12,10 +12,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer import summary_prepare
-from explorer.decimals import DECIMALS_TOLERANCE, MAX_DECIMALS, coordinate_decimals
-from explorer.summary import HASH_SEED, TABLES, summarise
-from explorer.summary_prepare import prepare
+from explorer.binning import prepare as summary_prepare
+from explorer.binning.decimals import DECIMALS_TOLERANCE, MAX_DECIMALS, coordinate_decimals
+from explorer.binning.prepare import prepare
+from explorer.summary.build import HASH_SEED, TABLES, summarise
 from tests.test_summary import POOL, frame
 
 UTC = dt.UTC
@@ -24,8 +24,8 @@ UTC = dt.UTC
 def reference_clock(pings: pl.DataFrame, resolution: int) -> pl.DataFrame:
     """Local clock fields from polars' calendar functions on the local datetime."""
     prepared = prepare(pings, resolution)
-    from explorer.binning import latlng_to_cells
-    from explorer.timezones import local_offsets_by_cell
+    from explorer.binning.cells import latlng_to_cells
+    from explorer.geography.timezones import local_offsets_by_cell
 
     offset = local_offsets_by_cell(
         pings["timestamp"], latlng_to_cells(pings["lat"], pings["lon"], resolution)
@@ -151,7 +151,7 @@ def test_counted_tables_match_group_bys(name):
 @pytest.mark.parametrize("name", ["pool", "hard", "years"])
 def test_sparse_key_paths_match_group_bys(name, monkeypatch):
     """With every key space counted as sparse, the sort and factorize paths run."""
-    from explorer import summary_devices
+    from explorer.summary import device_tables as summary_devices
 
     monkeypatch.setattr(summary_devices, "_DENSE_FACTOR", 0)
     monkeypatch.setattr(summary_devices, "_DENSE_SLACK", 0)
@@ -181,8 +181,8 @@ def test_hard_case_values_by_hand():
 @pytest.mark.parametrize("name", ["pool", "hard", "years"])
 def test_compacting_equals_compact_of_full_summary(monkeypatch, name, block):
     """Coordinate keys are mixed a block at a time: small blocks (ends included) too."""
-    from explorer import summary_compact
-    from explorer.summary_compact import compact, compacting
+    from explorer.summary import compact as summary_compact
+    from explorer.summary.compact import compact, compacting
 
     if block is not None:
         monkeypatch.setattr(summary_compact, "CACHE_BLOCK", block)
@@ -207,7 +207,7 @@ def test_compacting_equals_compact_of_full_summary(monkeypatch, name, block):
 
 def reference_device_frame(summary) -> pl.DataFrame:
     """The per-device view by plain hash group-bys and joins."""
-    from explorer.derived import device_types
+    from explorer.summary.views import device_types
 
     t = summary.tables
     devices = (
@@ -233,7 +233,7 @@ def reference_device_frame(summary) -> pl.DataFrame:
 
 def reference_cell_views(summary) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Devices per hour and per main type of each cell, by joins and group-bys."""
-    from explorer.derived import device_types
+    from explorer.summary.views import device_types
 
     cd = summary.tables["cell_devices"]
     hours = cd.with_columns(hour=pl.int_ranges(0, 24)).explode("hour")
@@ -247,7 +247,7 @@ def reference_cell_views(summary) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 @pytest.mark.parametrize("name", ["pool", "hard", "years"])
 def test_device_and_cell_views_match_plain_group_bys(name):
-    from explorer import derived
+    from explorer.summary import views as derived
 
     pings, res = CASES[name]
     s = summarise(pings, res)
@@ -270,7 +270,7 @@ def test_device_and_cell_views_match_plain_group_bys(name):
 
 @pytest.mark.parametrize("parts", [1, 3, 7])
 def test_reduce_compact_equals_compact_of_reduced_pieces(parts):
-    from explorer.summary_compact import (
+    from explorer.summary.compact import (
         CoordsKeep,
         compact_table,
         reduce_compact,
@@ -329,7 +329,7 @@ def test_coordinate_decimals_match_counting_every_rounding():
 def test_coordinate_decimals_are_the_same_whatever_the_rounding_block(monkeypatch, block):
     """Values are rounded a block at a time: blocks of any size, ends included, agree with
     rounding every value by itself."""
-    from explorer import decimals
+    from explorer.binning import decimals
 
     monkeypatch.setattr(decimals, "_BLOCK", block)
     rng = np.random.default_rng(block)
@@ -350,8 +350,8 @@ def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(
     """The per-ping tables wait for the place tables; if those or the others fail, the
     error comes out."""
 
-    from explorer import summary as summary_module
-    from explorer.summary_compact import compacting
+    from explorer.summary import build as summary_module
+    from explorer.summary.compact import compacting
 
     def broken(*_args):
         raise RuntimeError("cell tables failed")
@@ -377,7 +377,7 @@ def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkey
     first), beside the single-threaded steps after it, not after them."""
     import time
 
-    from explorer.summary import _per_ping_tables
+    from explorer.summary.build import _per_ping_tables
 
     events = []
     real_cells, real_offsets = (
@@ -412,7 +412,7 @@ def test_the_place_tables_are_counted_while_the_time_zones_are_looked_up(monkeyp
     are complete, the clock's still empty) before the time zones are known."""
     import time
 
-    from explorer.summary import _per_ping_tables
+    from explorer.summary.build import _per_ping_tables
 
     events, seen = [], {}
     real_offsets = summary_prepare.local_offsets_by_cell
@@ -441,8 +441,8 @@ def test_the_place_tables_are_counted_while_the_time_zones_are_looked_up(monkeyp
 def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monkeypatch):
     """A core the device jobs leave idle while H3 still runs takes the per-ping tables
     (once, however many triggers)."""
-    from explorer import summary as summary_module
-    from explorer.summary import _per_ping_tables
+    from explorer.summary import build as summary_module
+    from explorer.summary.build import _per_ping_tables
 
     started = threading.Event()
     calls = []
@@ -473,7 +473,7 @@ def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monk
 def test_repeated_marks_exactly_the_keys_seen_twice(seed):
     from collections import Counter
 
-    from explorer.summary_compact import repeated
+    from explorer.summary.compact import repeated
 
     rng = np.random.default_rng(seed)
     keys = rng.integers(0, 2**64, size=50_000, dtype=np.uint64)
@@ -489,7 +489,7 @@ def test_repeated_marks_exactly_the_keys_seen_twice(seed):
 
 
 def test_repeated_without_repeats_and_empty():
-    from explorer.summary_compact import repeated
+    from explorer.summary.compact import repeated
 
     assert not repeated(np.arange(1000, dtype=np.uint64)).any()
     assert repeated(np.zeros(0, dtype=np.uint64)).len() == 0
@@ -503,7 +503,7 @@ def test_repeated_without_repeats_and_empty():
 def test_keep_mask_equals_the_keep_expression(lat0, lon0, km):
     """The numpy keep rule used on a row per ping marks exactly what the expression marks,
     across the antimeridian, at the null-island box's edges and at the disk's box edges."""
-    from explorer.summary_compact import CoordsKeep
+    from explorer.summary.compact import CoordsKeep
 
     rng = np.random.default_rng(7)
     keep = CoordsKeep(0.5, lat0, lon0, km)
@@ -540,7 +540,7 @@ def test_keep_mask_equals_the_keep_expression(lat0, lon0, km):
 def test_partitions_split_every_row_once_by_key_and_spread_round_coordinates(name, keys):
     """A key always lands in the same partition (whatever frame it comes in), every row
     lands once, and whole-degree coordinates (zero low bits) still spread out."""
-    from explorer.summary_compact import partition
+    from explorer.summary.compact import partition
 
     rng = np.random.default_rng(3)
     n = 20_000

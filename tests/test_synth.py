@@ -13,8 +13,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from explorer.synth import BIAS_KINDS, CITIES, SynthResult, generate_pings, write_pings
-from explorer.timezones import local_offsets, zone_names
+from explorer.geography.timezones import local_offsets, zone_names
+from explorer.synth.pings import BIAS_KINDS, CITIES, SynthResult, generate_pings, write_pings
 
 N = 100_000
 SEED = 5

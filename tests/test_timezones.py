@@ -6,9 +6,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer import timezones
-from explorer.binning import latlng_to_cells
-from explorer.timezones import local_offsets, local_offsets_by_cell, localize_naive, zone_names
+from explorer.binning.cells import latlng_to_cells
+from explorer.geography import timezones
+from explorer.geography.timezones import (
+    local_offsets,
+    local_offsets_by_cell,
+    localize_naive,
+    zone_names,
+)
 
 PLACES = [(40.71, -74.0), (-33.87, 151.21), (51.5, -0.12), (47.56, -52.71), (28.6, 77.2)]
 

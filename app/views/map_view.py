@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import cache, components, frame, mapview, state
 from app.deck import METRIC_LABELS
-from explorer.mapdata import METRICS
+from explorer.interactive.map_layers import METRICS
 
 
 def _on_metric() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from explorer.synth import generate_pings, write_pings
+from explorer.synth.pings import generate_pings, write_pings
 
 N_PINGS = 150_000
 SEED = 7

@@ -7,9 +7,9 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
-from explorer import derived
 from explorer.config import Config
-from explorer.summary import Summary
+from explorer.summary import views as derived
+from explorer.summary.build import Summary
 
 
 class Context:
@@ -25,12 +25,12 @@ class Context:
 
     @cached_property
     def cells(self) -> pl.DataFrame:
-        """Per-cell view (see :func:`explorer.derived.cell_frame`)."""
+        """Per-cell view (see :func:`explorer.summary.views.cell_frame`)."""
         return derived.cell_frame(self.summary)
 
     @cached_property
     def devices(self) -> pl.DataFrame:
-        """Per-device view (see :func:`explorer.derived.device_frame`)."""
+        """Per-device view (see :func:`explorer.summary.views.device_frame`)."""
         return derived.device_frame(self.summary)
 
     @cached_property

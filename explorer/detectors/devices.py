@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.binning import cells_to_str
+from explorer.binning.cells import cells_to_str
 from explorer.detectors.context import Context
 from explorer.findings import Finding
 from explorer.text import count, pct, plural, ratio

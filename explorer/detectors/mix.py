@@ -15,16 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from explorer.binning import (
+from explorer.binning.cells import (
     cell_edge_km,
     cells_to_parent,
     cells_to_str,
     connected_components,
 )
-from explorer.derived import coded_cell_devices, named_codes
 from explorer.detectors.context import Context
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf, wilson_interval
+from explorer.summary.views import coded_cell_devices, named_codes
 from explorer.text import pct, plural
 
 KIND = "device_type_skew"
@@ -50,7 +50,7 @@ def region_resolution(resolution: int, edge_km: float) -> int:
 
 def _type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
     """(cell, device, code) for every (cell, device) row and the type of each code
-    (see :func:`explorer.derived.coded_cell_devices`), once per context."""
+    (see :func:`explorer.summary.views.coded_cell_devices`), once per context."""
     key = "_mix_type_codes"
     if key not in ctx.__dict__:
         types = ctx.devices.select("device", "device_type")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.decimals import COARSE_DECIMALS, MAX_DECIMALS
+from explorer.binning.decimals import COARSE_DECIMALS, MAX_DECIMALS
 from explorer.detectors.context import Context
 from explorer.findings import Finding
 from explorer.text import count, pct, plural

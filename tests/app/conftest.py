@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.store import DatasetStore
-from explorer.synth import generate_pings, write_pings
+from explorer.synth.pings import generate_pings, write_pings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app" / "streamlit_app.py"

@@ -121,7 +121,7 @@ def test_owner_can_delete_its_upload_and_others_cannot(store: DatasetStore, page
 def test_naive_timestamps_can_be_read_again_in_a_chosen_zone(
     store: DatasetStore, page_app, tmp_path
 ) -> None:
-    from explorer.synth import generate_pings, write_pings
+    from explorer.synth.pings import generate_pings, write_pings
 
     path = tmp_path / "naive.csv"
     write_pings(generate_pings(6_000, seed=26), path, time_format="naive_local")

@@ -8,7 +8,7 @@ import h3
 import polars as pl
 
 from app.deck import NO_BASEMAP, _picked_hex, build_deck, layer_rows
-from explorer.mapdata import PALETTE
+from explorer.interactive.map_layers import PALETTE
 
 CELLS = [h3.latlng_to_cell(40.75 + i * 0.01, -73.98, 9) for i in range(3)]
 

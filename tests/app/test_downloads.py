@@ -14,9 +14,9 @@ from app.frame import Page
 from app.pipeline import Dataset
 from app.state import ViewState
 from explorer.analysis import analyze_read
-from explorer.geo import cells_csv, cells_geodataframe, to_geoparquet
-from explorer.io import read_pings
-from explorer.mapdata import cell_metrics
+from explorer.interactive.map_layers import cell_metrics
+from explorer.reading.pings import read_pings
+from explorer.reports.geo import cells_csv, cells_geodataframe, to_geoparquet
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,21 @@ import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
-from explorer.binning import cells_to_str, latlng_to_cells
+from explorer.binning.cells import cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
 from explorer.detectors.devices import DETECTORS, concentration_curve
 from explorer.findings import Finding
-from explorer.summary import summarise
-from explorer.synth import generate_pings
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 
 RES = 8
 N = 200_000
 KIND = "device_concentration"
 SCHEMA = json.loads(
-    (Path(__file__).parents[2] / "explorer" / "schema" / "evidence_devices.json").read_text()
+    (
+        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_devices.json"
+    ).read_text()
 )
 START = datetime(2024, 6, 3, tzinfo=UTC)
 DAYS = 14

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
-from explorer.binning import cells_to_str, latlng_to_cells
+from explorer.binning.cells import cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
 from explorer.detectors.mix import (
     DETECTORS,
@@ -22,15 +22,17 @@ from explorer.detectors.mix import (
     two_sided_binomial_p,
 )
 from explorer.findings import Finding
-from explorer.summary import summarise
-from explorer.synth import generate_pings
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 
 RES = 8
 N = 200_000
 KIND = "device_type_skew"
 SCHEMA = json.loads(
-    (Path(__file__).parents[2] / "explorer" / "schema" / "evidence_mix.json").read_text()
+    (
+        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_mix.json"
+    ).read_text()
 )
 START = datetime(2024, 6, 3, tzinfo=UTC)
 

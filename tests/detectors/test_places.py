@@ -12,14 +12,14 @@ import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
-from explorer.binning import cell_centre, grid_disk, latlng_to_cells, str_to_cell
+from explorer.binning.cells import cell_centre, grid_disk, latlng_to_cells, str_to_cell
 from explorer.detectors.context import Context
 from explorer.detectors.places import DETECTORS
-from explorer.detectors.places_common import haversine_km, weighted_quantile
-from explorer.detectors.places_density import nb_overdispersion, neighbourhood, ring_slots
+from explorer.detectors.places.common import haversine_km, weighted_quantile
+from explorer.detectors.places.density import nb_overdispersion, neighbourhood, ring_slots
 from explorer.findings import Finding
-from explorer.summary import summarise
-from explorer.synth import generate_pings
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 
 RES = 8
@@ -32,7 +32,9 @@ KINDS = {
     "swapped_coordinates",
 }
 SCHEMA = json.loads(
-    (Path(__file__).parents[2] / "explorer" / "schema" / "evidence_places.json").read_text()
+    (
+        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_places.json"
+    ).read_text()
 )
 START = datetime(2024, 6, 3, tzinfo=UTC)
 

@@ -15,14 +15,16 @@ from jsonschema import Draft202012Validator
 from explorer.detectors.context import Context
 from explorer.detectors.quality import DETECTORS, grid_metres
 from explorer.findings import Finding
-from explorer.summary import summarise
-from explorer.synth import generate_pings
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings
 from explorer.testing import serious
 
 RES = 8
 N = 200_000
 SCHEMA = json.loads(
-    (Path(__file__).parents[2] / "explorer" / "schema" / "evidence_quality.json").read_text()
+    (
+        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_quality.json"
+    ).read_text()
 )
 START = datetime(2024, 6, 3, tzinfo=UTC)
 

@@ -5,10 +5,10 @@ import polars as pl
 import pytest
 
 from explorer.analysis import analyze_summary
-from explorer.report import report_dict
-from explorer.schema_tools import validate_report
-from explorer.summary import summarise
-from explorer.synth import generate_pings
+from explorer.reports.contract import report_dict
+from explorer.reports.schema import validate_report
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings
 
 
 @pytest.fixture(scope="module")

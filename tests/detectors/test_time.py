@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from explorer.binning import cell_centre, haversine_km, str_to_cell
+from explorer.binning.cells import cell_centre, haversine_km, str_to_cell
 from explorer.detectors.context import Context
 from explorer.detectors.time import (
     DETECTORS,
@@ -19,13 +19,15 @@ from explorer.detectors.time import (
     detect_timestamp_heaping,
     detect_timezone_shift,
 )
-from explorer.detectors.time_shift import clock_offset_hours, signed_shift, zone_name
+from explorer.detectors.time.shift import clock_offset_hours, signed_shift, zone_name
 from explorer.findings import Finding
-from explorer.summary import summarise
-from explorer.synth import generate_pings
+from explorer.summary.build import summarise
+from explorer.synth.pings import generate_pings
 
 SCHEMA = json.loads(
-    (Path(__file__).parents[2] / "explorer" / "schema" / "evidence_time.json").read_text()
+    (
+        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_time.json"
+    ).read_text()
 )
 RESOLUTION = 8
 #: Accra keeps UTC all year (no daylight saving): local hour == UTC hour in hand-built data.
@@ -403,9 +405,9 @@ def test_midnight_heap_in_minute_truncated_data_is_one_finding(planted_heap):
 
 def test_naive_utc_file_read_as_local_says_re_read_with_tz_utc(tmp_path):
     from explorer.analysis import analyze
-    from explorer.report import report_dict
-    from explorer.schema_tools import validate_report
-    from explorer.synth import write_pings
+    from explorer.reports.contract import report_dict
+    from explorer.reports.schema import validate_report
+    from explorer.synth.pings import write_pings
 
     result = generate_pings(60_000, city="new_york", seed=6, biases=("timezone_shift",))
     path = tmp_path / "pings.csv"

@@ -356,7 +356,7 @@ def module_page(browser: Browser) -> Iterator[Callable[[], Page]]:
 
 
 def _write_synthetic(path: Path, n_pings: int, biases: tuple[str, ...], seed: int) -> Path:
-    from explorer.synth import generate_pings, write_pings
+    from explorer.synth.pings import generate_pings, write_pings
 
     write_pings(generate_pings(n_pings, biases=biases, seed=seed), path)
     return path

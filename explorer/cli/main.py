@@ -1,0 +1,368 @@
+"""``python -m explorer analyze|profile|clean``: the command-line contract of the design.
+
+Reports go to stdout (or ``--output``), progress and logs to stderr. Exit codes: 0 on
+success, 1 when ``--fail-on`` finds a finding at or above its level (baseline ids
+excepted), 2 when the input cannot be used (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from explorer.cli.allocator import keep_freed_memory, warm_heap
+from explorer.cli.digests import hash_ahead
+from explorer.cli.files import load_baseline, output_problem
+from explorer.engines.sizing import fits_in_memory, heap_to_warm
+from explorer.errors import PingFileError
+from explorer.reading.sources import expand_source, is_multi, is_url
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+T = TypeVar("T")
+
+_READING_FLAGS = {
+    "lat_col": "lat",
+    "lon_col": "lon",
+    "time_col": "timestamp",
+    "date_col": "date",
+    "device_col": "device_id",
+    "type_col": "device_type",
+}
+
+
+def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path", help="pings: a CSV (optionally .gz) or Parquet file, folder, glob or URL"
+    )
+    parser.add_argument("--lat-col", help="column holding latitude")
+    parser.add_argument("--lon-col", help="column holding longitude")
+    parser.add_argument("--time-col", help="column holding the timestamp (or the clock time)")
+    parser.add_argument("--date-col", help="column holding the date, when time is separate")
+    parser.add_argument("--device-col", help="column holding the device id")
+    parser.add_argument("--type-col", help="column holding the device type / OS")
+    parser.add_argument(
+        "--tz", help="IANA zone of timestamps without zone (default: each ping's place)"
+    )
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        choices=range(0, 16),
+        metavar="R",
+        help="H3 resolution 0-15 (default: suggested from the data)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "memory", "chunked", "dask"),
+        default="auto",
+        help="how to process the input (default: auto)",
+    )
+    parser.add_argument("--scheduler", help="Dask scheduler address for --engine dask")
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        metavar="N",
+        help="rows per chunk for --engine chunked/dask (default 4,000,000)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stage messages on stderr (default: when stderr is a terminal)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m explorer", description="Find the biases in location pings."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyze = sub.add_parser("analyze", help="report the findings of a ping file")
+    _add_reading_flags(analyze)
+    analyze.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    analyze.add_argument("--output", help="write the report here instead of stdout")
+    analyze.add_argument(
+        "--fail-on",
+        choices=("high", "medium", "low"),
+        help="exit 1 when a finding at or above this level exists",
+    )
+    analyze.add_argument("--config", help="TOML or JSON file of thresholds")
+    analyze.add_argument("--baseline", help="file of accepted finding ids (JSON report or list)")
+    profile = sub.add_parser("profile", help="print the dataset profile of a ping file")
+    _add_reading_flags(profile)
+    profile.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    profile.add_argument("--config", help="TOML or JSON file of thresholds")
+    clean = sub.add_parser("clean", help="write a copy without the rows behind some findings")
+    _add_reading_flags(clean)
+    clean.add_argument(
+        "--drop",
+        nargs="+",
+        required=True,
+        choices=("null_island", "duplicate_pings", "device_concentration"),
+        help="finding kinds whose rows to remove",
+    )
+    clean.add_argument("--output", required=True, help="the cleaned file (.csv, .csv.gz, .parquet)")
+    clean.add_argument("--config", help="TOML or JSON file of thresholds")
+    return parser
+
+
+def _columns(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        role: getattr(args, flag) for flag, role in _READING_FLAGS.items() if getattr(args, flag)
+    }
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None]:
+    """Stage messages go to stderr when asked, or when a person is watching it."""
+    wanted = args.progress if args.progress is not None else sys.stderr.isatty()
+    return _log if wanted else (lambda _message: None)
+
+
+def _written(output: str, write: Callable[[], T]) -> T:
+    """``write()``'s result; a failure to write (disk full, permissions) becomes a
+    one-line error. Reading errors are PingFileErrors already, never OSErrors."""
+    try:
+        return write()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PingFileError(f"Cannot write {output} ({reason}); choose another --output.") from exc
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        _written(output, lambda: Path(output).write_text(text, encoding="utf-8"))
+        _log(f"wrote {output}")
+    else:
+        try:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError as exc:
+            # The reader stopped early (``| head``). As Python's documentation advises,
+            # stdout now points at the null device, so no later flush fails again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise _StdoutClosed from exc
+
+
+class _StdoutClosed(Exception):
+    """Whoever read stdout closed it before the whole output was written."""
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from explorer.config import load_config
+    from explorer.engines.choose import analyze_source
+    from explorer.reports.contract import failing_findings, render
+
+    config = load_config(args.config)
+    baseline = load_baseline(args.baseline)
+    started = time.perf_counter()
+    analysis = analyze_source(
+        args.path,
+        resolution=args.resolution,
+        columns=_columns(args),
+        tz=args.tz,
+        config=config,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        chunk_rows=args.chunk_rows,
+        progress=_progress(args),
+    )
+    _progress(args)(
+        f"analysed {analysis.summary.rows_used:,} pings at resolution {analysis.resolution} "
+        f"in {time.perf_counter() - started:.1f} s: {len(analysis.findings)} findings"
+    )
+    _emit(render(analysis, args.format, baseline), args.output)
+    if args.fail_on and failing_findings(analysis, args.fail_on, baseline):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _profile_markdown(data: dict) -> str:
+    rows, when, box = data["rows"], data["time"], data["bbox"]
+    lines = [
+        f"# Profile of {data['source']}",
+        "",
+        f"- rows read: {rows['read']:,}; used: {rows['used']:,}; rejected: {rows['rejected']:,}",
+    ]
+    lines += [f"  - {reason}: {n:,}" for reason, n in rows["rejected_by_reason"].items() if n]
+    lines += [
+        f"- time: {when['start']} to {when['end']} ({when['interpretation']})",
+        f"- bounding box: lat {box['lat_min']} to {box['lat_max']}, "
+        f"lon {box['lon_min']} to {box['lon_max']}",
+        f"- resolution: {data['resolution']} (suggested {data['suggested_resolution']})",
+        "",
+        "| cell | pings | devices |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {c['cell']} | {c['pings']:,} | {c['devices']:,} |" for c in data["top_cells"]]
+    return "\n".join(lines) + "\n"
+
+
+def _run_profile(args: argparse.Namespace) -> int:
+    from explorer.config import load_config
+    from explorer.engines.choose import summarise_source
+
+    summary, meta = summarise_source(
+        args.path,
+        resolution=args.resolution,
+        columns=_columns(args),
+        tz=args.tz,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        chunk_rows=args.chunk_rows,
+        config=load_config(args.config),
+        progress=_progress(args),
+        digest=False,  # the profile does not name its input by sha256
+    )
+    from explorer.analysis import profile_blocks
+
+    data = {
+        "source": meta["source"],
+        "resolution": summary.resolution,
+        "suggested_resolution": meta["suggested_resolution"],
+        **profile_blocks(summary),
+    }
+    text = json.dumps(data, indent=2) if args.format == "json" else _profile_markdown(data)
+    _emit(text, None)
+    return EXIT_OK
+
+
+def _run_clean(args: argparse.Namespace) -> int:
+    from explorer.cleaning import clean
+    from explorer.config import load_config
+
+    try:
+        result = _written(
+            args.output,
+            lambda: clean(
+                args.path,
+                drop=args.drop,
+                output=Path(args.output),
+                columns=_columns(args),
+                tz=args.tz,
+                config=load_config(args.config),
+                resolution=args.resolution,
+            ),
+        )
+    except ValueError as exc:  # one-sentence errors: clean's own and PingFileErrors
+        _log(f"error: {exc}")
+        return EXIT_UNUSABLE
+    removed = ", ".join(f"{kind}: {n:,}" for kind, n in result.removed.items())
+    _log(f"kept {result.kept:,} rows; removed {removed}; wrote {args.output}")
+    return EXIT_OK
+
+
+def _start_ahead(args: argparse.Namespace) -> None:
+    """Work on a local input that fits in memory, started while the engines are imported
+    (one core is idle meanwhile): heap faulted in (:mod:`explorer.cli.allocator`) and a single
+    file's CSV parsed (:func:`explorer.reading.csv_text.read_ahead`, once pyarrow is imported) or
+    Parquet decoded (:func:`explorer.reading.parquet.read_ahead`, once polars is)."""
+    if is_url(args.path):
+        return
+    try:
+        files = expand_source(args.path)
+    except (PingFileError, OSError, ValueError):
+        return  # the reader says what is wrong with the path
+    if args.engine == "auto" and not fits_in_memory(files):
+        return
+    warm_heap(heap_to_warm(files))
+    if not is_multi(args.path):
+        from explorer.reading.csv_text import read_ahead  # pyarrow, not the engines: see its module
+
+        read_ahead(args.path, _columns(args))
+        from explorer.reading.parquet import read_ahead as decode_ahead  # polars, not the engines
+
+        decode_ahead(args.path, _columns(args), hash_ids=True)  # as the memory engine reads
+
+
+def run() -> int:
+    """The commands' work and exit code (:func:`entry` ends the process with it)."""
+    keep_freed_memory()
+    no_blas_threads()
+    return main()
+
+
+def no_blas_threads() -> None:
+    """Ask numpy's OpenBLAS for no worker threads, unless the environment chose a number.
+
+    At import OpenBLAS starts a thread per core that spins for ~0.1 s of CPU, while the
+    command imports the engines on one core and reads or faults in memory on the other;
+    nothing here calls BLAS. Only takes effect before numpy is imported.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def entry() -> NoReturn:
+    """The program's entry point (``python -m explorer``, ``ping-explorer``)."""
+    exit_without_teardown(run())
+
+
+#: Exit code when stdout or stderr cannot be flushed at the end (Python's own).
+EXIT_FLUSH_FAILED = 120
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the process with ``code`` once stdout and stderr are flushed, skipping Python's
+    teardown.
+
+    Freeing the objects of a run one by one (gigabytes of arrays, thousands of modules)
+    took ~0.2 s after a ten-million-ping ``profile`` had printed its answer (median 0.49
+    against 0.29 s from the answer to the process's end, measured); the system reclaims
+    the memory at once anyway. Nothing is lost: every file a command writes is closed
+    before it returns, and so is a Dask cluster.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a closed pipe or stream, or none
+            code = code or EXIT_FLUSH_FAILED
+    os._exit(code)
+
+
+def _import_engines() -> None:
+    """Import the engines (for the runners) with Python's cyclic collector off meanwhile:
+    imports make many objects and few cycles, and the collections cost 0.07 of 0.54 s
+    (measured). It is on again for the run: a chunked run makes garbage for minutes."""
+    gc.disable()
+    try:
+        import explorer.engines.choose  # noqa: F401
+    finally:
+        gc.enable()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    problem = output_problem(args.output, args.path) if getattr(args, "output", None) else None
+    if problem:
+        _log(f"error: {problem}")
+        return EXIT_UNUSABLE
+    # Only the analysis report names its input by sha256. Dask workers hash their own files.
+    if args.command == "analyze" and args.engine != "dask":
+        hash_ahead(args.path)  # while the engines are imported (see explorer.cli.digests)
+    if args.command in ("analyze", "profile") and args.engine in ("auto", "memory"):
+        _start_ahead(args)
+    runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
+    try:
+        if args.command in ("analyze", "profile"):
+            _import_engines()
+        return runners[args.command](args)
+    except PingFileError as exc:
+        _log(f"error: {exc}")
+        return EXIT_UNUSABLE
+    except _StdoutClosed:
+        return EXIT_FLUSH_FAILED  # silently: the reader has gone, the input is fine
+    except KeyboardInterrupt:
+        _log("interrupted")
+        return 130
+    except MemoryError:
+        _log("error: the input does not fit in memory; use --engine chunked.")
+        return EXIT_UNUSABLE

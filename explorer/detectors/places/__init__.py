@@ -1,0 +1,29 @@
+"""Detectors of the places family: null island, coordinate pileups, density spikes,
+distant points and swapped coordinates.
+
+The work lives in ``places_points`` (exact coordinates), ``places_density`` (cells
+against their neighbourhood) and ``places_far`` (rows far from the main mass).
+"""
+
+from __future__ import annotations
+
+from explorer.detectors.places.density import detect_density_spike
+from explorer.detectors.places.far import detect_distant_points, detect_swapped_coordinates
+from explorer.detectors.places.points import detect_coordinate_pileup, detect_null_island
+
+__all__ = [
+    "DETECTORS",
+    "detect_coordinate_pileup",
+    "detect_density_spike",
+    "detect_distant_points",
+    "detect_null_island",
+    "detect_swapped_coordinates",
+]
+
+DETECTORS = [
+    detect_null_island,
+    detect_coordinate_pileup,
+    detect_density_spike,
+    detect_distant_points,
+    detect_swapped_coordinates,
+]

@@ -1,0 +1,214 @@
+"""Pings far from the data's main mass: swapped coordinates and other distant points.
+
+Both read the exact-coordinate table. A far row whose mirror (latitude and longitude
+exchanged) lands in an occupied area of the main mass is a swapped row; the other far
+rows (null island excepted) are distant points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from explorer.binning.cells import cells_to_parent, cells_to_str, latlng_to_cells
+from explorer.detectors.context import Context
+from explorer.detectors.places.common import (
+    MainMass,
+    cached,
+    haversine_km,
+    main_mass,
+    near_null_island,
+    outside_disk,
+    plain,
+    share_interval,
+)
+from explorer.findings import Finding, FindingKind
+from explorer.text import count, pct, plural
+
+#: Most cells a data-set-wide finding lists (the busiest): enough for the map.
+_MAX_CELLS = 50
+#: Resolution at which distant pings are grouped into places for the "where" table
+#: (~1,800 km² cells: one per town or region).
+_WHERE_RESOLUTION = 4
+_WHERE_ROWS = 10
+
+
+def _far_rows(ctx: Context) -> pl.DataFrame:
+    """Coords rows beyond the main mass's far distance, flagged ``swapped`` or not."""
+    cfg = ctx.config.places
+    mass = main_mass(ctx)
+    coords = ctx.summary.tables["coords"]
+    if mass is None or coords.is_empty():
+        return coords.clear().with_columns(distance_km=pl.lit(0.0), swapped=pl.lit(False))
+    lat, lon = pl.col("lat"), pl.col("lon")
+    candidates = coords.filter(
+        outside_disk(lat, lon, mass.lat, mass.lon, mass.far_km)
+        & ~near_null_island(lat, lon, cfg.null_island_radius_deg)
+    )
+    dist = haversine_km(
+        candidates["lat"].to_numpy(), candidates["lon"].to_numpy(), mass.lat, mass.lon
+    )
+    far = candidates.with_columns(distance_km=pl.Series(dist, dtype=pl.Float64)).filter(
+        pl.col("distance_km") > mass.far_km
+    )
+    return far.with_columns(swapped=pl.Series(_mirrors_into_mass(ctx, far, mass), dtype=pl.Boolean))
+
+
+def far_rows(ctx: Context) -> pl.DataFrame:
+    """Far coords rows (lat, lon, device, pings, distance_km, swapped), cached per context."""
+    return cached(ctx, "far_rows", _far_rows)
+
+
+def _mirrors_into_mass(ctx: Context, far: pl.DataFrame, mass: MainMass) -> np.ndarray:
+    """Whether each row, with latitude and longitude exchanged, lands among occupied cells."""
+    if far.is_empty():
+        return np.zeros(0, dtype=bool)
+    lat, lon = far["lon"].to_numpy(), far["lat"].to_numpy()
+    valid = np.abs(lat) <= 90
+    close = np.zeros(len(lat), dtype=bool)
+    close[valid] = haversine_km(lat[valid], lon[valid], mass.lat, mass.lon) <= mass.far_km
+    if not close.any():
+        return close
+    res = min(ctx.config.places.swap_match_resolution, ctx.resolution)
+    occupied = cells_to_parent(ctx.cells["cell"], res).unique()
+    mirrored = latlng_to_cells(lat[close], lon[close], res)
+    out = np.zeros(len(lat), dtype=bool)
+    out[close] = mirrored.is_in(occupied.implode()).to_numpy()
+    return out
+
+
+def _busiest_cells(rows: pl.DataFrame, resolution: int) -> tuple[tuple[str, ...], int]:
+    """Hex ids of the busiest cells of ``rows`` (at most ``_MAX_CELLS``) and how many."""
+    per_cell = (
+        rows.with_columns(cell=latlng_to_cells(rows["lat"], rows["lon"], resolution))
+        .group_by("cell")
+        .agg(pl.col("pings").sum())
+        .sort(["pings", "cell"], descending=[True, False])
+    )
+    return tuple(cells_to_str(per_cell["cell"].head(_MAX_CELLS))), per_cell.height
+
+
+def _where(rows: pl.DataFrame, resolution: int) -> list[dict]:
+    """Distant pings grouped into coarse places: centre, pings, devices, distance."""
+    res = min(_WHERE_RESOLUTION, resolution)
+    grouped = (
+        rows.with_columns(place=latlng_to_cells(rows["lat"], rows["lon"], res))
+        .group_by("place")
+        .agg(
+            lat=(pl.col("lat") * pl.col("pings")).sum() / pl.col("pings").sum(),
+            lon=(pl.col("lon") * pl.col("pings")).sum() / pl.col("pings").sum(),
+            distance_km=(pl.col("distance_km") * pl.col("pings")).sum() / pl.col("pings").sum(),
+            devices=pl.col("device").drop_nulls().n_unique(),
+            pings=pl.col("pings").sum(),
+        )
+        .sort(["pings", "place"], descending=[True, False])
+        .head(_WHERE_ROWS)
+    )
+    return grouped.select("lat", "lon", "pings", "devices", "distance_km").to_dicts()
+
+
+def detect_distant_points(ctx: Context) -> list[Finding]:
+    """Pings beyond the main mass's far distance (not null island, not swapped)."""
+    cfg = ctx.config.places
+    rows = far_rows(ctx).filter(~pl.col("swapped"))
+    mass = main_mass(ctx)
+    total = ctx.total_pings
+    if rows.is_empty() or mass is None:
+        return []
+    pings = int(rows["pings"].sum())
+    devices = int(rows["device"].drop_nulls().n_unique())
+    share, low, high = share_interval(pings, total)
+    severity = "medium" if low >= cfg.distant_medium_share else "low"
+    cells, n_cells = _busiest_cells(rows, ctx.resolution)
+    where = _where(rows, ctx.resolution)
+    median_km = float(np.median(rows["distance_km"].to_numpy()))
+    evidence = {
+        "pings": pings,
+        "devices": devices,
+        "share": share,
+        "share_low": low,
+        "share_high": high,
+        "distance_km": median_km,
+        "max_distance_km": float(rows["distance_km"].max()),
+        "far_km": mass.far_km,
+        "centre": {"lat": mass.lat, "lon": mass.lon},
+        "mass_radius_km": mass.radius_km,
+        "where": where,
+        "cells_total": n_cells,
+    }
+    story = (
+        f"{plural(pings, 'ping')} ({pct(share)}, from {plural(devices, 'device')}) lie more than "
+        f"{mass.far_km:.0f} km from the centre of the data, where 90 % of pings sit within "
+        f"{mass.radius_km:.0f} km; the typical one is {median_km:.0f} km away. They may be "
+        "trips, test devices or mis-geocoded rows; either way they stretch a map, a bounding "
+        "box or a centroid. Check the places listed and whether they belong to the study area."
+    )
+    title = f"{count(pings)} pings ({pct(share)}) far from the rest of the data"
+    return [
+        Finding(
+            FindingKind.DISTANT_POINTS.value,
+            severity,
+            float(share * 100),
+            title,
+            story,
+            cells,
+            plain(evidence),
+        )
+    ]
+
+
+def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
+    """Far rows whose latitude and longitude, exchanged, land in the data's main mass."""
+    cfg = ctx.config.places
+    rows = far_rows(ctx).filter(pl.col("swapped"))
+    total = ctx.total_pings
+    pings = int(rows["pings"].sum()) if rows.height else 0
+    if pings < cfg.swap_min_rows:
+        return []
+    devices = int(rows["device"].drop_nulls().n_unique())
+    share, low, high = share_interval(pings, total)
+    severity = (
+        "high"
+        if low >= cfg.swap_high_share
+        else "medium"
+        if low >= cfg.swap_medium_share
+        else "low"
+    )
+    example = rows.sort(["pings", "lat", "lon"], descending=[True, False, False]).row(0, named=True)
+    cells, n_cells = _busiest_cells(rows, ctx.resolution)
+    evidence = {
+        "rows": pings,
+        "coordinates": rows.select("lat", "lon").n_unique(),
+        "devices": devices,
+        "share": share,
+        "share_low": low,
+        "share_high": high,
+        "example": {
+            "lat": example["lat"],
+            "lon": example["lon"],
+            "mirrored_lat": example["lon"],
+            "mirrored_lon": example["lat"],
+        },
+        "distance_km": float(np.median(rows["distance_km"].to_numpy())),
+        "cells_total": n_cells,
+    }
+    story = (
+        f"{plural(pings, 'row')} ({pct(share)}, from {plural(devices, 'device')}) lie far from "
+        f"the data, but with latitude and longitude exchanged they fall right inside it: e.g. "
+        f"({example['lat']:.4f}, {example['lon']:.4f}) is ({example['lon']:.4f}, "
+        f"{example['lat']:.4f}) mirrored. Some source or pipeline step writes the columns in "
+        "the other order; those pings are missing from their real place and pile up in an "
+        "impossible one. Find the source of these rows and swap their columns back."
+    )
+    title = f"{count(pings)} rows ({pct(share)}) with latitude and longitude swapped"
+    return [
+        Finding(
+            FindingKind.SWAPPED_COORDINATES.value,
+            severity,
+            float(share * 100),
+            title,
+            story,
+            cells,
+            plain(evidence),
+        )
+    ]

@@ -1,0 +1,211 @@
+"""Reading one file in bounded chunks: Parquet record batches, CSV blocks cut at line ends.
+
+Each chunk goes through the same validation as a whole file (same parsing, same
+rejection reasons); the caller sums the counts. CSV blocks are split at newlines, so
+a quoted field holding a line break that straddles a block edge counts as malformed
+lines (the in-memory reader would have kept it). CSV files in UTF-16 are read whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from explorer.cli import digests
+from explorer.errors import PingFileError
+from explorer.reading import csv_text as csvio
+from explorer.reading import mapped_columns as src
+from explorer.reading import parse
+from explorer.reading.column_names import detect_columns
+from explorer.reading.decode import (
+    SNIFF_BYTES,
+    decompress,
+    empty,
+    has_text,
+    header_only,
+    no_rows,
+    text_encoding,
+)
+from explorer.reading.parquet import dictionary_types
+from explorer.reading.pings import unreadable, validate
+from explorer.reading.sources import InputFile
+
+#: Bytes per CSV line assumed before the head has been measured.
+_LINE_BYTES_GUESS = 64
+_HASH_BLOCK = 8 << 20
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Validated pings of one chunk and what reading them took."""
+
+    pings: pl.DataFrame
+    rows_read: int
+    rejected: dict[str, int]
+    timing: parse.Timing
+    columns: dict[str, str]
+
+
+def file_sha256(file: InputFile) -> str:
+    """The sha256 of a file's bytes, read in blocks (bounded memory), or the one started
+    ahead for it (see :mod:`explorer.cli.digests`)."""
+    ahead = None if file.url else digests.hashed_ahead(file.path)
+    if ahead is not None:
+        with contextlib.suppress(OSError):
+            return ahead.result()
+    digest = hashlib.sha256()
+    with file.open() as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _chunk(table: src.RawTable, tz: str | None, label: str) -> Chunk:
+    mapping = dict(table.mapping)
+    table = src.RawTable(table.frame, mapping, table.malformed, table.decimal_comma)
+    pings, counts, timing = validate(table, tz, label, strict=False)
+    return Chunk(pings, table.frame.height + table.malformed, counts, timing, mapping)
+
+
+def _parquet_chunks(
+    handle: IO[bytes],
+    explicit: Mapping[str, str] | None,
+    label: str,
+    chunk_rows: int,
+    row_groups: tuple[int, ...] | None = None,
+) -> Iterator[src.RawTable]:
+    try:
+        parquet = pq.ParquetFile(handle)
+    except (pa.ArrowException, OSError) as exc:
+        raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
+    mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
+    if parquet.metadata.num_rows == 0:
+        raise no_rows(label)
+    wanted = list(dict.fromkeys(mapping.values()))
+    coded = dictionary_types(parquet.schema_arrow, mapping)
+    try:
+        if coded:  # device types read with their dictionary (see _io_source._read_parquet)
+            handle.seek(0)
+            parquet = pq.ParquetFile(handle, read_dictionary=coded)
+        batches = parquet.iter_batches(batch_size=chunk_rows, columns=wanted, row_groups=row_groups)
+        plain = [c for c in wanted if c not in coded]
+        roles = [pl.col(c).alias(role) for role, c in mapping.items() if c not in coded]
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            frame = pl.from_arrow(table.select(plain))
+            assert isinstance(frame, pl.DataFrame)
+            frame = frame.select(roles)
+            if "device_type" in mapping:
+                types = table.column(mapping["device_type"])
+                frame = frame.with_columns(src.device_types(types))
+            yield src.RawTable(frame.select(list(mapping)), mapping, 0, False)
+    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
+        raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
+
+
+def _csv_block(block: bytes, layout: csvio.CsvLayout, types: dict) -> tuple[pa.Table, int]:
+    try:
+        return csvio.read_typed_or_strings(pa.py_buffer(block), layout, types)
+    except pa.ArrowInvalid as exc:
+        if "utf8" not in str(exc).lower().replace("-", ""):
+            raise
+        # Invalid UTF-8 in this block: like the whole-file reader, read it as Latin-1.
+        text = block.decode("latin-1").encode("utf-8")
+        return csvio.read_typed_or_strings(pa.py_buffer(text), layout, types)
+
+
+def _blocks(handle: IO[bytes], first: bytes, size: int) -> Iterator[bytes]:
+    """Blocks of about ``size`` bytes, each ending at a newline (the last one at EOF)."""
+    pending = first
+    while True:
+        more = handle.read(max(size - len(pending), 1 << 16))
+        pending += more
+        if not more:
+            if has_text(pending):
+                yield pending
+            return
+        cut = pending.rfind(b"\n") + 1
+        if cut and len(pending) >= size:
+            yield pending[:cut]
+            pending = pending[cut:]
+
+
+def _csv_chunks(
+    handle: IO[bytes], explicit: Mapping[str, str] | None, label: str, chunk_rows: int
+) -> Iterator[src.RawTable]:
+    head = handle.read(4 * SNIFF_BYTES)
+    encoding = text_encoding(head, label)
+    if encoding.startswith("utf-16") or encoding == "latin-1":
+        # Whole-file decoding keeps multi-byte and odd encodings exact.
+        yield src.read_table(head + handle.read(), explicit, label)
+        return
+    if encoding == "utf-8-sig":
+        head = head[3:]
+    layout = csvio.sniff_layout(head, explicit, label)
+    mapping = detect_columns(layout.written, explicit)
+    types = csvio.column_types(layout, mapping)
+    body = head[layout.body_offset :]
+    lines = max(head.count(b"\n") - 1, 1)
+    line_bytes = max(len(head) // lines, 1) if len(head) > layout.body_offset else _LINE_BYTES_GUESS
+    decimal_comma: bool | None = None
+    seen = False
+    for block in _blocks(handle, body, chunk_rows * line_bytes):
+        table, malformed = _csv_block(block, layout, types)
+        frame = src._to_frame(table, mapping)
+        if decimal_comma is None:
+            decimal_comma = layout.delimiter == ";" and src._has_comma(frame)
+        seen = True
+        yield src.RawTable(frame, mapping, malformed, decimal_comma)
+    if not seen:
+        raise header_only(label)
+
+
+def _open_payload(handle: IO[bytes], label: str) -> IO[bytes]:
+    """The decompressed stream (gzip), after refusing other archives."""
+    magic = handle.read(8)
+    handle.seek(0)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=handle, mode="rb")
+    decompress(magic, label)  # raises for zip, bzip2, xz, zstd, 7-Zip
+    return handle
+
+
+def iter_chunks(
+    file: InputFile,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    chunk_rows: int,
+    row_groups: tuple[int, ...] | None = None,
+) -> Iterator[Chunk]:
+    """Validated chunks of about ``chunk_rows`` rows of one file (of some row groups).
+
+    Raises :class:`~explorer.reading.decode.EmptyInputError` for a file without data rows
+    and :class:`PingFileError` (naming the file) for one that cannot be read.
+    """
+    label = file.label
+    with file.open() as raw:
+        payload = _open_payload(raw, label)
+        try:
+            head = payload.read(SNIFF_BYTES)
+            payload.seek(0)
+            if not has_text(head):
+                raise empty(label)
+            if head[:4] == b"PAR1":
+                tables = _parquet_chunks(payload, columns, label, chunk_rows, row_groups)
+            else:
+                tables = _csv_chunks(payload, columns, label, chunk_rows)
+            for table in tables:
+                if table.frame.height or table.malformed:
+                    yield _chunk(table, tz, label)
+        except (OSError, EOFError) as exc:
+            raise PingFileError(f"{label} is damaged or truncated ({exc}); check it.") from exc
+        except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+            raise unreadable(label, exc) from exc

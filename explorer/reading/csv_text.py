@@ -1,0 +1,302 @@
+"""CSV layout sniffing (delimiter, header, typed columns) and the multi-threaded pyarrow read.
+
+Coordinates and integer epochs that look clean in the sniffed head are converted by
+pyarrow while it parses (in parallel, no string round trip); if any later value does
+not convert, the whole read is redone with every column as a string, so one bad
+value never fails a file.
+
+Nothing here imports polars (a test checks it): the command line parses a CSV on a
+thread while it imports polars and the engines (:func:`read_ahead`), when one core would
+otherwise be idle.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from explorer.cli import ahead
+from explorer.errors import PingFileError
+from explorer.reading.column_names import ALIASES, detect_columns
+from explorer.reading.decode import (
+    SNIFF_BYTES,
+    Buffer,
+    FileMap,
+    decompress,
+    empty,
+    first_text,
+    has_text,
+    header_only,
+    load_bytes,
+    text_encoding,
+    to_utf8,
+)
+
+DELIMITERS = (",", ";", "\t", "|")
+#: Data lines of the head used to decide whether a column can be read as numbers.
+TYPE_SAMPLE_LINES = 500
+_DATA_LIKE = re.compile(r"^[\s\d.,:;/+\-TZeE]*\d[\s\d.,:;/+\-TZeE]*$")
+_QUOTED = re.compile(r'"[^"\n]*"')
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_INT = re.compile(r"^[+-]?\d{1,18}$")
+DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where the data starts and how its lines split."""
+
+    written: list[str]  # header fields as written (stripped, blanks named)
+    names: list[str]  # the same, made unique for the parser
+    delimiter: str
+    body_offset: int
+    sample_rows: list[list[str]]  # data rows of the sniffed head
+    quoted: bool  # the head uses double quotes; if not, a stray quote later is plain text
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """Delimiter whose count per line is most consistent with the header's, then most frequent."""
+    sample = [_QUOTED.sub("", line) for line in lines[:30]]
+    best, best_key = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        counts = [line.count(delim) for line in sample]
+        if counts[0] == 0:
+            continue
+        key = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def _header_names(fields: list[str]) -> tuple[list[str], list[str]]:
+    """Header fields as written (blanks named) and made unique for the CSV parser."""
+    written = [field.strip() or f"column_{i + 1}" for i, field in enumerate(fields)]
+    names: list[str] = []
+    for i, clean in enumerate(written):
+        while clean in names:  # later duplicates get a suffix, the first keeps its name
+            clean = f"{clean}.{i + 1}"
+        names.append(clean)
+    return written, names
+
+
+def _check_header(fields: list[str], explicit: Mapping[str, str] | None, label: str) -> None:
+    """Raise when the first line looks like data rather than column names."""
+    known = {a for aliases in ALIASES.values() for a in aliases}
+    wanted = {str(c).strip().lower() for c in (explicit or {}).values()}
+    lowered = [f.strip().lower() for f in fields if f.strip()]
+    if any(f in known or f in wanted for f in lowered):
+        return
+    data_like = sum(bool(_DATA_LIKE.match(f)) for f in lowered)
+    if data_like and data_like * 2 >= len(lowered):
+        raise PingFileError(
+            f"The first line of {label} looks like data, not column names; add a header line "
+            "such as device_id,timestamp,lat,lon,os."
+        )
+
+
+def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) -> CsvLayout:
+    """Find the header line, its column names, the delimiter and where the data starts."""
+    head = text[:SNIFF_BYTES].decode("utf-8", errors="replace")
+    lines = [line for line in _NEWLINE.split(head) if line.strip()]
+    if not lines:
+        raise PingFileError(f"{label} is empty; export the file again with a header and rows.")
+    if len(text) > SNIFF_BYTES and len(lines) > 1:
+        lines.pop()  # the last line of a cut head is partial
+    delimiter = _sniff_delimiter(lines)
+    fields = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    _check_header(fields, explicit, label)
+    start = first_text(text)
+    newline = text.find(b"\n", start)
+    # A carriage return ends the header only before the first newline: look no further
+    # (searching a whole file without one for it took 0.2 s per 750 MB).
+    end = text.find(b"\r", start, len(text) if newline < 0 else newline)
+    end = newline if end < 0 else end
+    end = len(text) if end < 0 else end
+    if text[end : end + 2] == b"\r\n":
+        end += 1
+    rows = list(csv.reader(lines[1 : TYPE_SAMPLE_LINES + 1], delimiter=delimiter))
+    return CsvLayout(*_header_names(fields), delimiter, end + 1, rows, '"' in head)
+
+
+def _all_match(layout: CsvLayout, column: str, pattern: re.Pattern[str]) -> bool:
+    index = layout.names.index(column)
+    values = [r[index].strip() for r in layout.sample_rows if len(r) == len(layout.names)]
+    values = [v for v in values if v]
+    return bool(values) and all(pattern.match(v) for v in values)
+
+
+def column_types(layout: CsvLayout, mapping: Mapping[str, str]) -> dict[str, pa.DataType]:
+    """Types for the fast path: numbers where the head is clean, dictionary device types."""
+    types: dict[str, pa.DataType] = {c: pa.string() for c in mapping.values()}
+    for role in ("lat", "lon"):
+        if layout.delimiter != ";" and _all_match(layout, mapping[role], _FLOAT):
+            types[mapping[role]] = pa.float64()
+    if "timestamp" in mapping and _all_match(layout, mapping["timestamp"], _INT):
+        types[mapping["timestamp"]] = pa.int64()
+    if "device_type" in mapping:
+        types[mapping["device_type"]] = DICTIONARY
+    return types
+
+
+#: pyarrow's CSV parser splits its input into blocks of this many bytes and parses them
+#: on its threads. With its default (1 MB) a 750 MB file parsed in 1.7-2.4 s, with 16 MB
+#: blocks in 1.6-1.9 s and about half the system time (most likely Arrow's allocator
+#: handing each block's buffers back and faulting them in afresh); 8 MB blocks were
+#: slower than either, 16-64 MB alike (seven alternating parses of 1 and 16 MB).
+BLOCK_BYTES = 16 << 20
+#: ...but small inputs keep at least this many blocks per core, so both cores parse.
+BLOCKS_PER_CORE = 2
+_MIN_BLOCK_BYTES = 1 << 20
+
+
+def block_bytes(size: int) -> int:
+    """The parser's block size for an input of ``size`` bytes."""
+    per_block = size // (BLOCKS_PER_CORE * pa.cpu_count())
+    return max(_MIN_BLOCK_BYTES, min(BLOCK_BYTES, per_block))
+
+
+class _MalformedCounter:
+    """Counts (never stores) lines with the wrong number of fields."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _row: object) -> str:
+        with self._lock:
+            self.count += 1
+        return "skip"
+
+
+def read_body(
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+) -> tuple[pa.Table, int]:
+    """Parse the data lines with pyarrow; returns the table and the malformed-line count."""
+    counter = _MalformedCounter()
+    table = pacsv.read_csv(
+        pa.BufferReader(body),
+        read_options=pacsv.ReadOptions(
+            column_names=layout.names, use_threads=True, block_size=block_bytes(body.size)
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=layout.delimiter,
+            # Without quotes in the head, one stray quote must not swallow the lines after it.
+            quote_char='"' if layout.quoted else False,
+            invalid_row_handler=counter,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(types), column_types=dict(types), strings_can_be_null=False
+        ),
+    )
+    return table, counter.count
+
+
+def read_typed_or_strings(
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+) -> tuple[pa.Table, int]:
+    """Read with numeric types; redo with strings when some value does not convert."""
+    try:
+        return read_body(body, layout, types)
+    except pa.ArrowInvalid as exc:
+        message = str(exc).lower()
+        if "conversion error" not in message or "utf8" in message:
+            raise
+    strings = {c: (t if t == DICTIONARY else pa.string()) for c, t in types.items()}
+    return read_body(body, layout, strings)
+
+
+def unparsable(label: str) -> PingFileError:
+    """The error for a text input that is not CSV (the parser's message stays chained)."""
+    return PingFileError(f"{label} cannot be parsed as CSV; check its format.")
+
+
+@dataclass(frozen=True)
+class ParsedCsv:
+    """A CSV input parsed by pyarrow: the table of its mapped columns (named as in the
+    file), the role -> column mapping, the malformed lines skipped and the delimiter."""
+
+    table: pa.Table
+    mapping: dict[str, str]
+    malformed: int
+    delimiter: str
+
+
+def parse_input(raw: Buffer, explicit: Mapping[str, str] | None, label: str) -> ParsedCsv | Buffer:
+    """A CSV input (plain or gzip) parsed, or the decompressed payload when it is Parquet.
+
+    Raises :class:`PingFileError` for input that is empty, not text or not CSV.
+    """
+    if not has_text(raw):
+        raise empty(label)
+    payload = decompress(raw, label)
+    if payload[:4] == b"PAR1":
+        return payload
+    if not has_text(payload):
+        raise empty(label)
+    try:
+        return _parse_csv(payload, explicit, label)
+    except pa.ArrowException as exc:
+        raise unparsable(label) from exc
+
+
+def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) -> ParsedCsv:
+    encoding = text_encoding(payload, label)
+    text = to_utf8(payload, encoding, label)
+    layout = sniff_layout(text, explicit, label)
+    # Detect on the names as written, so two identical alias columns are reported as a tie.
+    mapping = detect_columns(layout.written, explicit)
+    if not has_text(text, layout.body_offset):
+        raise header_only(label)
+    types = column_types(layout, mapping)
+    try:
+        table, malformed = read_typed_or_strings(
+            pa.py_buffer(text).slice(layout.body_offset), layout, types
+        )
+    except pa.ArrowInvalid as exc:
+        if encoding != "utf-8" or "utf8" not in str(exc).lower().replace("-", ""):
+            raise
+        # Invalid UTF-8 beyond the sniffed head: the file is Latin-1 after all.
+        text = to_utf8(payload, "latin-1", label)
+        table, malformed = read_typed_or_strings(
+            pa.py_buffer(text).slice(layout.body_offset), layout, types
+        )
+    return ParsedCsv(table, mapping, malformed, layout.delimiter)
+
+
+_AHEAD_KIND = "parse"
+
+
+def _ahead_arguments(explicit: Mapping[str, str] | None, label: str) -> tuple:
+    return label, tuple(sorted((explicit or {}).items()))
+
+
+def read_ahead(path: str | os.PathLike, explicit: Mapping[str, str] | None) -> None:
+    """Start :func:`parse_input` of the file ``path`` on a thread (see :mod:`explorer.cli.ahead`);
+    :func:`parsed_ahead` hands its result to the reader. The caller imports this module
+    first, so the thread imports nothing."""
+    label = Path(path).name
+
+    def work() -> ParsedCsv | Buffer:
+        return parse_input(load_bytes(path, None)[0], explicit, label)
+
+    ahead.start(_AHEAD_KIND, path, work, arguments=_ahead_arguments(explicit, label))
+
+
+def parsed_ahead(
+    raw: Buffer, explicit: Mapping[str, str] | None, label: str
+) -> Future[ParsedCsv | Buffer] | None:
+    """The parse :func:`read_ahead` started for the file mapped as ``raw`` with the same
+    mapping and label, if the file is unchanged since (taken once)."""
+    if not isinstance(raw, FileMap):
+        return None
+    return ahead.take(_AHEAD_KIND, raw.path, arguments=_ahead_arguments(explicit, label))

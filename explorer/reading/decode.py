@@ -1,0 +1,157 @@
+"""Input bytes before any parser sees them: files mapped, archives refused, gzip
+decompressed, the text encoding found and turned into UTF-8.
+
+Pure Python and the standard library on purpose (no numpy, polars or pyarrow): the
+command line starts reading a CSV on a thread while it imports those (see
+:func:`explorer.reading.csv_text.read_ahead`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import mmap
+import os
+import re
+import zlib
+from pathlib import Path
+
+from explorer.errors import PingFileError
+
+#: Bytes looked at to sniff the encoding, the delimiter, the header and the column types.
+SNIFF_BYTES = 65_536
+_NOT_BLANK = re.compile(rb"\S")
+
+Buffer = bytes | mmap.mmap
+
+
+def has_text(data: bytes | memoryview, start: int = 0) -> bool:
+    """True when ``data[start:]`` holds anything but whitespace (no copy)."""
+    return _NOT_BLANK.search(data, start) is not None
+
+
+def first_text(data: bytes | memoryview) -> int:
+    """Where the first character other than whitespace is (the length if there is none)."""
+    found = _NOT_BLANK.search(data)
+    return found.start() if found else len(data)
+
+
+class FileMap(mmap.mmap):
+    """A read-only memory map of a file that remembers the file's path.
+
+    Polars decodes Parquet twice as fast from a path (its own parallel reader) as from a
+    Python file object (measured: 0.35 vs 0.7-1.1 s at 10 M pings).
+    """
+
+    path: Path
+
+
+_OTHER_ARCHIVES = {
+    b"PK\x03\x04": "a zip archive",
+    b"BZh": "bzip2-compressed",
+    b"\xfd7zXZ\x00": "xz-compressed",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+}
+_CONTROL_BYTES = bytes([*range(1, 9), *range(14, 27), *range(28, 32)])
+#: Share of control characters in the head above which a file is not text.
+MAX_CONTROL_SHARE = 0.01
+
+
+class EmptyInputError(PingFileError):
+    """A file with no data rows (empty, blank, header only, Parquet without rows).
+
+    In a folder of files such a file is counted, not fatal.
+    """
+
+
+def not_text(label: str) -> PingFileError:
+    return PingFileError(
+        f"{label} is not a text file; give a CSV (plain or gzip-compressed) or a Parquet file."
+    )
+
+
+def empty(label: str) -> PingFileError:
+    return EmptyInputError(f"{label} is empty; export the file again with a header and rows.")
+
+
+def header_only(label: str) -> PingFileError:
+    return EmptyInputError(f"{label} has a header but no data rows; export it again with its rows.")
+
+
+def no_rows(label: str) -> PingFileError:
+    return EmptyInputError(f"{label} has columns but no rows; write it again with its rows.")
+
+
+def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buffer, str]:
+    """Raw input bytes (a read-only memory map for files) and the label outputs use."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), name or "<bytes>"
+    path = Path(source)
+    label = name or path.name
+    try:
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                return b"", label
+            mapped = FileMap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped.path = path
+            return mapped, label
+    except FileNotFoundError as exc:
+        raise PingFileError(f"File {label} does not exist; check the path.") from exc
+    except IsADirectoryError as exc:
+        raise PingFileError(f"{label} is a folder; pass one CSV or Parquet file.") from exc
+    except OSError as exc:
+        raise PingFileError(f"File {label} cannot be read ({exc.strerror}); check it.") from exc
+
+
+def decompress(raw: Buffer, label: str) -> Buffer:
+    if raw[:2] != b"\x1f\x8b":
+        for magic, what in _OTHER_ARCHIVES.items():
+            if raw[: len(magic)] == magic:
+                raise PingFileError(f"{label} is {what}; extract the CSV or Parquet file first.")
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise PingFileError(f"{label} is a damaged gzip file; compress it again.") from exc
+
+
+def text_encoding(payload: Buffer, label: str) -> str:
+    """The payload's text encoding: utf-8(-sig), utf-16 (BOM or NUL pattern) or latin-1."""
+    head = bytes(payload[:SNIFF_BYTES])
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0 and _mostly_text(even):
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0 and _mostly_text(odd):
+            return "utf-16-be"
+        raise not_text(label)
+    if not _mostly_text(head):
+        raise not_text(label)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the sniff boundary is still UTF-8.
+        if exc.start < len(head) - 3 or len(head) < SNIFF_BYTES:
+            return "latin-1"
+    return "utf-8"
+
+
+def _mostly_text(data: bytes) -> bool:
+    """Few control characters (tab, newlines and form feeds aside)."""
+    kept = len(data.translate(None, delete=_CONTROL_BYTES))
+    return kept >= (1 - MAX_CONTROL_SHARE) * len(data)
+
+
+def to_utf8(payload: Buffer, encoding: str, label: str) -> Buffer:
+    if encoding == "utf-8":
+        return payload
+    if encoding == "utf-8-sig":
+        return payload[3:]
+    text = bytes(payload).decode(encoding, errors="replace")
+    if "\x00" in text:
+        raise not_text(label)
+    return text.encode("utf-8")

@@ -1,0 +1,185 @@
+"""The report as Markdown, from the JSON-contract dict of ``report_dict``.
+
+Written for a reader who is not a data scientist: plain headings, whole sentences,
+numbers with thousands separators. Every string from the data is escaped so that a
+source name or a device type cannot inject Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from explorer.reports.evidence import format_value, humanise, key_numbers, records
+
+SEVERITY_ORDER = ("high", "medium", "low")
+SEVERITY_BADGES = {"high": "🔴 HIGH", "medium": "🟠 MEDIUM", "low": "🟡 LOW"}
+#: Cell ids listed by name under a finding before "and N more".
+FIRST_CELLS = 5
+#: Evidence scalars listed under a finding.
+MAX_KEY_NUMBERS = 10
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md(text: Any) -> str:
+    """Text from the data, safe inside Markdown: specials backslash-escaped, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def severity_counts(findings: list[dict[str, Any]]) -> dict[str, int]:
+    """Findings per severity, in the order high, medium, low."""
+    return {s: sum(f.get("severity") == s for f in findings) for s in SEVERITY_ORDER}
+
+
+def summary_line(data: dict[str, Any]) -> str:
+    """ "3 high, 2 medium, 1 low findings in 172,079 pings" (plain text)."""
+    findings = data.get("findings") or []
+    pings = f"{int((data.get('rows') or {}).get('used') or 0):,} pings"
+    if not findings:
+        return f"No findings in {pings}."
+    counts = severity_counts(findings)
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    noun = "finding" if len(findings) == 1 else "findings"
+    return f"{parts} {noun} in {pings}."
+
+
+def time_sentences(time: dict[str, Any]) -> list[str]:
+    """What the timestamps mean, with a clear warning when they had no zone (plain text)."""
+    interpretation = str(time.get("interpretation") or "unknown")
+    out = [f"Timestamps were read as: {interpretation}."]
+    start, end = time.get("start"), time.get("end")
+    if start and end:
+        out.append(f"The data runs from {start} to {end} (shown in UTC).")
+    if is_naive(time):
+        out.append(
+            "Note: the timestamps carry no time zone, so they were read as local clock time "
+            "(at each ping's place unless a zone was given). If the file is really in UTC or "
+            "another zone, every hour in this report is shifted; re-run with --tz ZONE."
+        )
+    return out
+
+
+def is_naive(time: dict[str, Any]) -> bool:
+    """True when the timestamps had no zone and were read as local time."""
+    if "naive" in time:
+        return bool(time["naive"])
+    return "naive" in str(time.get("interpretation", "")).lower()
+
+
+def rejection_lines(rows: dict[str, Any]) -> list[tuple[str, int]]:
+    """(reason in words, rows) of every reason that rejected at least one row."""
+    reasons = rows.get("rejected_by_reason") or {}
+    return [(humanise(k), int(v)) for k, v in reasons.items() if v]
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _about(data: dict[str, Any]) -> list[str]:
+    prov = data.get("provenance") or {}
+    lines = ["## About this data", ""]
+    lines.append(f"- **Source:** {md(data.get('source', ''))}")
+    lines.append(
+        f"- **Map grid:** H3 resolution {data.get('resolution')} "
+        f"(suggested for this data: {data.get('suggested_resolution')})"
+    )
+    columns = data.get("columns") or {}
+    if columns:
+        used = ", ".join(f"{md(role)} ← {md(col)}" for role, col in columns.items())
+        lines.append(f"- **Columns used:** {used}")
+    lines.append(
+        f"- **Made by:** explorer {md(prov.get('version', ''))} on {md(prov.get('generated', ''))}"
+        f"; input SHA-256 {md(str(prov.get('input_sha256', ''))[:12])}…, "
+        f"settings SHA-256 {md(str(prov.get('config_sha256', ''))[:12])}…"
+    )
+    return lines + [""]
+
+
+def _rows_and_time(data: dict[str, Any]) -> list[str]:
+    rows = data.get("rows") or {}
+    lines = ["## Rows", ""]
+    lines += _table(
+        ("", "Rows"),
+        [
+            (name, f"{int(rows.get(key) or 0):,}")
+            for name, key in (("Read", "read"), ("Used", "used"), ("Rejected", "rejected"))
+        ],
+    )
+    rejected = rejection_lines(rows)
+    lines.append("")
+    if rejected:
+        lines.append("Rejected rows by reason:")
+        lines.append("")
+        lines += [f"- {md(reason)}: {n:,}" for reason, n in rejected]
+    else:
+        lines.append("No rows were rejected.")
+    lines += ["", "## Time", ""]
+    for sentence in time_sentences(data.get("time") or {}):
+        note = sentence.removeprefix("Note: ")
+        lines += [f"> **Note:** {md(note)}" if note != sentence else md(sentence), ""]
+    bbox = data.get("bbox") or {}
+    if all(bbox.get(k) is not None for k in ("lat_min", "lat_max", "lon_min", "lon_max")):
+        lines += [
+            "## Area",
+            "",
+            f"Latitude {bbox['lat_min']:.4f} to {bbox['lat_max']:.4f}, "
+            f"longitude {bbox['lon_min']:.4f} to {bbox['lon_max']:.4f}.",
+        ]
+    return lines + [""]
+
+
+def cells_text(cells: list[str]) -> str:
+    """ "3 cells (a, b, c)" or "12 cells (a, …, e and 7 more)" (plain text)."""
+    if not cells:
+        return "the whole data set"
+    shown = ", ".join(str(c) for c in cells[:FIRST_CELLS])
+    more = f" and {len(cells) - FIRST_CELLS} more" if len(cells) > FIRST_CELLS else ""
+    noun = "cell" if len(cells) == 1 else "cells"
+    return f"{len(cells)} {noun} ({shown}{more})"
+
+
+def _finding(rank: int, f: dict[str, Any]) -> list[str]:
+    badge = SEVERITY_BADGES.get(f.get("severity"), md(f.get("severity", "")))
+    lines = [f"### {rank}. {badge} — {md(f.get('title', ''))}", "", md(f.get("story", "")), ""]
+    lines.append(f"- **Where:** {md(cells_text(list(f.get('cells') or [])))}")
+    lines.append(
+        f"- **Kind:** {md(humanise(f.get('kind', '')))} · "
+        f"**Score:** {format_value('score', f.get('score'))} · **Id:** {md(f.get('id', ''))}"
+    )
+    if f.get("baseline"):
+        lines.append("- Already accepted in the baseline file: not counted by --fail-on.")
+    numbers = key_numbers(f.get("evidence") or {})[:MAX_KEY_NUMBERS]
+    if numbers:
+        lines += ["", *_table(("Key number", "Value"), [(md(k), md(v)) for k, v in numbers])]
+    for title, headers, rows in records(f.get("evidence") or {}):
+        cells = [tuple(md(v) for v in row) for row in rows]
+        lines += ["", f"{md(title)}:", "", *_table(tuple(md(h) for h in headers), cells)]
+    return lines + [""]
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """The whole report as Markdown text."""
+    lines = [f"# Ping bias report: {md(data.get('source', ''))}", ""]
+    lines += [f"**{summary_line(data)}**", ""]
+    lines += _about(data) + _rows_and_time(data)
+    findings = data.get("findings") or []
+    lines += ["## Findings, most serious first", ""]
+    if not findings:
+        lines += ["Nothing stood out: no bias or defect passed the thresholds.", ""]
+    for rank, finding in enumerate(findings, start=1):
+        lines += _finding(rank, finding)
+    top = data.get("top_cells") or []
+    if top:
+        lines += ["## Busiest cells", ""]
+        lines += _table(
+            ("Cell", "Pings", "Devices"),
+            [
+                (md(c.get("cell", "")), f"{c.get('pings', 0):,}", f"{c.get('devices', 0):,}")
+                for c in top
+            ],
+        )
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,141 @@
+"""The three per-device tables of a summary, counted on dense integer codes.
+
+``cell_devices``, ``devices`` and ``device_days`` group every ping by a
+high-cardinality key (device × cell, device × type, device × day). Hash group-bys over
+ten million pings cost 1.3-1.7 s each on two cores; here each table is a counting pass
+over the codes of :mod:`explorer.summary.codes` (``numpy.bincount`` when the key space
+is dense, a sort of one 64-bit key otherwise), about three times faster for the three
+together. The tables are the same as the straightforward polars group-bys
+(``tests/test_summary_devices.py`` checks that).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from explorer.summary.codes import (
+    Coded,
+    DeviceCodes,
+    as_timestamps,
+    counts_of,
+    factorize,
+    first_last,
+    key_of,
+    runs,
+)
+
+_HOURS = 24
+#: A key space up to this many times the number of pings (plus a constant) is counted
+#: with dense arrays; a sparser one is sorted instead (memory stays O(pings)).
+_DENSE_FACTOR = 2
+_DENSE_SLACK = 1_000_000
+
+
+def _dense(space: int, rows: int) -> bool:
+    return space <= _DENSE_FACTOR * rows + _DENSE_SLACK
+
+
+def _count_keys(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``keys`` (all in [0, space)) and how often each occurs."""
+    if _dense(space, keys.size):
+        return counts_of(keys, space)
+    ordered = np.sort(keys)
+    starts, lengths = runs(ordered)
+    return ordered[starts], lengths
+
+
+def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.DataFrame:
+    """Pings and the bitmask of local hours seen, per (cell, device)."""
+    c, d = devices.of(cells.codes), devices.devices.codes
+    hour = devices.of(frame["hour"].to_numpy())
+    n_dev = len(devices.devices)
+    # One sortable key per ping: (cell code, device code, hour). Sorted, its runs are
+    # (cell, device, hour) counts, and runs of key // 24 are (cell, device) pairs.
+    key = key_of(c, n_dev, d)
+    key *= _HOURS
+    key += hour
+    key.sort()
+    starts, counts = runs(key)
+    pair = key[starts]
+    del key, starts  # the largest arrays go before the next ones are made
+    hours = np.empty(pair.size, dtype=np.uint8)
+    # In place: each distinct key becomes its (cell, device) pair, its hour goes apart.
+    np.divmod(pair, _HOURS, out=(pair, hours), casting="unsafe")
+    bits = np.left_shift(np.uint32(1), hours, dtype=np.uint32)
+    pair_starts, _ = runs(pair)
+    pings = np.add.reduceat(counts, pair_starts) if counts.size else counts
+    mask = np.bitwise_or.reduceat(bits, pair_starts) if bits.size else bits
+    cell_code, dev_code = np.divmod(pair[pair_starts], n_dev)
+    return pl.DataFrame(
+        {
+            "cell": pl.Series(cells.values[cell_code], dtype=pl.UInt64),
+            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
+            "pings": pl.Series(pings, dtype=pl.Int64),
+            "hour_mask": pl.Series(mask, dtype=pl.UInt32),
+        }
+    )
+
+
+def devices_table(
+    stamp: pl.Series, coarse: np.ndarray, types: Coded, devices: DeviceCodes
+) -> pl.DataFrame:
+    """``devices`` of pings given by their timestamps and coarse flags (see ``TABLES``):
+    it needs no cell and no local clock."""
+    stamps = devices.of(stamp.dt.epoch("us").to_numpy())
+    return _devices(devices, types, devices.of(coarse), stamps, stamp.dtype)
+
+
+def device_days_table(frame: pl.DataFrame, devices: DeviceCodes) -> pl.DataFrame:
+    """``device_days`` of prepared pings (see ``TABLES``)."""
+    return _device_days(devices, devices.of(frame["day"].to_physical().to_numpy()))
+
+
+def _devices(
+    devices: DeviceCodes,
+    types: Coded,
+    coarse: np.ndarray,
+    stamps: np.ndarray,
+    stamp_dtype: pl.DataType,
+) -> pl.DataFrame:
+    names = types.values
+    group = key_of(devices.devices.codes, len(names), devices.of(types.codes))
+    space = len(devices.devices) * len(names)
+    if not _dense(space, group.size):
+        coded = factorize(pl.Series(group))
+        group, keys = coded.codes, coded.values
+        space = len(keys)
+    else:
+        keys = np.arange(space)
+    pings = np.bincount(group, minlength=space)
+    coarse_pings = np.bincount(group[coarse], minlength=space)
+    first, last = first_last(group, stamps, space)
+    present = np.flatnonzero(pings)
+    dev_code, type_code = np.divmod(keys[present], len(names))
+    return pl.DataFrame(
+        {
+            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
+            "device_type": names.gather(type_code),
+            "pings": pl.Series(pings[present], dtype=pl.Int64),
+            "coarse_pings": pl.Series(coarse_pings[present], dtype=pl.Int64),
+            "first_seen": as_timestamps(first[present], stamp_dtype),
+            "last_seen": as_timestamps(last[present], stamp_dtype),
+        }
+    )
+
+
+def _device_days(devices: DeviceCodes, day: np.ndarray) -> pl.DataFrame:
+    d = devices.devices.codes
+    first_day = int(day.min()) if day.size else 0
+    n_days = (int(day.max()) - first_day + 1) if day.size else 1
+    key = key_of(d, n_days, day)
+    key -= first_day
+    keys, counts = _count_keys(key, len(devices.devices) * n_days)
+    dev_code, offset = np.divmod(keys, n_days)
+    return pl.DataFrame(
+        {
+            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
+            "day": pl.Series(offset + first_day, dtype=pl.Int32).cast(pl.Date),
+            "pings": pl.Series(counts, dtype=pl.Int64),
+        }
+    )
