@@ -29,8 +29,7 @@ from explorer.interactive.map_layers import (
     view_for_summary,
 )
 from explorer.reading.pings import ReadResult, read_pings
-from explorer.summary.build import Summary, summarise
-from explorer.summary.compact import compacting
+from explorer.summary import Summary, summarise
 
 SAMPLE_KEY = "sample"
 #: Entries kept per stage; a few datasets x filter settings at a time.
@@ -135,7 +134,7 @@ def summary_for(
         naive_timestamps=read.naive_timestamps,
         # Built already compacted for the detectors under the default configuration,
         # which analysis_for uses: the same findings in less time and memory.
-        per_ping=compacting(),
+        per_ping="compact",
     )
 
 

@@ -9,7 +9,6 @@ from app.views.device_types import devices_page
 from app.views.findings import findings_page
 from app.views.map_view import map_page
 from app.views.time_of_day import time_page
-from explorer.cli.allocator import keep_freed_memory
 
 PAGES = (
     (findings_page, "Findings", "findings"),
@@ -23,7 +22,6 @@ PAGES = (
 def main() -> None:
     """Configure the page and run the chosen one (Findings by default)."""
     st.set_page_config(page_title="Ping Bias Explorer", layout="wide")
-    keep_freed_memory()  # the server reuses freed memory across analyses (idempotent)
     pages = [
         st.Page(func, title=title, url_path=path, default=(path == "findings"))
         for func, title, path in PAGES

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from explorer.cli.allocator import keep_freed_memory
+from explorer.cli.process import keep_freed_memory
 
 BENCH_DIR = Path(".bench")
 NAIVE_ROWS = 1_000_000
@@ -101,21 +101,20 @@ def naive_rows_per_second(csv_path: Path, rows: int) -> float:
 def stage_times(path: Path, runs: int, resolution: int) -> dict[str, float]:
     """Median seconds of read (with the device hashes), bin (cells, clock), summarise
     (every table) and read→summary in this process."""
+    import explorer.summary as summ
     from explorer.binning.prepare import prepare
     from explorer.reading.pings import read_pings
-    from explorer.summary import build as summ
-    from explorer.summary.compact import compacting
 
     # The memory engine's path: ids read as their hashes, tables of the O(pings) kind
     # built already compacted.
     read_s, read = _median_time(lambda: read_pings(path, device_ids=False), runs)
     bin_s, prepared = _median_time(lambda: prepare(read.pings, resolution), runs)
     agg_s, _ = _median_time(
-        lambda: summ.summarise_prepared(prepared, resolution, per_ping=compacting()), runs
+        lambda: summ.summarise_prepared(prepared, resolution, per_ping="compact"), runs
     )
     total_s, _ = _median_time(
         lambda: summ.summarise(
-            read_pings(path, device_ids=False).pings, resolution, per_ping=compacting()
+            read_pings(path, device_ids=False).pings, resolution, per_ping="compact"
         ),
         runs,
     )

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.cli.allocator import keep_freed_memory
+from explorer.cli.process import keep_freed_memory
 
 SCALE_DIR = Path(".bench") / "scale"
 BIASES = ("coordinate_pileup", "null_island", "duplicate_pings", "device_type_skew")

@@ -1,6 +1,6 @@
 """``python -m explorer``."""
 
-from explorer.cli.main import entry
+from explorer.cli import entry
 
 if __name__ == "__main__":
     entry()

@@ -16,8 +16,7 @@ from explorer.binning.cells import cells_to_str, suggest_resolution
 from explorer.config import Config, load_config
 from explorer.findings import Finding
 from explorer.reading.pings import ReadResult, read_pings
-from explorer.summary.build import Summary, summarise
-from explorer.summary.compact import compacting
+from explorer.summary import Summary, summarise
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from explorer.detectors import Context
@@ -159,7 +158,8 @@ def analyze_read(
         rejected_by_reason=read.rejected_by_reason if pings is None else None,
         time_interpretation=read.time_interpretation,
         naive_timestamps=read.naive_timestamps,
-        per_ping=compacting(config),
+        per_ping="compact",
+        config=config,
     )
     return analyze_summary(
         summary,

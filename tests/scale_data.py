@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from explorer.summary.build import Summary
+from explorer.summary import Summary
 from explorer.synth.pings import generate_pings, write_pings
 
 BIASES = (

@@ -12,8 +12,8 @@ from polars.testing import assert_frame_equal
 from explorer.analysis import analyze_read
 from explorer.cleaning import CleanResult, affected_rows, clean, write_rows
 from explorer.findings import Finding
+from explorer.reading.device_hash import HASH_SEED
 from explorer.reading.pings import read_pings
-from explorer.summary.build import HASH_SEED
 from explorer.summary.views import device_label
 from explorer.synth.pings import generate_pings, write_pings
 

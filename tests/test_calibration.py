@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from explorer.analysis import analyze_summary
-from explorer.summary.build import merge, summarise
+from explorer.summary import merge, summarise
 from explorer.synth.pings import BIAS_KINDS, generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 

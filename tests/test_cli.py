@@ -119,31 +119,6 @@ def test_profile_json_blocks(biased_csv, capsys):
     assert -90 <= data["bbox"]["lat_min"] <= data["bbox"]["lat_max"] <= 90
 
 
-def test_the_engines_are_imported_without_the_cyclic_collector_but_run_with_it(
-    biased_csv, capsys, monkeypatch
-):
-    import gc
-    import sys
-
-    import explorer.cli.main as cli
-
-    during = []
-    monkeypatch.delitem(sys.modules, "explorer.engines.choose")  # imported afresh, observed
-    real_import = __import__
-
-    def observe(name, *args, **kwargs):
-        if name == "explorer.engines.choose":
-            during.append(gc.isenabled())
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.__import__", observe)
-    assert cli.main(["profile", str(biased_csv), "--format", "json"]) == 0
-    monkeypatch.undo()
-    assert during and not during[0]  # collector off while the engines are imported
-    assert gc.isenabled()  # and on for the run (a chunked run makes garbage for minutes)
-    capsys.readouterr()
-
-
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
@@ -270,7 +245,7 @@ def test_the_module_exits_with_the_whole_output_flushed(biased_csv):
 def test_exit_without_teardown_flushes_buffered_output_and_keeps_the_code():
     code = (
         "import sys\n"
-        "from explorer.cli.main import exit_without_teardown\n"
+        "from explorer.cli.process import exit_without_teardown\n"
         "sys.stdout.write('x' * 100)\n"  # stays in the buffer: no newline, no flush
         "sys.stderr.write('note')\n"
         "exit_without_teardown(3)\n"
@@ -420,7 +395,7 @@ def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset
     asks for none before numpy is imported, and a number the user set is kept."""
     code = (
         "import os, sys, contextlib, io\n"
-        "from explorer.cli.main import run\n"
+        "from explorer.cli import run\n"
         "imported_before = 'numpy' in sys.modules\n"
         f"sys.argv = ['explorer', 'profile', {str(biased_csv)!r}, '--format', 'json']\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"

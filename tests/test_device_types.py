@@ -9,12 +9,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from explorer._speed.codes import type_codes
 from explorer.cleaning import write_rows
 from explorer.reading.chunks import iter_chunks
 from explorer.reading.pings import read_pings
 from explorer.reading.sources import expand_source
-from explorer.summary.build import row_hash
-from explorer.summary.codes import type_codes
+from explorer.summary import row_hash
 
 RAW_TYPES = ["iPhone 12", "Android", " Web ", None, "iOS", "android 14", "WEB"]
 WANTED = ["ios", "android", "web", "unknown", "ios", "android", "web"]

@@ -15,7 +15,7 @@ from explorer.cli.main import main
 from explorer.engines.choose import choose_engine, summarise_source
 from explorer.engines.chunked import CHUNK_ROWS_ENV, chunk_rows_setting
 from explorer.errors import PingFileError
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.summary.compact import compact
 from tests.scale_data import RESOLUTION, assert_same_summary, biased_pings, write_split
 

@@ -16,7 +16,7 @@ from explorer.engines.choose import summarise_source
 from explorer.reading import parquet as pqa
 from explorer.reading.device_hash import HASH_SEED, device_hashes
 from explorer.reading.pings import HASHED_PINGS_SCHEMA, PINGS_SCHEMA, read_pings
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings, write_pings
 from tests.scale_data import assert_same_summary
 

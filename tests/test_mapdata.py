@@ -28,7 +28,7 @@ from explorer.interactive.map_layers import (
     view_for_bounds,
     view_for_cells,
 )
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 
 RES = 9
 A = (40.7500, -73.9800)

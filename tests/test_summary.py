@@ -8,8 +8,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from explorer.summary import REJECTION_REASONS, TABLES, merge, summarise
 from explorer.summary import views as derived
-from explorer.summary.build import REJECTION_REASONS, TABLES, merge, summarise
 
 UTC = dt.UTC
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.summary import codes as summary_codes
-from explorer.summary.codes import factorize
+from explorer._speed import codes as summary_codes
+from explorer._speed.codes import factorize
 
 
 def _by_hand(values: list[int]) -> tuple[list[int], list[int]]:
@@ -68,8 +68,8 @@ def test_keys_made_of_codes_pass_32_bits_without_overflow():
     last key is about 3e9, past 2**31, so 32-bit arithmetic would give wrong rows."""
     import datetime as dt
 
+    from explorer._speed.codes import Coded, DeviceCodes
     from explorer.summary.cell_tables import _by_cell
-    from explorer.summary.codes import Coded, DeviceCodes
     from explorer.summary.device_tables import _device_days, _devices
 
     two = np.array([0, 1], dtype=np.int64)

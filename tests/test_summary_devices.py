@@ -12,10 +12,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from explorer._speed import blocks
 from explorer.binning import prepare as summary_prepare
 from explorer.binning.decimals import DECIMALS_TOLERANCE, MAX_DECIMALS, coordinate_decimals
 from explorer.binning.prepare import prepare
-from explorer.summary.build import HASH_SEED, TABLES, summarise
+from explorer.reading.device_hash import HASH_SEED
+from explorer.summary import TABLES, summarise
 from tests.test_summary import POOL, frame
 
 UTC = dt.UTC
@@ -110,7 +112,7 @@ CASES = {
 def test_clock_fields_match_calendar_functions(monkeypatch, name, block):
     """Worked out a block of pings at a time: small blocks (ends included) too."""
     if block is not None:
-        monkeypatch.setattr(summary_prepare, "_BLOCK", block)
+        monkeypatch.setattr(blocks, "CACHE_BLOCK", block)
     pings, res = CASES[name]
     ours = prepare(pings, res).select("hour", "weekday", "day", "second_local", "second_utc")
     assert ours.equals(reference_clock(pings, res))
@@ -181,11 +183,10 @@ def test_hard_case_values_by_hand():
 @pytest.mark.parametrize("name", ["pool", "hard", "years"])
 def test_compacting_equals_compact_of_full_summary(monkeypatch, name, block):
     """Coordinate keys are mixed a block at a time: small blocks (ends included) too."""
-    from explorer.summary import compact as summary_compact
-    from explorer.summary.compact import compact, compacting
+    from explorer.summary.compact import compact
 
     if block is not None:
-        monkeypatch.setattr(summary_compact, "CACHE_BLOCK", block)
+        monkeypatch.setattr(blocks, "CACHE_BLOCK", block)
 
     pings, res = CASES[name]
     # Shared coordinates, exact duplicate rows, and -0.0 beside 0.0.
@@ -196,7 +197,7 @@ def test_compacting_equals_compact_of_full_summary(monkeypatch, name, block):
         lat=pl.Series([-45.0, -45.5, 0.001]), lon=pl.Series([170.0, 170.5, 0.002])
     )
     pings = pl.concat([pings, extra, zeros, pings.head(3), alone])
-    fast = summarise(pings, res, per_ping=compacting()).canonical()
+    fast = summarise(pings, res, per_ping="compact").canonical()
     full = compact(summarise(pings, res)).canonical()
     for table in ("coords", "rows"):
         assert fast.tables[table].height > 0, table
@@ -329,9 +330,8 @@ def test_coordinate_decimals_match_counting_every_rounding():
 def test_coordinate_decimals_are_the_same_whatever_the_rounding_block(monkeypatch, block):
     """Values are rounded a block at a time: blocks of any size, ends included, agree with
     rounding every value by itself."""
-    from explorer.binning import decimals
 
-    monkeypatch.setattr(decimals, "_BLOCK", block)
+    monkeypatch.setattr(blocks, "CACHE_BLOCK", block)
     rng = np.random.default_rng(block)
     raw = rng.uniform(-90, 90, 10_001)
     places = rng.integers(0, 10, raw.size)  # 9 keeps the value at full precision
@@ -342,26 +342,22 @@ def test_coordinate_decimals_are_the_same_whatever_the_rounding_block(monkeypatc
 
 @pytest.mark.parametrize(
     "module, failing",
-    [("summary", "place_tables"), ("summary", "clock_tables"), ("summary_prepare", "_clock")],
+    [("build", "place_tables"), ("build", "clock_tables"), ("prepare", "_clock")],
 )
-def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(
-    monkeypatch, module, failing
-):
-    """The per-ping tables wait for the place tables; if those or the others fail, the
-    error comes out."""
-
-    from explorer.summary import build as summary_module
-    from explorer.summary.compact import compacting
+def test_a_failing_table_raises_instead_of_hanging(monkeypatch, module, failing):
+    """The compacted per-ping tables wait for the place tables; if those or the others
+    fail, the error comes out."""
+    from explorer.summary import build
 
     def broken(*_args):
         raise RuntimeError("cell tables failed")
 
-    monkeypatch.setattr(summary_module if module == "summary" else summary_prepare, failing, broken)
+    monkeypatch.setattr(build if module == "build" else summary_prepare, failing, broken)
     outcome = []
 
     def run():
         try:
-            summarise(POOL, 8, per_ping=compacting())
+            summarise(POOL, 8, per_ping="compact")
         except RuntimeError as exc:
             outcome.append(str(exc))
 
@@ -372,100 +368,48 @@ def test_a_failing_table_raises_instead_of_leaving_the_per_ping_thread_waiting(
     assert outcome == ["cell tables failed"]
 
 
-def test_per_ping_tables_start_once_the_cells_exist_before_the_time_zones(monkeypatch):
-    """They need no cell: they start when H3 is done (if the devices table is not done
-    first), beside the single-threaded steps after it, not after them."""
+def _recorded(events, name, work, delay=0.0):
+    """``work`` that sleeps ``delay`` seconds first and records ``name`` when done."""
     import time
 
-    from explorer.summary.build import _per_ping_tables
+    def run(*args):
+        time.sleep(delay)
+        out = work(*args)
+        events.append(name)
+        return out
+
+    return run
+
+
+def test_the_place_tables_and_repeats_are_counted_while_the_time_zones_are_looked_up(
+    monkeypatch,
+):
+    """Neither needs a local clock: both are done before slow time zones are, and the
+    summary is the same as without the delay."""
+    from explorer.summary import build
+
+    expected = summarise(POOL, 8, per_ping="compact").canonical()
+    events = []
+    offsets = _recorded(events, "offsets", summary_prepare.local_offsets_by_cell, delay=0.5)
+    monkeypatch.setattr(summary_prepare, "local_offsets_by_cell", offsets)
+    monkeypatch.setattr(build, "place_tables", _recorded(events, "place", build.place_tables))
+    monkeypatch.setattr(build, "repeats_of", _recorded(events, "repeats", build.repeats_of))
+    result = summarise(POOL, 8, per_ping="compact").canonical()
+    assert sorted(events[:2]) == ["place", "repeats"] and events[2:] == ["offsets"]
+    for name in TABLES:
+        assert result.tables[name].equals(expected.tables[name]), name
+
+
+def test_the_devices_table_is_counted_while_h3_runs(monkeypatch):
+    """It needs no cell: it is done before slow H3 is."""
+    from explorer.summary import build
 
     events = []
-    real_cells, real_offsets = (
-        summary_prepare.latlng_to_cells,
-        summary_prepare.local_offsets_by_cell,
-    )
-
-    def cells(*args):
-        out = real_cells(*args)
-        events.append("cells")
-        return out
-
-    def offsets(*args):
-        time.sleep(0.3)  # long enough for the per-ping thread to have started meanwhile
-        out = real_offsets(*args)
-        events.append("offsets")
-        return out
-
-    def per_ping(frame, _summary):
-        events.append("per_ping")
-        return _per_ping_tables(frame)
-
+    cells = _recorded(events, "cells", summary_prepare.latlng_to_cells, delay=0.5)
     monkeypatch.setattr(summary_prepare, "latlng_to_cells", cells)
-    monkeypatch.setattr(summary_prepare, "local_offsets_by_cell", offsets)
-    result = summarise(POOL, 8, per_ping=per_ping)
-    assert sorted(events[:2]) == ["cells", "per_ping"] and events[2:] == ["offsets"]
-    assert result.tables["rows"]["pings"].sum() == POOL.height
-
-
-def test_the_place_tables_are_counted_while_the_time_zones_are_looked_up(monkeypatch):
-    """They need no local clock: the per-ping builder gets its summary (whose place tables
-    are complete, the clock's still empty) before the time zones are known."""
-    import time
-
-    from explorer.summary.build import _per_ping_tables
-
-    events, seen = [], {}
-    real_offsets = summary_prepare.local_offsets_by_cell
-
-    def offsets(*args):
-        time.sleep(0.5)  # long enough for the place tables to be counted meanwhile
-        out = real_offsets(*args)
-        events.append("offsets")
-        return out
-
-    def per_ping(frame, summary):
-        seen["summary"] = summary()
-        events.append("summary")
-        return _per_ping_tables(frame)
-
-    monkeypatch.setattr(summary_prepare, "local_offsets_by_cell", offsets)
-    result = summarise(POOL, 8, per_ping=per_ping)
-    assert events == ["summary", "offsets"]
-    early = seen["summary"]
-    for name in ("cells", "cell_types", "decimals", "extent"):
-        assert early.tables[name].equals(result.tables[name]), name
-    assert early.tables["cells"]["pings"].sum() == POOL.height
-    assert early.tables["cell_hours"].is_empty() and early.tables["devices"].is_empty()
-
-
-def test_per_ping_tables_start_once_the_devices_table_is_done_while_h3_runs(monkeypatch):
-    """A core the device jobs leave idle while H3 still runs takes the per-ping tables
-    (once, however many triggers)."""
-    from explorer.summary import build as summary_module
-    from explorer.summary.build import _per_ping_tables
-
-    started = threading.Event()
-    calls = []
-    real_cells, real_devices = summary_prepare.latlng_to_cells, summary_module.devices_table
-
-    def slow_cells(*args):
-        waited = started.wait(timeout=20)  # H3 is still "running" until the tables start
-        calls.append(("cells", waited))
-        return real_cells(*args)
-
-    def devices(*args):
-        calls.append(("devices", None))
-        return real_devices(*args)
-
-    def per_ping(frame, _summary):
-        calls.append(("per_ping", None))
-        started.set()
-        return _per_ping_tables(frame)
-
-    monkeypatch.setattr(summary_prepare, "latlng_to_cells", slow_cells)
-    monkeypatch.setattr(summary_module, "devices_table", devices)
-    result = summarise(POOL, 8, per_ping=per_ping)
-    assert calls == [("devices", None), ("per_ping", None), ("cells", True)]
+    monkeypatch.setattr(build, "devices_table", _recorded(events, "devices", build.devices_table))
+    result = summarise(POOL, 8)
+    assert events == ["devices", "cells"]
     assert result.tables["rows"]["pings"].sum() == POOL.height
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from explorer._speed import blocks
 from explorer.binning.cells import latlng_to_cells
-from explorer.geography import timezones
 from explorer.geography.timezones import (
     local_offsets,
     local_offsets_by_cell,
@@ -29,7 +29,7 @@ def instants(n: int, days: int, seed: int) -> pl.Series:
 def test_fast_path_agrees_with_direct_lookup_across_zones_and_dst(monkeypatch, block):
     """The table is read a block of pings at a time: small blocks (ends included) too."""
     if block is not None:
-        monkeypatch.setattr(timezones, "_BLOCK", block)
+        monkeypatch.setattr(blocks, "CACHE_BLOCK", block)
     rng = np.random.default_rng(3)
     pick = rng.integers(0, len(PLACES), 5_000)
     lat = pl.Series([PLACES[i][0] for i in pick])

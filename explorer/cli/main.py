@@ -8,21 +8,22 @@ excepted), 2 when the input cannot be used (one line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
-from explorer.cli.allocator import keep_freed_memory, warm_heap
-from explorer.cli.digests import hash_ahead
+from explorer.analysis import profile_blocks
+from explorer.cleaning import clean
 from explorer.cli.files import load_baseline, output_problem
-from explorer.engines.sizing import fits_in_memory, heap_to_warm
+from explorer.cli.process import EXIT_FLUSH_FAILED
+from explorer.config import load_config
+from explorer.engines.choose import analyze_source, summarise_source
 from explorer.errors import PingFileError
-from explorer.reading.sources import expand_source, is_multi, is_url
+from explorer.reports.contract import failing_findings, render
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 T = TypeVar("T")
@@ -158,9 +159,6 @@ class _StdoutClosed(Exception):
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
-    from explorer.config import load_config
-    from explorer.engines.choose import analyze_source
-    from explorer.reports.contract import failing_findings, render
 
     config = load_config(args.config)
     baseline = load_baseline(args.baseline)
@@ -208,8 +206,6 @@ def _profile_markdown(data: dict) -> str:
 
 
 def _run_profile(args: argparse.Namespace) -> int:
-    from explorer.config import load_config
-    from explorer.engines.choose import summarise_source
 
     summary, meta = summarise_source(
         args.path,
@@ -223,7 +219,6 @@ def _run_profile(args: argparse.Namespace) -> int:
         progress=_progress(args),
         digest=False,  # the profile does not name its input by sha256
     )
-    from explorer.analysis import profile_blocks
 
     data = {
         "source": meta["source"],
@@ -237,8 +232,6 @@ def _run_profile(args: argparse.Namespace) -> int:
 
 
 def _run_clean(args: argparse.Namespace) -> int:
-    from explorer.cleaning import clean
-    from explorer.config import load_config
 
     try:
         result = _written(
@@ -261,99 +254,14 @@ def _run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _start_ahead(args: argparse.Namespace) -> None:
-    """Work on a local input that fits in memory, started while the engines are imported
-    (one core is idle meanwhile): heap faulted in (:mod:`explorer.cli.allocator`) and a single
-    file's CSV parsed (:func:`explorer.reading.csv_text.read_ahead`, once pyarrow is imported) or
-    Parquet decoded (:func:`explorer.reading.parquet.read_ahead`, once polars is)."""
-    if is_url(args.path):
-        return
-    try:
-        files = expand_source(args.path)
-    except (PingFileError, OSError, ValueError):
-        return  # the reader says what is wrong with the path
-    if args.engine == "auto" and not fits_in_memory(files):
-        return
-    warm_heap(heap_to_warm(files))
-    if not is_multi(args.path):
-        from explorer.reading.csv_text import read_ahead  # pyarrow, not the engines: see its module
-
-        read_ahead(args.path, _columns(args))
-        from explorer.reading.parquet import read_ahead as decode_ahead  # polars, not the engines
-
-        decode_ahead(args.path, _columns(args), hash_ids=True)  # as the memory engine reads
-
-
-def run() -> int:
-    """The commands' work and exit code (:func:`entry` ends the process with it)."""
-    keep_freed_memory()
-    no_blas_threads()
-    return main()
-
-
-def no_blas_threads() -> None:
-    """Ask numpy's OpenBLAS for no worker threads, unless the environment chose a number.
-
-    At import OpenBLAS starts a thread per core that spins for ~0.1 s of CPU, while the
-    command imports the engines on one core and reads or faults in memory on the other;
-    nothing here calls BLAS. Only takes effect before numpy is imported.
-    """
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-
-def entry() -> NoReturn:
-    """The program's entry point (``python -m explorer``, ``ping-explorer``)."""
-    exit_without_teardown(run())
-
-
-#: Exit code when stdout or stderr cannot be flushed at the end (Python's own).
-EXIT_FLUSH_FAILED = 120
-
-
-def exit_without_teardown(code: int) -> NoReturn:
-    """End the process with ``code`` once stdout and stderr are flushed, skipping Python's
-    teardown.
-
-    Freeing the objects of a run one by one (gigabytes of arrays, thousands of modules)
-    took ~0.2 s after a ten-million-ping ``profile`` had printed its answer (median 0.49
-    against 0.29 s from the answer to the process's end, measured); the system reclaims
-    the memory at once anyway. Nothing is lost: every file a command writes is closed
-    before it returns, and so is a Dask cluster.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):  # a closed pipe or stream, or none
-            code = code or EXIT_FLUSH_FAILED
-    os._exit(code)
-
-
-def _import_engines() -> None:
-    """Import the engines (for the runners) with Python's cyclic collector off meanwhile:
-    imports make many objects and few cycles, and the collections cost 0.07 of 0.54 s
-    (measured). It is on again for the run: a chunked run makes garbage for minutes."""
-    gc.disable()
-    try:
-        import explorer.engines.choose  # noqa: F401
-    finally:
-        gc.enable()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     problem = output_problem(args.output, args.path) if getattr(args, "output", None) else None
     if problem:
         _log(f"error: {problem}")
         return EXIT_UNUSABLE
-    # Only the analysis report names its input by sha256. Dask workers hash their own files.
-    if args.command == "analyze" and args.engine != "dask":
-        hash_ahead(args.path)  # while the engines are imported (see explorer.cli.digests)
-    if args.command in ("analyze", "profile") and args.engine in ("auto", "memory"):
-        _start_ahead(args)
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
-        if args.command in ("analyze", "profile"):
-            _import_engines()
         return runners[args.command](args)
     except PingFileError as exc:
         _log(f"error: {exc}")

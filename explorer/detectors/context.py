@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 
 from explorer.config import Config
+from explorer.summary import Summary
 from explorer.summary import views as derived
-from explorer.summary.build import Summary
 
 
 class Context:

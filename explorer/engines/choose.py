@@ -1,6 +1,6 @@
 """Choosing how to process an input: in memory, in bounded chunks, or on Dask.
 
-Every engine produces the same :class:`~explorer.summary.build.Summary`; the detectors
+Every engine produces the same :class:`~explorer.summary.Summary`; the detectors
 then run once on it. ``memory`` reads everything at once (fastest while it
 fits); ``chunked`` reads files in chunks of ``chunk_rows`` rows and spills the
 O(pings) tables to disk; ``dask`` summarises files and row groups on the workers of a
@@ -21,8 +21,7 @@ from explorer.engines.sizing import fits_in_memory
 from explorer.errors import PingFileError
 from explorer.reading import sources
 from explorer.reading.pings import read_pings
-from explorer.summary.build import Summary, summarise
-from explorer.summary.compact import compacting
+from explorer.summary import Summary, summarise
 
 Progress = Callable[[str], None]
 ENGINES = ("auto", "memory", "chunked", "dask")
@@ -61,7 +60,8 @@ def _summarise_memory(
         rejected_by_reason=read.rejected_by_reason,
         time_interpretation=read.time_interpretation,
         naive_timestamps=read.naive_timestamps,
-        per_ping=compacting(config),
+        per_ping="compact",
+        config=config,
     )
     meta = {
         "source": read.source,

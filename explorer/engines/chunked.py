@@ -32,12 +32,11 @@ from explorer.reading import sources
 from explorer.reading.chunks import Chunk, file_sha256, iter_chunks
 from explorer.reading.decode import EmptyInputError
 from explorer.reading.many_files import Totals, named
-from explorer.summary.build import (
+from explorer.summary import (
     REJECTION_REASONS,
     Summary,
     merge,
     merge_table,
-    row_hash,
     summarise,
 )
 from explorer.summary.compact import (
@@ -129,23 +128,10 @@ def merge_small(parts: list[Summary], names: tuple[str, ...] = tuple(PARTITION_K
     return strip(merged, names)
 
 
-def ungrouped(frame: pl.DataFrame, _summary: Callable[[], Summary]) -> dict[str, pl.DataFrame]:
-    """The coords and rows tables of a chunk as one row per ping (``pings`` = 1).
-
-    Nearly every key is unique within a chunk, so grouping there saves no rows; the
-    spilled partitions are grouped once, when they are reduced (which sums ``pings``).
-    """
-    one = pl.lit(1, pl.Int64).alias("pings")
-    return {
-        "coords": frame.select("lat", "lon", "device", one),
-        "rows": frame.select(row_hash(), one),
-    }
-
-
 def summarise_chunk(pings: pl.DataFrame, resolution: int) -> Summary:
     """The partial summary of one chunk's pings (counts are set on the final summary); its
-    coords and rows tables are ungrouped (see :func:`ungrouped`), ready to be spilled."""
-    return summarise(pings, resolution, rows_read=pings.height, per_ping=ungrouped)
+    coords and rows tables are ungrouped (one row per ping), ready to be spilled."""
+    return summarise(pings, resolution, rows_read=pings.height, per_ping="ungrouped")
 
 
 def batches(chunks: Iterable[Chunk], rows: int) -> Iterator[list[Chunk]]:
@@ -186,7 +172,7 @@ class Spill:
     empty: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def write(self, summary: Summary) -> None:
-        """Spill a chunk's summary, whose coords and rows are ungrouped (:func:`ungrouped`)."""
+        """Spill a chunk's summary, whose coords and rows are ungrouped (one row per ping)."""
         coords, rows = summary.tables["coords"], summary.tables["rows"]
         if coords.height != rows.height:  # grouped tables: their rows are not the pings
             raise ValueError("Spill.write takes a chunk summary with ungrouped coords and rows.")

@@ -33,7 +33,7 @@ from explorer.reading import sources
 from explorer.reading.chunks import file_sha256, iter_chunks
 from explorer.reading.decode import EmptyInputError
 from explorer.reading.many_files import Totals, named
-from explorer.summary.build import Summary
+from explorer.summary import Summary
 from explorer.summary.compact import (
     PARTITION_KEYS,
     CoordsKeep,

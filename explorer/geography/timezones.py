@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import tzfpy
 
-from explorer.engines.sizing import CACHE_BLOCK
-from explorer.summary.codes import Coded, factorize
+from explorer._speed.blocks import blockwise
+from explorer._speed.codes import Coded, factorize
 
 #: Grid step, in degrees, of the squares whose centre is looked up. 0.1° is ~11 km:
 #: coarse enough that a city needs a few hundred look-ups, fine enough that only
@@ -101,9 +101,6 @@ def local_offsets(timestamp: pl.Series, zone: pl.Series) -> pl.Series:
 #: Largest (zones × quarter hours) table of offsets built as a dense lookup; beyond it
 #: (many zones over many years) offsets are joined instead.
 _MAX_LUT = 4_000_000
-#: Pings looked up in the table at a time (10 M pings: 0.15 s instead of 0.21-0.28 s for
-#: whole columns at once).
-_BLOCK = CACHE_BLOCK
 
 
 def _zone_of_cells(cells: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -152,15 +149,15 @@ def local_offsets_by_cell(
     for i, name in enumerate(zones):
         lut[i] = _offsets(keys.with_columns(zone=pl.lit(name)), from_local=False)["offset_s"]
     flat = lut.ravel()
-    # The row of the flat table, zone * span + quarter hour - q_min, a block at a time.
     offsets = np.empty(us.size, dtype=np.int32)
-    index = np.empty(min(us.size, _BLOCK), dtype=np.int64)
-    for start in range(0, us.size, _BLOCK):
-        part = slice(start, start + _BLOCK)
-        row = index[: min(_BLOCK, us.size - start)]
-        np.floor_divide(us[part], quarter_us, out=row)
+
+    def step(us: np.ndarray, codes: np.ndarray, out: np.ndarray, row: np.ndarray) -> None:
+        # The row of the flat table: zone * span + quarter hour - q_min.
+        np.floor_divide(us, quarter_us, out=row)
         row -= q_min
         if len(zones) > 1:
-            row += zone_of_cell[coded.codes[part]] * span
-        flat.take(row, out=offsets[part])
+            row += zone_of_cell[codes] * span
+        flat.take(row, out=out)
+
+    blockwise(step, [us, coded.codes], [offsets], scratch=[np.int64])
     return pl.Series("offset_s", offsets, dtype=pl.Int32)

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from explorer.interactive.map_layers import area_mask
-from explorer.summary.build import Summary
+from explorer.summary import Summary
 from explorer.summary.views import HOURS, device_types
 
 

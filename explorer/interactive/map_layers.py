@@ -1,6 +1,6 @@
 """What a map layer needs: one row per cell with its metrics, colours, legend and view.
 
-Everything here is computed from a :class:`~explorer.summary.build.Summary` (never from raw
+Everything here is computed from a :class:`~explorer.summary.Summary` (never from raw
 pings), so a map of ten million pings costs what its cells cost. When a summary has
 more than :data:`MAX_MAP_CELLS` cells, cells are aggregated to the finest coarser
 resolution that fits, with devices counted exactly (each device once per cell).
@@ -18,7 +18,7 @@ import polars as pl
 
 from explorer.binning.cells import cell_centres, cell_resolution, cells_to_parent, str_to_cell
 from explorer.findings import Finding
-from explorer.summary.build import Summary
+from explorer.summary import Summary
 from explorer.summary.views import device_types
 
 #: Metrics a map can be coloured by; counts are pings unless the name says devices.

@@ -8,7 +8,6 @@ lines (the in-memory reader would have kept it). CSV files in UTF-16 are read wh
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 from collections.abc import Iterator, Mapping
@@ -19,7 +18,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from explorer.cli import digests
 from explorer.errors import PingFileError
 from explorer.reading import csv_text as csvio
 from explorer.reading import mapped_columns as src
@@ -55,12 +53,7 @@ class Chunk:
 
 
 def file_sha256(file: InputFile) -> str:
-    """The sha256 of a file's bytes, read in blocks (bounded memory), or the one started
-    ahead for it (see :mod:`explorer.cli.digests`)."""
-    ahead = None if file.url else digests.hashed_ahead(file.path)
-    if ahead is not None:
-        with contextlib.suppress(OSError):
-            return ahead.result()
+    """The sha256 of a file's bytes, read in blocks (bounded memory)."""
     digest = hashlib.sha256()
     with file.open() as handle:
         while block := handle.read(_HASH_BLOCK):

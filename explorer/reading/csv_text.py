@@ -4,39 +4,29 @@ Coordinates and integer epochs that look clean in the sniffed head are converted
 pyarrow while it parses (in parallel, no string round trip); if any later value does
 not convert, the whole read is redone with every column as a string, so one bad
 value never fails a file.
-
-Nothing here imports polars (a test checks it): the command line parses a CSV on a
-thread while it imports polars and the engines (:func:`read_ahead`), when one core would
-otherwise be idle.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from explorer.cli import ahead
 from explorer.errors import PingFileError
 from explorer.reading.column_names import ALIASES, detect_columns
 from explorer.reading.decode import (
     SNIFF_BYTES,
     Buffer,
-    FileMap,
     decompress,
     empty,
     first_text,
     has_text,
     header_only,
-    load_bytes,
     text_encoding,
     to_utf8,
 )
@@ -271,32 +261,3 @@ def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) 
             pa.py_buffer(text).slice(layout.body_offset), layout, types
         )
     return ParsedCsv(table, mapping, malformed, layout.delimiter)
-
-
-_AHEAD_KIND = "parse"
-
-
-def _ahead_arguments(explicit: Mapping[str, str] | None, label: str) -> tuple:
-    return label, tuple(sorted((explicit or {}).items()))
-
-
-def read_ahead(path: str | os.PathLike, explicit: Mapping[str, str] | None) -> None:
-    """Start :func:`parse_input` of the file ``path`` on a thread (see :mod:`explorer.cli.ahead`);
-    :func:`parsed_ahead` hands its result to the reader. The caller imports this module
-    first, so the thread imports nothing."""
-    label = Path(path).name
-
-    def work() -> ParsedCsv | Buffer:
-        return parse_input(load_bytes(path, None)[0], explicit, label)
-
-    ahead.start(_AHEAD_KIND, path, work, arguments=_ahead_arguments(explicit, label))
-
-
-def parsed_ahead(
-    raw: Buffer, explicit: Mapping[str, str] | None, label: str
-) -> Future[ParsedCsv | Buffer] | None:
-    """The parse :func:`read_ahead` started for the file mapped as ``raw`` with the same
-    mapping and label, if the file is unchanged since (taken once)."""
-    if not isinstance(raw, FileMap):
-        return None
-    return ahead.take(_AHEAD_KIND, raw.path, arguments=_ahead_arguments(explicit, label))

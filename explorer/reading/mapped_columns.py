@@ -35,7 +35,7 @@ from explorer.reading.decode import (
 )
 from explorer.reading.detection import normalise_device_type
 from explorer.reading.parquet import (
-    decoded,
+    decode,
     decoded_roles,
     dictionary_types,
     hashed_column,
@@ -146,7 +146,7 @@ def _read_parquet(
             # One thread reads and normalises the types while polars decodes the rest:
             # alone it would run on one core after polars' multi-threaded decode.
             types = pool.submit(_parquet_types, payload, coded) if coded else None
-            table = decoded(source, wanted, hashed)  # the command line's start if any
+            table = decode(source, wanted, hashed)
             types = None if types is None else types.result()
         parsed()
     except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
@@ -177,10 +177,8 @@ def _parquet_types(payload: Buffer, coded: list[str]) -> pl.Series:
 
 
 def _contiguous(column: pl.Series) -> pl.Series:
-    """A numeric column in one chunk, copied by numpy: its memory comes from the heap that
-    :mod:`explorer.cli.allocator` keeps (and may have faulted in ahead), where polars' rechunk
-    maps fresh pages (0.06 against 0.02 s per 80 MB column, measured). polars takes the
-    numpy array without a copy."""
+    """A numeric column in one chunk, concatenated by numpy (which reuses freed heap
+    where polars' rechunk maps fresh pages); polars takes the array without a copy."""
     if column.n_chunks() == 1 or column.null_count() or not column.dtype.is_numeric():
         return column.rechunk()
     parts = [chunk.to_numpy() for chunk in column.get_chunks()]
@@ -202,12 +200,10 @@ def read_table(
     """The mapped columns of a CSV (plain or gzip) or Parquet input.
 
     ``parsed`` is called once the multi-threaded parse is done (the steps after it run
-    on one core). A CSV parse started ahead for the same file is taken
-    (:func:`explorer.reading.csv_text.read_ahead`). With ``hash_ids`` a Parquet file's device ids
-    may arrive already hashed, as a ``device`` column instead of ``device_id``.
+    on one core). With ``hash_ids`` a Parquet file's device ids may arrive already
+    hashed, as a ``device`` column instead of ``device_id``.
     """
-    started = csvio.parsed_ahead(raw, explicit, label)
-    parsed_input = started.result() if started else csvio.parse_input(raw, explicit, label)
+    parsed_input = csvio.parse_input(raw, explicit, label)
     if not isinstance(parsed_input, csvio.ParsedCsv):
         return _read_parquet(parsed_input, explicit, label, parsed, hash_ids)
     parsed()

@@ -1,17 +1,8 @@
-"""Which columns of a Parquet file polars decodes, and that decode started ahead.
-
-The command line starts polars' decode of a local Parquet file on a thread as soon as
-polars is imported (:func:`read_ahead`), while h3, the engines and the rest import on
-the main thread; the reader takes the result (:func:`decoded`) when the file and the
-columns are unchanged (10 M pings, ``profile``, ten alternating runs: median pairwise
--0.16 s). This module imports only polars and pyarrow, and the decode imports nothing
-(a test checks it): two threads importing the same extension modules at once can
-deadlock.
+"""Which columns of a Parquet file polars decodes, and the decode itself.
 
 A reader that wants device hashes rather than ids (``read_pings(device_ids=False)``)
-has polars hash the id column as it decodes it (:func:`decode`): the ids' strings are
-never made (10 M pings: read and hash 0.58-0.64 s instead of 0.76-0.79 s; whole
-``profile`` runs peak 0.1 GB lower).
+has polars hash the id column as it decodes it (:func:`decode`), so the ids' strings are
+never made.
 """
 
 from __future__ import annotations
@@ -21,16 +12,10 @@ from collections.abc import Mapping
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from explorer.cli import ahead
-from explorer.errors import PingFileError
-from explorer.reading.column_names import detect_columns
 from explorer.reading.decode import Buffer
 from explorer.reading.device_hash import device_hash
 
-_AHEAD_KIND = "parquet"
-_MAGIC = b"PAR1"
 #: The name :func:`decode` gives the hashed device-id column (no file's own, in practice).
 HASHED = "__explorer_device"
 
@@ -83,41 +68,3 @@ def decode(
     if isinstance(source, str | os.PathLike):
         return pl.scan_parquet(source).select(wanted).collect()
     return pl.read_parquet(source, columns=columns).select(wanted)
-
-
-def read_ahead(
-    path: str | os.PathLike, explicit: Mapping[str, str] | None, *, hash_ids: bool
-) -> None:
-    """Start polars' decode of the mapped columns of ``path`` on a thread, when it is a
-    plain (not compressed) Parquet file whose columns map; otherwise do nothing (the
-    reader then says what is wrong). ``hash_ids``: the reader will want the device ids
-    as hashes (:func:`decode`)."""
-    try:
-        with open(path, "rb") as file:
-            if file.read(len(_MAGIC)) != _MAGIC:
-                return
-        schema = pq.read_schema(path)
-        mapping = detect_columns(list(schema.names), explicit)
-    except (OSError, pa.ArrowException, PingFileError):
-        return
-    columns = polars_columns(mapping, dictionary_types(schema, mapping))
-    hashed = hashed_column(mapping, hash_ids)
-    ahead.start(
-        _AHEAD_KIND,
-        path,
-        lambda: decode(path, columns, hashed),
-        arguments=(tuple(columns), hashed),
-    )
-
-
-def decoded(
-    source: str | os.PathLike | Buffer, columns: list[str], hashed: str | None
-) -> pl.DataFrame:
-    """:func:`decode` of ``source`` (a path or the file's bytes): the decode
-    :func:`read_ahead` started for the same path and arguments if any."""
-    started = None
-    if isinstance(source, str | os.PathLike):
-        started = ahead.take(_AHEAD_KIND, source, arguments=(tuple(columns), hashed))
-    if started is not None:
-        return started.result()
-    return decode(source, columns, hashed)

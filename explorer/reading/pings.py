@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import polars as pl
 import pyarrow as pa
 
-from explorer.cli import digests
 from explorer.errors import PingFileError
 from explorer.reading import decode as _io_bytes
 from explorer.reading import mapped_columns as src
@@ -84,18 +83,15 @@ class ReadResult:
 
 
 class _Digest:
-    """The input's sha256: taken from :mod:`explorer.cli.digests` when it was started ahead,
-    else hashed on a thread (hashlib releases the GIL) from :meth:`start` on.
-
-    The reader starts it once the file is parsed: parsing keeps both cores busy, the
-    single-threaded steps after it leave one idle for hashing.
+    """The input's sha256, hashed on a thread (hashlib releases the GIL) from :meth:`start`
+    on: the reader starts it once the file is parsed, when the single-threaded steps
+    after the parse leave a core idle.
     """
 
     def __init__(self, raw: _io_bytes.Buffer) -> None:
         self._raw = raw
-        ahead = digests.hashed_ahead(raw.path) if isinstance(raw, _io_bytes.FileMap) else None
-        self._future: Future[str] = ahead or Future()
-        self._started = ahead is not None
+        self._future: Future[str] = Future()
+        self._started = False
 
     def start(self) -> None:
         if not self._started:

@@ -3,7 +3,7 @@
 ``cells``, ``cell_hours``, ``cell_weekdays``, ``cell_types``, ``seconds_utc``,
 ``seconds_local``, ``decimals`` and ``extent``: every key space here is small (a few
 thousand cells times 24 hours, 86,400 seconds), so each table is one ``numpy.bincount``
-over the codes of :mod:`explorer.summary.codes` (about 30 ms per ten million pings),
+over the codes of :mod:`explorer._speed.codes` (about 30 ms per ten million pings),
 where eight hash group-bys took ~1.6 CPU-seconds. They equal the plain polars
 group-bys (``tests/test_summary_devices.py`` checks that).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.summary.codes import Coded, as_timestamps, counts_of, first_last, key_of
+from explorer._speed.codes import Coded, as_timestamps, counts_of, first_last, key_of
 
 _HOURS, _WEEKDAYS, _SECONDS = 24, 7, 86_400
 

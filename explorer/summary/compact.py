@@ -20,16 +20,16 @@ on a Dask worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
+from explorer._speed.blocks import blockwise
+from explorer._speed.codes import runs
+from explorer.binning.cells import cell_centres
 from explorer.config import Config
-from explorer.engines.sizing import CACHE_BLOCK
-from explorer.summary.build import HASH_SEED, ROW_COLUMNS, TABLES, PerPing, Summary, row_hash
-from explorer.summary.codes import runs
+from explorer.reading.device_hash import HASH_SEED
 from explorer.summary.mass import (
     mass_of,
     near_null_island,
@@ -37,6 +37,7 @@ from explorer.summary.mass import (
     outside_disk,
     outside_disk_mask,
 )
+from explorer.summary.tables import ROW_COLUMNS, TABLES, Summary, row_hash
 
 #: The tables compacted, and the keys their partitions are cut by.
 PARTITION_KEYS: dict[str, tuple[str, ...]] = {"coords": ("lat", "lon"), "rows": ("row_hash",)}
@@ -68,10 +69,13 @@ class CoordsKeep:
 
 def coords_keep(summary: Summary, config: Config | None = None) -> CoordsKeep:
     """The keep rule from a summary whose ``cells`` table is complete (coords not needed)."""
-    from explorer.binning.cells import cell_centres
+    return keep_rule(summary.tables["cells"], config)
 
+
+def keep_rule(cells: pl.DataFrame, config: Config | None = None) -> CoordsKeep:
+    """The keep rule from a complete ``cells`` table."""
     config = config or Config()
-    cells = summary.tables["cells"].select("cell", "pings")
+    cells = cells.select("cell", "pings")
     lat, lon = cell_centres(cells["cell"])
     mass = mass_of(cells.with_columns(lat=pl.Series(lat), lon=pl.Series(lon)), config)
     radius = config.places.null_island_radius_deg
@@ -179,13 +183,13 @@ def coordinate_keys(lat: pl.Series, lon: pl.Series) -> np.ndarray:
     """
     keys = np.add(lat.to_numpy(), 0.0).view(np.uint64)  # a new array: safe to work in place
     keys *= _MIX_LAT
-    lon_values = lon.to_numpy()
-    scratch = np.empty(min(keys.size, CACHE_BLOCK))  # in cache: no 80 MB temporary
-    for start in range(0, keys.size, CACHE_BLOCK):
-        part = slice(start, start + CACHE_BLOCK)
-        mixed = np.add(lon_values[part], 0.0, out=scratch[: keys[part].size]).view(np.uint64)
+
+    def step(lon: np.ndarray, keys: np.ndarray, scratch: np.ndarray) -> None:
+        mixed = np.add(lon, 0.0, out=scratch).view(np.uint64)
         mixed *= _MIX_LON
-        keys[part] ^= mixed
+        keys ^= mixed
+
+    blockwise(step, [lon.to_numpy()], [keys], scratch=[np.float64])
     return keys
 
 
@@ -197,26 +201,38 @@ def repeated(keys: np.ndarray) -> pl.Series:
     return pl.Series(keys).is_in(pl.Series(twice).implode())
 
 
-def compacted_tables(
-    frame: pl.DataFrame, keep_rule: Callable[[], CoordsKeep]
-) -> dict[str, pl.DataFrame]:
-    """``coords`` and ``rows`` of prepared pings, built already compacted.
+@dataclass(frozen=True)
+class Repeats:
+    """Prepared pings' part of the compacted tables that needs no keep rule: which pings'
+    coordinate may repeat, those pings grouped as coords rows, and the ``rows`` table."""
 
-    Equal to ``compact_table`` of the full tables: a coordinate on two coords rows is on
-    two pings, so grouping the pings whose coordinate repeats (or that the keep rule
-    keeps) and compacting that finds every row; identical rows share their coordinate,
-    so a row hash seen twice is among those same pings and sorts next to itself there.
-    ``keep_rule`` is asked for only once the pings on repeated coordinates are grouped
-    (see :func:`_coords`; it may wait for the summary's cell tables, which are counted
-    meanwhile). Measured on 10 M pings, the work left once the cell tables are done,
-    warm: 0.25-0.29 s when all was grouped after the rule, 0.12-0.15 s now.
+    candidates: pl.Series
+    grouped: pl.DataFrame
+    rows: pl.DataFrame
+
+
+def repeats_of(frame: pl.DataFrame) -> Repeats:
+    """The pings whose coordinate repeats, grouped, and the row hashes seen twice.
+
+    A coordinate on two coords rows is on two pings, so grouping the pings whose
+    coordinate repeats (or that the keep rule keeps) finds every compacted row;
+    identical rows share their coordinate, so a row hash seen twice is among those same
+    pings. Column by column: filtering the whole frame would first copy every column
+    into one chunk when they are chunked differently.
     """
-    # Column by column: filtering the whole frame would first copy every column into one
-    # chunk when they are chunked differently (the input's strings stay in chunks).
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     repeats = pl.DataFrame([frame[c].filter(candidates) for c in ROW_COLUMNS])
     rows = _rows_seen_twice(repeats.select(row_hash()).to_series().to_numpy())
-    return {"coords": _coords(frame, candidates, keep_rule), "rows": rows}
+    return Repeats(candidates, _grouped_repeats(frame, candidates), rows)
+
+
+def compacted_tables(frame: pl.DataFrame, repeats: Repeats, keep: CoordsKeep) -> dict:
+    """``coords`` and ``rows`` of prepared pings, equal to ``compact_table`` of the full
+    tables: :func:`repeats_of` and the pings of their own that ``keep`` keeps."""
+    return {
+        "coords": _coords(frame, repeats.candidates, repeats.grouped, keep),
+        "rows": repeats.rows,
+    }
 
 
 def compacted_pings(frames: list[pl.DataFrame], keep: CoordsKeep) -> dict[str, pl.DataFrame]:
@@ -229,7 +245,8 @@ def compacted_pings(frames: list[pl.DataFrame], keep: CoordsKeep) -> dict[str, p
     frame = pl.concat(frames, how="vertical")
     candidates = repeated(coordinate_keys(frame["lat"], frame["lon"]))
     rows = _rows_seen_twice(frame["row_hash"].filter(candidates).to_numpy())
-    return {"coords": _coords(frame, candidates, lambda: keep), "rows": rows}
+    grouped = _grouped_repeats(frame, candidates)
+    return {"coords": _coords(frame, candidates, grouped, keep), "rows": rows}
 
 
 def _rows_seen_twice(hashes: np.ndarray) -> pl.DataFrame:
@@ -245,17 +262,20 @@ def _rows_seen_twice(hashes: np.ndarray) -> pl.DataFrame:
     )
 
 
+def _grouped_repeats(frame: pl.DataFrame, candidates: pl.Series) -> pl.DataFrame:
+    """The coords rows of the pings whose coordinate may repeat, each with how many coords
+    rows share its coordinate (``_rows``)."""
+    points = pl.DataFrame([frame[c].filter(candidates) for c in ("lat", "lon", "device")])
+    return _grouped(points).with_columns(_ROWS_ON_COORDINATE.alias("_rows"))
+
+
 def _coords(
-    frame: pl.DataFrame, candidates: pl.Series, keep_rule: Callable[[], CoordsKeep]
+    frame: pl.DataFrame, candidates: pl.Series, grouped: pl.DataFrame, keep: CoordsKeep
 ) -> pl.DataFrame:
-    """The compacted ``coords`` table of pings (``lat``, ``lon``, ``device``) whose
-    coordinate may repeat where ``candidates`` is true: those are grouped and their shared
-    coordinates found before ``keep_rule`` is asked for; the others the rule keeps have a
-    coordinate of their own, so each joins as a row of one ping, shared with no other."""
+    """The compacted ``coords`` table: the ``grouped`` repeats on a shared coordinate or
+    kept by ``keep``; the other pings ``keep`` keeps have a coordinate of their own, so
+    each joins as a row of one ping, shared with no other."""
     columns = [frame["lat"], frame["lon"], frame["device"]]
-    points = pl.DataFrame([c.filter(candidates) for c in columns])
-    grouped = _grouped(points).with_columns(_ROWS_ON_COORDINATE.alias("_rows"))
-    keep = keep_rule()
     alone = ~candidates.to_numpy() & keep.mask(frame["lat"].to_numpy(), frame["lon"].to_numpy())
     single_rows = pl.DataFrame(columns).filter(pl.Series(alone))
     return pl.concat(
@@ -269,12 +289,3 @@ def _coords(
 def _grouped(points: pl.DataFrame) -> pl.DataFrame:
     """The coords rows of pings given as ``lat``, ``lon`` and ``device``."""
     return points.group_by("lat", "lon", "device").agg(pl.len().cast(pl.Int64).alias("pings"))
-
-
-def compacting(config: Config | None = None) -> PerPing:
-    """A ``per_ping`` builder for :func:`explorer.summary.build.summarise` (the memory engine)."""
-
-    def build(frame: pl.DataFrame, summary: Callable[[], Summary]) -> dict[str, pl.DataFrame]:
-        return compacted_tables(frame, lambda: coords_keep(summary(), config))
-
-    return build

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from explorer._speed.codes import runs
 from explorer.binning.cells import cell_centres
 from explorer.summary.build import Summary
-from explorer.summary.codes import runs
 
 HOURS = 24
 WEEKDAYS = 7

@@ -16,7 +16,7 @@ from explorer.binning.cells import cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
 from explorer.detectors.devices import DETECTORS, concentration_curve
 from explorer.findings import Finding
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 

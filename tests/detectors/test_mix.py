@@ -22,7 +22,7 @@ from explorer.detectors.mix import (
     two_sided_binomial_p,
 )
 from explorer.findings import Finding
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 

@@ -18,7 +18,7 @@ from explorer.detectors.places import DETECTORS
 from explorer.detectors.places.common import haversine_km, weighted_quantile
 from explorer.detectors.places.density import nb_overdispersion, neighbourhood, ring_slots
 from explorer.findings import Finding
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
 

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from explorer.detectors.context import Context
 from explorer.detectors.quality import DETECTORS, grid_metres
 from explorer.findings import Finding
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import serious
 

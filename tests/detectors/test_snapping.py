@@ -7,7 +7,7 @@ import pytest
 from explorer.analysis import analyze_summary
 from explorer.reports.contract import report_dict
 from explorer.reports.schema import validate_report
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 
 

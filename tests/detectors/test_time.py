@@ -21,7 +21,7 @@ from explorer.detectors.time import (
 )
 from explorer.detectors.time.shift import clock_offset_hours, signed_shift, zone_name
 from explorer.findings import Finding
-from explorer.summary.build import summarise
+from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 
 SCHEMA = json.loads(
