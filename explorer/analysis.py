@@ -47,7 +47,7 @@ class Analysis:
 
     @property
     def context(self) -> Context:
-        from explorer.detectors import Context
+        from explorer.detectors import Context  # see analyze_summary
 
         return Context(self.summary, self.config, self.salt)
 
@@ -183,7 +183,8 @@ def analyze_summary(
     columns: dict[str, str] | None = None,
 ) -> Analysis:
     """Detect and rank findings on a (possibly merged) summary."""
-    # Imported here: reading and profiling never pay for the detectors' statistics.
+    # Imported here: profiling (read and summarise only) never pays for the detectors'
+    # statistics (scipy) at import.
     from explorer.detectors import Context, detect_all
 
     config = config or Config()

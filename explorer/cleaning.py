@@ -7,6 +7,7 @@ of distinct devices are computed in Python (one short hash each).
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 from collections.abc import Collection, Iterable
@@ -21,6 +22,7 @@ from explorer.binning.cells import cell_resolution, latlng_to_cells, str_to_cell
 from explorer.binning.decimals import COARSE_DECIMALS
 from explorer.config import Config
 from explorer.findings import Finding, FindingKind
+from explorer.geography.timezones import local_offsets, zone_names
 from explorer.reading.device_hash import device_hashes
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.reading.sources import is_input_file
@@ -164,7 +166,6 @@ def heaped_seconds(evidence: dict[str, Any]) -> list[int]:
 def _heaping_mask(frame: pl.DataFrame, evidence: dict[str, Any]) -> pl.Series:
     """True for pings at a heaped second of the day, on the clock the evidence names
     (``clock: utc``; otherwise local time at the ping's place)."""
-    from explorer.geography.timezones import local_offsets, zone_names
 
     micros = frame["timestamp"].dt.epoch("us")
     if evidence.get("clock") != "utc":
@@ -219,8 +220,6 @@ def write_rows(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
     if name.endswith(".parquet"):
         frame.write_parquet(path)
     elif name.endswith(".csv.gz"):
-        import gzip
-
         with gzip.open(path, "wb") as fh:
             frame.write_csv(fh)
     elif name.endswith(".csv"):

@@ -1,1 +1,10 @@
-"""_speed."""
+"""Kernels that exist only for speed, behind plain-function interfaces.
+
+Domain modules call these and never set up scratch buffers or threads themselves:
+:func:`.blocks.blockwise` runs a chain of elementwise steps a cache-sized block at a
+time, :class:`.schedule.Steps` runs named steps as soon as their inputs exist,
+:mod:`.codes` turns keys into dense integer codes for counting passes, and
+:func:`.grid_cells.grid_cells` gives exact H3 cells of dense points with a fraction of
+the H3 calls. Each is checked against the plain computation in ``tests/speed`` and the
+stage tests; figures are in ``docs/performance.md``.
+"""

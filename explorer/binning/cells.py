@@ -14,7 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import h3.api.basic_int as h3
 import numpy as np
 import polars as pl
+import polars_h3 as plh3
 from h3ronpy.vector import coordinates_to_cells
+
+from explorer._speed.grid_cells import grid_cells
 
 #: Most pings per thread-pool task; large enough to amortise the call, small enough
 #: to keep both cores busy to the end.
@@ -37,8 +40,6 @@ def latlng_to_cells(
     Latitudes must already be within ±90 and longitudes within ±180 (h3 silently
     accepts latitude 95; range checks belong to reading).
     """
-    from explorer._speed.grid_cells import grid_cells
-
     if not 0 <= int(resolution) <= 15:
         raise ValueError(f"H3 resolution must be between 0 and 15, got {resolution}.")
     lat_np = np.ascontiguousarray(np.asarray(lat, dtype=np.float64))
@@ -128,8 +129,6 @@ def cell_centre(cell: int) -> tuple[float, float]:
 
 def cell_centres(cells: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Centres (lat, lon arrays) of many cells, vectorised."""
-    import polars_h3 as plh3
-
     frame = pl.DataFrame({"cell": cells.cast(pl.UInt64)})
     out = frame.select(lat=plh3.cell_to_lat("cell"), lon=plh3.cell_to_lng("cell"))
     return out["lat"].to_numpy(), out["lon"].to_numpy()
@@ -158,8 +157,6 @@ def cell_to_parent(cell: int, resolution: int) -> int:
 
 def cells_to_parent(cells: pl.Series, resolution: int) -> pl.Series:
     """Parent of every cell at a coarser resolution (vectorised through polars-h3)."""
-    import polars_h3 as plh3
-
     frame = pl.DataFrame({"cell": cells})
     return frame.select(plh3.cell_to_parent("cell", resolution).alias("cell"))["cell"]
 

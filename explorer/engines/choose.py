@@ -17,6 +17,8 @@ from typing import Any
 
 from explorer.analysis import Analysis, analyze_summary, suggested_resolution_for
 from explorer.config import Config
+from explorer.engines.chunked import sample_resolution, summarise_chunked
+from explorer.engines.dask_cluster import summarise_dask
 from explorer.engines.sizing import fits_in_memory
 from explorer.errors import PingFileError
 from explorer.reading import sources
@@ -103,8 +105,6 @@ def summarise_source(
         return _summarise_memory(source, resolution, columns, tz, config, progress, digest)
     if isinstance(source, bytes | bytearray | memoryview):
         raise PingFileError(f"The {engine} engine reads files; pass a path, folder or glob.")
-    from explorer.engines.chunked import sample_resolution
-
     files = sources.expand_source(source)
     label = Path(os.fspath(source)).name if len(files) == 1 else os.fspath(source)
     # The suggestion needs a sample read here, on the client: skip it when told the resolution.
@@ -118,14 +118,10 @@ def summarise_source(
         "digest": digest,
     }
     if engine == "chunked":
-        from explorer.engines.chunked import summarise_chunked
-
         summary, meta = summarise_chunked(
             files, **options, config=config, label=label, progress=progress
         )
     else:
-        from explorer.engines.dask_cluster import summarise_dask
-
         summary, meta = summarise_dask(
             files, **options, config=config, label=label, scheduler=scheduler, progress=progress
         )

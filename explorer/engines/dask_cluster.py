@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from explorer.config import Config
 from explorer.engines.chunked import (
@@ -64,8 +65,6 @@ class Unit:
 
 def plan_units(files: list[sources.InputFile], chunk_rows: int) -> list[Unit]:
     """Files, with large Parquet files split by row groups of about ``chunk_rows`` rows."""
-    import pyarrow.parquet as pq
-
     units = []
     for file in files:
         if not file.is_parquet:
@@ -144,7 +143,7 @@ def reduce_partition(name: str, keep: CoordsKeep, *pieces: pl.DataFrame | None) 
 
 def _client(scheduler: str | None) -> Any:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client, LocalCluster  # dask is an optional extra
     except ImportError as exc:
         raise PingFileError(f"The dask engine needs Dask; {INSTALL_HINT}.") from exc
     if scheduler:

@@ -14,6 +14,7 @@ import tzfpy
 
 from explorer._speed.blocks import blockwise
 from explorer._speed.codes import Coded, factorize
+from explorer.binning.cells import cell_centres, cells_to_parent
 
 #: Grid step, in degrees, of the squares whose centre is looked up. 0.1° is ~11 km:
 #: coarse enough that a city needs a few hundred look-ups, fine enough that only
@@ -106,8 +107,6 @@ _MAX_LUT = 4_000_000
 def _zone_of_cells(cells: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Zone names and the zone index of each of the distinct ``cells``, one lookup per
     coarse parent cell."""
-    from explorer.binning.cells import cell_centres, cells_to_parent
-
     unique = pl.Series("cell", cells, dtype=pl.UInt64)
     coarse_res = 5 if len(unique) == 0 else min(5, _resolution_of(unique[0]))
     parents = cells_to_parent(unique, coarse_res) if len(unique) else unique

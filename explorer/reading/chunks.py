@@ -32,8 +32,8 @@ from explorer.reading.decode import (
     no_rows,
     text_encoding,
 )
+from explorer.reading.one_file import unreadable, validate
 from explorer.reading.parquet import dictionary_types
-from explorer.reading.pings import unreadable, validate
 from explorer.reading.sources import InputFile
 
 #: Bytes per CSV line assumed before the head has been measured.

@@ -17,7 +17,7 @@ from explorer.errors import PingFileError
 from explorer.reading import decode as _io_bytes
 from explorer.reading import sources
 from explorer.reading.decode import EmptyInputError
-from explorer.reading.pings import REJECT_REASONS, ReadResult, check_all_rejected, read_raw
+from explorer.reading.one_file import REJECT_REASONS, ReadResult, check_all_rejected, read_raw
 
 
 def named(label: str, exc: PingFileError) -> PingFileError:

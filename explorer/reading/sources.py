@@ -57,7 +57,7 @@ def is_url(source: str) -> bool:
 
 def _filesystem(url: str) -> tuple[Any, str]:
     try:
-        import fsspec
+        import fsspec  # an optional extra, for URLs
     except ImportError as exc:
         raise PingFileError(
             "Reading URLs needs fsspec; install with pip install 'ping-bias-explorer[s3]'."

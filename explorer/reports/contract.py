@@ -9,6 +9,8 @@ from typing import Any
 
 from explorer.analysis import Analysis
 from explorer.findings import Finding, severity_at_least
+from explorer.reports.html import render_html
+from explorer.reports.markdown import render_markdown
 
 SCHEMA_VERSION = 1
 FORMATS = ("json", "markdown", "html")
@@ -70,11 +72,7 @@ def render(analysis: Analysis, fmt: str = "markdown", baseline: Collection[str] 
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
     if fmt == "markdown":
-        from explorer.reports.markdown import render_markdown
-
         return render_markdown(data)
     if fmt == "html":
-        from explorer.reports.html import render_html
-
         return render_html(data)
     raise ValueError(f"Unknown report format {fmt!r}; use one of {', '.join(FORMATS)}.")

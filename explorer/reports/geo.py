@@ -17,7 +17,7 @@ from explorer.binning.cells import cell_boundary, str_to_cell
 from explorer.findings import Finding
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    import geopandas as gpd
+    import geopandas as gpd  # presentation only: see the module
 
 #: Leading characters that make a spreadsheet read a text cell as a formula (OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -36,7 +36,7 @@ EXPORT_COLUMNS = (
 
 
 def _polygon(hex_id: str):
-    from shapely.geometry import Polygon
+    from shapely.geometry import Polygon  # presentation only: see the module
 
     # h3 gives (lat, lon) vertices; GeoJSON wants (lon, lat).
     return Polygon([(lon, lat) for lat, lon in cell_boundary(str_to_cell(hex_id))])
@@ -48,7 +48,7 @@ def _export_frame(metrics: pl.DataFrame) -> pl.DataFrame:
 
 def cells_geodataframe(metrics: pl.DataFrame) -> gpd.GeoDataFrame:
     """One hexagon polygon (WGS 84) per row of a metrics frame (needs a ``hex`` column)."""
-    import geopandas as gpd
+    import geopandas as gpd  # presentation only: see the module
 
     frame = _export_frame(metrics)
     geometry = [_polygon(h) for h in frame["hex"].to_list()]
@@ -57,9 +57,9 @@ def cells_geodataframe(metrics: pl.DataFrame) -> gpd.GeoDataFrame:
 
 def findings_geodataframe(findings: Iterable[Finding]) -> gpd.GeoDataFrame:
     """One (multi)polygon per finding that has cells: the union of its cells."""
-    import geopandas as gpd
-    import pandas as pd
-    from shapely import union_all
+    import geopandas as gpd  # presentation only: see the module
+    import pandas as pd  # presentation only: see the module
+    from shapely import union_all  # presentation only: see the module
 
     rows, shapes = [], []
     for finding in findings:

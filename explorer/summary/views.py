@@ -6,6 +6,8 @@ unless a column name says devices.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import polars as pl
 
@@ -204,7 +206,5 @@ def seconds_histogram(summary: Summary, clock: str = "local") -> np.ndarray:
 
 def device_label(device_hash: int, salt: str) -> str:
     """Short salted label of a device for stories and charts (never the id itself)."""
-    import hashlib
-
     digest = hashlib.blake2b(f"{salt}:{device_hash}".encode(), digest_size=4).hexdigest()
     return f"device-{digest}"

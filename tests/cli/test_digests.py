@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from explorer.reading.pings import read_pings
+
 CSV = b"device_id,ts,lat,lon\na,1700000000,1.5,2.5\nb,1700000001,3,4\n"
 
 
@@ -25,7 +27,7 @@ def test_the_analysis_command_names_its_input_by_sha256(tmp_path, capsys):
 def test_the_profile_command_never_hashes_its_input(tmp_path, monkeypatch, capsys):
     """The profile names no input by sha256: hashing would only take a core from the read."""
     from explorer.cli import main as cli
-    from explorer.reading import pings as explorer_io
+    from explorer.reading import one_file as explorer_io
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
@@ -37,7 +39,7 @@ def test_the_profile_command_never_hashes_its_input(tmp_path, monkeypatch, capsy
 
 def test_the_clean_command_never_hashes_its_input(tmp_path, monkeypatch, capsys):
     from explorer.cli import main as cli
-    from explorer.reading import pings as explorer_io
+    from explorer.reading import one_file as explorer_io
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV + b"b,1700000001,3,4\n")
@@ -56,7 +58,7 @@ def test_summarise_source_hashes_only_when_asked(tmp_path, monkeypatch, engine):
     from explorer.engines import chunked as engines_chunked
     from explorer.engines.choose import summarise_source
     from explorer.reading import chunks as _io_stream
-    from explorer.reading import pings as explorer_io
+    from explorer.reading import one_file as explorer_io
 
     path = tmp_path / "p.csv"
     path.write_bytes(CSV)
@@ -73,12 +75,12 @@ def test_summarise_source_hashes_only_when_asked(tmp_path, monkeypatch, engine):
 
 
 def test_reading_a_folder_hashes_only_when_asked(tmp_path, monkeypatch):
-    from explorer.reading import pings as explorer_io
+    from explorer.reading import one_file as explorer_io
 
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_bytes(CSV)
-    assert len(explorer_io.read_pings(tmp_path).input_sha256) == 64
+    assert len(read_pings(tmp_path).input_sha256) == 64
     monkeypatch.setattr(explorer_io, "_Digest", _refuse)
-    read = explorer_io.read_pings(tmp_path, digest=False)
+    read = read_pings(tmp_path, digest=False)
     assert read.input_sha256 == ""
     assert read.rows_read == 4

@@ -1,8 +1,9 @@
 """Detectors of the places family: null island, coordinate pileups, density spikes,
 distant points and swapped coordinates.
 
-The work lives in ``places_points`` (exact coordinates), ``places_density`` (cells
-against their neighbourhood) and ``places_far`` (rows far from the main mass).
+The work lives in :mod:`.points` (exact coordinates), :mod:`.density` (cells against
+their neighbourhood) and :mod:`.far` (rows far from the main mass); :mod:`.common`
+holds what they share.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Detectors of the time family: odd hour profiles, shifted time zones, heaped timestamps.
 
-Each lives in its own module (``time_hours``, ``time_shift``, ``time_heaping``); this
+Each lives in its own module (:mod:`.hours`, :mod:`.shift`, :mod:`.heaping`); this
 module lists them for the registry.
 """
 
