@@ -46,8 +46,8 @@ def tooltip(metric: str) -> dict[str, str]:
 def layer_rows(metrics: pl.DataFrame, metric: str) -> tuple[str, list[LegendStop]]:
     """The layer's rows as a JSON array (one object per cell) and the legend.
 
-    Serialised by polars in one vectorised step: pydeck's own serialisation of
-    100,000 rows takes seconds.
+    Serialised by polars in one vectorised step, because pydeck's own serialisation
+    is slow for a layer of many cells.
     """
     colours, stops = color_ramp(metrics[metric], metric)
     value = metrics[metric]

@@ -27,7 +27,7 @@ def wilson_interval(
 
 
 # Tail probabilities come from scipy.special's incomplete gamma and beta functions, the
-# same ones scipy.stats evaluates, without importing scipy.stats (about 1.5 s of start-up).
+# same ones scipy.stats evaluates, without importing scipy.stats (slow to import).
 
 
 def binomial_sf(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:

@@ -21,9 +21,9 @@ class Coded:
     """Codes of one key per ping and the value of each code.
 
     The codes are int32, as Arrow's dictionary encoding makes them (``-1`` never
-    occurs): a 64-bit copy of each of the three code columns took 80 MB of fresh memory
-    per ten million pings. A key made of codes times a key space can pass 2**31, so
-    keys are made in int64 (:func:`key_of`).
+    occurs): a 64-bit copy of each code column would double its memory for nothing. A
+    key made of codes times a key space can pass 2**31, so keys are made in int64
+    (:func:`key_of`).
     """
 
     codes: np.ndarray
@@ -53,10 +53,10 @@ RUN_SHARE = 0.5
 def factorize(values: pl.Series) -> Coded:
     """Dense codes in order of first appearance, and the distinct values (no nulls).
 
-    Arrow's dictionary encoding of 64-bit integers is ~1.6x faster than pandas'
-    factorize on ten million device hashes (measured). Where equal values come in runs
-    (many exports are sorted by device), only each run's first value is encoded and its
-    code repeated: the same codes, for one hash lookup per run instead of per ping.
+    Arrow's dictionary encoding makes them, which beats pandas' factorize on 64-bit
+    device hashes. Where equal values come in runs (many exports are sorted by device),
+    only each run's first value is encoded and its code repeated: the same codes, for
+    one hash lookup per run instead of per ping.
     """
     keys = values.to_numpy()
     if keys.size > 1 and np.count_nonzero(keys[1:] != keys[:-1]) < RUN_SHARE * keys.size:
@@ -74,8 +74,8 @@ def _encode(keys: np.ndarray) -> Coded:
 def _as_numpy(array: pa.Array) -> np.ndarray:
     """An Arrow array of numbers as numpy (through polars: no copy without nulls).
 
-    Arrow's own ``to_numpy`` imports pandas (half a second in a fresh process), which
-    the command line otherwise never needs.
+    Arrow's own ``to_numpy`` imports pandas, which is slow to import and which the
+    command line otherwise never needs.
     """
     return pl.Series(array).to_numpy()
 
@@ -85,11 +85,10 @@ def type_codes(types: pl.Series) -> Coded:
     (string) of each code.
 
     Read pings carry their types as a Categorical: its physical codes are renumbered
-    densely through a small lookup table (measured 0.07-0.13 s per ten million pings,
-    against 0.09-0.30 s for hashing the strings). Strings (pings built in code) have
-    their 64-bit hashes factorised instead (codes are local, so any seed serves; two of a
-    few hundred strings share a hash with a chance of ~1e-15). Each code is named by its
-    first row.
+    densely through a small lookup table, which is cheaper than hashing the strings.
+    Strings (pings built in code) have their 64-bit hashes factorised instead (codes are
+    local, so any seed serves; two of a few hundred strings share a hash with a chance
+    of ~1e-15). Each code is named by its first row.
     """
     if types.dtype == pl.Categorical and not types.null_count() and types.len():
         physical = types.to_physical()

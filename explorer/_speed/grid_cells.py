@@ -1,13 +1,13 @@
 """Exact H3 cells for dense point sets with a fraction of the H3 calls.
 
-H3 costs ~0.5 µs per point on the reference machine (h3o through h3ronpy and the C
-library alike), which made it the largest single cost of a summary. Pings are dense:
-ten million pings of a city fall in a few thousand cells. So the data's bulk is covered
-by a grid of lat/lon squares, 6 to 16 per cell edge, and H3 is asked only for the
-squares' corners. A square whose four corners lie in the same cell lies inside that
-cell, and its points take the cell without an H3 call; the other points (squares that
-straddle a cell edge, sparse squares, points off the grid or next to a square's edge)
-are computed one by one as before.
+H3 assignment point by point (h3o through h3ronpy and the C library alike) is the
+largest single cost of a summary. Pings are dense: millions of pings of a city fall in
+a few thousand cells. So the data's bulk is covered by a grid of lat/lon squares, 6 to
+16 per cell edge, and H3 is asked only for the squares' corners. A square whose four
+corners lie in the same cell lies inside that cell, and its points take the cell
+without an H3 call; the other points (squares that straddle a cell edge, sparse
+squares, points off the grid or next to a square's edge) are computed one by one as
+before.
 
 Why this is exact, not approximate. Cell edges are great-circle arcs (straight lines in
 the gnomonic projection of an icosahedron face), so a hexagon that lies on one face is
@@ -36,8 +36,8 @@ from explorer._speed.blocks import blockwise
 #: edges (a share of about 3/k of the points is computed one by one) but need more
 #: corners; within these bounds the side is chosen for ``POINTS_PER_SQUARE``.
 SQUARES_PER_EDGE = (6, 16)
-#: Points per square aimed at (over the grid's extent): ten million city pings need
-#: H3 for 13-18 % of points at resolutions 6-8 and ~30 % at 9 with it (measured).
+#: Points per square aimed at (over the grid's extent): it weighs the corners' H3 calls
+#: against the points of squares that straddle a cell edge, which need one each.
 POINTS_PER_SQUARE = 6
 #: Points closer than this fraction of a square's side to one of its sides are computed
 #: directly: the margin covers the parallels' bulge and floating-point rounding.
@@ -49,8 +49,8 @@ MAX_ABS_LAT = 70.0
 MIN_RESOLUTION = 5
 #: Below this many points the grid costs more than it saves.
 MIN_POINTS = 200_000
-#: A grid with more squares than this per point is too sparse to gain (at resolution 10
-#: on ten million city pings, 0.6 squares per point, it was slower than plain H3).
+#: A grid with more squares than this per point is too sparse to gain: its corners cost
+#: about as many H3 calls as its squares save.
 MAX_SQUARES_PER_POINT = 0.25
 #: Squares with fewer points than this are computed point by point (a corner costs as
 #: much as a point).

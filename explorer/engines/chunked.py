@@ -46,10 +46,9 @@ from explorer.summary.compact import (
     partition,
 )
 
-#: Rows per chunk unless set (``--chunk-rows`` or the environment variable below): about
-#: 0.4 GB of working memory per million rows while a chunk is summarised. Four million
-#: rows ran 7 % faster than two million at 100 million pings (160 vs 172 s, peak 3.68 vs
-#: 3.56 GB, set by the detectors at the end either way).
+#: Rows per chunk unless set (``--chunk-rows`` or the environment variable below): a
+#: chunk's working memory grows with its rows, and larger chunks ran faster for little
+#: more peak memory, which the detectors at the end set either way.
 DEFAULT_CHUNK_ROWS = 4_000_000
 CHUNK_ROWS_ENV = "EXPLORER_CHUNK_ROWS"
 #: Partial summaries merged together once this many have accumulated.

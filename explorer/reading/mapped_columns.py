@@ -80,13 +80,11 @@ def device_types(column: pa.ChunkedArray | pa.Array) -> pl.Series:
 def _to_frame(table: pa.Table, mapping: Mapping[str, str]) -> pl.DataFrame:
     """The mapped columns, named by role: numbers in one chunk, text in the parser's.
 
-    The plain columns cross to polars as one table (4x faster than column by column,
-    measured on 10 M rows: 0.08 vs 0.36 s). Text crosses as Arrow string views, which
-    polars takes without copying the characters, and stays in the parser's chunks (as
-    Parquet's text does: only polars reads it); the numbers are put in one chunk each,
-    all at once on polars' threads (later steps hand them to numpy). On a 10 M-ping CSV
-    this took 0.32-0.35 s instead of 0.47-0.48 s, and 8 alternating ``profile`` runs
-    gave a median pairwise -0.13 s. Device types are normalised on the way.
+    The plain columns cross to polars as one table, which is cheaper than column by
+    column. Text crosses as Arrow string views, which polars takes without copying the
+    characters, and stays in the parser's chunks (as Parquet's text does: only polars
+    reads it); the numbers are put in one chunk each, all at once on polars' threads,
+    because later steps hand them to numpy. Device types are normalised on the way.
     """
     plain = {role: source for role, source in mapping.items() if role != "device_type"}
     with ThreadPoolExecutor(1) as pool:  # the types are normalised on one core meanwhile
@@ -136,9 +134,9 @@ def _read_parquet(
         if parquet.metadata.num_rows == 0:
             raise no_rows(label)
         source = payload.path if isinstance(payload, FileMap) else payload
-        # Polars decodes Parquet several times faster than pyarrow's reader here, but
-        # only pyarrow keeps a text column's dictionary: the device types come from it
-        # (0.1 s, where decoding them as strings and normalising those took 0.3 s).
+        # Polars decodes Parquet faster than pyarrow's reader here, but only pyarrow
+        # keeps a text column's dictionary: the device types come from it, so each
+        # distinct type is normalised once instead of every ping's string.
         coded = dictionary_types(parquet.schema_arrow, mapping)
         wanted = polars_columns(mapping, coded)
         hashed = hashed_column(mapping, hash_ids)
@@ -153,7 +151,7 @@ def _read_parquet(
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     # Numbers in one contiguous chunk per column now (row groups arrive as chunks): later
     # steps hand them to numpy, which would copy them each time. Strings stay in chunks:
-    # only polars reads them, chunk by chunk, and copying them took 0.3 s per 10 M rows.
+    # only polars reads them, chunk by chunk, so copying them would buy nothing.
     roles = decoded_roles(mapping, hashed)
     frame = pl.DataFrame(
         [

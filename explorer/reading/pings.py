@@ -47,10 +47,10 @@ def read_pings(
     timestamps (default: the zone at each ping's place). Several files are read one by
     one and concatenated in memory (see :mod:`explorer.engines.choose` for larger inputs).
     ``digest=False`` skips the input's sha256 (``input_sha256`` is then ""): hashing a
-    750 MB CSV costs about a second of one core, wasted where no output names the input.
+    large file takes a core's time, wasted where no output names the input.
     ``device_ids=False`` gives each ping's ``device`` hash instead of its id
     (:data:`HASHED_PINGS_SCHEMA`), all a summary needs: Parquet ids are then hashed as
-    they are decoded and never become strings (10 M pings: 0.1 GB less at the peak).
+    they are decoded and never become strings, which saves their memory and time.
     """
     check_zone(tz)
     if not isinstance(source, bytes | bytearray | memoryview) and sources.is_multi(source):

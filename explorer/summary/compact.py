@@ -146,9 +146,9 @@ def _partition_index(frame: pl.DataFrame, keys: tuple[str, ...], parts: int) -> 
     """Each row's partition, from the top 32 bits of a 64-bit key of ``keys``.
 
     A row hash or a device is already a hash, and coordinates are mixed into one key
-    (:func:`coordinate_keys`): hashing them again cost twice as much as splitting. The
-    top bits, because a round coordinate (40.0) has its low bits all zero, so only the
-    top ones of its mixed key differ; they are scaled onto the partitions.
+    (:func:`coordinate_keys`): hashing them again would only add work. The top bits,
+    because a round coordinate (40.0) has its low bits all zero, so only the top ones of
+    its mixed key differ; they are scaled onto the partitions.
     """
     column = frame[keys[0]] if len(keys) == 1 else None
     if keys == ("lat", "lon"):

@@ -1,12 +1,11 @@
 """The three per-device tables of a summary, counted on dense integer codes.
 
 ``cell_devices``, ``devices`` and ``device_days`` group every ping by a
-high-cardinality key (device × cell, device × type, device × day). Hash group-bys over
-ten million pings cost 1.3-1.7 s each on two cores; here each table is a counting pass
-over the codes of :mod:`explorer._speed.codes` (``numpy.bincount`` when the key space
-is dense, a sort of one 64-bit key otherwise), about three times faster for the three
-together. The tables are the same as the straightforward polars group-bys
-(``tests/test_summary_devices.py`` checks that).
+high-cardinality key (device × cell, device × type, device × day), where hash
+group-bys over millions of pings are slow. So each table is a counting pass over the
+codes of :mod:`explorer._speed.codes` (``numpy.bincount`` when the key space is dense,
+a sort of one 64-bit key otherwise). The tables are the same as the straightforward
+polars group-bys (``tests/test_summary_devices.py`` checks that).
 """
 
 from __future__ import annotations

@@ -136,9 +136,9 @@ def _type_struct(frame: pl.DataFrame, value: str, name: str) -> pl.DataFrame:
 def _rows_per_device(devices: pl.Series, name: str) -> pl.DataFrame:
     """(device, ``name``): rows per distinct device, sorted by device.
 
-    Sorting one column and measuring its runs is several times faster and leaner than
-    hashing tens of millions of rows into millions of groups (a merged summary of 100
-    million pings has ~13 million cell × device rows).
+    Sorting one column and measuring its runs is faster and leaner than hashing tens of
+    millions of rows into millions of groups (a merged summary of 100 million pings has
+    ~13 million cell × device rows).
     """
     ordered = np.sort(devices.to_numpy())
     starts, counts = runs(ordered)
