@@ -103,6 +103,14 @@ def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buf
         raise PingFileError(f"File {label} cannot be read ({exc.strerror}); check it.") from exc
 
 
+def release_pages(raw: Buffer) -> None:
+    """Let the system take a mapped file's pages back from this process once the file is
+    parsed: they stay valid (touching them again reads the file), but no longer count
+    towards the process's memory while the rest of the analysis runs."""
+    if isinstance(raw, FileMap) and hasattr(mmap, "MADV_DONTNEED") and not raw.closed:
+        raw.madvise(mmap.MADV_DONTNEED)
+
+
 def decompress(raw: Buffer, label: str) -> Buffer:
     if raw[:2] != b"\x1f\x8b":
         for magic, what in _OTHER_ARCHIVES.items():

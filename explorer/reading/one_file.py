@@ -97,7 +97,7 @@ class _Digest:
 
     def _work(self) -> None:
         try:
-            self._future.set_result(hashlib.sha256(self._raw).hexdigest())
+            self._future.set_result(_sha256(self._raw))
         except BaseException as exc:  # never leave the reader waiting
             self._future.set_exception(exc)
 
@@ -112,6 +112,15 @@ class _Digest:
             return self._future.result()
         except OSError:  # the file became unreadable after it was mapped: hash the map
             return hashlib.sha256(self._raw).hexdigest()
+
+
+def _sha256(raw: _io_bytes.Buffer) -> str:
+    """A mapped file is hashed from the file in buffered reads, so that hashing does not
+    bring the parsed (and released) pages back into the process."""
+    if isinstance(raw, _io_bytes.FileMap):
+        with open(raw.path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    return hashlib.sha256(raw).hexdigest()
 
 
 class _NoDigest:
@@ -151,8 +160,13 @@ def read_raw(
     """Read one file's bytes; ``strict=False`` accepts a file whose every row is rejected
     (``digest`` and ``device_ids`` as in :func:`read_pings`)."""
     sha256 = _Digest(raw) if digest else _NoDigest()
+
+    def parsed() -> None:
+        _io_bytes.release_pages(raw)  # the parsed table holds its own copy
+        sha256.start()
+
     try:
-        table = src.read_table(raw, columns, label, parsed=sha256.start, hash_ids=not device_ids)
+        table = src.read_table(raw, columns, label, parsed=parsed, hash_ids=not device_ids)
         pings, counts, timing = validate(table, tz, label, strict=strict, device_ids=device_ids)
     except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
         raise unreadable(label, exc) from exc

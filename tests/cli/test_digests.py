@@ -84,3 +84,17 @@ def test_reading_a_folder_hashes_only_when_asked(tmp_path, monkeypatch):
     read = read_pings(tmp_path, digest=False)
     assert read.input_sha256 == ""
     assert read.rows_read == 4
+
+
+def test_released_pages_stay_readable_and_the_digest_is_the_files(tmp_path):
+    """The reader lets the system take the parsed file's pages back; the map still reads
+    the file, and the sha256 (hashed from the file) is the bytes' own."""
+    from explorer.reading.decode import load_bytes, release_pages
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV * 1000)
+    raw, _ = load_bytes(path, None)
+    assert bytes(raw[:64]) == (CSV * 1000)[:64]
+    release_pages(raw)
+    assert bytes(raw) == CSV * 1000
+    assert read_pings(path).input_sha256 == _sha(CSV * 1000)
