@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.store import DatasetStore
-from explorer.synth.pings import generate_pings, write_pings
+from explorer.synth.pings import generate_pings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app" / "streamlit_app.py"
@@ -56,11 +56,10 @@ def csv_bytes(n_pings: int, biases: tuple[str, ...], seed: int) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_sample(synthetic_file: Callable[..., Path]) -> Path:
     """A 12,000-ping sample with null-island and duplicate pings planted."""
-    path = tmp_path_factory.mktemp("sample") / "pings.csv"
-    write_pings(generate_pings(12_000, biases=("null_island", "duplicate_pings"), seed=4), path)
-    return path
+    sample = generate_pings(12_000, biases=("null_island", "duplicate_pings"), seed=4)
+    return synthetic_file(sample, folder="sample")
 
 
 @pytest.fixture(autouse=True)

@@ -119,12 +119,11 @@ def test_owner_can_delete_its_upload_and_others_cannot(store: DatasetStore, page
 
 
 def test_naive_timestamps_can_be_read_again_in_a_chosen_zone(
-    store: DatasetStore, page_app, tmp_path
+    store: DatasetStore, page_app, synthetic_file
 ) -> None:
-    from explorer.synth.pings import generate_pings, write_pings
+    from explorer.synth.pings import generate_pings
 
-    path = tmp_path / "naive.csv"
-    write_pings(generate_pings(6_000, seed=26), path, time_format="naive_local")
+    path = synthetic_file(generate_pings(6_000, seed=26), "naive.csv", time_format="naive_local")
     dataset_id = store.put(path.read_bytes(), "naive.csv")
     at = page_app("data", ds=dataset_id).run()
     assert not at.exception

@@ -4,8 +4,7 @@ few outlier devices, data-set-wide concentration and the evidence schema."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -13,28 +12,21 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from explorer.binning.cells import cells_to_str, latlng_to_cells
-from explorer.detectors.context import Context
 from explorer.detectors.devices import DETECTORS, concentration_curve
 from explorer.findings import Finding
-from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
+from tests.detectors.conftest import START, evidence_schema, pings_from_columns, run_detectors
 
 RES = 8
 N = 200_000
 KIND = "device_concentration"
-SCHEMA = json.loads(
-    (
-        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_devices.json"
-    ).read_text()
-)
-START = datetime(2024, 6, 3, tzinfo=UTC)
+SCHEMA = evidence_schema("devices")
 DAYS = 14
 
 
 def run(pings: pl.DataFrame) -> list[Finding]:
-    ctx = Context(summarise(pings, RES), salt="test")
-    return [f for detector in DETECTORS for f in detector(ctx)]
+    return run_detectors(DETECTORS, pings, RES)
 
 
 def one_device(
@@ -49,15 +41,13 @@ def one_device(
     """``n`` pings of one device around a spot, spread evenly over ``DAYS`` days."""
     rng = np.random.default_rng(seed)
     seconds = np.sort(rng.integers(0, DAYS * 86_400, n))
-    return pl.DataFrame(
-        {
-            "device_id": [device_id] * n,
-            "timestamp": [START + timedelta(seconds=int(s)) for s in seconds],
-            "lat": lat + rng.normal(0, jitter_deg, n),
-            "lon": lon + rng.normal(0, jitter_deg, n),
-            "device_type": [device_type] * n,
-        }
-    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us").dt.replace_time_zone("UTC"))
+    return pings_from_columns(
+        device_id=[device_id] * n,
+        timestamp=[START + timedelta(seconds=int(s)) for s in seconds],
+        lat=lat + rng.normal(0, jitter_deg, n),
+        lon=lon + rng.normal(0, jitter_deg, n),
+        device_type=[device_type] * n,
+    )
 
 
 def validate(findings: list[Finding]) -> None:
@@ -69,15 +59,6 @@ def validate(findings: list[Finding]) -> None:
 
 
 # --- shared data (generated once per module) -------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def clean() -> dict[tuple[str, int], pl.DataFrame]:
-    return {
-        (city, seed): generate_pings(N, city=city, seed=seed).pings
-        for city in ("new_york", "sao_paulo")
-        for seed in range(3)
-    }
 
 
 @pytest.fixture(scope="module")

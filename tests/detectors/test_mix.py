@@ -4,8 +4,7 @@ counts, devices (not pings) counted, and the evidence schema."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import h3
 import numpy as np
@@ -25,21 +24,16 @@ from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
+from tests.detectors.conftest import START, evidence_schema, pings_from_columns, run_detectors
 
 RES = 8
 N = 200_000
 KIND = "device_type_skew"
-SCHEMA = json.loads(
-    (
-        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_mix.json"
-    ).read_text()
-)
-START = datetime(2024, 6, 3, tzinfo=UTC)
+SCHEMA = evidence_schema("mix")
 
 
 def run(pings: pl.DataFrame, resolution: int = RES) -> list[Finding]:
-    ctx = Context(summarise(pings, resolution), salt="test")
-    return [f for detector in DETECTORS for f in detector(ctx)]
+    return run_detectors(DETECTORS, pings, resolution)
 
 
 def pings_of(
@@ -50,15 +44,13 @@ def pings_of(
     rows = [(d, t) for d, t, n in devices for _ in range(n)]
     n = len(rows)
     seconds = rng.integers(0, 14 * 86_400, n)
-    return pl.DataFrame(
-        {
-            "device_id": [d for d, _ in rows],
-            "timestamp": [START + timedelta(seconds=int(s)) for s in seconds],
-            "lat": lat + rng.normal(0, jitter_deg, n),
-            "lon": lon + rng.normal(0, jitter_deg, n),
-            "device_type": [t for _, t in rows],
-        }
-    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
+    return pings_from_columns(
+        device_id=[d for d, _ in rows],
+        timestamp=[START + timedelta(seconds=int(s)) for s in seconds],
+        lat=lat + rng.normal(0, jitter_deg, n),
+        lon=lon + rng.normal(0, jitter_deg, n),
+        device_type=[t for _, t in rows],
+    )
 
 
 def with_os_gradient(pings: pl.DataFrame, seed: int) -> pl.DataFrame:
@@ -75,18 +67,6 @@ def validate(findings: list[Finding]) -> None:
     validator = Draft202012Validator(SCHEMA[KIND])
     for f in findings:
         validator.validate(json.loads(json.dumps(f.evidence, allow_nan=False)))
-
-
-# --- shared data (generated once per module) -------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def clean() -> dict[tuple[str, int], pl.DataFrame]:
-    return {
-        (city, seed): generate_pings(N, city=city, seed=seed).pings
-        for city in ("new_york", "sao_paulo")
-        for seed in range(3)
-    }
 
 
 # --- known answers ----------------------------------------------------------------------

@@ -4,8 +4,7 @@ swapped coordinates — planted alone, clean data quiet, small counts and eviden
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -21,6 +20,7 @@ from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import km_to_nearest_cell, serious
+from tests.detectors.conftest import START, evidence_schema, pings_from_columns, run_detectors
 
 RES = 8
 N = 200_000
@@ -31,30 +31,22 @@ KINDS = {
     "distant_points",
     "swapped_coordinates",
 }
-SCHEMA = json.loads(
-    (
-        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_places.json"
-    ).read_text()
-)
-START = datetime(2024, 6, 3, tzinfo=UTC)
+SCHEMA = evidence_schema("places")
 
 
 def run(pings: pl.DataFrame) -> list[Finding]:
-    ctx = Context(summarise(pings, RES), salt="test")
-    return [f for detector in DETECTORS for f in detector(ctx)]
+    return run_detectors(DETECTORS, pings, RES)
 
 
 def canonical(device: list[str], lat, lon, minutes) -> pl.DataFrame:
     """A canonical pings frame from parallel lists (minutes after the start)."""
-    return pl.DataFrame(
-        {
-            "device_id": device,
-            "timestamp": [START + timedelta(minutes=int(m)) for m in minutes],
-            "lat": np.asarray(lat, dtype=float),
-            "lon": np.asarray(lon, dtype=float),
-            "device_type": ["android"] * len(device),
-        }
-    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
+    return pings_from_columns(
+        device_id=device,
+        timestamp=[START + timedelta(minutes=int(m)) for m in minutes],
+        lat=np.asarray(lat, dtype=float),
+        lon=np.asarray(lon, dtype=float),
+        device_type=["android"] * len(device),
+    )
 
 
 def swap_rows(pings: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
@@ -71,12 +63,8 @@ def swap_rows(pings: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFram
 
 
 @pytest.fixture(scope="module")
-def clean_findings() -> dict[tuple[str, int], list[Finding]]:
-    return {
-        (city, seed): run(generate_pings(N, city=city, seed=seed).pings)
-        for city in ("new_york", "sao_paulo")
-        for seed in range(3)
-    }
+def clean_findings(clean) -> dict[tuple[str, int], list[Finding]]:
+    return {key: run(pings) for key, pings in clean.items()}
 
 
 @pytest.fixture(scope="module")

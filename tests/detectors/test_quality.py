@@ -4,34 +4,26 @@ known answers (GPS rounding to 5-6 decimals is fine, (0, 0) is not a grid) and s
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
 import pytest
 from jsonschema import Draft202012Validator
 
-from explorer.detectors.context import Context
 from explorer.detectors.quality import DETECTORS, grid_metres
 from explorer.findings import Finding
-from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
 from explorer.testing import serious
+from tests.detectors.conftest import START, evidence_schema, pings_from_columns, run_detectors
 
 RES = 8
 N = 200_000
-SCHEMA = json.loads(
-    (
-        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_quality.json"
-    ).read_text()
-)
-START = datetime(2024, 6, 3, tzinfo=UTC)
+SCHEMA = evidence_schema("quality")
 
 
 def run(pings: pl.DataFrame) -> list[Finding]:
-    ctx = Context(summarise(pings, RES), salt="test")
-    return [f for detector in DETECTORS for f in detector(ctx)]
+    return run_detectors(DETECTORS, pings, RES)
 
 
 def of_kind(findings: list[Finding], kind: str) -> list[Finding]:
@@ -48,27 +40,13 @@ def city_pings(n_devices: int, per_device: int, seed: int) -> pl.DataFrame:
     """Pings with full-precision coordinates, ``per_device`` per device, distinct instants."""
     rng = np.random.default_rng(seed)
     n = n_devices * per_device
-    return pl.DataFrame(
-        {
-            "device_id": [f"d{i // per_device}" for i in range(n)],
-            "timestamp": [START + timedelta(seconds=int(s)) for s in rng.permutation(n) * 7],
-            "lat": 40.7 + rng.random(n) * 0.1,
-            "lon": -74.0 + rng.random(n) * 0.1,
-            "device_type": ["ios"] * n,
-        }
-    ).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
-
-
-# --- shared data (generated once per module) -------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def clean() -> dict[tuple[str, int], pl.DataFrame]:
-    return {
-        (city, seed): generate_pings(N, city=city, seed=seed).pings
-        for city in ("new_york", "sao_paulo")
-        for seed in range(3)
-    }
+    return pings_from_columns(
+        device_id=[f"d{i // per_device}" for i in range(n)],
+        timestamp=[START + timedelta(seconds=int(s)) for s in rng.permutation(n) * 7],
+        lat=40.7 + rng.random(n) * 0.1,
+        lon=-74.0 + rng.random(n) * 0.1,
+        device_type=["ios"] * n,
+    )
 
 
 def test_grid_metres_known_answers() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -23,16 +22,12 @@ from explorer.detectors.time.shift import clock_offset_hours, signed_shift, zone
 from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
+from tests.detectors.conftest import START, evidence_schema
 
-SCHEMA = json.loads(
-    (
-        Path(__file__).parents[2] / "explorer" / "reports" / "schemas" / "evidence_time.json"
-    ).read_text()
-)
+SCHEMA = evidence_schema("time")
 RESOLUTION = 8
 #: Accra keeps UTC all year (no daylight saving): local hour == UTC hour in hand-built data.
 ACCRA = (5.60, -0.19)
-START = datetime(2024, 6, 3, tzinfo=UTC)
 #: A human day written independently of the detector's reference (relative weights 0–23).
 DAY = np.array([2, 1, 0.6, 0.5, 0.6, 1.2, 3, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7.5, 7.5, 7, 6, 5, 3])
 
@@ -133,12 +128,8 @@ def hand_city() -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def clean_contexts() -> list[Context]:
-    return [
-        _summary(generate_pings(200_000, city=city, seed=seed).pings)
-        for city in ("new_york", "sao_paulo")
-        for seed in (0, 1, 2)
-    ]
+def clean_contexts(clean) -> list[Context]:
+    return [_summary(pings) for pings in clean.values()]
 
 
 @pytest.fixture(scope="module")
@@ -403,15 +394,14 @@ def test_midnight_heap_in_minute_truncated_data_is_one_finding(planted_heap):
     _check_evidence(found[0])
 
 
-def test_naive_utc_file_read_as_local_says_re_read_with_tz_utc(tmp_path):
+def test_naive_utc_file_read_as_local_says_re_read_with_tz_utc(synthetic_file):
     from explorer.analysis import analyze
     from explorer.reports.contract import report_dict
     from explorer.reports.schema import validate_report
-    from explorer.synth.pings import write_pings
 
     result = generate_pings(60_000, city="new_york", seed=6, biases=("timezone_shift",))
-    path = tmp_path / "pings.csv"
-    write_pings(result, path, time_format="naive_local")  # UTC clock times, no zone
+    # UTC clock times, no zone
+    path = synthetic_file(result, folder="naive", time_format="naive_local")
     as_local = report_dict(analyze(path))
     validate_report(json.loads(json.dumps(as_local)))
     shift = [f for f in as_local["findings"] if f["kind"] == "timezone_shift"]

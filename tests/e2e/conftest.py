@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from explorer.synth.pings import generate_pings
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMINGS = ARTIFACTS / "timings.txt"
@@ -355,32 +357,25 @@ def module_page(browser: Browser) -> Iterator[Callable[[], Page]]:
     yield from _pages(browser)
 
 
-def _write_synthetic(path: Path, n_pings: int, biases: tuple[str, ...], seed: int) -> Path:
-    from explorer.synth.pings import generate_pings, write_pings
-
-    write_pings(generate_pings(n_pings, biases=biases, seed=seed), path)
-    return path
-
-
 @pytest.fixture(scope="session")
-def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_csv(synthetic_file: Callable[..., Path]) -> Path:
     """30,000 synthetic pings with pings planted at Null Island."""
-    path = tmp_path_factory.mktemp("uploads") / "null_island_pings.csv"
-    return _write_synthetic(path, 30_000, ("null_island",), seed=3)
+    pings = generate_pings(30_000, biases=("null_island",), seed=3)
+    return synthetic_file(pings, "null_island_pings.csv", folder="uploads")
 
 
 @pytest.fixture(scope="session")
-def other_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def other_csv(synthetic_file: Callable[..., Path]) -> Path:
     """A second, different synthetic file (other size, bias and seed)."""
-    path = tmp_path_factory.mktemp("uploads") / "pileup_pings.csv"
-    return _write_synthetic(path, 20_000, ("coordinate_pileup",), seed=11)
+    pings = generate_pings(20_000, biases=("coordinate_pileup",), seed=11)
+    return synthetic_file(pings, "pileup_pings.csv", folder="uploads")
 
 
 @pytest.fixture(scope="session")
-def million_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def million_csv(synthetic_file: Callable[..., Path]) -> Path:
     """1,000,000 synthetic pings for the upload timing."""
-    path = tmp_path_factory.mktemp("uploads") / "million_pings.csv"
-    return _write_synthetic(path, 1_000_000, ("null_island",), seed=5)
+    pings = generate_pings(1_000_000, biases=("null_island",), seed=5)
+    return synthetic_file(pings, "million_pings.csv", folder="uploads")
 
 
 @pytest.hookimpl(wrapper=True)

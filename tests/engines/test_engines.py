@@ -17,7 +17,8 @@ from explorer.engines.chunked import CHUNK_ROWS_ENV, chunk_rows_setting
 from explorer.errors import PingFileError
 from explorer.summary import summarise
 from explorer.summary.compact import compact
-from tests.scale_data import RESOLUTION, assert_same_summary, biased_pings, write_split
+from tests.conftest import assert_same_summary
+from tests.engines.conftest import RESOLUTION, biased_pings, write_split
 
 CHUNK = 9_000
 

@@ -29,6 +29,7 @@ from explorer.interactive.map_layers import (
     view_for_cells,
 )
 from explorer.summary import summarise
+from tests.conftest import pings_frame
 
 RES = 9
 A = (40.7500, -73.9800)
@@ -55,18 +56,7 @@ def summary():
         ("d4", at(17), *B, "ios"),
         ("d4", at(17).replace(minute=10), *B, "ios"),
     ]
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            "device_id": pl.String,
-            "timestamp": pl.Datetime("us", "UTC"),
-            "lat": pl.Float64,
-            "lon": pl.Float64,
-            "device_type": pl.String,
-        },
-        orient="row",
-    )
-    return summarise(frame, RES)
+    return summarise(pings_frame(rows), RES)
 
 
 def shared_parent_res() -> int:

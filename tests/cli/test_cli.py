@@ -11,25 +11,16 @@ import pytest
 
 from explorer.cli.main import EXIT_FLUSH_FAILED, main
 from explorer.synth.pings import generate_pings, write_pings
+from tests.cli.conftest import run_explorer, run_python
+from tests.conftest import REJECTION_REASONS
 
-REASONS = {
-    "malformed_line",
-    "latitude_missing",
-    "latitude_unparsable",
-    "latitude_out_of_range",
-    "longitude_missing",
-    "longitude_unparsable",
-    "longitude_out_of_range",
-    "timestamp_missing",
-    "timestamp_unparsable",
-}
+REASONS = set(REJECTION_REASONS)
 
 
 @pytest.fixture(scope="module")
-def biased_csv(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "biased.csv"
-    write_pings(generate_pings(40_000, seed=5, biases=("null_island", "duplicate_pings")), path)
-    return path
+def biased_csv(synthetic_file):
+    biased = generate_pings(40_000, seed=5, biases=("null_island", "duplicate_pings"))
+    return synthetic_file(biased, "biased.csv", folder="cli")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +62,7 @@ def test_stdout_is_exactly_one_json_document(biased_csv, capsys):
     assert "analysed" in captured.err and "reading" in captured.err
 
 
-def test_fail_on_and_baseline(biased_csv, json_report, tmp_path):
+def test_fail_on_and_baseline(biased_csv, json_report, tmp_path, write_file):
     assert (
         main(
             [
@@ -87,8 +78,7 @@ def test_fail_on_and_baseline(biased_csv, json_report, tmp_path):
         )
         == 1
     )
-    baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps(json_report))
+    baseline = write_file("baseline.json", json.dumps(json_report))
     # Same data, same findings: with every id accepted, nothing blocks the gate.
     assert (
         main(
@@ -128,9 +118,8 @@ def test_profile_json_blocks(biased_csv, capsys):
         (b"a,b,c\n1,2,3\n", "column"),
     ],
 )
-def test_unusable_files_exit_2_with_one_line(tmp_path, capsys, content, needle):
-    path = tmp_path / "bad.csv"
-    path.write_bytes(content)
+def test_unusable_files_exit_2_with_one_line(write_file, capsys, content, needle):
+    path = write_file("bad.csv", content)
     assert main(["analyze", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
@@ -143,23 +132,16 @@ def test_missing_file_exits_2(tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
-def test_module_entry_point_has_no_traceback(tmp_path):
-    path = tmp_path / "bad.csv"
-    path.write_text("just,some,words\nx,y,z\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer", "analyze", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_module_entry_point_has_no_traceback(write_file):
+    path = write_file("bad.csv", "just,some,words\nx,y,z\n")
+    proc = run_explorer("analyze", str(path))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_bad_config_exits_2(biased_csv, tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text("[severity]\nbogus = 1\n")
+def test_bad_config_exits_2(biased_csv, write_file, capsys):
+    config = write_file("c.toml", "[severity]\nbogus = 1\n")
     assert main(["analyze", str(biased_csv), "--config", str(config)]) == 2
     assert "bogus" in capsys.readouterr().err
 
@@ -185,7 +167,7 @@ def test_profile_never_imports_pandas(biased_csv, tmp_path, suffix):
         f"    code = main(['profile', {str(path)!r}, '--format', 'json'])\n"
         "print(code, 'pandas' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = run_python(code)
     assert proc.stdout.split() == ["0", "False"], proc.stderr[-2000:]
 
 
@@ -197,31 +179,24 @@ CLEAN_CSV = (
 )
 
 
-def test_clean_command_writes_the_copy_and_takes_the_config(tmp_path, capsys):
+def test_clean_command_writes_the_copy_and_takes_the_config(tmp_path, write_file, capsys):
     """The command passes --config to the analysis behind clean (it once crashed on it)."""
-    source = tmp_path / "p.csv"
-    source.write_text(CLEAN_CSV)
+    source = write_file("p.csv", CLEAN_CSV)
     out = tmp_path / "c.csv"
     drop = ["--drop", "null_island", "duplicate_pings", "--output", str(out)]
     assert main(["clean", str(source), *drop]) == 0
     assert "kept 2 rows" in capsys.readouterr().err
     assert pl.read_csv(out)["device_id"].to_list() == ["a", "b"]
-    config = tmp_path / "wide.toml"
-    config.write_text("[places]\nnull_island_radius_deg = 0.5\n")
+    config = write_file("wide.toml", "[places]\nnull_island_radius_deg = 0.5\n")
     assert main(["clean", str(source), *drop, "--config", str(config)]) == 0
     assert "kept 1 rows" in capsys.readouterr().err
     assert pl.read_csv(out)["device_id"].to_list() == ["b"]
 
 
-def test_clean_command_with_an_unknown_output_format_exits_2_in_one_line(tmp_path):
-    source = tmp_path / "p.csv"
-    source.write_text(CLEAN_CSV)
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer", "clean", str(source), "--drop", "duplicate_pings"]
-        + ["--output", str(tmp_path / "c.txt")],
-        capture_output=True,
-        text=True,
-        timeout=120,
+def test_clean_command_with_an_unknown_output_format_exits_2_in_one_line(tmp_path, write_file):
+    source = write_file("p.csv", CLEAN_CSV)
+    proc = run_explorer(
+        "clean", str(source), "--drop", "duplicate_pings", "--output", str(tmp_path / "c.txt")
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -232,12 +207,7 @@ def test_clean_command_with_an_unknown_output_format_exits_2_in_one_line(tmp_pat
 
 def test_the_module_exits_with_the_whole_output_flushed(biased_csv):
     """``python -m explorer`` skips Python's teardown (``os._exit``) once it has flushed."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer", "profile", str(biased_csv), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_explorer("profile", str(biased_csv), "--format", "json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["rows"]["read"] > 0
 
@@ -251,7 +221,7 @@ def test_exit_without_teardown_flushes_buffered_output_and_keeps_the_code():
         "exit_without_teardown(3)\n"
         "print('not reached')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    proc = run_python(code, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (3, "x" * 100, "note")
 
 
@@ -280,11 +250,11 @@ def test_a_reader_that_closes_stdout_early_gets_no_traceback(biased_csv, command
     ],
 )
 def test_an_unwritable_output_is_one_line_before_any_work(
-    biased_csv, tmp_path, monkeypatch, capsys, command, output, needle
+    biased_csv, tmp_path, write_file, monkeypatch, capsys, command, output, needle
 ):
     """An --output that cannot be written is named at once (exit 2), not after the
     analysis as a traceback."""
-    (tmp_path / "a_file").write_text("x")
+    write_file("a_file", "x")
     monkeypatch.chdir(tmp_path)
     import explorer.engines.choose
 
@@ -314,9 +284,8 @@ def test_a_report_that_fails_to_write_is_one_line(biased_csv, tmp_path, monkeypa
     ]
 
 
-def test_a_clean_copy_that_fails_to_write_is_one_line(tmp_path, monkeypatch, capsys):
-    source = tmp_path / "p.csv"
-    source.write_text(CLEAN_CSV)
+def test_a_clean_copy_that_fails_to_write_is_one_line(tmp_path, write_file, monkeypatch, capsys):
+    source = write_file("p.csv", CLEAN_CSV)
 
     def denied(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
@@ -363,7 +332,7 @@ BASELINE_ROW = "8072cc64cc6b6b67,2024-06-03T04:00:21Z,40.763775,-73.962293,andro
     ],
 )
 def test_a_baseline_that_is_not_one_is_one_line_before_any_work(
-    biased_csv, tmp_path, monkeypatch, capsys, content, needle
+    biased_csv, write_file, monkeypatch, capsys, content, needle
 ):
     """A wrong --baseline file (it once accepted any JSON object as "no ids", and a binary
     file was a traceback) is named at once, and never by echoing its rows."""
@@ -373,19 +342,18 @@ def test_a_baseline_that_is_not_one_is_one_line_before_any_work(
         raise AssertionError("the input was read before the baseline was checked")
 
     monkeypatch.setattr(explorer.engines.choose, "analyze_source", no_work)
-    baseline = tmp_path / "baseline.txt"
-    baseline.write_bytes(content)
+    baseline = write_file("baseline.txt", content)
     assert main(["analyze", str(biased_csv), "--baseline", str(baseline)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0], err
     assert "8072cc64" not in err[0] and "40.76" not in err[0]
 
 
-def test_a_text_baseline_takes_ids_with_comments_and_any_case(tmp_path):
+def test_a_text_baseline_takes_ids_with_comments_and_any_case(write_file):
     from explorer.cli.files import load_baseline
 
-    baseline = tmp_path / "accepted.txt"
-    baseline.write_text("# accepted on review\n2fb01128786fdbbf\n\n  40DCAB1AC79684C5  \n")
+    text = "# accepted on review\n2fb01128786fdbbf\n\n  40DCAB1AC79684C5  \n"
+    baseline = write_file("accepted.txt", text)
     assert load_baseline(str(baseline)) == {"2fb01128786fdbbf", "40dcab1ac79684c5"}
 
 
@@ -405,7 +373,5 @@ def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     if preset is not None:
         env["OPENBLAS_NUM_THREADS"] = preset
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
-    )
+    proc = run_python(code, env=env)
     assert proc.stdout.split() == ["0", "False", "True", expected], proc.stderr[-2000:]

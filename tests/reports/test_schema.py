@@ -12,11 +12,12 @@ from explorer.findings import FindingKind
 from explorer.reading.pings import REJECT_REASONS
 from explorer.reports.contract import render
 from explorer.reports.schema import SCHEMA_DIR, evidence_fragments, report_schema, validate_report
-from explorer.synth.pings import generate_pings, write_pings
+from explorer.synth.pings import generate_pings
+from tests.reports.conftest import finding_dict
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(synthetic_file):
     biases = (
         "null_island",
         "duplicate_pings",
@@ -25,23 +26,8 @@ def report(tmp_path_factory):
         "density_spike",
     )
     result = generate_pings(50_000, seed=5, biases=biases)
-    path = tmp_path_factory.mktemp("schema") / "pings.csv"
-    write_pings(result, path)
+    path = synthetic_file(result, folder="schema")
     return json.loads(render(analyze(path, salt="s"), "json"))
-
-
-def _valid_finding() -> dict:
-    return {
-        "id": "0123456789abcdef",
-        "kind": "null_island",
-        "severity": "high",
-        "score": 2.5,
-        "title": "t",
-        "story": "s",
-        "cells": ["88754e6499fffff"],
-        "evidence": {},
-        "baseline": False,
-    }
 
 
 def test_report_of_real_analysis_validates(report):
@@ -61,7 +47,7 @@ def test_report_of_real_analysis_validates(report):
 )
 def test_broken_finding_fails(report, field, value):
     data = copy.deepcopy(report)
-    finding = _valid_finding()
+    finding = finding_dict()
     finding[field] = value
     data["findings"] = [finding]
     with pytest.raises(jsonschema.ValidationError):
@@ -111,9 +97,9 @@ def test_evidence_is_validated_per_kind(tmp_path, report):
     }
     (tmp_path / "evidence_test.json").write_text(json.dumps(fragment))
     data = copy.deepcopy(report)
-    finding = _valid_finding()
+    finding = finding_dict()
     finding["evidence"] = {"share": 0.4}
-    other = dict(_valid_finding(), kind="density_spike", evidence={"anything": [1, 2]})
+    other = dict(finding_dict(), kind="density_spike", evidence={"anything": [1, 2]})
     data["findings"] = [finding, other]
     validate_report(data, tmp_path)
     finding["evidence"] = {"share": 1.5}

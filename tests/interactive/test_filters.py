@@ -13,6 +13,7 @@ from explorer.interactive.filters import (
     filter_options,
     make_filter,
 )
+from tests.conftest import pings_frame
 
 UTC = dt.UTC
 
@@ -27,17 +28,7 @@ def pings() -> pl.DataFrame:
         ("c", dt.datetime(2024, 6, 5, 13, 0, tzinfo=UTC), 40.75, -73.98, "android"),
         ("d", dt.datetime(2024, 6, 5, 13, 0, tzinfo=UTC), 51.51, -0.13, "android"),
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "device_id": pl.String,
-            "timestamp": pl.Datetime("us", "UTC"),
-            "lat": pl.Float64,
-            "lon": pl.Float64,
-            "device_type": pl.String,
-        },
-        orient="row",
-    )
+    return pings_frame(rows)
 
 
 def kept(spec: PingFilter) -> list[str]:

@@ -18,7 +18,7 @@ from explorer.reading.device_hash import HASH_SEED, device_hashes
 from explorer.reading.pings import HASHED_PINGS_SCHEMA, PINGS_SCHEMA, read_pings
 from explorer.summary import summarise
 from explorer.synth.pings import generate_pings, write_pings
-from tests.scale_data import assert_same_summary
+from tests.conftest import assert_same_summary
 
 #: Ids as a vendor writes them: repeated, empty (no device), missing, padded (kept as is).
 IDS = ["a", "b", "", None, "a", " a", "b"]

@@ -1,4 +1,7 @@
-"""Shared data for the engine tests: biased synthetic pings split into many files."""
+"""Shared data for the engine tests: biased synthetic pings split into many files.
+
+Imported by the engine test modules: ``from tests.engines.conftest import ...``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 
-from explorer.summary import Summary
 from explorer.synth.pings import generate_pings, write_pings
 
 BIASES = (
@@ -47,17 +49,3 @@ def write_split(frame: pl.DataFrame, folder: Path, cuts: list[int]) -> list[Path
             write_pings(piece, path)
         paths.append(path)
     return paths
-
-
-def assert_same_summary(expected: Summary, actual: Summary) -> None:
-    """Equal tables (sorted by key) and equal counts."""
-    left, right = expected.canonical(), actual.canonical()
-    assert left.resolution == right.resolution
-    assert left.rows_read == right.rows_read
-    assert left.rejected_by_reason == right.rejected_by_reason
-    assert left.naive_timestamps == right.naive_timestamps
-    assert set(left.tables) == set(right.tables)
-    for name, table in left.tables.items():
-        other = right.tables[name]
-        assert table.shape == other.shape, name
-        assert table.equals(other), name

@@ -15,8 +15,8 @@ import pytest
 
 from explorer.errors import ColumnMappingError, PingFileError
 from explorer.reading.pings import REJECT_REASONS, ReadResult, preview_table, read_pings
+from tests.conftest import DATA_DIR
 
-DATA = Path(__file__).parent / "data"
 T0 = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # = 1_700_000_000 s since the epoch
 
 SIMPLE = (
@@ -34,10 +34,8 @@ def zero_counts(**nonzero: int) -> dict[str, int]:
     return {reason: nonzero.get(reason, 0) for reason in REJECT_REASONS}
 
 
-def test_schema_and_result_fields(tmp_path: Path) -> None:
-    path = tmp_path / "pings.csv"
-    path.write_text(SIMPLE)
-    result = read_pings(path)
+def test_schema_and_result_fields(write_file) -> None:
+    result = read_pings(write_file("pings.csv", SIMPLE))
     assert isinstance(result, ReadResult)
     assert result.pings.schema == pl.Schema(
         {
@@ -74,7 +72,7 @@ def test_source_label_for_bytes_and_name() -> None:
 
 
 def test_one_row_per_reason_counted_exactly() -> None:
-    result = read_pings(DATA / "reasons.csv")
+    result = read_pings(DATA_DIR / "reasons.csv")
     assert result.rows_read == 15
     assert result.rejected_by_reason == zero_counts(
         malformed_line=1,
@@ -149,10 +147,9 @@ def test_stray_quote_does_not_swallow_following_lines() -> None:
     assert result.pings["device_id"][3000] == '"odd'
 
 
-def test_gzip_path_and_bytes(tmp_path: Path) -> None:
+def test_gzip_path_and_bytes(write_file) -> None:
     packed = gzip.compress(SIMPLE.encode())
-    path = tmp_path / "pings.csv.gz"
-    path.write_bytes(packed)
+    path = write_file("pings.csv.gz", packed)
     expected = read_pings(SIMPLE.encode()).pings.rows()
     from_path = read_pings(path)
     assert from_path.pings.rows() == expected
@@ -418,7 +415,7 @@ def test_parquet_epoch_naive_and_string_columns(tmp_path: Path) -> None:
 
 def test_real_excerpt_reads_with_mapping() -> None:
     mapping = {"device_id": "device", "timestamp": "time", "device_type": "device_class"}
-    result = read_pings(DATA / "gps_accuracy_excerpt.csv", columns=mapping)
+    result = read_pings(DATA_DIR / "gps_accuracy_excerpt.csv", columns=mapping)
     assert result.rows_read == 1500 and result.rows_used == 1500
     assert result.time_interpretation == "ISO 8601 instants with zone"
     first, last = result.pings.row(0), result.pings.row(-1)

@@ -15,7 +15,8 @@ from explorer.engines.dask_cluster import plan_units
 from explorer.errors import PingFileError
 from explorer.reading.sources import expand_source
 from explorer.summary.compact import compact
-from tests.scale_data import RESOLUTION, assert_same_summary, biased_pings, write_split
+from tests.conftest import assert_same_summary
+from tests.engines.conftest import RESOLUTION, biased_pings, write_split
 
 CHUNK = 9_000
 

@@ -11,34 +11,23 @@ from explorer.reports.contract import render, report_dict
 from explorer.reports.html import render_html
 from explorer.reports.markdown import md, render_markdown
 from explorer.synth.pings import generate_pings, write_pings
+from tests.conftest import REJECTION_REASONS as REASONS
+from tests.reports.conftest import finding_dict
 
 EVIL = "<script>alert(1)</script>"
-REASONS = (
-    "malformed_line",
-    "latitude_missing",
-    "latitude_unparsable",
-    "latitude_out_of_range",
-    "longitude_missing",
-    "longitude_unparsable",
-    "longitude_out_of_range",
-    "timestamp_missing",
-    "timestamp_unparsable",
-)
 CELLS = ["882a100d67fffff", "882a100d29fffff", "882a100d2dfffff"]
 
 
 def _finding(severity: str, title: str, cells=(), evidence=None, kind="density_spike") -> dict:
-    return {
-        "id": "0123456789abcdef",
-        "kind": kind,
-        "severity": severity,
-        "score": 1.0,
-        "title": title,
-        "story": f"Story of {title}.",
-        "cells": list(cells),
-        "evidence": evidence or {},
-        "baseline": False,
-    }
+    return finding_dict(
+        kind=kind,
+        severity=severity,
+        score=1.0,
+        title=title,
+        story=f"Story of {title}.",
+        cells=list(cells),
+        evidence=evidence or {},
+    )
 
 
 def _report(findings, source="pings.csv", interpretation="epoch milliseconds, UTC") -> dict:
@@ -66,12 +55,10 @@ def _report(findings, source="pings.csv", interpretation="epoch milliseconds, UT
 
 
 @pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
+def analysis(synthetic_file):
     biases = ("null_island", "duplicate_pings", "hour_profile", "timestamp_heaping")
     result = generate_pings(50_000, seed=5, biases=biases)
-    path = tmp_path_factory.mktemp("report") / "pings.csv"
-    write_pings(result, path)
-    return analyze(path, salt="fixed")
+    return analyze(synthetic_file(result, folder="report"), salt="fixed")
 
 
 def test_markdown_lists_every_finding_title_in_rank_order(analysis):

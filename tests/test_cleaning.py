@@ -21,12 +21,10 @@ RADIUS = 0.01  # the null-island radius of the default config, in degrees
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(synthetic_file):
     biases = ("null_island", "duplicate_pings", "timestamp_heaping")
     result = generate_pings(50_000, seed=5, biases=biases)
-    path = tmp_path_factory.mktemp("actions") / "pings.csv"
-    write_pings(result, path)
-    read = read_pings(path)
+    read = read_pings(synthetic_file(result, folder="cleaning"))
     return result, read, analyze_read(read, salt="salt")
 
 
@@ -155,11 +153,10 @@ def test_affected_rows_of_dataset_wide_concentration_are_the_busiest_devices(dat
     assert rows["device_id"].n_unique() == 3
 
 
-def test_clean_never_writes_over_its_input(tmp_path):
+def test_clean_never_writes_over_its_input(tmp_path, write_file):
     """The Python API refuses it too: the cleaned copy would replace the pings it came from."""
-    source = tmp_path / "p.csv"
     text = "device_id,timestamp,lat,lon\na,1700000000,48.85,2.35\na,1700000000,48.85,2.35\n"
-    source.write_text(text)
+    source = write_file("p.csv", text)
     with pytest.raises(ValueError, match="p.csv is one of the input files"):
         clean(str(source), drop=["duplicate_pings"], output=source)
     assert source.read_text() == text
