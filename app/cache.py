@@ -3,8 +3,9 @@
 Cached functions take a dataset key (``"sample"`` or a store id), the column mapping
 and time zone as tuples/strings, and filter values: never an upload object. Data is
 loaded from the store *inside* the cache, so one user's key never yields another's
-bytes. ``cache_resource`` hands out the same immutable frames without copying them;
-``max_entries`` bounds memory.
+bytes. The stages that hold frames (pings, filtered pings, summaries, analyses) are
+kept by their size within the server's memory budget (:mod:`app.budget`), and run in
+one of a few analysis slots; the small derived stages use ``cache_resource``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from app.budget import CACHE_SHARE, BudgetCache, analysis_slot, memory_budget
 from app.deck import layer_rows
 from app.store import DatasetStore
 from explorer.analysis import Analysis, analyze_summary, suggested_resolution_for
+from explorer.engines.sizing import EXPANSION, input_format
+from explorer.errors import PingFileError
 from explorer.interactive.area_profiles import Comparison, compare_area
 from explorer.interactive.filters import FilterOptions, apply_filter, filter_options, make_filter
 from explorer.interactive.map_layers import (
@@ -28,6 +32,7 @@ from explorer.interactive.map_layers import (
     map_resolution,
     view_for_summary,
 )
+from explorer.reading.decode import UnpackedTooLarge
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.summary import Summary, summarise
 
@@ -54,8 +59,15 @@ def store() -> DatasetStore:
     Expired datasets are purged when the store is first used, and on every upload.
     """
     found = DatasetStore()
+    found.remove_interrupted_writes()
     found.purge_expired()
     return found
+
+
+@st.cache_resource(show_spinner=False)
+def _frames() -> BudgetCache:
+    """The cache of the stages that hold frames, within half the memory budget."""
+    return BudgetCache(lambda: int(memory_budget() * CACHE_SHARE))
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,23 +76,69 @@ def _sample_salt() -> str:
     return secrets.token_hex(8)
 
 
-def _source(dataset_key: str) -> tuple[bytes | Path, str, str]:
-    """(bytes or path, display name, salt) of a dataset key."""
+def _source(dataset_key: str) -> tuple[Path, str]:
+    """(path, display name) of a dataset key; a refused upload raises its refusal again
+    without being read."""
     if dataset_key == SAMPLE_KEY:
         path = sample_path()
-        return path, path.name, _sample_salt()
-    stored = store().get(dataset_key)
-    if stored is None:
+        return path, path.name
+    found = store().info(dataset_key)
+    path = store().path(dataset_key)
+    if found is None or path is None:
         # The caller checked the store; this only happens if it expired in between.
         raise LookupError("This dataset link is not valid or has expired.")
-    return stored.data, stored.name, stored.salt
+    if found.refused:
+        raise PingFileError(found.refused)
+    return path, found.name
 
 
-@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
+def _refuse_if_too_large(path: Path, name: str) -> None:
+    """Refuse, before reading, a file whose analysis would need more than the budget."""
+    kind = input_format(name)
+    budget = memory_budget()
+    if kind != "gzip" and path.stat().st_size * EXPANSION[kind] > budget:
+        raise UnpackedTooLarge(
+            f"{name} is too large to analyse on this server ({path.stat().st_size / 1e6:,.0f} "
+            f"MB of {kind.upper()} needs about {EXPANSION[kind]} times that in memory, more "
+            f"than its {budget / (1 << 30):.1f} GB budget); analyse it with the command "
+            "line (python -m explorer analyze --engine chunked) or upload a part of it."
+        )
+
+
 def read_dataset(dataset_key: str, columns: Columns, zone: str | None) -> ReadResult:
-    """Read a dataset (raises PingFileError / ColumnMappingError as explorer does)."""
-    data, name, _ = _source(dataset_key)
-    return read_pings(data, columns=dict(columns) or None, tz=zone, name=name)
+    """Read a dataset (raises PingFileError / ColumnMappingError as explorer does); an
+    upload too large for the memory budget is refused, and remembered as refused."""
+    key = ("read", dataset_key, columns, zone)
+    return _frames().get(key, lambda: _read(dataset_key, columns, zone))
+
+
+def _read(dataset_key: str, columns: Columns, zone: str | None) -> ReadResult:
+    path, name = _source(dataset_key)
+    try:
+        with analysis_slot():
+            _refuse_if_too_large(path, name)
+            return read_pings(
+                path,
+                columns=dict(columns) or None,
+                tz=zone,
+                name=name,
+                max_unpacked=memory_budget() // EXPANSION["csv"],
+            )
+    except UnpackedTooLarge as exc:
+        if dataset_key != SAMPLE_KEY:
+            store().set_refused(dataset_key, _for_the_app(str(exc)))
+        raise PingFileError(_for_the_app(str(exc))) from exc
+
+
+def _for_the_app(message: str) -> str:
+    """The reader's refusal, with its command-line advice replaced by what to do here."""
+    if "--engine chunked, which streams it" not in message:
+        return message
+    head = message.split(" (set ")[0]
+    return (
+        f"{head}, more than this server analyses at once; analyse it with the command "
+        "line (python -m explorer analyze --engine chunked) or upload a part of it."
+    )
 
 
 def salt_for(dataset_key: str) -> str:
@@ -103,8 +161,15 @@ def suggested_for(dataset_key: str, columns: Columns, zone: str | None) -> int:
     return suggested_resolution_for(read_dataset(dataset_key, columns, zone).pings)
 
 
-@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
 def filtered_pings(
+    dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey
+) -> pl.DataFrame:
+    """The dataset's pings that pass the filters."""
+    key = ("filtered", dataset_key, columns, zone, filters)
+    return _frames().get(key, lambda: _filtered(dataset_key, columns, zone, filters))
+
+
+def _filtered(
     dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey
 ) -> pl.DataFrame:
     start, end, h0, h1, types = filters
@@ -114,44 +179,63 @@ def filtered_pings(
         (h0, h1),
         types,
     )
-    return apply_filter(read_dataset(dataset_key, columns, zone).pings, spec)
+    pings = read_dataset(dataset_key, columns, zone).pings
+    with analysis_slot():
+        filtered = apply_filter(pings, spec)
+    # Unfiltered, it is the same frame: cache it as nothing more.
+    return pings if filtered.height == pings.height else filtered
 
 
-@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
 def summary_for(
     dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int
 ) -> Summary:
     """Bin and summarise the filtered pings at ``res``."""
+    key = ("summary", dataset_key, columns, zone, filters, res)
+    return _frames().get(key, lambda: _summary(dataset_key, columns, zone, filters, res))
+
+
+def _summary(
+    dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int
+) -> Summary:
     read = read_dataset(dataset_key, columns, zone)
     frame = filtered_pings(dataset_key, columns, zone, filters)
     unfiltered = frame.height == read.pings.height
-    return summarise(
-        frame,
-        res,
-        rows_read=read.rows_read if unfiltered else frame.height,
-        rejected_by_reason=read.rejected_by_reason if unfiltered else None,
-        time_interpretation=read.time_interpretation,
-        naive_timestamps=read.naive_timestamps,
-        # Built already compacted for the detectors under the default configuration,
-        # which analysis_for uses: the same findings in less time and memory.
-        per_ping="compact",
-    )
+    with analysis_slot():
+        return summarise(
+            frame,
+            res,
+            rows_read=read.rows_read if unfiltered else frame.height,
+            rejected_by_reason=read.rejected_by_reason if unfiltered else None,
+            time_interpretation=read.time_interpretation,
+            naive_timestamps=read.naive_timestamps,
+            # Built already compacted for the detectors under the default configuration,
+            # which analysis_for uses: the same findings in less time and memory.
+            per_ping="compact",
+        )
 
 
-@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
 def analysis_for(
     dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int
 ) -> Analysis:
     """Detect and rank findings on the filtered summary."""
+    key = ("analysis", dataset_key, columns, zone, filters, res)
+    return _frames().get(key, lambda: _analysis(dataset_key, columns, zone, filters, res))
+
+
+def _analysis(
+    dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int
+) -> Analysis:
     read = read_dataset(dataset_key, columns, zone)
-    return analyze_summary(
-        summary_for(dataset_key, columns, zone, filters, res),
-        source=read.source,
-        salt=salt_for(dataset_key),
-        suggested_resolution=suggested_for(dataset_key, columns, zone),
-        input_sha256=read.input_sha256,
-        columns=read.columns,
-    )
+    summary = summary_for(dataset_key, columns, zone, filters, res)
+    with analysis_slot():
+        return analyze_summary(
+            summary,
+            source=read.source,
+            salt=salt_for(dataset_key),
+            suggested_resolution=suggested_for(dataset_key, columns, zone),
+            input_sha256=read.input_sha256,
+            columns=read.columns,
+        )
 
 
 @st.cache_resource(max_entries=_ENTRIES, show_spinner=False)

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 #: What ``secrets.token_urlsafe(16)`` produces: 22 URL-safe base64 characters.
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
 DEFAULT_RETENTION_DAYS = 30.0
+#: A temporary file untouched this long (seconds) belongs to no write still running.
+INTERRUPTED_WRITE_S = 60.0
 SECONDS_PER_DAY = 86_400
 
 
@@ -47,7 +49,7 @@ def retention_days() -> float:
 
 def is_valid_id(dataset_id: object) -> bool:
     """True for a string shaped like a store id (says nothing about existence)."""
-    return isinstance(dataset_id, str) and bool(ID_PATTERN.match(dataset_id))
+    return isinstance(dataset_id, str) and ID_PATTERN.fullmatch(dataset_id) is not None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class StoredDataset:
     created: float
     salt: str
     columns: dict[str, str] = field(default_factory=dict)
+    #: Why the server refused to analyse it (too large for its memory), or "".
+    refused: str = ""
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:
@@ -141,6 +145,7 @@ class DatasetStore:
             created=float(meta.get("created", 0.0)),
             salt=str(meta.get("salt", "")),
             columns={str(k): str(v) for k, v in dict(meta.get("columns") or {}).items()},
+            refused=str(meta.get("refused", "")),
         )
 
     def get(self, dataset_id: str, *, now: float | None = None) -> StoredDataset | None:
@@ -162,6 +167,37 @@ class DatasetStore:
         meta["columns"] = dict(columns)
         _write_atomic(self._paths(dataset_id)[1], json.dumps(meta).encode())
         return True
+
+    def path(self, dataset_id: str) -> Path | None:
+        """Where a dataset's bytes are (``None`` when malformed, unknown or expired), so
+        that a reader can map the file instead of holding a copy of it."""
+        if self.info(dataset_id) is None:
+            return None
+        return self._paths(dataset_id)[0]
+
+    def set_refused(self, dataset_id: str, reason: str) -> bool:
+        """Remember that this dataset is too large to analyse here, so that opening its
+        link says so without reading it again."""
+        meta = self._meta(dataset_id)
+        if meta is None:
+            return False
+        meta["refused"] = reason
+        _write_atomic(self._paths(dataset_id)[1], json.dumps(meta).encode())
+        return True
+
+    def remove_interrupted_writes(self, *, now: float | None = None) -> int:
+        """Delete temporary files that no write has touched for a minute (left by a
+        process killed mid-write); called when the server starts."""
+        if not self.root.is_dir():
+            return 0
+        cutoff = (time.time() if now is None else now) - INTERRUPTED_WRITE_S
+        removed = 0
+        for path in self.root.glob(".tmp-*"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def delete(self, dataset_id: str) -> bool:
         """Remove a dataset; True when something was removed."""

@@ -19,9 +19,10 @@ from explorer.analysis import Analysis, analyze_summary, suggested_resolution_fo
 from explorer.config import Config
 from explorer.engines.chunked import sample_resolution, summarise_chunked
 from explorer.engines.dask_cluster import summarise_dask
-from explorer.engines.sizing import fits_in_memory
+from explorer.engines.sizing import fits_in_memory, unpacked_budget
 from explorer.errors import PingFileError
 from explorer.reading import sources
+from explorer.reading.decode import UnpackedTooLarge, max_unpacked_bytes
 from explorer.reading.pings import read_pings
 from explorer.summary import Summary, summarise
 
@@ -50,7 +51,14 @@ def _summarise_memory(
     digest: bool,
 ) -> tuple[Summary, dict[str, Any]]:
     # A summary counts devices by their hashes: Parquet ids are hashed as they are decoded.
-    read = read_pings(source, columns=columns, tz=tz, digest=digest, device_ids=False)
+    read = read_pings(
+        source,
+        columns=columns,
+        tz=tz,
+        digest=digest,
+        device_ids=False,
+        max_unpacked=min(unpacked_budget(), max_unpacked_bytes()),
+    )
     progress(
         f"read {read.rows_read:,} rows ({read.rows_rejected:,} rejected); binning and summarising"
     )
@@ -98,11 +106,18 @@ def summarise_source(
     """
     if engine not in ENGINES:
         raise PingFileError(f"Engine {engine!r} is not available; use one of {', '.join(ENGINES)}.")
-    if engine == "auto":
-        engine = choose_engine(source)
-    progress(f"reading with the {engine} engine")
-    if engine == "memory":
-        return _summarise_memory(source, resolution, columns, tz, config, progress, digest)
+    chosen = choose_engine(source) if engine == "auto" else engine
+    progress(f"reading with the {chosen} engine")
+    if chosen == "memory":
+        try:
+            return _summarise_memory(source, resolution, columns, tz, config, progress, digest)
+        except UnpackedTooLarge:
+            # Planned from the packed size, but it unpacks past what fits: stream it.
+            if engine != "auto" or isinstance(source, bytes | bytearray | memoryview):
+                raise
+            chosen = "chunked"
+            progress("the input unpacks to more than fits in memory; reading it in chunks")
+    engine = chosen
     if isinstance(source, bytes | bytearray | memoryview):
         raise PingFileError(f"The {engine} engine reads files; pass a path, folder or glob.")
     files = sources.expand_source(source)

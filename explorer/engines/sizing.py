@@ -40,3 +40,10 @@ def fits_in_memory(files: list[InputFile], memory: int | None = None) -> bool:
     """True when the files comfortably fit in ``memory`` (default: this machine's)."""
     budget = (total_memory() if memory is None else memory) * MEMORY_SHARE
     return bool(budget) and memory_needed(files) < budget
+
+
+def unpacked_budget(memory: int | None = None) -> int:
+    """The most CSV bytes the memory engine unpacks from a compressed input: what fits in
+    its share of ``memory`` (default: this machine's) at the CSV expansion."""
+    budget = (total_memory() if memory is None else memory) * MEMORY_SHARE
+    return int(budget // EXPANSION["csv"])

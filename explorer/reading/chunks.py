@@ -25,10 +25,12 @@ from explorer.reading import parse
 from explorer.reading.column_names import detect_columns
 from explorer.reading.decode import (
     SNIFF_BYTES,
+    UnpackedTooLarge,
     decompress,
     empty,
     has_text,
     header_only,
+    max_unpacked_bytes,
     no_rows,
     text_encoding,
 )
@@ -115,20 +117,38 @@ def _csv_block(block: bytes, layout: csvio.CsvLayout, types: dict) -> tuple[pa.T
         return csvio.read_typed_or_strings(pa.py_buffer(text), layout, types)
 
 
-def _blocks(handle: IO[bytes], first: bytes, size: int) -> Iterator[bytes]:
-    """Blocks of about ``size`` bytes, each ending at a newline (the last one at EOF)."""
-    pending = first
+#: A line longer than this holds no row of pings: it is skipped to its end (never held
+#: whole in memory) and counted as one malformed line.
+MAX_LINE_BYTES = 16 << 20
+_READ_STEP = 1 << 20
+
+
+def _blocks(handle: IO[bytes], first: bytes, size: int) -> Iterator[tuple[bytes, int]]:
+    """Blocks of about ``size`` bytes, each ending at a newline (the last one at EOF), with
+    the number of over-long lines skipped since the block before."""
+    pending, skipped = first, 0
     while True:
         more = handle.read(max(size - len(pending), 1 << 16))
         pending += more
         if not more:
-            if has_text(pending):
-                yield pending
+            if has_text(pending) or skipped:
+                yield pending, skipped
             return
         cut = pending.rfind(b"\n") + 1
         if cut and len(pending) >= size:
-            yield pending[:cut]
-            pending = pending[cut:]
+            yield pending[:cut], skipped
+            pending, skipped = pending[cut:], 0
+        elif not cut and len(pending) > MAX_LINE_BYTES:
+            pending, skipped = _after_line(handle), skipped + 1
+
+
+def _after_line(handle: IO[bytes]) -> bytes:
+    """Read past the end of the current line; what follows it (empty at EOF)."""
+    while piece := handle.read(_READ_STEP):
+        end = piece.find(b"\n")
+        if end >= 0:
+            return piece[end + 1 :]
+    return b""
 
 
 def _csv_chunks(
@@ -137,8 +157,16 @@ def _csv_chunks(
     head = handle.read(4 * SNIFF_BYTES)
     encoding = text_encoding(head, label)
     if encoding.startswith("utf-16") or encoding == "latin-1":
-        # Whole-file decoding keeps multi-byte and odd encodings exact.
-        yield src.read_table(head + handle.read(), explicit, label)
+        # Whole-file decoding keeps multi-byte and odd encodings exact (up to the limit).
+        limit = max_unpacked_bytes()
+        rest = handle.read(limit + 1 - len(head))
+        if len(head) + len(rest) > limit:
+            raise UnpackedTooLarge(
+                f"{label} holds more than {limit / (1 << 20):,.0f} MB of text that is not "
+                "UTF-8 (UTF-16, Latin-1 or binary), which is read whole; convert it to UTF-8 "
+                "CSV, which is read in chunks."
+            )
+        yield src.read_table(head + rest, explicit, label)
         return
     if encoding == "utf-8-sig":
         head = head[3:]
@@ -149,15 +177,17 @@ def _csv_chunks(
     lines = max(head.count(b"\n") - 1, 1)
     line_bytes = max(len(head) // lines, 1) if len(head) > layout.body_offset else _LINE_BYTES_GUESS
     decimal_comma: bool | None = None
-    seen = False
-    for block in _blocks(handle, body, chunk_rows * line_bytes):
+    frame = None
+    for block, skipped in _blocks(handle, body, chunk_rows * line_bytes):
+        if not has_text(block) and frame is not None:  # only over-long lines at the end
+            yield src.RawTable(frame.clear(), mapping, skipped, bool(decimal_comma))
+            continue
         table, malformed = _csv_block(block, layout, types)
         frame = src._to_frame(table, mapping)
         if decimal_comma is None:
             decimal_comma = layout.delimiter == ";" and src._has_comma(frame)
-        seen = True
-        yield src.RawTable(frame, mapping, malformed, decimal_comma)
-    if not seen:
+        yield src.RawTable(frame, mapping, malformed + skipped, decimal_comma)
+    if frame is None:
         raise header_only(label)
 
 

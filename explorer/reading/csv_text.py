@@ -219,14 +219,20 @@ class ParsedCsv:
     delimiter: str
 
 
-def parse_input(raw: Buffer, explicit: Mapping[str, str] | None, label: str) -> ParsedCsv | Buffer:
+def parse_input(
+    raw: Buffer,
+    explicit: Mapping[str, str] | None,
+    label: str,
+    max_unpacked: int | None = None,
+) -> ParsedCsv | Buffer:
     """A CSV input (plain or gzip) parsed, or the decompressed payload when it is Parquet.
 
-    Raises :class:`PingFileError` for input that is empty, not text or not CSV.
+    Raises :class:`PingFileError` for input that is empty, not text or not CSV, and
+    :class:`~explorer.reading.decode.UnpackedTooLarge` past ``max_unpacked`` bytes.
     """
     if not has_text(raw):
         raise empty(label)
-    payload = decompress(raw, label)
+    payload = decompress(raw, label, max_unpacked)
     if payload[:4] == b"PAR1":
         return payload
     if not has_text(payload):

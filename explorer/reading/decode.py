@@ -1,14 +1,13 @@
 """Input bytes before any parser sees them: files mapped, archives refused, gzip
 decompressed, the text encoding found and turned into UTF-8.
 
-Pure Python and the standard library on purpose (no numpy, polars or pyarrow): the
-command line starts reading a CSV on a thread while it imports those (see
-:func:`explorer.reading.csv_text.read_ahead`).
+Compressed input is unpacked as a stream that stops at a limit
+(:func:`max_unpacked_bytes`), so a small file that unpacks to gigabytes (a "zip bomb")
+is refused with a sentence instead of filling memory.
 """
 
 from __future__ import annotations
 
-import gzip
 import mmap
 import os
 import re
@@ -111,16 +110,82 @@ def release_pages(raw: Buffer) -> None:
         raw.madvise(mmap.MADV_DONTNEED)
 
 
-def decompress(raw: Buffer, label: str) -> Buffer:
-    if raw[:2] != b"\x1f\x8b":
+#: Environment variable: the most a compressed input may unpack to, in MB.
+UNPACKED_LIMIT_ENV = "EXPLORER_MAX_UNPACKED_MB"
+#: Default of that limit: 4 GiB unpacked is more CSV than a machine with 24 GiB analyses in
+#: memory (about four bytes of working memory per byte of CSV), and what a bigger input
+#: needs is the chunked engine, which streams instead.
+DEFAULT_UNPACKED_LIMIT_MB = 4096
+#: Bytes unpacked per step of the stream (the limit is checked after each), and
+#: compressed bytes fed per piece.
+_UNPACK_STEP = 16 << 20
+_FEED_STEP = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class UnpackedTooLarge(PingFileError):
+    """A compressed input unpacks to more than the limit."""
+
+
+def max_unpacked_bytes() -> int:
+    """``$EXPLORER_MAX_UNPACKED_MB`` in bytes (the default for a missing or bad value)."""
+    try:
+        megabytes = float(os.environ.get(UNPACKED_LIMIT_ENV, DEFAULT_UNPACKED_LIMIT_MB))
+    except ValueError:
+        megabytes = DEFAULT_UNPACKED_LIMIT_MB
+    return int((megabytes if megabytes > 0 else DEFAULT_UNPACKED_LIMIT_MB) * (1 << 20))
+
+
+def too_large(label: str, limit: int) -> UnpackedTooLarge:
+    return UnpackedTooLarge(
+        f"{label} unpacks to more than {limit / (1 << 20):,.0f} MB, the limit for one "
+        f"compressed input (set {UNPACKED_LIMIT_ENV} to change it); split the file or use "
+        "--engine chunked, which streams it."
+    )
+
+
+def decompress(raw: Buffer, label: str, limit: int | None = None) -> Buffer:
+    """The input unpacked if it is gzip (every member), refusing other archives; at most
+    ``limit`` bytes (default :func:`max_unpacked_bytes`) are ever unpacked."""
+    if raw[:2] != _GZIP_MAGIC:
         for magic, what in _OTHER_ARCHIVES.items():
             if raw[: len(magic)] == magic:
                 raise PingFileError(f"{label} is {what}; extract the CSV or Parquet file first.")
         return raw
+    limit = max_unpacked_bytes() if limit is None else limit
     try:
-        return gzip.decompress(raw)
+        return _gunzip(memoryview(raw), label, limit)
     except (OSError, EOFError, zlib.error) as exc:
         raise PingFileError(f"{label} is a damaged gzip file; compress it again.") from exc
+
+
+def _gunzip(data: memoryview, label: str, limit: int) -> bytes:
+    """Every gzip member of ``data`` unpacked a step at a time, stopping past ``limit``
+    bytes: compressed input is fed in small pieces and each call unpacks at most one
+    step, so no call makes more than a step of output whatever the compression ratio."""
+    out = bytearray()
+    pos, member = 0, None
+    while member is not None or pos < len(data):
+        if member is None:
+            if data[pos : pos + 2] != _GZIP_MAGIC:
+                raise EOFError("data after the last gzip member is not gzip")
+            member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if pos >= len(data):
+            raise EOFError("the gzip stream ends early")
+        pending = data[pos : pos + _FEED_STEP]
+        pos += len(pending)
+        while True:
+            chunk = member.decompress(pending, _UNPACK_STEP)
+            out += chunk
+            if len(out) > limit:
+                raise too_large(label, limit)
+            pending = member.unconsumed_tail
+            if member.eof or (not pending and len(chunk) < _UNPACK_STEP):
+                break
+        if member.eof:
+            pos -= len(member.unused_data)
+            member = None
+    return bytes(out)
 
 
 def text_encoding(payload: Buffer, label: str) -> str:

@@ -113,10 +113,12 @@ def read_many(
     *,
     digest: bool = True,
     device_ids: bool = True,
+    max_unpacked: int | None = None,
 ) -> ReadResult:
     """Read every file in memory and concatenate their pings (for small inputs).
 
-    ``digest`` and ``device_ids`` as in :func:`explorer.reading.pings.read_pings`."""
+    ``digest``, ``device_ids`` and ``max_unpacked`` (per file) as in
+    :func:`explorer.reading.pings.read_pings`."""
     totals, frames, digests = Totals(), [], []
     for file in files:
         totals.files_read += 1
@@ -129,6 +131,7 @@ def read_many(
                 strict=False,
                 digest=digest,
                 device_ids=device_ids,
+                max_unpacked=max_unpacked,
             )
         except EmptyInputError as exc:
             totals.files_empty += 1

@@ -194,14 +194,16 @@ def read_table(
     parsed: Callable[[], None] = _nothing,
     *,
     hash_ids: bool = False,
+    max_unpacked: int | None = None,
 ) -> RawTable:
     """The mapped columns of a CSV (plain or gzip) or Parquet input.
 
     ``parsed`` is called once the multi-threaded parse is done (the steps after it run
     on one core). With ``hash_ids`` a Parquet file's device ids may arrive already
-    hashed, as a ``device`` column instead of ``device_id``.
+    hashed, as a ``device`` column instead of ``device_id``. A compressed input unpacks to
+    at most ``max_unpacked`` bytes (see :func:`~explorer.reading.decode.decompress`).
     """
-    parsed_input = csvio.parse_input(raw, explicit, label)
+    parsed_input = csvio.parse_input(raw, explicit, label, max_unpacked)
     if not isinstance(parsed_input, csvio.ParsedCsv):
         return _read_parquet(parsed_input, explicit, label, parsed, hash_ids)
     parsed()

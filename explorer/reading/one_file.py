@@ -156,9 +156,10 @@ def read_raw(
     strict: bool = True,
     digest: bool = True,
     device_ids: bool = True,
+    max_unpacked: int | None = None,
 ) -> ReadResult:
     """Read one file's bytes; ``strict=False`` accepts a file whose every row is rejected
-    (``digest`` and ``device_ids`` as in :func:`read_pings`)."""
+    (``digest``, ``device_ids`` and ``max_unpacked`` as in :func:`read_pings`)."""
     sha256 = _Digest(raw) if digest else _NoDigest()
 
     def parsed() -> None:
@@ -166,7 +167,9 @@ def read_raw(
         sha256.start()
 
     try:
-        table = src.read_table(raw, columns, label, parsed=parsed, hash_ids=not device_ids)
+        table = src.read_table(
+            raw, columns, label, parsed, hash_ids=not device_ids, max_unpacked=max_unpacked
+        )
         pings, counts, timing = validate(table, tz, label, strict=strict, device_ids=device_ids)
     except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
         raise unreadable(label, exc) from exc

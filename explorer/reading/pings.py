@@ -39,6 +39,7 @@ def read_pings(
     name: str | None = None,
     digest: bool = True,
     device_ids: bool = True,
+    max_unpacked: int | None = None,
 ) -> ReadResult:
     """Read a ping file (path or bytes), a folder or a glob of them, into canonical pings.
 
@@ -51,14 +52,20 @@ def read_pings(
     ``device_ids=False`` gives each ping's ``device`` hash instead of its id
     (:data:`HASHED_PINGS_SCHEMA`), all a summary needs: Parquet ids are then hashed as
     they are decoded and never become strings, which saves their memory and time.
+    ``max_unpacked`` caps what a compressed file may unpack to, in bytes (default
+    ``$EXPLORER_MAX_UNPACKED_MB``): past it the read stops with
+    :class:`~explorer.reading.decode.UnpackedTooLarge`, before memory fills up.
     """
     check_zone(tz)
     if not isinstance(source, bytes | bytearray | memoryview) and sources.is_multi(source):
         files = sources.expand_source(source)
         label = name or os.fspath(source)
-        return read_many(files, columns, tz, label, digest=digest, device_ids=device_ids)
+        options = {"digest": digest, "device_ids": device_ids, "max_unpacked": max_unpacked}
+        return read_many(files, columns, tz, label, **options)
     raw, label = _io_bytes.load_bytes(source, name)
-    return read_raw(raw, label, columns, tz, digest=digest, device_ids=device_ids)
+    return read_raw(
+        raw, label, columns, tz, digest=digest, device_ids=device_ids, max_unpacked=max_unpacked
+    )
 
 
 def preview_table(source: str | os.PathLike | bytes, n: int = 5) -> tuple[list[str], pl.DataFrame]:
