@@ -1,7 +1,7 @@
 """The JSON Schema of the whole report, composed with the per-kind evidence fragments.
 
-``explorer/schema/report.json`` describes the report; each detector family documents
-the ``evidence`` of its kinds in ``explorer/schema/evidence_<family>.json`` as
+``explorer/reports/schemas/report.json`` describes the report; each detector family documents
+the ``evidence`` of its kinds in ``schemas/evidence_<family>.json`` as
 ``{kind: JSON Schema}``. :func:`report_schema` embeds every family file as its own
 schema resource (so references inside a fragment resolve within its file) and adds one
 ``if kind == K then evidence is $ref K`` rule per kind.
