@@ -11,10 +11,12 @@ from __future__ import annotations
 import mmap
 import os
 import re
+import stat
 import zlib
 from pathlib import Path
 
 from explorer.errors import PingFileError
+from explorer.reading import paths
 
 #: Bytes looked at to sniff the encoding, the delimiter, the header and the column types.
 SNIFF_BYTES = 65_536
@@ -82,11 +84,22 @@ def no_rows(label: str) -> PingFileError:
 
 
 def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buffer, str]:
-    """Raw input bytes (a read-only memory map for files) and the label outputs use."""
+    """Raw input bytes (a read-only memory map for files) and the label outputs use.
+
+    A pipe (a FIFO, or ``/dev/stdin`` fed by one) cannot be mapped and can be read only
+    once: its bytes are read whole, once. A folder, a device, a socket and the system's
+    errors (missing, permission, name too long, link loops) raise a one-sentence
+    :class:`PingFileError` (see :mod:`explorer.reading.paths`).
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), name or "<bytes>"
-    path = Path(source)
+    path = Path(paths.local_path(os.fspath(source)))
     label = name or path.name
+    info = paths.checked_stat(path, label)
+    if stat.S_ISDIR(info.st_mode):
+        raise PingFileError(f"{paths.shown(label)} is a folder; pass one CSV or Parquet file.")
+    if stat.S_ISFIFO(info.st_mode):
+        return paths.read_pipe(path, label), label
     try:
         with path.open("rb") as handle:
             if os.fstat(handle.fileno()).st_size == 0:
@@ -94,12 +107,8 @@ def load_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[Buf
             mapped = FileMap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             mapped.path = path
             return mapped, label
-    except FileNotFoundError as exc:
-        raise PingFileError(f"File {label} does not exist; check the path.") from exc
-    except IsADirectoryError as exc:
-        raise PingFileError(f"{label} is a folder; pass one CSV or Parquet file.") from exc
     except OSError as exc:
-        raise PingFileError(f"File {label} cannot be read ({exc.strerror}); check it.") from exc
+        raise paths.os_problem(path, label, exc) from exc
 
 
 def release_pages(raw: Buffer) -> None:

@@ -2,8 +2,11 @@
 
 A folder is searched recursively, so hive-style partition folders (``day=2024-06-03/``)
 are included; hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``)
-are left out, as Spark and Hive write them. URLs such as ``s3://bucket/pings/`` are read
-through fsspec (``pip install 'ping-bias-explorer[s3]'`` for S3).
+are left out, as Spark and Hive write them; links to folders are followed, and a folder
+that links back to one above it is refused (a loop would be read for ever). A path that
+exists is read as it is, even when its name holds glob characters (``pings[1].csv``).
+URLs such as ``s3://bucket/pings/`` are read through fsspec (``pip install
+'ping-bias-explorer[s3]'`` for S3); ``file://`` URLs are local paths.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 import glob as globlib
 import hashlib
 import os
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from explorer.errors import PingFileError
+from explorer.reading import paths
 
 #: File name endings read as pings when a folder or glob is expanded.
 PING_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".parquet", ".pq")
@@ -24,15 +30,22 @@ _GLOB_CHARS = set("*?[")
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file of an input: where it is (path or URL), its label in messages, its size."""
+    """One file of an input: where it is (path or URL), its label in messages, its size.
+
+    ``pipe`` marks a FIFO: it can be read once only, so it is read in memory (see
+    :func:`explorer.reading.decode.load_bytes`) and never opened for a streaming read.
+    """
 
     path: str
     label: str
     size: int
     url: bool = False
+    pipe: bool = False
 
     def read_bytes(self) -> bytes:
         """The whole file (for inputs read in memory)."""
+        if self.pipe:
+            return paths.read_pipe(self.path, self.label)
         if not self.url:
             return Path(self.path).read_bytes()
         fs, path = _filesystem(self.path)
@@ -40,6 +53,12 @@ class InputFile:
 
     def open(self) -> Any:
         """A binary file object (local file or fsspec file), for streaming reads."""
+        if self.pipe:
+            raise PingFileError(
+                f"{paths.shown(self.label)} is a pipe, which can be read only once, and the "
+                "chunked and dask engines read a file more than once; use the memory engine "
+                "or save it to a file first."
+            )
         if not self.url:
             return open(self.path, "rb")  # noqa: SIM115 - the caller closes it
         fs, path = _filesystem(self.path)
@@ -84,30 +103,102 @@ def _relative(path: str, root: str) -> str:
     return path[len(root) :] if path.startswith(root) else path.rsplit("/", 1)[-1]
 
 
+def _is_glob(source: str) -> bool:
+    """True when ``source`` holds glob characters and no file or folder has that name."""
+    return any(c in _GLOB_CHARS for c in source) and not os.path.lexists(source)
+
+
+def _input_file(path: str, label: str) -> InputFile | None:
+    """A ping file found by a folder or a glob (None for a folder); a device, a link
+    loop or an unreadable entry raises, naming it."""
+    info = paths.checked_stat(path, label)
+    if stat.S_ISDIR(info.st_mode):
+        return None
+    return InputFile(path, label, info.st_size, pipe=stat.S_ISFIFO(info.st_mode))
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    """True for a folder or a link to one; False for anything else, a link loop included
+    (reading it names the loop)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _entries(folder: str, label: str, strict: bool) -> list[os.DirEntry]:
+    """The entries of ``folder`` by name; one that cannot be listed raises if ``strict``
+    (its files would be missed), else counts as empty (as glob does)."""
+    try:
+        with os.scandir(folder) as found:
+            return sorted(found, key=lambda entry: entry.name)
+    except OSError as exc:
+        if not strict:
+            return []
+        raise paths.os_problem(folder, label, exc) from exc
+
+
+def _walk(
+    root: str, label: str, descend: Callable[[str], bool], strict: bool = True
+) -> Iterator[tuple[str, str]]:
+    """(path, path relative to ``root``) of each entry below ``root`` that is not a
+    folder, descending into the folders whose name ``descend`` accepts, links to folders
+    included; a folder that leads back to one above it raises (a loop has no end)."""
+    top = os.stat(root)
+    stack = [(root, "", ((top.st_dev, top.st_ino),))]
+    while stack:
+        folder, prefix, above = stack.pop()
+        for entry in _entries(folder, f"{label}/{prefix}".rstrip("/"), strict):
+            relative = prefix + entry.name
+            if not _is_folder(entry):
+                yield entry.path, relative
+                continue
+            if not descend(entry.name):
+                continue
+            info = os.stat(entry.path)
+            if (info.st_dev, info.st_ino) in above:
+                raise PingFileError(
+                    f"{paths.shown(label)}/{relative} leads back to a folder above it (a loop "
+                    "of symbolic links); remove the link or give a folder without loops."
+                )
+            stack.append((entry.path, relative + "/", (*above, (info.st_dev, info.st_ino))))
+
+
+def _refuse_loops(pattern: str) -> None:
+    """Raise when a folder that the recursive glob ``pattern`` searches links back to one
+    above it: glob would follow the loop until the path is too long, along two paths
+    per level where two links lead back."""
+    root = pattern[: min(pattern.index(c) for c in _GLOB_CHARS if c in pattern)]
+    root = os.path.dirname(root) or "."
+    if os.path.isdir(root):
+        for _ in _walk(root, root, lambda name: not name.startswith("."), strict=False):
+            pass
+
+
+def _expand_glob(source: str) -> list[InputFile]:
+    if "**" in source:
+        _refuse_loops(source)
+    found = sorted(globlib.glob(source, recursive=True))
+    files = (_input_file(p, Path(p).name) for p in found if _wanted(Path(p).name))
+    return [f for f in files if f is not None]
+
+
 def _expand_local(source: str) -> list[InputFile]:
-    if any(c in _GLOB_CHARS for c in source):
-        paths = sorted(p for p in globlib.glob(source, recursive=True) if os.path.isfile(p))
-        return [
-            InputFile(p, Path(p).name, os.path.getsize(p)) for p in paths if _wanted(Path(p).name)
-        ]
-    root = Path(source)
-    if root.is_dir():
-        found = sorted(p for p in root.rglob("*") if p.is_file())
-        relative = [p.relative_to(root).as_posix() for p in found]
-        return [
-            InputFile(str(p), rel, p.stat().st_size)
-            for p, rel in zip(found, relative)
-            if _wanted(rel)
-        ]
-    if not root.exists():
-        raise PingFileError(f"File {root.name} does not exist; check the path.")
-    return [InputFile(str(root), root.name, root.stat().st_size)]
+    if _is_glob(source):
+        return _expand_glob(source)
+    label = Path(source).name
+    info = paths.checked_stat(source, label)
+    if not stat.S_ISDIR(info.st_mode):
+        return [InputFile(source, label, info.st_size, pipe=stat.S_ISFIFO(info.st_mode))]
+    found = _walk(source, label, lambda name: not name.startswith((".", "_")))
+    files = (_input_file(path, rel) for path, rel in found if _wanted(rel))
+    return sorted((f for f in files if f is not None), key=lambda f: Path(f.path))
 
 
 def _expand_url(source: str) -> list[InputFile]:
     fs, path = _filesystem(source)
     protocol = source.split("://", 1)[0]
-    if any(c in _GLOB_CHARS for c in path):
+    if any(c in _GLOB_CHARS for c in path) and not fs.exists(path):
         found = sorted(fs.glob(path))
     elif fs.isdir(path):
         found = sorted(fs.find(path))
@@ -131,10 +222,10 @@ def expand_source(source: str | os.PathLike) -> list[InputFile]:
 
     Raises :class:`PingFileError` when a folder or glob holds no ping files.
     """
-    text = os.fspath(source)
+    text = paths.local_path(os.fspath(source))
     files = _expand_url(text) if is_url(text) else _expand_local(text)
     if not files:
-        what = "is a folder with" if not is_url(text) and Path(text).is_dir() else "matches"
+        what = "is a folder with" if not is_url(text) and os.path.isdir(text) else "matches"
         raise PingFileError(
             f"{text} {what} no ping files; give a CSV (.csv, .csv.gz) or Parquet (.parquet) "
             "file, a folder of them or a glob such as 'pings/*.parquet'."
@@ -145,9 +236,9 @@ def expand_source(source: str | os.PathLike) -> list[InputFile]:
 def is_input_file(source: object, path: str | os.PathLike) -> bool:
     """True when ``path`` is an existing file that ``source`` (a path, folder or glob) reads:
     writing there would destroy the input."""
-    if isinstance(source, bytes | bytearray | memoryview) or not Path(path).is_file():
+    if isinstance(source, bytes | bytearray | memoryview) or not os.path.isfile(path):
         return False
-    text = os.fspath(source)  # type: ignore[arg-type]
+    text = paths.local_path(os.fspath(source))  # type: ignore[arg-type]
     if is_url(text):
         return False
     try:
@@ -160,10 +251,10 @@ def is_multi(source: object) -> bool:
     """True when ``source`` names several files (a folder, a glob or a URL prefix)."""
     if isinstance(source, bytes | bytearray | memoryview):
         return False
-    text = os.fspath(source)  # type: ignore[arg-type]
+    text = paths.local_path(os.fspath(source))  # type: ignore[arg-type]
     if is_url(text):
         return True
-    return any(c in _GLOB_CHARS for c in text) or Path(text).is_dir()
+    return _is_glob(text) or os.path.isdir(text)
 
 
 def combined_sha256(digests: list[str]) -> str:
