@@ -73,26 +73,18 @@ def summarise(
         steps,
         {"pings": with_device_hashes(pings)},
         resolution,
-        rows_read,
-        _Reading(rejected_by_reason, time_interpretation, naive_timestamps),
-        per_ping,
-        config,
+        rows_read=rows_read,
+        rejected_by_reason=rejected_by_reason,
+        time_interpretation=time_interpretation,
+        naive_timestamps=naive_timestamps,
+        per_ping=per_ping,
+        config=config,
     )
 
 
-def summarise_prepared(
-    frame: pl.DataFrame,
-    resolution: int,
-    *,
-    rows_read: int | None = None,
-    rejected_by_reason: dict[str, int] | None = None,
-    time_interpretation: str = "",
-    naive_timestamps: bool = False,
-    per_ping: PerPing = "full",
-    config: Config | None = None,
-) -> Summary:
-    """:func:`summarise` of pings already passed through
-    :func:`~explorer.binning.prepare.prepare` (the binning steps are skipped)."""
+def summarise_prepared(frame: pl.DataFrame, resolution: int, **options: Any) -> Summary:
+    """:func:`summarise` (with the same keywords) of pings already passed through
+    :func:`~explorer.binning.prepare.prepare`: the binning steps are skipped."""
     given = {
         "pings": frame,
         "cells": frame["cell"],
@@ -100,8 +92,7 @@ def summarise_prepared(
         "prepared": frame,
         "coarse": frame["coarse"].to_numpy(),
     }
-    reading = _Reading(rejected_by_reason, time_interpretation, naive_timestamps)
-    return _summary_of(Steps(), given, resolution, rows_read, reading, per_ping, config)
+    return _summary_of(Steps(), given, resolution, **options)
 
 
 class _Reading:
@@ -119,14 +110,18 @@ def _summary_of(
     steps: Steps,
     given: dict[str, Any],
     resolution: int,
-    rows_read: int | None,
-    reading: _Reading,
-    per_ping: PerPing,
-    config: Config | None,
+    *,
+    rows_read: int | None = None,
+    rejected_by_reason: dict[str, int] | None = None,
+    time_interpretation: str = "",
+    naive_timestamps: bool = False,
+    per_ping: PerPing = "full",
+    config: Config | None = None,
 ) -> Summary:
     """Add the counting steps to ``steps`` (whose binning steps, or ``given``, provide
     ``pings``, ``cells``, ``coarse``, ``placed`` and ``prepared``), run them, and gather
     the tables into a summary."""
+    reading = _Reading(rejected_by_reason, time_interpretation, naive_timestamps)
     steps.add("cell_codes", factorize, "cells")
     steps.add("devices", device_codes, "pings")
     steps.add("types", lambda p: type_codes(p["device_type"]), "pings")
