@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from explorer.errors import PingFileError
+from explorer.reading import long_lines
 from explorer.reading.column_names import ALIASES, detect_columns
 from explorer.reading.decode import (
     SNIFF_BYTES,
@@ -145,6 +146,10 @@ BLOCK_BYTES = 16 << 20
 #: ...but small inputs keep at least this many blocks per core, so both cores parse.
 BLOCKS_PER_CORE = 2
 _MIN_BLOCK_BYTES = 1 << 20
+#: A line longer than the smallest block may be more than the parser can hold (it fails
+#: the whole read then), so every line longer than this is a malformed line, whatever
+#: the file's size or the engine.
+MAX_LINE_BYTES = _MIN_BLOCK_BYTES
 
 
 def block_bytes(size: int) -> int:
@@ -192,7 +197,19 @@ def read_body(
 def read_typed_or_strings(
     body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
 ) -> tuple[pa.Table, int]:
-    """Read with numeric types; redo with strings when some value does not convert."""
+    """Read with numeric types; redo with strings when some value does not convert.
+
+    Lines longer than :data:`MAX_LINE_BYTES` are cut out first and counted with the
+    malformed ones: the parser could not hold them, and would fail the whole read.
+    """
+    body, cut = long_lines.without_long_lines(body, MAX_LINE_BYTES)
+    table, malformed = _typed_or_strings(body, layout, types)
+    return table, malformed + cut
+
+
+def _typed_or_strings(
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+) -> tuple[pa.Table, int]:
     try:
         return read_body(body, layout, types)
     except pa.ArrowInvalid as exc:
