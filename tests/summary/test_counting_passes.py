@@ -18,7 +18,7 @@ from explorer.binning.decimals import DECIMALS_TOLERANCE, MAX_DECIMALS, coordina
 from explorer.binning.prepare import prepare
 from explorer.reading.device_hash import HASH_SEED
 from explorer.summary import TABLES, summarise
-from tests.test_summary import POOL, frame
+from tests.summary.test_summary import POOL, frame
 
 UTC = dt.UTC
 
