@@ -35,7 +35,7 @@ from explorer.reading.decode import (
     text_encoding,
 )
 from explorer.reading.one_file import unreadable, validate
-from explorer.reading.parquet import dictionary_types
+from explorer.reading.parquet import check_flat, dictionary_types
 from explorer.reading.sources import InputFile
 
 #: Bytes per CSV line assumed before the head has been measured.
@@ -82,6 +82,7 @@ def _parquet_chunks(
     except (pa.ArrowException, OSError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
+    check_flat(parquet.schema_arrow, mapping, label)
     if parquet.metadata.num_rows == 0:
         raise no_rows(label)
     wanted = list(dict.fromkeys(mapping.values()))

@@ -35,6 +35,7 @@ from explorer.reading.decode import (
 )
 from explorer.reading.detection import normalise_device_type
 from explorer.reading.parquet import (
+    check_flat,
     decode,
     decoded_roles,
     dictionary_types,
@@ -131,6 +132,7 @@ def _read_parquet(
     try:
         parquet = pq.ParquetFile(pa.BufferReader(payload))
         mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
+        check_flat(parquet.schema_arrow, mapping, label)
         if parquet.metadata.num_rows == 0:
             raise no_rows(label)
         source = payload.path if isinstance(payload, FileMap) else payload
@@ -217,7 +219,14 @@ def _preview_parquet(payload: Buffer, n: int, label: str) -> tuple[list[str], pl
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     if frame.is_empty():
         raise no_rows(label)
-    return frame.columns, frame.head(n).select(pl.all().cast(pl.String))
+    return frame.columns, frame.head(n).select(_as_text(frame[name]) for name in frame.columns)
+
+
+def _as_text(column: pl.Series) -> pl.Series:
+    """A preview column as text; nested values (lists, structs) as Python writes them."""
+    if column.dtype.is_nested():
+        return pl.Series(column.name, [str(v) for v in column.to_list()], dtype=pl.String)
+    return column.cast(pl.String)
 
 
 def preview(raw: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:

@@ -1,4 +1,5 @@
-"""Which columns of a Parquet file polars decodes, and the decode itself.
+"""Which columns of a Parquet file polars decodes, and the decode itself; a mapped column
+of nested values (lists, structs, maps) is refused by name before any decoding.
 
 A reader that wants device hashes rather than ids (``read_pings(device_ids=False)``)
 has polars hash the id column as it decodes it (:func:`decode`), so the ids' strings are
@@ -13,11 +14,45 @@ from collections.abc import Mapping
 import polars as pl
 import pyarrow as pa
 
+from explorer.errors import PingFileError
 from explorer.reading.decode import Buffer
 from explorer.reading.device_hash import device_hash
 
 #: The name :func:`decode` gives the hashed device-id column (no file's own, in practice).
 HASHED = "__explorer_device"
+
+
+#: The command-line flag that maps each role, named in messages.
+_FLAGS = {
+    "lat": "--lat-col",
+    "lon": "--lon-col",
+    "timestamp": "--time-col",
+    "time": "--time-col",
+    "date": "--date-col",
+    "device_id": "--device-col",
+    "device_type": "--type-col",
+}
+
+
+def _nested_name(kind: pa.DataType) -> str:
+    if pa.types.is_struct(kind):
+        return "structs"
+    if pa.types.is_map(kind):
+        return "maps"
+    return "unions" if pa.types.is_union(kind) else "lists"
+
+
+def check_flat(schema: pa.Schema, mapping: Mapping[str, str], label: str) -> None:
+    """Raise, naming the column, when a mapped column holds nested values: no role
+    reads them, and the decoders' own errors would not say which column is at fault."""
+    for role, column in mapping.items():
+        kind = schema.field(column).type
+        if pa.types.is_nested(kind):
+            shown = str(kind) if len(str(kind)) <= 60 else f"{str(kind)[:60]}…"
+            raise PingFileError(
+                f"Column {column} of {label} holds {_nested_name(kind)} ({shown}), not single "
+                f"values; flatten it first, or map another column with {_FLAGS.get(role, role)}."
+            )
 
 
 def dictionary_types(schema: pa.Schema, mapping: Mapping[str, str]) -> list[str]:
