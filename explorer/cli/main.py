@@ -18,11 +18,13 @@ from typing import TypeVar
 
 from explorer.analysis import profile_blocks
 from explorer.cleaning import clean
-from explorer.cli.files import load_baseline, output_problem
+from explorer.cli.files import load_baseline, output_problem, setting_problem
+from explorer.cli.inputs import readable_input
 from explorer.cli.process import EXIT_FLUSH_FAILED
 from explorer.config import load_config
 from explorer.engines.choose import analyze_source, summarise_source
 from explorer.errors import PingFileError
+from explorer.reading.paths import system_error
 from explorer.reports.contract import failing_findings, render
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
@@ -254,17 +256,33 @@ def _run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _flag_problem(args: argparse.Namespace) -> str | None:
+    """Why a file named by a flag cannot be used, before any work (None when all can)."""
+    output = getattr(args, "output", None)
+    problems = (
+        output_problem(output, args.path) if output else None,
+        setting_problem("--config", getattr(args, "config", None)),
+        setting_problem("--baseline", getattr(args, "baseline", None)),
+    )
+    return next((problem for problem in problems if problem), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    problem = output_problem(args.output, args.path) if getattr(args, "output", None) else None
+    problem = _flag_problem(args)
     if problem:
         _log(f"error: {problem}")
         return EXIT_UNUSABLE
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
-        return runners[args.command](args)
+        with readable_input(args.path, _progress(args)) as path:
+            args.path = path
+            return runners[args.command](args)
     except PingFileError as exc:
         _log(f"error: {exc}")
+        return EXIT_UNUSABLE
+    except OSError as exc:  # the net under the readers: never a traceback
+        _log(f"error: {system_error(exc)}")
         return EXIT_UNUSABLE
     except _StdoutClosed:
         return EXIT_FLUSH_FAILED  # silently: the reader has gone, the input is fine
