@@ -5,6 +5,7 @@ existing path wins over glob reading, and ``file://`` URLs are paths."""
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import pty
@@ -187,9 +188,20 @@ def test_system_errors_say_their_cause() -> None:
     )
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without permission")
-def test_an_unreadable_file_is_one_line(pings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreadable_file_is_one_line(
+    pings: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     pings.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: refuse it as the system refuses others
+        real_open = io.open
+
+        def denied(path, *args, **kwargs):
+            if isinstance(path, str | os.PathLike) and os.fspath(path) == str(pings):
+                raise PermissionError(errno.EACCES, "Permission denied", str(pings))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(io, "open", denied)
+        monkeypatch.setattr("builtins.open", denied)
     cli_error(capsys, ["profile", str(pings)], "pings.csv", "permission denied")
 
 

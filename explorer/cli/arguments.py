@@ -1,0 +1,90 @@
+"""The command line's arguments (argparse only, so that parsing them imports nothing heavy:
+the process settings that depend on them are made before numpy is imported)."""
+
+from __future__ import annotations
+
+import argparse
+
+READING_FLAGS = {
+    "lat_col": "lat",
+    "lon_col": "lon",
+    "time_col": "timestamp",
+    "date_col": "date",
+    "device_col": "device_id",
+    "type_col": "device_type",
+}
+
+
+def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path", help="pings: a CSV (optionally .gz) or Parquet file, folder, glob or URL"
+    )
+    parser.add_argument("--lat-col", help="column holding latitude")
+    parser.add_argument("--lon-col", help="column holding longitude")
+    parser.add_argument("--time-col", help="column holding the timestamp (or the clock time)")
+    parser.add_argument("--date-col", help="column holding the date, when time is separate")
+    parser.add_argument("--device-col", help="column holding the device id")
+    parser.add_argument("--type-col", help="column holding the device type / OS")
+    parser.add_argument(
+        "--tz", help="IANA zone of timestamps without zone (default: each ping's place)"
+    )
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        choices=range(0, 16),
+        metavar="R",
+        help="H3 resolution 0-15 (default: suggested from the data)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "memory", "chunked", "dask"),
+        default="auto",
+        help="how to process the input (default: auto)",
+    )
+    parser.add_argument("--scheduler", help="Dask scheduler address for --engine dask")
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        metavar="N",
+        help="rows per chunk for --engine chunked/dask (default 4,000,000)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stage messages on stderr (default: when stderr is a terminal)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m explorer", description="Find the biases in location pings."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyze = sub.add_parser("analyze", help="report the findings of a ping file")
+    _add_reading_flags(analyze)
+    analyze.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    analyze.add_argument("--output", help="write the report here instead of stdout")
+    analyze.add_argument(
+        "--fail-on",
+        choices=("high", "medium", "low"),
+        help="exit 1 when a finding at or above this level exists",
+    )
+    analyze.add_argument("--config", help="TOML or JSON file of thresholds")
+    analyze.add_argument("--baseline", help="file of accepted finding ids (JSON report or list)")
+    profile = sub.add_parser("profile", help="print the dataset profile of a ping file")
+    _add_reading_flags(profile)
+    profile.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    profile.add_argument("--config", help="TOML or JSON file of thresholds")
+    clean = sub.add_parser("clean", help="write a copy without the rows behind some findings")
+    _add_reading_flags(clean)
+    clean.add_argument(
+        "--drop",
+        nargs="+",
+        required=True,
+        choices=("null_island", "duplicate_pings", "device_concentration"),
+        help="finding kinds whose rows to remove",
+    )
+    clean.add_argument("--output", required=True, help="the cleaned file (.csv, .csv.gz, .parquet)")
+    clean.add_argument("--config", help="TOML or JSON file of thresholds")
+    return parser
