@@ -7,12 +7,14 @@ type), the rows rejected counted by reason, which column plays which role, and h
 timestamps were read. A file that cannot be used at all raises
 :class:`~explorer.errors.PingFileError` with a one-sentence fix.
 
-Modules: :mod:`.pings` (``read_pings``), :mod:`.sources` (what files an input names),
-:mod:`.decode` (bytes: gzip, encodings), :mod:`.csv_text` and :mod:`.parquet` (the
-parsers), :mod:`.mapped_columns` (the mapped columns as a frame), :mod:`.column_names`
-and :mod:`.detection` (which column is which, epoch units, timestamp formats),
-:mod:`.parse` (vectorised parsing and rejection), :mod:`.chunks` and
-:mod:`.many_files` (bounded chunks, several files), :mod:`.device_hash`.
+Modules: :mod:`.pings` (``read_pings``) and :mod:`.one_file` (one input's read),
+:mod:`.sources` and :mod:`.paths` (what files an input names; special files and system
+errors in one sentence), :mod:`.decode` (bytes: capped gzip, encodings),
+:mod:`.long_lines` (over-long lines become rejected rows), :mod:`.csv_text` and
+:mod:`.parquet` (the parsers), :mod:`.mapped_columns` (the mapped columns as a frame),
+:mod:`.column_names` and :mod:`.detection` (which column is which, epoch units,
+timestamp formats), :mod:`.parse` (vectorised parsing and rejection), :mod:`.chunks`
+and :mod:`.many_files` (bounded chunks, several files), :mod:`.device_hash`.
 """
 
 from explorer.reading.pings import REJECT_REASONS, ReadResult, preview_table, read_pings
