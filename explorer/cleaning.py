@@ -1,8 +1,10 @@
 """Acting on findings: the rows behind a finding, and a cleaned copy of the data.
 
 These are exports of the user's own rows, so they keep the original values (device
-ids in clear). Rows are selected with vectorised polars expressions; only the labels
-of distinct devices are computed in Python (one short hash each).
+ids in clear), except that a CSV copy is formula-safe (:mod:`explorer.safe_csv`): a text
+value that starts like a spreadsheet formula gets a leading apostrophe. Rows are
+selected with vectorised polars expressions; only the labels of distinct devices are
+computed in Python (one short hash each).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from explorer.geography.timezones import local_offsets, zone_names
 from explorer.reading.device_hash import device_hashes
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.reading.sources import is_input_file
+from explorer.safe_csv import write_csv
 from explorer.summary.views import device_label
 
 #: Kinds :func:`clean` can drop, in the order a removed row is counted under.
@@ -212,7 +215,11 @@ def affected_rows(
 
 
 def write_rows(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
-    """Write rows as ``.parquet``, ``.csv`` or ``.csv.gz`` (by suffix); returns the path."""
+    """Write rows as ``.parquet``, ``.csv`` or ``.csv.gz`` (by suffix); returns the path.
+
+    CSV is formula-safe (text cells only: numbers stay numbers); Parquet keeps every
+    value as it is, since it is typed and no spreadsheet evaluates it.
+    """
     path = Path(path)
     name = path.name.lower()
     # Types as plain text: a Categorical would be written as an Arrow dictionary type.
@@ -221,9 +228,9 @@ def write_rows(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
         frame.write_parquet(path)
     elif name.endswith(".csv.gz"):
         with gzip.open(path, "wb") as fh:
-            frame.write_csv(fh)
+            write_csv(frame, fh)
     elif name.endswith(".csv"):
-        frame.write_csv(path)
+        write_csv(frame, path)
     else:
         raise ValueError(f"Cannot tell the format of {path.name}: use .csv, .csv.gz or .parquet.")
     return path

@@ -1,8 +1,8 @@
 """Cells and findings' areas as polygons (GeoJSON, GeoParquet) and a per-cell CSV.
 
 geopandas and shapely are imported inside the functions that need them: the
-analysis path never pays for them. The CSV is safe to open in a spreadsheet: a text
-cell that starts like a formula is prefixed with an apostrophe.
+analysis path never pays for them. The CSV is written by :mod:`explorer.safe_csv`, the
+product's one formula-safe CSV writer.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ import polars as pl
 from explorer.binning.cells import cell_boundary, str_to_cell
 from explorer.findings import Finding
 
+# Re-exported (redundant aliases): callers and tests still import them from here.
+from explorer.safe_csv import FORMULA_PREFIXES as FORMULA_PREFIXES
+from explorer.safe_csv import csv_bytes
+from explorer.safe_csv import formula_safe as formula_safe
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import geopandas as gpd  # presentation only: see the module
 
-#: Leading characters that make a spreadsheet read a text cell as a formula (OWASP).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Columns of a metrics frame that go into exports (never device ids: there are none).
 EXPORT_COLUMNS = (
     "hex",
@@ -93,20 +96,6 @@ def to_geoparquet(frame: gpd.GeoDataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def formula_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text columns with formula-like cells prefixed by ``'`` (numbers stay numbers)."""
-    pattern = "^[" + "".join(FORMULA_PREFIXES).replace("-", r"\-") + "]"
-    fixes = [
-        pl.when(pl.col(name).str.contains(pattern))
-        .then(pl.lit("'") + pl.col(name))
-        .otherwise(pl.col(name))
-        .alias(name)
-        for name, dtype in frame.schema.items()
-        if dtype == pl.String
-    ]
-    return frame.with_columns(fixes) if fixes else frame
-
-
 def cells_csv(metrics: pl.DataFrame) -> bytes:
     """The per-cell metrics as UTF-8 CSV, safe to open in a spreadsheet."""
-    return formula_safe(_export_frame(metrics)).write_csv().encode("utf-8")
+    return csv_bytes(_export_frame(metrics))
