@@ -1,11 +1,15 @@
 """Small pieces every page draws: header, share link, badges, evidence charts, legend.
 
 Charts only re-shape numbers ``explorer`` computed (evidence series, profiles): no
-statistic is computed here.
+statistic is computed here. Text that came from a user's file (file and column names,
+device types, and findings' titles and stories, which quote them) goes through
+:func:`inert` before any Markdown element or label shows it.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -22,16 +26,32 @@ DEFAULT_BASE_URL = "http://localhost:8501/"
 HOURS = 24
 
 
+#: Every ASCII punctuation character: CommonMark lets each be escaped, and between them
+#: they start all Markdown, LaTeX (``$``), HTML, emoji/icon (``:``) and colour syntax.
+_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+#: Where GitHub-style autolinks would start (``://``, ``www.``, ``x@y``): Streamlit finds
+#: them in the text after escapes are undone, so an invisible word joiner (U+2060), which
+#: no URL or e-mail pattern crosses, is put there.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?=@)")
+_WORD_JOINER = "\u2060"
+
+
+def inert(text: object) -> str:
+    """Text from a user's file, to be shown as itself in Markdown (``st.markdown``,
+    alerts, captions, status and button labels): no image, link, LaTeX, HTML, emoji or
+    emphasis can come from it.
+
+    Whitespace runs become one space (a line break could start a list, a heading or a
+    code block); every ASCII punctuation character is backslash-escaped.
+    """
+    flat = " ".join(str(text).split())
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(_WORD_JOINER, flat))
+
+
 def dataset_header(name: str, note: str = "") -> None:
     """The dataset's name (contract: container ``dataset-name``, "Dataset: <name>")."""
     with st.container(key="dataset-name"):
-        st.markdown(f"**Dataset:** {_escape(name)}" + (f" · {note}" if note else ""))
-
-
-def _escape(text: str) -> str:
-    """Markdown-inert text (file names and titles come from users)."""
-    specials = "\\`*_{}[]<>#|~$:"
-    return "".join("\\" + ch if ch in specials else ch for ch in str(text))
+        st.markdown(f"**Dataset:** {inert(name)}" + (f" · {note}" if note else ""))
 
 
 def share_box(view: ViewState, url_path: str) -> None:

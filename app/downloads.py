@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import cache
+from app.components import inert
 from app.frame import Page
 from explorer import cleaning as actions
 from explorer.reports import geo
@@ -114,7 +115,8 @@ def fixes_section(page: Page) -> None:
         st.caption("Select a finding (Show on map) to download the rows behind it.")
     else:
         st.download_button(
-            f"Rows behind “{finding.title}” (CSV)",
+            # The title quotes the data; a button label is Markdown.
+            f"Rows behind “{inert(finding.title)}” (CSV)",
             data=lambda: (
                 actions.affected_rows(page.read, finding, page.analysis).write_csv().encode()
             ),

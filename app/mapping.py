@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import cache, state
+from app.components import inert
 from explorer.errors import PingFileError
 from explorer.reading.pings import preview_table
 
@@ -28,15 +29,19 @@ def _stored_bytes(dataset_key: str) -> bytes | None:
 
 
 def mapping_form(dataset, message: str) -> None:
-    """Explain what is missing, preview the file, and ask which column is which."""
-    st.warning(message)
+    """Explain what is missing, preview the file, and ask which column is which.
+
+    ``message`` names the file's columns, so it is shown as text; so are the column
+    names in the preview (a table) and the choices (options are never Markdown).
+    """
+    st.warning(inert(message))
     data = _stored_bytes(dataset.key)
     if data is None:
         return
     try:
         columns, preview = preview_table(data, n=5)
     except PingFileError as exc:
-        st.error(str(exc))
+        st.error(inert(exc))
         return
     st.caption("The first rows of the file:")
     st.dataframe(preview.to_pandas(), hide_index=True)

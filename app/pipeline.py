@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import cache, state
+from app.components import inert
 from app.state import ViewState
 from app.store import is_valid_id
 from explorer.analysis import Analysis
@@ -97,7 +98,7 @@ def read(dataset: Dataset) -> ReadResult | str:
     Returns the result, :data:`NEEDS_MAPPING` or :data:`UNUSABLE`.
     """
     try:
-        with st.status(f"Reading {dataset.name} …", expanded=False) as status:
+        with st.status(f"Reading {inert(dataset.name)} …", expanded=False) as status:
             result = cache.read_dataset(dataset.key, dataset.columns, dataset.zone)
             status.update(label=_read_label(result), state="complete")
             rejected_summary(result)
@@ -110,7 +111,8 @@ def read(dataset: Dataset) -> ReadResult | str:
         mapping_form(dataset, str(exc))
         return NEEDS_MAPPING
     except PingFileError as exc:
-        st.error(str(exc))
+        # The message names the file and its columns: data, shown as text.
+        st.error(inert(exc))
         if dataset.columns and not dataset.is_sample:
             from app.mapping import mapping_form
 

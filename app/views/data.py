@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import cache, frame, state
+from app.components import inert
 from app.downloads import download_section, fixes_section
 from app.frame import Page
 from app.pipeline import rejected_summary
@@ -24,7 +25,9 @@ def _profile(page: Page) -> None:
     cols[1].metric("Rows used", f"{read.rows_used:,}")
     cols[2].metric("Rows rejected", f"{read.rows_rejected:,}")
     rejected_summary(read)
-    st.markdown("**Columns used:** " + ", ".join(f"{k} ← `{v}`" for k, v in read.columns.items()))
+    # Column names are the file's: quoted as text, never as a code span they could close.
+    used = ", ".join(f"{role} ← “{inert(name)}”" for role, name in read.columns.items())
+    st.markdown("**Columns used:** " + used)
     if profile is not None:
         span = profile["time"]
         st.markdown(f"**Time span (UTC, after filters):** {span['start']} to {span['end']}")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import cache, frame
+from app.components import inert
 
 
 def _mix_frame(columns: dict[str, dict[str, float]]) -> pd.DataFrame:
@@ -31,7 +32,7 @@ def devices_page() -> None:
     cells, label = area
     comparison = cache.comparison_for(*page.args, tuple(cells))
     st.markdown(
-        f"**{label}**: {comparison.area.devices:,} devices; rest of the data: "
+        f"**{inert(label)}**: {comparison.area.devices:,} devices; rest of the data: "
         f"{comparison.rest.devices:,} devices."
     )
     mix = _mix_frame(

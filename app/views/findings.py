@@ -43,8 +43,9 @@ def upload_section() -> None:
 def finding_card(finding: Finding, selected: bool) -> None:
     with st.container(key=f"finding-{finding.id}", border=True):
         components.severity_badge(finding.severity)
-        st.markdown(f"**{finding.title}**")
-        st.markdown(finding.story)
+        # Titles and stories quote the data (device types, file names): shown as text.
+        st.markdown(f"**{components.inert(finding.title)}**")
+        st.markdown(components.inert(finding.story))
         st.button(
             "Show on map",
             key=f"select-{finding.id}",

@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from app import cache, frame
-from app.components import HOURS
+from app.components import HOURS, inert
 
 
 def _area_numbers(area, rest, label: str) -> None:
     st.markdown(
-        f"**{label}**: {area.pings:,} pings from {area.devices:,} devices in {area.cells:,} "
+        f"**{inert(label)}**: {area.pings:,} pings from {area.devices:,} devices in {area.cells:,} "
         f"cells. Rest of the data: {rest.pings:,} pings from {rest.devices:,} devices."
     )
 
