@@ -1,7 +1,10 @@
 """Downloads of the Data page: reports, per-cell tables and polygons, fixes.
 
 Every file is produced only when its button is pressed (a callable ``data``), so
-drawing the page costs nothing.
+drawing the page costs nothing. Every CSV is written by :mod:`explorer.safe_csv`
+(formula-safe). The fixes hold the user's own rows, device ids in clear: they are
+offered to the browser session that uploaded the file (and for the bundled sample),
+never to someone who opened a shared link.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import cache
+from app import cache, state
 from app.components import inert
 from app.frame import Page
 from explorer import cleaning as actions
+from explorer import safe_csv
+from explorer.findings import Finding
 from explorer.reports import geo
 from explorer.reports.contract import render
 
@@ -105,9 +110,23 @@ def _cleaned(page: Page, drop: tuple[str, ...]) -> bytes:
         return out.read_bytes()
 
 
+def _affected_csv(page: Page, finding: Finding) -> bytes:
+    """The rows behind ``finding``, as formula-safe CSV."""
+    return safe_csv.csv_bytes(actions.affected_rows(page.read, finding, page.analysis))
+
+
+def _rows_offered(page: Page) -> bool:
+    """Whether this session may download rows of the file: its uploader, or anyone for
+    the bundled sample."""
+    return page.dataset.is_sample or state.owns(page.dataset.key)
+
+
 def fixes_section(page: Page) -> None:
     """The fixes: rows behind the selected finding, a cleaned copy of the file."""
     st.subheader("Fixes")
+    if not _rows_offered(page):
+        st.caption("Only the browser session that uploaded this file can download its rows.")
+        return
     st.caption("These files hold your own rows with their original values (device ids too).")
     finding = page.selected_finding()
     stem = _stem(page)
@@ -117,9 +136,7 @@ def fixes_section(page: Page) -> None:
         st.download_button(
             # The title quotes the data; a button label is Markdown.
             f"Rows behind “{inert(finding.title)}” (CSV)",
-            data=lambda: (
-                actions.affected_rows(page.read, finding, page.analysis).write_csv().encode()
-            ),
+            data=lambda: _affected_csv(page, finding),
             file_name=f"{stem}-{finding.kind}-rows.csv",
             mime="text/csv",
             key="dl-affected",
