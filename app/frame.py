@@ -59,22 +59,22 @@ def open_page(url_path: str, title: str | None) -> Page | None:
         st.error(message)
     view = state.read_view()
     dataset, view = pipeline.resolve(view)
-    note = "bundled sample" if dataset.is_sample else "your upload"
-    components.dataset_header(dataset.name, note)
-    components.share_box(view, url_path)
+    # The header goes above the reading, but is drawn once its outcome is known: an
+    # unusable upload gives way to the sample, which must not show the upload's name.
+    header = st.container()
     result = pipeline.read(dataset)
-    if result == pipeline.NEEDS_MAPPING:
-        return None
-    if result == pipeline.UNUSABLE:
-        if dataset.is_sample:
-            return None
+    if result == pipeline.UNUSABLE and not dataset.is_sample:
         # The upload cannot be used (the message is shown): carry on with the sample.
         view = view.with_changes(ds=None, finding=None, cell=None)
         state.write_view(view)
         dataset = pipeline.resolve(view)[0]
         result = pipeline.read(dataset)
-        if isinstance(result, str):
-            return None
+    with header:
+        note = "bundled sample" if dataset.is_sample else "your upload"
+        components.dataset_header(dataset.name, note)
+    components.share_box(view, url_path)
+    if isinstance(result, str):  # the mapping form, or a message, is shown
+        return None
     options = cache.options_for(dataset.key, dataset.columns, dataset.zone)
     suggested = cache.suggested_for(dataset.key, dataset.columns, dataset.zone)
     filters, res = sidebar.filter_sidebar(view, options, suggested)
