@@ -12,6 +12,7 @@ import pytest
 
 from app import budget
 from app.budget import BudgetCache, analysis_slot
+from app.components import inert
 from app.store import DatasetStore, is_valid_id
 from tests.app.conftest import csv_bytes, finding_ids
 
@@ -106,7 +107,7 @@ def test_a_refused_upload_is_never_read_again(store: DatasetStore, page_app, mon
     monkeypatch.setattr(cache_module, "read_pings", watched)
     at = page_app("findings", ds=dataset_id).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [reason]
+    assert [e.value for e in at.error] == [inert(reason)]  # it names the file: shown as text
     assert not [r for r in reads if r.endswith(".data")]  # only the sample was read
 
 
