@@ -148,6 +148,7 @@ def test_the_app_uses_no_private_kernels():
 #: Stages in data-flow order: a module may import its own stage and earlier ones only.
 STAGES = (
     ("explorer._speed", "explorer.errors", "explorer.config", "explorer.geography"),
+    ("explorer.safe_csv",),
     ("explorer.reading",),
     ("explorer.binning",),
     ("explorer.summary",),
