@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from explorer.config import Config, load_config
 from explorer.findings import Finding
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.summary import Summary, summarise
+from explorer.summary.views import label_key, label_key_of_pings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from explorer.detectors import Context
@@ -42,6 +42,7 @@ class Analysis:
     config: Config
     input_sha256: str = ""
     columns: dict[str, str] = field(default_factory=dict)
+    #: The key of the device labels (by default derived from the data: label_key).
     salt: str = ""
     generated: str = ""
 
@@ -165,7 +166,8 @@ def analyze_read(
         summary,
         source=read.source,
         config=config,
-        salt=salt,
+        # A subset keeps the labels of the whole read (see label_key_of_pings).
+        salt=salt if salt is not None or pings is None else label_key_of_pings(read.pings),
         suggested_resolution=suggested,
         input_sha256=read.input_sha256,
         columns=read.columns,
@@ -188,7 +190,8 @@ def analyze_summary(
     from explorer.detectors import Context, detect_all
 
     config = config or Config()
-    salt = salt if salt is not None else secrets.token_hex(8)
+    # The same file gives the same labels in every run (see label_key).
+    salt = salt if salt is not None else label_key(summary)
     findings = detect_all(Context(summary, config, salt))
     return Analysis(
         source=source,

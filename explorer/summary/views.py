@@ -6,13 +6,17 @@ unless a column name says devices.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import os
 
 import numpy as np
 import polars as pl
 
 from explorer._speed.codes import runs
 from explorer.binning.cells import cell_centres
+from explorer.reading.device_hash import device_hashes
 from explorer.summary.build import Summary
 
 HOURS = 24
@@ -204,7 +208,68 @@ def seconds_histogram(summary: Summary, clock: str = "local") -> np.ndarray:
     return out
 
 
-def device_label(device_hash: int, salt: str) -> str:
-    """Short salted label of a device for stories and charts (never the id itself)."""
-    digest = hashlib.blake2b(f"{salt}:{device_hash}".encode(), digest_size=4).hexdigest()
-    return f"device-{digest}"
+#: Environment variable: a secret that keys the device labels instead of the data, so
+#: that one device keeps its label across files (set it alike wherever labels must match).
+LABEL_KEY_ENV = "EXPLORER_LABEL_KEY"
+#: Prefix of the digest a label key is made from (a new one would change every label).
+_KEY_DOMAIN = b"explorer device labels v1\n"
+
+
+def label_key(summary: Summary) -> str:
+    """The key of a summary's device labels: ``$EXPLORER_LABEL_KEY`` when set, else a
+    digest of every device's hash and ping count.
+
+    The digest is the same in every run and for every engine (the ``devices`` table
+    merges exactly), whatever the file's container or compression, and on every machine
+    with the same polars (whose seeded hashes name the devices; a test pins one). It
+    needs the whole data set: a label cannot be checked against a guessed id without
+    the file.
+    """
+    devices = summary.tables["devices"]
+    if "device" not in devices.columns:
+        return _key_of_totals(pl.DataFrame(schema={"device": pl.UInt64, "pings": pl.Int64}))
+    return _key_of_totals(devices.group_by("device").agg(pl.col("pings").sum()))
+
+
+def label_key_of_pings(pings: pl.DataFrame) -> str:
+    """:func:`label_key` of the summary of ``pings`` (canonical pings, with ids or their
+    ``device`` hashes), without summarising them: a filtered view keeps the labels of
+    its whole data set."""
+    hashed = (
+        pings
+        if "device" in pings.columns
+        else pings.with_columns(device_hashes(pings["device_id"]))
+    )
+    totals = (
+        hashed.lazy()
+        .filter(pl.col("device").is_not_null())
+        .group_by("device")
+        .agg(pl.len().alias("pings"))
+        .collect()
+    )
+    return _key_of_totals(totals)
+
+
+def _key_of_totals(totals: pl.DataFrame) -> str:
+    """The configured key, or the sha256 of (device hash, pings) sorted by device."""
+    configured = os.environ.get(LABEL_KEY_ENV, "")
+    if configured:
+        return configured
+    ordered = totals.sort("device")
+    digest = hashlib.sha256(_KEY_DOMAIN)
+    digest.update(ordered["device"].cast(pl.UInt64).to_numpy().astype("<u8").tobytes())
+    digest.update(ordered["pings"].cast(pl.Int64).to_numpy().astype("<i8").tobytes())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(key: str) -> hmac.HMAC:
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
+
+
+def device_label(device_hash: int, key: str) -> str:
+    """Short label of a device for stories and charts: the first 32 bits of the
+    HMAC-SHA256 of its 64-bit hash under ``key`` (see :func:`label_key`), never the id."""
+    mac = _keyed(key).copy()
+    mac.update(int(device_hash).to_bytes(8, "little"))
+    return f"device-{mac.hexdigest()[:8]}"
