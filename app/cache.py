@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 from pathlib import Path
 
 import polars as pl
@@ -35,6 +34,7 @@ from explorer.interactive.map_layers import (
 from explorer.reading.decode import UnpackedTooLarge
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.summary import Summary, summarise
+from explorer.summary.views import label_key, label_key_of_pings
 
 SAMPLE_KEY = "sample"
 #: Entries kept per stage; a few datasets x filter settings at a time.
@@ -68,12 +68,6 @@ def store() -> DatasetStore:
 def _frames() -> BudgetCache:
     """The cache of the stages that hold frames, within half the memory budget."""
     return BudgetCache(lambda: int(memory_budget() * CACHE_SHARE))
-
-
-@st.cache_resource(show_spinner=False)
-def _sample_salt() -> str:
-    # Salted device labels for the sample, stable for the life of the process.
-    return secrets.token_hex(8)
 
 
 def _source(dataset_key: str) -> tuple[Path, str]:
@@ -141,12 +135,11 @@ def _for_the_app(message: str) -> str:
     )
 
 
-def salt_for(dataset_key: str) -> str:
-    """The salt of a dataset's device labels (stored with an upload; per process for the sample)."""
-    if dataset_key == SAMPLE_KEY:
-        return _sample_salt()
-    found = store().info(dataset_key)
-    return found.salt if found is not None else _sample_salt()
+@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
+def label_key_for(dataset_key: str, columns: Columns, zone: str | None) -> str:
+    """The key of a dataset's device labels: the command line's for the same file, so an
+    upload and a report of it name devices alike, whatever the filters."""
+    return label_key_of_pings(read_dataset(dataset_key, columns, zone).pings)
 
 
 @st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
@@ -227,11 +220,13 @@ def _analysis(
 ) -> Analysis:
     read = read_dataset(dataset_key, columns, zone)
     summary = summary_for(dataset_key, columns, zone, filters, res)
+    unfiltered = filtered_pings(dataset_key, columns, zone, filters).height == read.pings.height
     with analysis_slot():
         return analyze_summary(
             summary,
             source=read.source,
-            salt=salt_for(dataset_key),
+            # Unfiltered, the summary's own key is the data set's (and costs no pass).
+            salt=label_key(summary) if unfiltered else label_key_for(dataset_key, columns, zone),
             suggested_resolution=suggested_for(dataset_key, columns, zone),
             input_sha256=read.input_sha256,
             columns=read.columns,

@@ -1,11 +1,11 @@
 """The dataset store: uploaded files on disk under unguessable ids, kept for a while.
 
 Each dataset is two files in one directory: ``<id>.data`` (the uploaded bytes) and
-``<id>.json`` (name, size, sha256, creation time, salt for device labels, column
-mapping). Both are written atomically (temporary file in the same directory, then
-``os.replace``), so a crash never leaves half a file under a valid id. Ids are
-``secrets.token_urlsafe(16)`` (128 random bits); anything else is rejected before it
-touches the file system.
+``<id>.json`` (name, size, sha256, creation time, column mapping; no salt: device
+labels are keyed by the data, :func:`explorer.summary.views.label_key`). Both are
+written atomically (temporary file in the same directory, then ``os.replace``), so a
+crash never leaves half a file under a valid id. Ids are ``secrets.token_urlsafe(16)``
+(128 random bits); anything else is rejected before it touches the file system.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ class StoredDataset:
     data: bytes
     sha256: str
     created: float
-    salt: str
     columns: dict[str, str] = field(default_factory=dict)
     #: Why the server refused to analyse it (too large for its memory), or "".
     refused: str = ""
@@ -105,7 +104,6 @@ class DatasetStore:
             "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
             "created": time.time() if now is None else now,
-            "salt": secrets.token_hex(8),
             "columns": {},
         }
         _write_atomic(data_path, data)
@@ -143,7 +141,6 @@ class DatasetStore:
             data=b"",
             sha256=str(meta.get("sha256", "")),
             created=float(meta.get("created", 0.0)),
-            salt=str(meta.get("salt", "")),
             columns={str(k): str(v) for k, v in dict(meta.get("columns") or {}).items()},
             refused=str(meta.get("refused", "")),
         )
