@@ -1,12 +1,18 @@
-"""One module per bias family; each exposes ``DETECTORS``: summaries in, findings out."""
+"""One module per bias family; each exposes ``DETECTORS``: summaries in, findings out.
+
+Every detector declares the finding kind it looks for and what it needs
+(:func:`explorer.detectors.needs.check`); :func:`plan_checks` splits the registry into
+the detectors the data allows and the checks skipped, with their reasons.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from explorer.detectors import devices, mix, places, quality, snapping, time
 from explorer.detectors.context import Context
+from explorer.detectors.needs import SkippedCheck, skipped_check
 from explorer.findings import Finding, rank, severity_at_least
 
 Detector = Callable[[Context], list[Finding]]
@@ -53,10 +59,27 @@ def cap_in_snapped_data(findings: list[Finding], cap: str) -> list[Finding]:
     ]
 
 
-def detect_all(context: Context) -> list[Finding]:
-    """Run every detector, drop findings another one explains, and rank the rest."""
-    found: list[Finding] = []
+def plan_checks(lacking: Mapping[str, str]) -> tuple[list[Detector], list[SkippedCheck]]:
+    """The detectors whose needs the data meets, and the checks skipped for the others.
+
+    ``lacking`` maps each need the data does not meet (see :data:`needs.NEEDS`) to the
+    reason in words.
+    """
+    runnable: list[Detector] = []
+    skipped: list[SkippedCheck] = []
     for detector in DETECTORS:
+        if any(need in lacking for need in detector.needs):
+            skipped.append(skipped_check(detector.kind, detector.needs, lacking))
+        else:
+            runnable.append(detector)
+    return runnable, skipped
+
+
+def detect_all(context: Context, detectors: Sequence[Detector] | None = None) -> list[Finding]:
+    """Run the detectors (every one by default), drop findings another one explains,
+    and rank the rest."""
+    found: list[Finding] = []
+    for detector in DETECTORS if detectors is None else detectors:
         found.extend(detector(context))
     found = cap_in_snapped_data(found, context.config.snapping.cap_density_spikes)
     return rank(drop_explained(found))

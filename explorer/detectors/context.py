@@ -11,6 +11,9 @@ from explorer.config import Config
 from explorer.summary import Summary
 from explorer.summary import views as derived
 
+#: The device type of a ping whose file gives none.
+UNKNOWN_TYPE = "unknown"
+
 
 class Context:
     """Summaries in, findings out: detectors read only this.
@@ -40,6 +43,16 @@ class Context:
     @cached_property
     def type_totals(self) -> dict[str, int]:
         return derived.type_totals(self.summary)
+
+    @property
+    def has_devices(self) -> bool:
+        """Whether any ping carries a device id (without, every device count reads 0)."""
+        return self.summary.tables["devices"].height > 0
+
+    @property
+    def has_device_types(self) -> bool:
+        """Whether any ping carries a device type (``unknown`` is none)."""
+        return any(name != UNKNOWN_TYPE for name in self.type_totals)
 
     @property
     def resolution(self) -> int:

@@ -13,6 +13,7 @@ import polars as pl
 
 from explorer.binning.cells import cells_to_str
 from explorer.detectors.context import Context
+from explorer.detectors.needs import DEVICE_IDS, check
 from explorer.findings import Finding
 from explorer.text import count, pct, plural, ratio
 
@@ -166,6 +167,7 @@ def _dataset_finding(ctx: Context, curve: list[dict], n_devices: int) -> Finding
     return Finding(KIND, severity, float(share), title, story, (), evidence)
 
 
+@check(KIND, DEVICE_IDS)
 def detect_device_concentration(ctx: Context) -> list[Finding]:
     """Outlier devices that produce most of a cell's pings, and extreme data-set-wide skew."""
     cfg = ctx.config.devices

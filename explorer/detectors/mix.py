@@ -22,6 +22,7 @@ from explorer.binning.cells import (
     connected_components,
 )
 from explorer.detectors.context import Context
+from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, check
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf, wilson_interval
 from explorer.summary.views import coded_cell_devices, named_codes
@@ -299,6 +300,7 @@ def _area_finding(
     return Finding(KIND, severity, score, title, story, tuple(cells_to_str(cells)), evidence)
 
 
+@check(KIND, DEVICE_IDS, DEVICE_TYPES)
 def detect_device_type_skew(ctx: Context) -> list[Finding]:
     """Areas whose device-type mix (counted in devices) departs from their region's."""
     cfg = ctx.config.mix

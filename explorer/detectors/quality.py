@@ -11,6 +11,7 @@ import polars as pl
 
 from explorer.binning.decimals import COARSE_DECIMALS, MAX_DECIMALS
 from explorer.detectors.context import Context
+from explorer.detectors.needs import check
 from explorer.findings import Finding
 from explorer.text import count, pct, plural
 
@@ -52,6 +53,7 @@ def _severity(share: float, low: float, medium: float, high: float) -> str | Non
     return "low" if share > low else None
 
 
+@check("coordinate_precision")
 def detect_coordinate_precision(ctx: Context) -> list[Finding]:
     """Coordinates truncated to at most 3 decimals (a ~100 m grid or coarser)."""
     cfg = ctx.config.quality
@@ -74,19 +76,6 @@ def detect_coordinate_precision(ctx: Context) -> list[Finding]:
         return []
     typical = int(np.argmax(hist[: COARSE_DECIMALS + 1]))
     metres = grid_metres(typical)
-    title = (
-        f"{pct(device_share)} of devices and {pct(ping_share)} of pings report coordinates "
-        f"on a ~{count(metres)} m grid ({plural(typical, 'decimal')})"
-    )
-    story = (
-        f"{plural(coarse_devices, 'device')} of {count(n_devices)} send most of their pings with "
-        f"at most {COARSE_DECIMALS} decimals, and {count(coarse_pings)} pings in all "
-        f"({pct(ping_share)}) sit on a grid of about {count(metres)} m, mostly "
-        f"{plural(typical, 'decimal')}. Truncated positions pile up on grid points, so visits, "
-        f"dwell times and anything finer than ~{count(metres)} m are wrong for these pings. "
-        "Check which app or SDK version sends them, and analyse them only at a coarser "
-        "resolution or leave those devices out."
-    )
     evidence = {
         "decimals_histogram": [int(x) for x in hist],
         "coarse_decimals": COARSE_DECIMALS,
@@ -98,9 +87,39 @@ def detect_coordinate_precision(ctx: Context) -> list[Finding]:
         "typical_decimals": typical,
         "grid_metres": metres,
     }
+    title, story = _precision_words(evidence)
     return [Finding("coordinate_precision", severity, float(share), title, story, (), evidence)]
 
 
+def _precision_words(ev: dict) -> tuple[str, str]:
+    """Title and story of a coordinate_precision finding; in pings alone when the data
+    has no device ids."""
+    metres, typical = count(ev["grid_metres"]), plural(ev["typical_decimals"], "decimal")
+    ping_share, pings = pct(ev["ping_share"]), f"{count(ev['coarse_pings'])} pings"
+    if ev["devices"]:
+        title = (
+            f"{pct(ev['device_share'])} of devices and {ping_share} of pings report "
+            f"coordinates on a ~{metres} m grid ({typical})"
+        )
+        who = (
+            f"{plural(ev['coarse_devices'], 'device')} of {count(ev['devices'])} send most of "
+            f"their pings with at most {COARSE_DECIMALS} decimals, and {pings} in all"
+        )
+        leave_out = "those devices"
+    else:
+        title = f"{ping_share} of pings report coordinates on a ~{metres} m grid ({typical})"
+        who, leave_out = pings, "those pings"
+    story = (
+        f"{who} ({ping_share}) sit on a grid of about "
+        f"{metres} m, mostly {typical}. Truncated positions pile up on grid points, so visits, "
+        f"dwell times and anything finer than ~{metres} m are wrong for these pings. "
+        "Check which app or SDK version sends them, and analyse them only at a coarser "
+        f"resolution or leave {leave_out} out."
+    )
+    return title, story
+
+
+@check("duplicate_pings")
 def detect_duplicate_pings(ctx: Context) -> list[Finding]:
     """Exact duplicate rows (same device, instant, place and type)."""
     cfg = ctx.config.quality

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from explorer.detectors.context import Context
+from explorer.detectors.needs import DEVICE_IDS, check
 from explorer.findings import Finding
 from explorer.text import count, pct
 
@@ -19,6 +20,7 @@ def shared_coordinates(ctx: Context) -> pl.DataFrame:
     )
 
 
+@check("venue_snapped", DEVICE_IDS)
 def detect_venue_snapped(ctx: Context) -> list[Finding]:
     """Flag data whose coordinates are venue positions (check-ins), not device fixes."""
     cfg = ctx.config.snapping

@@ -21,6 +21,7 @@ from explorer.summary.mass import (  # noqa: F401 - the places detectors import 
     outside_disk,
     weighted_quantile,
 )
+from explorer.text import plural
 
 T = TypeVar("T")
 
@@ -75,6 +76,12 @@ def shared_coordinates(ctx: Context) -> pl.DataFrame:
     rows lacking a device id); coordinates of a single row are not.
     """
     return cached(ctx, "shared_coordinates", _shared_coordinates)
+
+
+def from_devices(devices: int) -> str:
+    """The ', from 12 devices' of a story, or nothing when no device id is known: a
+    story never says 'from 0 devices'."""
+    return f", from {plural(devices, 'device')}" if devices else ""
 
 
 def plain(value: Any) -> Any:

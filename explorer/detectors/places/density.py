@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from explorer.binning.cells import cell_edge_km, cells_to_str, connected_components
 from explorer.detectors.context import Context
+from explorer.detectors.needs import DEVICE_IDS, check
 from explorer.detectors.places.common import near_null_island, plain, unit_vectors_km
 from explorer.detectors.places.points import pileup_cells
 from explorer.findings import Finding, FindingKind
@@ -155,6 +156,7 @@ def _scores(cells: pl.DataFrame, hood: Neighbourhood, ctx: Context) -> pl.DataFr
     )
 
 
+@check(FindingKind.DENSITY_SPIKE.value, DEVICE_IDS)
 def detect_density_spike(ctx: Context) -> list[Finding]:
     """Cells far denser (by devices and by pings) than their ring of neighbours."""
     cfg = ctx.config.places

@@ -12,9 +12,11 @@ import polars as pl
 
 from explorer.binning.cells import cells_to_parent, cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
+from explorer.detectors.needs import check
 from explorer.detectors.places.common import (
     MainMass,
     cached,
+    from_devices,
     haversine_km,
     main_mass,
     near_null_island,
@@ -107,6 +109,7 @@ def _where(rows: pl.DataFrame, resolution: int) -> list[dict]:
     return grouped.select("lat", "lon", "pings", "devices", "distance_km").to_dicts()
 
 
+@check(FindingKind.DISTANT_POINTS.value)
 def detect_distant_points(ctx: Context) -> list[Finding]:
     """Pings beyond the main mass's far distance (not null island, not swapped)."""
     cfg = ctx.config.places
@@ -137,7 +140,7 @@ def detect_distant_points(ctx: Context) -> list[Finding]:
         "cells_total": n_cells,
     }
     story = (
-        f"{plural(pings, 'ping')} ({pct(share)}, from {plural(devices, 'device')}) lie more than "
+        f"{plural(pings, 'ping')} ({pct(share)}{from_devices(devices)}) lie more than "
         f"{mass.far_km:.0f} km from the centre of the data, where 90 % of pings sit within "
         f"{mass.radius_km:.0f} km; the typical one is {median_km:.0f} km away. They may be "
         "trips, test devices or mis-geocoded rows; either way they stretch a map, a bounding "
@@ -157,6 +160,7 @@ def detect_distant_points(ctx: Context) -> list[Finding]:
     ]
 
 
+@check(FindingKind.SWAPPED_COORDINATES.value)
 def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
     """Far rows whose latitude and longitude, exchanged, land in the data's main mass."""
     cfg = ctx.config.places
@@ -193,7 +197,7 @@ def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
         "cells_total": n_cells,
     }
     story = (
-        f"{plural(pings, 'row')} ({pct(share)}, from {plural(devices, 'device')}) lie far from "
+        f"{plural(pings, 'row')} ({pct(share)}{from_devices(devices)}) lie far from "
         f"the data, but with latitude and longitude exchanged they fall right inside it: e.g. "
         f"({example['lat']:.4f}, {example['lon']:.4f}) is ({example['lon']:.4f}, "
         f"{example['lat']:.4f}) mirrored. Some source or pipeline step writes the columns in "

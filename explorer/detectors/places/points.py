@@ -7,8 +7,10 @@ import polars as pl
 
 from explorer.binning.cells import cells_to_str, latlng_to_cells
 from explorer.detectors.context import Context
+from explorer.detectors.needs import DEVICE_IDS, check
 from explorer.detectors.places.common import (
     cached,
+    from_devices,
     near_null_island,
     plain,
     share_interval,
@@ -45,6 +47,7 @@ def _extent_reaches_null_island(ctx: Context) -> bool:
     )
 
 
+@check(FindingKind.NULL_ISLAND.value)
 def detect_null_island(ctx: Context) -> list[Finding]:
     """Pings at or within ``null_island_radius_deg`` of (0, 0)."""
     cfg = ctx.config.places
@@ -72,7 +75,7 @@ def detect_null_island(ctx: Context) -> list[Finding]:
         "radius_deg": cfg.null_island_radius_deg,
     }
     story = (
-        f"{plural(pings, 'ping')} ({pct(share)} of the data, from {plural(devices, 'device')}) "
+        f"{plural(pings, 'ping')} ({pct(share)} of the data{from_devices(devices)}) "
         f"sit at or within {cfg.null_island_radius_deg}° of latitude 0, longitude 0, in the open "
         "sea off West Africa: missing locations written as zeros. A model of where people are "
         "would see a phantom hotspot in the Gulf of Guinea and skewed centroids and extents. "
@@ -179,6 +182,7 @@ def pileup_cells(ctx: Context) -> list[int]:
     return cached(ctx, "pileup_cells", _pileup_cells)
 
 
+@check(FindingKind.COORDINATE_PILEUP.value, DEVICE_IDS)
 def detect_coordinate_pileup(ctx: Context) -> list[Finding]:
     """Exact coordinates shared by far more devices than any other place in the data."""
     total = ctx.total_pings

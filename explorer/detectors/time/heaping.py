@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from explorer.detectors.context import Context
+from explorer.detectors.needs import check
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg, poisson_sf
 from explorer.summary.views import seconds_histogram
@@ -58,6 +59,7 @@ def minute_series(hist: np.ndarray, second: int) -> dict[str, object]:
     }
 
 
+@check("timestamp_heaping")
 def detect_timestamp_heaping(ctx: Context) -> list[Finding]:
     """Round-hour heaps (one finding, on the clock where they are sharper) and truncation."""
     cfg, sev = ctx.config.time, ctx.config.severity
@@ -213,7 +215,7 @@ def _minute_finding(ctx: Context, hist: np.ndarray) -> Finding | None:
         f"{count(by_second[0])} pings have seconds exactly :00 where about {count(expected)} "
         f"would be expected, so roughly {pct(extra / total)} of timestamps were cut to the "
         f"minute. Sub-minute speeds and dwell times from those rows are not real; check which "
-        f"source or device type writes them."
+        f"source {'or device type ' if ctx.has_device_types else ''}writes them."
     )
     return Finding(
         "timestamp_heaping", "low", round(extra / total * 100, 4), title, story, (), evidence
