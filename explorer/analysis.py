@@ -20,6 +20,7 @@ from explorer.summary.views import label_key, label_key_of_pings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from explorer.detectors import Context
+    from explorer.detectors.needs import SkippedCheck
 
 #: Cells listed in a profile's ``top_cells`` block.
 TOP_CELLS = 10
@@ -28,6 +29,9 @@ TOP_CELLS = 10
 EXTENT_QUANTILE = 0.01
 #: Points the extent's quantiles are taken from (an evenly strided sample beyond it).
 EXTENT_SAMPLE = 500_000
+#: Pings on one local weekday less than this far apart lie on one local date: dates a
+#: week apart are at least 7 days less the 26 hours between UTC-12 and UTC+14 apart.
+SAME_DATE_SPAN = dt.timedelta(days=7) - dt.timedelta(hours=26)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,12 @@ class Analysis:
     #: The key of the device labels (by default derived from the data: label_key).
     salt: str = ""
     generated: str = ""
+    #: Checks that could not run, each with what the data lacks and why.
+    skipped: tuple[SkippedCheck, ...] = ()
+    #: Finding kinds of the checks that ran, in the registry's order.
+    checks_run: tuple[str, ...] = ()
+    #: What the data lacks that some checks need: need -> reason (see detectors.needs).
+    lacking: dict[str, str] = field(default_factory=dict)
 
     @property
     def context(self) -> Context:
@@ -111,6 +121,46 @@ def profile_blocks(summary: Summary) -> dict[str, Any]:
             )
         ],
     }
+
+
+def spans_several_days(summary: Summary) -> bool:
+    """Whether the pings fall on more than one local date (from weekdays and the span)."""
+    if summary.tables["cell_weekdays"]["weekday"].n_unique() > 1:
+        return True
+    cells = summary.tables["cells"]
+    if cells.is_empty():
+        return False
+    return cells["last_seen"].max() - cells["first_seen"].min() >= SAME_DATE_SPAN
+
+
+def lacking_inputs(summary: Summary, columns: Mapping[str, Any]) -> dict[str, str]:
+    """What the data lacks that some checks need: need -> the reason in words.
+
+    ``columns`` are the roles read (``device_id``, ``device_type`` …): a role without a
+    column and a column without values are told apart.
+    """
+    from explorer.detectors.context import UNKNOWN_TYPE
+    from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, SEVERAL_DAYS
+
+    lacking = {}
+    if summary.tables["devices"].is_empty():
+        lacking[DEVICE_IDS] = (
+            "no row has a device id"
+            if "device_id" in columns
+            else "the file has no device id column"
+        )
+    types = set(summary.tables["cell_types"]["device_type"].unique().to_list()) - {UNKNOWN_TYPE}
+    if len(types) < 2:
+        lacking[DEVICE_TYPES] = (
+            "the file has no device type column"
+            if "device_type" not in columns
+            else "every row has the same device type"
+            if types
+            else "no row has a device type"
+        )
+    if not spans_several_days(summary):
+        lacking[SEVERAL_DAYS] = "the data covers a single day"
+    return lacking
 
 
 def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) -> int:
@@ -187,12 +237,14 @@ def analyze_summary(
     """Detect and rank findings on a (possibly merged) summary."""
     # Imported here: profiling (read and summarise only) never pays for the detectors'
     # statistics (scipy) at import.
-    from explorer.detectors import Context, detect_all
+    from explorer.detectors import Context, detect_all, plan_checks
 
     config = config or Config()
     # The same file gives the same labels in every run (see label_key).
     salt = salt if salt is not None else label_key(summary)
-    findings = detect_all(Context(summary, config, salt))
+    lacking = lacking_inputs(summary, columns or {})
+    runnable, skipped = plan_checks(lacking)
+    findings = detect_all(Context(summary, config, salt), runnable)
     return Analysis(
         source=source,
         resolution=summary.resolution,
@@ -206,6 +258,9 @@ def analyze_summary(
         columns=dict(columns or {}),
         salt=salt,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        skipped=tuple(skipped),
+        checks_run=tuple(detector.kind for detector in runnable),
+        lacking=lacking,
     )
 
 

@@ -51,8 +51,18 @@ def report_dict(analysis: Analysis, baseline: Collection[str] = ()) -> dict[str,
             "top_cells": profile["top_cells"],
             "columns": analysis.columns,
             "findings": [finding_dict(f, baseline) for f in analysis.findings],
+            **checks_sections(analysis),
         }
     )
+
+
+def checks_sections(analysis: Analysis) -> dict[str, Any]:
+    """The ``skipped`` checks (each with what the data lacks and why) and the kinds of
+    the ``checks_run``."""
+    return {
+        "skipped": [s.to_dict() for s in analysis.skipped],
+        "checks_run": list(analysis.checks_run),
+    }
 
 
 def failing_findings(
