@@ -21,8 +21,14 @@ from explorer.reports.evidence import (
 from explorer.reports.markdown import (
     MAX_KEY_NUMBERS,
     cells_text,
+    checks_run_sentence,
+    column_hint,
+    lacks_device_ids,
+    not_run_sentence,
     rejection_lines,
     severity_counts,
+    shown_evidence,
+    skipped_groups,
     summary_line,
     time_sentences,
 )
@@ -172,12 +178,27 @@ def _overview_map(findings: list[dict[str, Any]]) -> str:
     )
 
 
-def _finding(rank: int, f: dict[str, Any]) -> str:
+def _checks(data: dict[str, Any]) -> str:
+    """The checks that could not run, with their reasons (a note above the findings)."""
+    if not data.get("skipped"):
+        return ""
+    items = "".join(
+        f"<li>{_e(names)}: {_e(reason)}.</li>" for reason, names in skipped_groups(data)
+    )
+    hint = column_hint(data)
+    return (
+        '<div class="note skipped"><p><strong>Checks that could not run.</strong> '
+        f"{_e(not_run_sentence(data))} What they look for is neither found nor ruled out:</p>"
+        f"<ul>{items}</ul>" + (f"<p>{_e(hint)}</p>" if hint else "") + "</div>"
+    )
+
+
+def _finding(rank: int, f: dict[str, Any], evidence: dict[str, Any]) -> str:
     severity = str(f.get("severity", "low"))
     colour = SEVERITY_COLOURS.get(severity, SEVERITY_COLOURS["low"])
     cells = [str(c) for c in f.get("cells") or []]
-    numbers = key_numbers(f.get("evidence") or {})[:MAX_KEY_NUMBERS]
-    charts = evidence_charts(f.get("evidence") or {})
+    numbers = key_numbers(evidence)[:MAX_KEY_NUMBERS]
+    charts = evidence_charts(evidence)
     near, far = split_far_cells([(c, severity) for c in cells])
     small_map = cell_map(near, "Flagged cells", size=220) + _far_note(far) if near else ""
     baseline = (
@@ -194,7 +215,7 @@ def _finding(rank: int, f: dict[str, Any]) -> str:
         f"id <code>{_e(f.get('id', ''))}</code></p>"
         f"{baseline}"
         + (_kv_table(numbers) if numbers else "")
-        + _records(f.get("evidence") or {})
+        + _records(evidence)
         + f'<div class="charts">{"".join(charts)}</div>'
         + (f'<div class="map">{small_map}</div>' if small_map else "")
         + "</section>"
@@ -202,18 +223,22 @@ def _finding(rank: int, f: dict[str, Any]) -> str:
 
 
 def _top_cells(data: dict[str, Any]) -> str:
+    """The busiest cells, without a devices column when the data has no device ids."""
     top = data.get("top_cells") or []
     if not top:
         return ""
+    with_devices = not lacks_device_ids(data)
     rows = "".join(
         f"<tr><td><code>{_e(c.get('cell', ''))}</code></td>"
         f'<td class="n">{int(c.get("pings") or 0):,}</td>'
-        f'<td class="n">{int(c.get("devices") or 0):,}</td></tr>'
+        + (f'<td class="n">{int(c.get("devices") or 0):,}</td>' if with_devices else "")
+        + "</tr>"
         for c in top
     )
+    devices = "<th>Devices</th>" if with_devices else ""
     return (
         '<h2>Busiest cells</h2><div class="card"><table>'
-        f"<tr><th>Cell</th><th>Pings</th><th>Devices</th></tr>{rows}</table></div>"
+        f"<tr><th>Cell</th><th>Pings</th>{devices}</tr>{rows}</table></div>"
     )
 
 
@@ -221,11 +246,14 @@ def render_html(data: dict[str, Any]) -> str:
     """The whole report as one offline HTML document."""
     findings = data.get("findings") or []
     body = [_header(data), _overview_map(findings), "<h2>Findings, most serious first</h2>"]
+    body.append(_checks(data))
     if not findings:
+        ran = f" {_e(checks_run_sentence(data))}" if "checks_run" in data else ""
         body.append(
-            '<div class="card">Nothing stood out: no bias or defect passed the thresholds.</div>'
+            '<div class="card">Nothing stood out: no bias or defect passed the thresholds.'
+            f"{ran}</div>"
         )
-    body += [_finding(rank, f) for rank, f in enumerate(findings, start=1)]
+    body += [_finding(rank, f, shown_evidence(data, f)) for rank, f in enumerate(findings, start=1)]
     body += [_about(data), _time_and_area(data), _top_cells(data)]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -18,6 +18,8 @@ SEVERITY_BADGES = {"high": "🔴 HIGH", "medium": "🟠 MEDIUM", "low": "🟡 LO
 FIRST_CELLS = 5
 #: Evidence scalars listed under a finding.
 MAX_KEY_NUMBERS = 10
+#: The command-line flag that names the column a need reads.
+COLUMN_FLAGS = {"device_ids": "--device-col", "device_types": "--type-col"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -32,15 +34,84 @@ def severity_counts(findings: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def summary_line(data: dict[str, Any]) -> str:
-    """ "3 high, 2 medium, 1 low findings in 172,079 pings" (plain text)."""
+    """ "3 high, 2 medium, 1 low findings in 172,079 pings", and how many checks could not
+    run when some could not (plain text)."""
     findings = data.get("findings") or []
     pings = f"{int((data.get('rows') or {}).get('used') or 0):,} pings"
+    not_run = f" {not_run_sentence(data)}" if data.get("skipped") else ""
     if not findings:
-        return f"No findings in {pings}."
+        return f"No findings in {pings}.{not_run}"
     counts = severity_counts(findings)
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     noun = "finding" if len(findings) == 1 else "findings"
-    return f"{parts} {noun} in {pings}."
+    return f"{parts} {noun} in {pings}.{not_run}"
+
+
+def check_name(kind: Any) -> str:
+    """``device_concentration`` -> ``device concentration`` (plain text)."""
+    return str(kind).replace("_", " ")
+
+
+def not_run_sentence(data: dict[str, Any]) -> str:
+    """ "7 of 13 checks could not run." (plain text)."""
+    skipped = len(data.get("skipped") or [])
+    total = skipped + len(data.get("checks_run") or [])
+    noun = "check" if total == 1 else "checks"
+    return f"{skipped} of {total} {noun} could not run."
+
+
+def skipped_groups(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(reason, the checks it stopped) of the skipped checks, one per reason in the
+    report's order, e.g. ("the file has no device id column", "Density spike, hour
+    profile") (plain text)."""
+    groups: dict[str, list[str]] = {}
+    for item in data.get("skipped") or []:
+        groups.setdefault(str(item.get("reason", "")), []).append(check_name(item.get("check")))
+    return [(reason, humanise(", ".join(names))) for reason, names in groups.items()]
+
+
+def checks_run_sentence(data: dict[str, Any]) -> str:
+    """ "The 6 checks that ran: null island, distant points, …." (plain text)."""
+    ran = [check_name(kind) for kind in data.get("checks_run") or []]
+    if not ran:
+        return "No check could run."
+    noun = "check that ran" if len(ran) == 1 else f"{len(ran)} checks that ran"
+    return f"The {noun}: {', '.join(ran)}."
+
+
+def column_hint(data: dict[str, Any]) -> str | None:
+    """How to name a column the reader did not recognise, when a check was skipped for
+    want of one (plain text)."""
+    flags = {
+        COLUMN_FLAGS[need]
+        for item in data.get("skipped") or []
+        if "column" in str(item.get("reason", ""))
+        for need in item.get("missing") or ()
+        if need in COLUMN_FLAGS
+    }
+    if not flags:
+        return None
+    return (
+        "If the file has such a column under a name that was not recognised, name it "
+        f"({', '.join(sorted(flags))}, or the column form in the app) and run again."
+    )
+
+
+def lacks_device_ids(data: dict[str, Any]) -> bool:
+    """Whether checks were skipped for want of device ids (every device count reads 0)."""
+    return any("device_ids" in (s.get("missing") or ()) for s in data.get("skipped") or [])
+
+
+def shown_evidence(data: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding's evidence as a report shows it: without device counts when the data
+    has no device ids."""
+    evidence = finding.get("evidence") or {}
+    if not lacks_device_ids(data):
+        return evidence
+    # Imported here: rendering needs the detectors' package only for data without ids.
+    from explorer.detectors.needs import without_device_counts
+
+    return without_device_counts(evidence)
 
 
 def time_sentences(time: dict[str, Any]) -> list[str]:
@@ -141,7 +212,23 @@ def cells_text(cells: list[str]) -> str:
     return f"{len(cells)} {noun} ({shown}{more})"
 
 
-def _finding(rank: int, f: dict[str, Any]) -> list[str]:
+def _checks(data: dict[str, Any]) -> list[str]:
+    """The checks that could not run, with their reasons; which ran when nothing was found."""
+    lines = []
+    if data.get("skipped"):
+        lines += ["## Checks that could not run", ""]
+        lines += [
+            f"{md(not_run_sentence(data))} What they look for is neither found nor ruled out:",
+            "",
+        ]
+        lines += [f"- {md(names)}: {md(reason)}." for reason, names in skipped_groups(data)]
+        lines.append("")
+        hint = column_hint(data)
+        lines += [md(hint), ""] if hint else []
+    return lines
+
+
+def _finding(rank: int, f: dict[str, Any], evidence: dict[str, Any]) -> list[str]:
     badge = SEVERITY_BADGES.get(f.get("severity"), md(f.get("severity", "")))
     lines = [f"### {rank}. {badge} — {md(f.get('title', ''))}", "", md(f.get("story", "")), ""]
     lines.append(f"- **Where:** {md(cells_text(list(f.get('cells') or [])))}")
@@ -151,13 +238,28 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
     )
     if f.get("baseline"):
         lines.append("- Already accepted in the baseline file: not counted by --fail-on.")
-    numbers = key_numbers(f.get("evidence") or {})[:MAX_KEY_NUMBERS]
+    numbers = key_numbers(evidence)[:MAX_KEY_NUMBERS]
     if numbers:
         lines += ["", *_table(("Key number", "Value"), [(md(k), md(v)) for k, v in numbers])]
-    for title, headers, rows in records(f.get("evidence") or {}):
+    for title, headers, rows in records(evidence):
         cells = [tuple(md(v) for v in row) for row in rows]
         lines += ["", f"{md(title)}:", "", *_table(tuple(md(h) for h in headers), cells)]
     return lines + [""]
+
+
+def _top_cells(data: dict[str, Any]) -> list[str]:
+    """The busiest cells, without a devices column when the data has no device ids."""
+    top = data.get("top_cells") or []
+    if not top:
+        return []
+    with_devices = not lacks_device_ids(data)
+    header = ("Cell", "Pings", "Devices") if with_devices else ("Cell", "Pings")
+    rows = [
+        (md(c.get("cell", "")), f"{c.get('pings', 0):,}")
+        + ((f"{c.get('devices', 0):,}",) if with_devices else ())
+        for c in top
+    ]
+    return ["## Busiest cells", "", *_table(header, rows), ""]
 
 
 def render_markdown(data: dict[str, Any]) -> str:
@@ -166,20 +268,12 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += [f"**{summary_line(data)}**", ""]
     lines += _about(data) + _rows_and_time(data)
     findings = data.get("findings") or []
+    lines += _checks(data)
     lines += ["## Findings, most serious first", ""]
     if not findings:
         lines += ["Nothing stood out: no bias or defect passed the thresholds.", ""]
+        if "checks_run" in data:
+            lines += [md(checks_run_sentence(data)), ""]
     for rank, finding in enumerate(findings, start=1):
-        lines += _finding(rank, finding)
-    top = data.get("top_cells") or []
-    if top:
-        lines += ["## Busiest cells", ""]
-        lines += _table(
-            ("Cell", "Pings", "Devices"),
-            [
-                (md(c.get("cell", "")), f"{c.get('pings', 0):,}", f"{c.get('devices', 0):,}")
-                for c in top
-            ],
-        )
-        lines.append("")
-    return "\n".join(lines)
+        lines += _finding(rank, finding, shown_evidence(data, finding))
+    return "\n".join(lines + _top_cells(data))
