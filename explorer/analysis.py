@@ -32,6 +32,9 @@ EXTENT_SAMPLE = 500_000
 #: Pings on one local weekday less than this far apart lie on one local date: dates a
 #: week apart are at least 7 days less the 26 hours between UTC-12 and UTC+14 apart.
 SAME_DATE_SPAN = dt.timedelta(days=7) - dt.timedelta(hours=26)
+#: A local weekday counts as a day of the data when it holds this share of the pings:
+#: stray rows (null island in its own zone, a default date) do not make a second day.
+MIN_DAY_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,21 @@ def profile_blocks(summary: Summary) -> dict[str, Any]:
 
 
 def spans_several_days(summary: Summary) -> bool:
-    """Whether the pings fall on more than one local date (from weekdays and the span)."""
-    if summary.tables["cell_weekdays"]["weekday"].n_unique() > 1:
-        return True
+    """Whether the pings cover more than one day: they span 24 hours or more, and two
+    local weekdays each hold ``MIN_DAY_SHARE`` of them (or one weekday recurs a week on).
+
+    One UTC day of a city west or east of Greenwich touches two local dates, yet it is
+    a single day of data.
+    """
     cells = summary.tables["cells"]
     if cells.is_empty():
         return False
-    return cells["last_seen"].max() - cells["first_seen"].min() >= SAME_DATE_SPAN
+    span = cells["last_seen"].max() - cells["first_seen"].min()
+    if span < dt.timedelta(days=1):
+        return False
+    weekdays = summary.tables["cell_weekdays"].group_by("weekday").agg(pl.col("pings").sum())
+    shares = weekdays["pings"] / max(int(weekdays["pings"].sum()), 1)
+    return int((shares >= MIN_DAY_SHARE).sum()) >= 2 or span >= SAME_DATE_SPAN
 
 
 def lacking_inputs(summary: Summary, columns: Mapping[str, Any]) -> dict[str, str]:
@@ -154,7 +165,7 @@ def lacking_inputs(summary: Summary, columns: Mapping[str, Any]) -> dict[str, st
         lacking[DEVICE_TYPES] = (
             "the file has no device type column"
             if "device_type" not in columns
-            else "every row has the same device type"
+            else "the file names only one device type"
             if types
             else "no row has a device type"
         )
