@@ -18,8 +18,11 @@ import pandas as pd
 import streamlit as st
 
 from app.state import ViewState
+from explorer.analysis import Analysis
 from explorer.findings import Finding
 from explorer.interactive.map_layers import LegendStop
+from explorer.reports.contract import checks_sections
+from explorer.reports.markdown import checks_run_sentence, not_run_sentence, skipped_groups
 
 BADGE_COLOURS = {"high": "red", "medium": "orange", "low": "blue"}
 DEFAULT_BASE_URL = "http://localhost:8501/"
@@ -171,3 +174,32 @@ def _fmt(value: float) -> str:
     if abs(value) >= 1:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+def skipped_checks(analysis: Analysis) -> None:
+    """A caveat listing the checks that could not run and why (contract: container
+    ``skipped-checks``); nothing when every check ran."""
+    data = checks_sections(analysis)
+    if not data["skipped"]:
+        return
+    reasons = "\n".join(
+        f"- {inert(names)}: {inert(reason)}." for reason, names in skipped_groups(data)
+    )
+    with st.container(key="skipped-checks"):
+        st.warning(
+            f"**{inert(not_run_sentence(data))}** What they look for is neither found nor "
+            f"ruled out:\n\n{reasons}"
+        )
+
+
+def checks_run_note(analysis: Analysis) -> None:
+    """Which checks ran (contract: container ``checks-run``), for a page without findings."""
+    with st.container(key="checks-run"):
+        st.caption(inert(checks_run_sentence(checks_sections(analysis))))
+
+
+def not_drawn(what: str, reason: str) -> None:
+    """Say why a chart is not drawn instead of drawing an empty one (contract: container
+    ``not-drawn``)."""
+    with st.container(key="not-drawn"):
+        st.info(f"No {what}: {inert(reason)}.")

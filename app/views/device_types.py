@@ -1,4 +1,8 @@
-"""Device types page: the selected area's device-type mix against the rest."""
+"""Device types page: the selected area's device-type mix against the rest.
+
+A mix counts devices by type: without device ids, or without two device types to
+compare, the page says why there is no chart instead of drawing an empty one.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from app import cache, frame
-from app.components import inert
+from app.components import inert, not_drawn
+from explorer.analysis import Analysis
+from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES
 
 
 def _mix_frame(columns: dict[str, dict[str, float]]) -> pd.DataFrame:
@@ -17,10 +23,22 @@ def _mix_frame(columns: dict[str, dict[str, float]]) -> pd.DataFrame:
     )
 
 
+def _no_mix_reason(analysis: Analysis) -> str | None:
+    """Why no device-type mix can be drawn, or None when one can."""
+    lacking = analysis.lacking
+    if DEVICE_IDS in lacking:
+        return f"a mix counts each device once, and {lacking[DEVICE_IDS]}"
+    return lacking.get(DEVICE_TYPES)
+
+
 def devices_page() -> None:
     """Draw the Device types page."""
     page = frame.open_page("devices", "Device types")
     if page is None or page.analysis is None:
+        return
+    reason = _no_mix_reason(page.analysis)
+    if reason is not None:
+        not_drawn("device-type chart", reason)
         return
     st.caption("Each device counts once, under the type of most of its pings.")
     area = page.area()

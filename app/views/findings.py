@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from app import cache, components, frame, mapview, state
 from app.state import ViewState
+from explorer.detectors.needs import DEVICE_IDS, without_device_counts
 from explorer.findings import Finding
 
 UPLOAD_TYPES = ["csv", "gz", "parquet"]
@@ -40,7 +43,7 @@ def upload_section() -> None:
     state.write_view(ViewState(ds=dataset_id))
 
 
-def finding_card(finding: Finding, selected: bool) -> None:
+def finding_card(finding: Finding, selected: bool, has_devices: bool = True) -> None:
     with st.container(key=f"finding-{finding.id}", border=True):
         components.severity_badge(finding.severity)
         # Titles and stories quote the data (device types, file names): shown as text.
@@ -54,7 +57,9 @@ def finding_card(finding: Finding, selected: bool) -> None:
             type="primary" if selected else "secondary",
         )
         if selected:
-            components.evidence_chart(finding)
+            # Without device ids every device count reads 0: they are left out.
+            evidence = finding.evidence if has_devices else without_device_counts(finding.evidence)
+            components.evidence_chart(replace(finding, evidence=evidence))
 
 
 def findings_page() -> None:
@@ -64,13 +69,18 @@ def findings_page() -> None:
     page = frame.open_page("findings", None)
     if page is None or page.analysis is None:
         return
-    findings = page.analysis.findings
+    analysis = page.analysis
+    findings = analysis.findings
+    has_devices = DEVICE_IDS not in analysis.lacking
     left, right = st.columns([5, 6])
     with left:
         with st.container(key="findings-summary"):
-            st.markdown(components.summary_line(findings, page.analysis.summary.rows_used))
+            st.markdown(components.summary_line(findings, analysis.summary.rows_used))
+        if not findings:
+            components.checks_run_note(analysis)
+        components.skipped_checks(analysis)
         for finding in findings:
-            finding_card(finding, finding.id == page.view.finding)
+            finding_card(finding, finding.id == page.view.finding, has_devices)
     with right:
         view = mapview.map_panel(page, page.view.metric)
         if view.cell:
