@@ -1,0 +1,251 @@
+"""Checks a file cannot support are skipped and said so, in every report format.
+
+Files without device ids, without device types, or covering a single day, at several
+sizes: the report lists each skipped check with its reason (JSON, Markdown, HTML), no
+story or title counts devices the file does not have, and a report without findings
+says which checks ran.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import polars as pl
+import pytest
+
+import explorer.detectors as registry
+from explorer.analysis import Analysis, analyze, spans_several_days
+from explorer.detectors.needs import DEVICE_IDS, NEEDS, SEVERAL_DAYS, check
+from explorer.detectors.time.shift import detect_timezone_shift
+from explorer.findings import FindingKind
+from explorer.reports.contract import render, report_dict
+from explorer.reports.schema import validate_report
+from explorer.synth.pings import generate_pings
+
+SIZES = (2_000, 20_000, 100_000)
+BIASES = ("null_island", "coordinate_precision", "duplicate_pings", "device_concentration")
+#: The checks that count devices, and the ones that read pings alone.
+DEVICE_CHECKS = [
+    "coordinate_pileup",
+    "density_spike",
+    "device_concentration",
+    "hour_profile",
+    "timezone_shift",
+    "device_type_skew",
+    "venue_snapped",
+]
+PING_CHECKS = [
+    "null_island",
+    "distant_points",
+    "swapped_coordinates",
+    "timestamp_heaping",
+    "coordinate_precision",
+    "duplicate_pings",
+]
+NO_ID_COLUMN = "the file has no device id column"
+NO_TYPE_COLUMN = "the file has no device type column"
+#: A number of devices or a share of them: what a file without ids cannot tell.
+DEVICE_COUNT = re.compile(r"\d[\d,.]*\s*%?\s+(of\s+)?devices?\b", re.IGNORECASE)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    out = io.BytesIO()
+    frame.with_columns(pl.col("timestamp").dt.epoch("ms")).write_csv(out)
+    return out.getvalue()
+
+
+def pings(n: int, *, days: int = 14, biases: tuple[str, ...] = BIASES) -> pl.DataFrame:
+    return generate_pings(n, seed=n % 7, days=days, biases=biases).pings
+
+
+_ANALYSES: dict[tuple[str, int], Analysis] = {}
+
+
+def analysis_of(case: str, n: int) -> Analysis:
+    """The analysis of a synthetic file of ``n`` pings missing what ``case`` names."""
+    if (case, n) not in _ANALYSES:
+        frame = {
+            "no_ids": lambda: pings(n).drop("device_id"),
+            "no_types": lambda: pings(n).drop("device_type"),
+            "neither": lambda: pings(n).drop("device_id", "device_type"),
+            "one_day": lambda: pings(n, days=1),
+        }[case]()
+        _ANALYSES[case, n] = analyze(csv_bytes(frame), name=f"{case}.csv")
+    return _ANALYSES[case, n]
+
+
+def reports(analysis: Analysis) -> tuple[dict, str, str]:
+    """(JSON as parsed, Markdown, HTML) of an analysis; the JSON is validated."""
+    data = json.loads(render(analysis, "json"))
+    validate_report(data)
+    return data, render(analysis, "markdown"), render(analysis, "html")
+
+
+def assert_listed(skipped: list[dict], markdown: str, html: str) -> None:
+    """Every skipped check and its reason is in the Markdown and HTML reports."""
+    assert "Checks that could not run" in markdown and "Checks that could not run" in html
+    for item in skipped:
+        name = item["check"].replace("_", " ")
+        for text in (markdown.lower(), html.lower()):
+            assert name in text, (name, item)
+            assert item["reason"].split("; ")[0] in text, item
+    assert f"{len(skipped)} of 13 checks could not run" in markdown
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_without_device_ids_the_device_checks_are_skipped_and_said(n):
+    data, markdown, html = reports(analysis_of("no_ids", n))
+    assert data["skipped"] == [
+        {"check": kind, "missing": ["device_ids"], "reason": NO_ID_COLUMN} for kind in DEVICE_CHECKS
+    ]
+    assert data["checks_run"] == PING_CHECKS
+    assert_listed(data["skipped"], markdown, html)
+    assert "--device-col" in markdown and "--device-col" in html
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_without_device_ids_no_title_or_story_counts_devices(n):
+    data, markdown, html = reports(analysis_of("no_ids", n))
+    kinds = {f["kind"] for f in data["findings"]}
+    assert kinds <= set(PING_CHECKS)
+    assert {"null_island", "coordinate_precision"} <= kinds
+    for finding in data["findings"]:
+        for text in (finding["title"], finding["story"]):
+            assert not DEVICE_COUNT.search(text), text
+    # Device counts (all 0) stay out of the key numbers and the busiest cells.
+    assert "| Devices |" not in markdown and "<th>Devices</th>" not in html
+    assert "Coarse devices" not in markdown and "Device share" not in html
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_without_device_types_only_the_mix_check_is_skipped(n):
+    data, markdown, html = reports(analysis_of("no_types", n))
+    assert data["skipped"] == [
+        {"check": "device_type_skew", "missing": ["device_types"], "reason": NO_TYPE_COLUMN}
+    ]
+    assert data["checks_run"] == [k for k in registry_kinds() if k != "device_type_skew"]
+    assert_listed(data["skipped"], markdown, html)
+    assert "--type-col" in markdown and "--device-col" not in markdown
+
+
+def test_without_either_column_the_mix_check_gives_both_reasons():
+    data, markdown, html = reports(analysis_of("neither", SIZES[0]))
+    mix = next(s for s in data["skipped"] if s["check"] == "device_type_skew")
+    assert mix == {
+        "check": "device_type_skew",
+        "missing": ["device_ids", "device_types"],
+        "reason": f"{NO_ID_COLUMN}; {NO_TYPE_COLUMN}",
+    }
+    assert f"Device type skew: {NO_ID_COLUMN}; {NO_TYPE_COLUMN}." in markdown
+    assert_listed(data["skipped"], markdown, html)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "missing"),
+    [
+        (pl.lit(None, pl.String).alias("device_id"), "no row has a device id", "device_ids"),
+        (pl.lit(None, pl.String).alias("device_type"), "no row has a device type", "device_types"),
+        (
+            pl.lit("android").alias("device_type"),
+            "the file names only one device type",
+            "device_types",
+        ),
+    ],
+)
+def test_an_empty_or_uniform_column_is_told_apart_from_a_missing_one(change, reason, missing):
+    analysis = analyze(csv_bytes(pings(3_000).with_columns(change)), name="x.csv")
+    assert analysis.lacking == {missing: reason}
+    assert {s.reason for s in analysis.skipped} == {reason}
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_single_day_is_known_and_no_current_check_needs_several(n):
+    analysis = analysis_of("one_day", n)
+    assert analysis.lacking == {SEVERAL_DAYS: "the data covers a single day"}
+    data, markdown, html = reports(analysis)
+    # Every detector works from one day (each was checked on one-day data), so none is
+    # skipped; a check that compares days would be (next test).
+    assert data["skipped"] == [] and data["checks_run"] == registry_kinds()
+    assert "could not run" not in markdown and "could not run" not in html
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_check_that_needs_several_days_is_skipped_on_a_single_day(n, monkeypatch):
+    def shift_over_days(ctx):
+        """The time zone check, as if it compared days."""
+        return detect_timezone_shift(ctx)
+
+    check("timezone_shift", DEVICE_IDS, SEVERAL_DAYS)(shift_over_days)
+    swapped = [shift_over_days if d is detect_timezone_shift else d for d in registry.DETECTORS]
+    monkeypatch.setattr(registry, "DETECTORS", swapped)
+    frame = pings(n, days=1)
+    analysis = analyze(csv_bytes(frame), name="one_day.csv")
+    data, markdown, html = reports(analysis)
+    reason = "the data covers a single day"
+    assert data["skipped"] == [
+        {"check": "timezone_shift", "missing": ["several_days"], "reason": reason}
+    ]
+    assert "timezone_shift" not in data["checks_run"]
+    assert_listed(data["skipped"], markdown, html)
+    several = analyze(csv_bytes(pings(n, days=2)), name="two_days.csv")
+    assert several.skipped == () and "timezone_shift" in several.checks_run
+
+
+def several_days(frame: pl.DataFrame) -> bool:
+    return spans_several_days(analyze(csv_bytes(frame)).summary)
+
+
+def test_days_are_local_days_of_the_bulk_of_the_data():
+    two = pings(3_000, days=2)
+    assert several_days(two)
+    # One local day, with null island's pings on another date in their own zone.
+    day = pings(3_000, days=1)
+    assert not several_days(day)
+    # One UTC day in New York touches two local dates, but is one day of data.
+    assert not several_days(two.filter(pl.col("timestamp").dt.date() == pl.date(2024, 6, 4)))
+    # A stray row days later is not a second day; the same weekday a week on is.
+    stray = day.head(1).with_columns(pl.col("timestamp") + pl.duration(days=3))
+    assert not several_days(pl.concat([day, stray]))
+    week_on = day.with_columns(pl.col("timestamp") + pl.duration(days=7))
+    assert several_days(pl.concat([day, week_on]))
+
+
+@pytest.mark.parametrize("case", ["no_ids", "with_ids"])
+def test_a_report_without_findings_says_which_checks_ran(case):
+    frame = generate_pings(4_000, seed=3).pings
+    if case == "no_ids":
+        frame = frame.drop("device_id")
+    analysis = analyze(csv_bytes(frame), name="clean.csv")
+    assert analysis.findings == []
+    data, markdown, html = reports(analysis)
+    ran = data["checks_run"]
+    assert ran == (PING_CHECKS if case == "no_ids" else registry_kinds())
+    sentence = f"The {len(ran)} checks that ran: {', '.join(k.replace('_', ' ') for k in ran)}."
+    assert sentence in markdown.replace("\\_", "_") and sentence in html
+    summary = f"No findings in {analysis.summary.rows_used:,} pings."
+    assert summary in markdown and summary in html
+    if case == "no_ids":
+        assert "7 of 13 checks could not run" in markdown
+
+
+def test_every_detector_declares_its_kind_and_needs():
+    kinds = registry_kinds()
+    assert len(set(kinds)) == len(kinds) == len(registry.DETECTORS)
+    assert set(kinds) <= {k.value for k in FindingKind}
+    for detector in registry.DETECTORS:
+        assert set(detector.needs) <= set(NEEDS), detector.__name__
+    needing_ids = [d.kind for d in registry.DETECTORS if DEVICE_IDS in d.needs]
+    assert needing_ids == DEVICE_CHECKS
+
+
+def test_a_file_with_everything_skips_nothing(synthetic_file):
+    analysis = analyze(synthetic_file(pings(5_000), folder="complete"))
+    data = report_dict(analysis)
+    assert analysis.lacking == {} and data["skipped"] == []
+    assert data["checks_run"] == registry_kinds()
+
+
+def registry_kinds() -> list[str]:
+    return [detector.kind for detector in registry.DETECTORS]
