@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from explorer.errors import ColumnMappingError, PingFileError
+from explorer.reading.decode import garbled, shown_names
 
 #: Column-name aliases per role, matched case-insensitively; an earlier alias wins.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -125,12 +126,14 @@ def detect_columns(names: list[str], explicit: Mapping[str, str] | None = None) 
         missing.append("timestamp")
     if missing:
         flags = " ".join(f"{ROLE_FLAGS[r]} NAME" for r in missing)
-        raise ColumnMappingError(
-            f"No {', '.join(missing)} column recognised among the columns found "
-            f"({', '.join(names) or 'none'}); name them with {flags}.",
-            available=names,
-            missing=missing,
+        message = (
+            f"The column names look garbled ({shown_names(names, 24)}): the file's text "
+            "encoding was likely misread; save it as UTF-8 CSV and try again."
+            if garbled(names)
+            else f"No {', '.join(missing)} column recognised among the columns found "
+            f"({shown_names(names)}); name them with {flags}."
         )
+        raise ColumnMappingError(message, available=names, missing=missing)
     return found
 
 

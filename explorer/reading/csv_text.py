@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,8 +91,8 @@ def _check_header(fields: list[str], explicit: Mapping[str, str] | None, label: 
     data_like = sum(bool(_DATA_LIKE.match(f)) for f in lowered)
     if data_like and data_like * 2 >= len(lowered):
         raise PingFileError(
-            f"The first line of {label} looks like data, not column names; add a header line "
-            "such as device_id,timestamp,lat,lon,os."
+            f"{label} has no header: its first line looks like data, not column names; add "
+            "one such as device_id,timestamp,lat,lon,os."
         )
 
 
@@ -159,7 +160,12 @@ def block_bytes(size: int) -> int:
 
 
 class _MalformedCounter:
-    """Counts (never stores) lines with the wrong number of fields."""
+    """Counts (never stores, never reads) lines with the wrong number of fields.
+
+    pyarrow decodes a line's text as strict UTF-8 before it calls this handler; on bytes
+    that do not decode it would print the error to stderr and fail the read instead.
+    So :func:`read_body` parses valid UTF-8 only (see :func:`as_valid_utf8`).
+    """
 
     def __init__(self) -> None:
         self.count = 0
@@ -171,11 +177,24 @@ class _MalformedCounter:
         return "skip"
 
 
+def as_valid_utf8(body: pa.Buffer) -> pa.Buffer:
+    """``body`` itself when it is valid UTF-8 (checked by Arrow, without a copy), else its
+    bytes read as Latin-1, which decodes any byte: text with a byte that is not UTF-8
+    is Latin-1 after all, as a head with one is (:func:`text_encoding`)."""
+    offsets = pa.py_buffer(struct.pack("<qq", 0, body.size))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, body).validate(full=True)
+    except pa.ArrowInvalid:
+        return pa.py_buffer(body.to_pybytes().decode("latin-1").encode("utf-8"))
+    return body
+
+
 def read_body(
     body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
 ) -> tuple[pa.Table, int]:
     """Parse the data lines with pyarrow; returns the table and the malformed-line count."""
     counter = _MalformedCounter()
+    body = as_valid_utf8(body)
     table = pacsv.read_csv(
         pa.BufferReader(body),
         read_options=pacsv.ReadOptions(
@@ -269,16 +288,8 @@ def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) 
     if not has_text(text, layout.body_offset):
         raise header_only(label)
     types = column_types(layout, mapping)
-    try:
-        table, malformed = read_typed_or_strings(
-            pa.py_buffer(text).slice(layout.body_offset), layout, types
-        )
-    except pa.ArrowInvalid as exc:
-        if encoding != "utf-8" or "utf8" not in str(exc).lower().replace("-", ""):
-            raise
-        # Invalid UTF-8 beyond the sniffed head: the file is Latin-1 after all.
-        text = to_utf8(payload, "latin-1", label)
-        table, malformed = read_typed_or_strings(
-            pa.py_buffer(text).slice(layout.body_offset), layout, types
-        )
+    # Invalid UTF-8 beyond the sniffed head is read as Latin-1 (see as_valid_utf8).
+    table, malformed = read_typed_or_strings(
+        pa.py_buffer(text).slice(layout.body_offset), layout, types
+    )
     return ParsedCsv(table, mapping, malformed, layout.delimiter)

@@ -67,8 +67,13 @@ class EmptyInputError(PingFileError):
 
 def not_text(label: str) -> PingFileError:
     return PingFileError(
-        f"{label} is not a text file; give a CSV (plain or gzip-compressed) or a Parquet file."
+        f"{label} is not a text file (its bytes look binary); give a CSV (plain or "
+        "gzip-compressed) or a Parquet file."
     )
+
+
+def utf32(label: str) -> PingFileError:
+    return PingFileError(f"{label} is UTF-32 text, which is not read; save it as UTF-8 CSV.")
 
 
 def empty(label: str) -> PingFileError:
@@ -200,6 +205,8 @@ def _gunzip(data: memoryview, label: str, limit: int) -> bytes:
 def text_encoding(payload: Buffer, label: str) -> str:
     """The payload's text encoding: utf-8(-sig), utf-16 (BOM or NUL pattern) or latin-1."""
     head = bytes(payload[:SNIFF_BYTES])
+    if _looks_utf32(head):
+        raise utf32(label)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if head.startswith(b"\xef\xbb\xbf"):
@@ -222,10 +229,68 @@ def text_encoding(payload: Buffer, label: str) -> str:
     return "utf-8"
 
 
+def _looks_utf32(head: bytes) -> bool:
+    """A UTF-32 mark, or text with three NULs beside every character (ASCII as UTF-32)."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return True
+    head = head[: len(head) // 4 * 4]
+    for lead in (0, 3):  # where a character's byte sits: first (LE) or last (BE) of four
+        chars = head[lead::4]
+        nuls = [head[i::4] for i in range(4) if i != lead]
+        if len(chars) >= 2 and all(not n.strip(b"\x00") for n in nuls) and 0 not in chars:
+            return _mostly_text(chars)
+    return False
+
+
 def _mostly_text(data: bytes) -> bool:
     """Few control characters (tab, newlines and form feeds aside)."""
     kept = len(data.translate(None, delete=_CONTROL_BYTES))
     return kept >= (1 - MAX_CONTROL_SHARE) * len(data)
+
+
+#: Characters of names in a message, for one name and for the list, so that a message
+#: stays one short line.
+NAME_CHARACTERS, NAMES_CHARACTERS = 20, 45
+
+
+def shown_name(name: str, width: int = NAME_CHARACTERS) -> str:
+    """A column name for a message: control characters escaped, cut to ``width``."""
+    pieces = [ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name]
+    if sum(map(len, pieces)) <= width:
+        return "".join(pieces)
+    text = ""
+    for piece in pieces:
+        if len(text) + len(piece) >= width:
+            break
+        text += piece
+    return text + "…"
+
+
+def shown_names(names: list[str], width: int = NAMES_CHARACTERS) -> str:
+    """The first few names (see :func:`shown_name`) in about ``width`` characters, and
+    how many more there are."""
+    shown: list[str] = []
+    for name in names:
+        text = shown_name(name)
+        if shown and len(", ".join([*shown, text])) > width:
+            break
+        shown.append(text)
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f", … {more} more" if more else "") if names else "none"
+
+
+def garbled(names: list[str]) -> bool:
+    """Whether column names look like text decoded with the wrong encoding: replacement
+    or control characters, or wide characters that are all two ASCII bytes (8-bit text
+    read as UTF-16, or UTF-16 in the wrong byte order)."""
+    text = "".join(names)
+    if any(ch == "\ufffd" or not (ch.isprintable() or ch == "\t") for ch in text):
+        return True
+    wide = [ord(ch).to_bytes(2, "big") for ch in text if 0xFF < ord(ch) <= 0xFFFF]
+    return len(wide) >= 3 and not b"".join(wide).translate(None, _ASCII_BYTES)
+
+
+_ASCII_BYTES = bytes([0, 9, 10, 13, *range(0x20, 0x7F)])
 
 
 def to_utf8(payload: Buffer, encoding: str, label: str) -> Buffer:
