@@ -35,6 +35,9 @@ SAME_DATE_SPAN = dt.timedelta(days=7) - dt.timedelta(hours=26)
 #: A local weekday counts as a day of the data when it holds this share of the pings:
 #: stray rows (null island in its own zone, a default date) do not make a second day.
 MIN_DAY_SHARE = 0.05
+#: The data covers a whole day when it spans this long: every clock hour then lies in
+#: its time window (a daily export runs from 00:00:00 to 23:59:59).
+WHOLE_DAY_SPAN = dt.timedelta(hours=23)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,14 @@ def profile_blocks(summary: Summary) -> dict[str, Any]:
     }
 
 
+def time_span(summary: Summary) -> dt.timedelta:
+    """From the first ping to the last (zero without pings)."""
+    cells = summary.tables["cells"]
+    if cells.is_empty():
+        return dt.timedelta(0)
+    return cells["last_seen"].max() - cells["first_seen"].min()
+
+
 def spans_several_days(summary: Summary) -> bool:
     """Whether the pings cover more than one day: they span 24 hours or more, and two
     local weekdays each hold ``MIN_DAY_SHARE`` of them (or one weekday recurs a week on).
@@ -133,10 +144,7 @@ def spans_several_days(summary: Summary) -> bool:
     One UTC day of a city west or east of Greenwich touches two local dates, yet it is
     a single day of data.
     """
-    cells = summary.tables["cells"]
-    if cells.is_empty():
-        return False
-    span = cells["last_seen"].max() - cells["first_seen"].min()
+    span = time_span(summary)
     if span < dt.timedelta(days=1):
         return False
     weekdays = summary.tables["cell_weekdays"].group_by("weekday").agg(pl.col("pings").sum())
@@ -150,28 +158,43 @@ def lacking_inputs(summary: Summary, columns: Mapping[str, Any]) -> dict[str, st
     ``columns`` are the roles read (``device_id``, ``device_type`` …): a role without a
     column and a column without values are told apart.
     """
-    from explorer.detectors.context import UNKNOWN_TYPE
-    from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, SEVERAL_DAYS
+    from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, SEVERAL_DAYS, WHOLE_DAY
 
-    lacking = {}
-    if summary.tables["devices"].is_empty():
-        lacking[DEVICE_IDS] = (
-            "no row has a device id"
-            if "device_id" in columns
-            else "the file has no device id column"
-        )
+    reasons = {
+        DEVICE_IDS: _device_id_gap(summary, columns),
+        DEVICE_TYPES: _device_type_gap(summary, columns),
+        WHOLE_DAY: _whole_day_gap(time_span(summary)),
+        SEVERAL_DAYS: None if spans_several_days(summary) else "the data covers a single day",
+    }
+    return {need: reason for need, reason in reasons.items() if reason}
+
+
+def _device_id_gap(summary: Summary, columns: Mapping[str, Any]) -> str | None:
+    if not summary.tables["devices"].is_empty():
+        return None
+    return (
+        "no row has a device id" if "device_id" in columns else "the file has no device id column"
+    )
+
+
+def _device_type_gap(summary: Summary, columns: Mapping[str, Any]) -> str | None:
+    """Why device-type mixes cannot be compared (fewer than two known types), or None."""
+    from explorer.detectors.context import UNKNOWN_TYPE
+
     types = set(summary.tables["cell_types"]["device_type"].unique().to_list()) - {UNKNOWN_TYPE}
-    if len(types) < 2:
-        lacking[DEVICE_TYPES] = (
-            "the file has no device type column"
-            if "device_type" not in columns
-            else "the file names only one device type"
-            if types
-            else "no row has a device type"
-        )
-    if not spans_several_days(summary):
-        lacking[SEVERAL_DAYS] = "the data covers a single day"
-    return lacking
+    if len(types) >= 2:
+        return None
+    if "device_type" not in columns:
+        return "the file has no device type column"
+    return "the file names only one device type" if types else "no row has a device type"
+
+
+def _whole_day_gap(span: dt.timedelta) -> str | None:
+    if span >= WHOLE_DAY_SPAN:
+        return None
+    hours = span / dt.timedelta(hours=1)
+    lasting = f"{hours:.1f} hours" if hours >= 1 else "less than an hour"
+    return f"the data spans {lasting}, not a whole day"
 
 
 def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) -> int:

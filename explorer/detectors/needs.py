@@ -16,10 +16,13 @@ from typing import Any, TypeVar
 DEVICE_IDS = "device_ids"
 #: At least two known device types: the check compares device-type mixes.
 DEVICE_TYPES = "device_types"
+#: A whole day: the check reads the hour of the day, and an hour outside the data's
+#: time window would look like a quiet one.
+WHOLE_DAY = "whole_day"
 #: More than one local day: the check compares days.
 SEVERAL_DAYS = "several_days"
 #: Every need, in the order their reasons are told.
-NEEDS = (DEVICE_IDS, DEVICE_TYPES, SEVERAL_DAYS)
+NEEDS = (DEVICE_IDS, DEVICE_TYPES, WHOLE_DAY, SEVERAL_DAYS)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,9 +1,9 @@
 """Checks a file cannot support are skipped and said so, in every report format.
 
-Files without device ids, without device types, or covering a single day, at several
-sizes: the report lists each skipped check with its reason (JSON, Markdown, HTML), no
-story or title counts devices the file does not have, and a report without findings
-says which checks ran.
+Files without device ids, without device types, or covering a single day (whole or
+part of one), at several sizes: the report lists each skipped check with its reason
+(JSON, Markdown, HTML), no story or title counts devices the file does not have, and a
+report without findings says which checks ran.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import pytest
 
 import explorer.detectors as registry
 from explorer.analysis import Analysis, analyze, spans_several_days
-from explorer.detectors.needs import DEVICE_IDS, NEEDS, SEVERAL_DAYS, check
+from explorer.detectors.needs import DEVICE_IDS, NEEDS, SEVERAL_DAYS, WHOLE_DAY, check
 from explorer.detectors.time.shift import detect_timezone_shift
 from explorer.findings import FindingKind
 from explorer.reports.contract import render, report_dict
 from explorer.reports.schema import validate_report
 from explorer.synth.pings import generate_pings
+from tests.conftest import ROOT
 
 SIZES = (2_000, 20_000, 100_000)
 BIASES = ("null_island", "coordinate_precision", "duplicate_pings", "device_concentration")
@@ -46,6 +47,10 @@ PING_CHECKS = [
 ]
 NO_ID_COLUMN = "the file has no device id column"
 NO_TYPE_COLUMN = "the file has no device type column"
+#: The checks that read the hour of the day.
+HOUR_CHECKS = ["hour_profile", "timezone_shift"]
+#: A real file of 3.6 hours of GPS tracks (see its README), when present.
+REAL_TRACKS = ROOT.parent / "shared" / "data" / "real" / "gps_accuracy_devices_tracks.csv"
 #: A number of devices or a share of them: what a file without ids cannot tell.
 DEVICE_COUNT = re.compile(r"\d[\d,.]*\s*%?\s+(of\s+)?devices?\b", re.IGNORECASE)
 
@@ -60,6 +65,12 @@ def pings(n: int, *, days: int = 14, biases: tuple[str, ...] = BIASES) -> pl.Dat
     return generate_pings(n, seed=n % 7, days=days, biases=biases).pings
 
 
+def six_hours(frame: pl.DataFrame) -> pl.DataFrame:
+    """The pings from 16:00 to 22:00 UTC of the first day."""
+    hour = pl.col("timestamp").dt.hour()
+    return frame.filter((pl.col("timestamp").dt.day() == 3) & (hour >= 16) & (hour < 22))
+
+
 _ANALYSES: dict[tuple[str, int], Analysis] = {}
 
 
@@ -71,6 +82,7 @@ def analysis_of(case: str, n: int) -> Analysis:
             "no_types": lambda: pings(n).drop("device_type"),
             "neither": lambda: pings(n).drop("device_id", "device_type"),
             "one_day": lambda: pings(n, days=1),
+            "six_hours": lambda: six_hours(pings(n, days=1)),
         }[case]()
         _ANALYSES[case, n] = analyze(csv_bytes(frame), name=f"{case}.csv")
     return _ANALYSES[case, n]
@@ -161,14 +173,39 @@ def test_an_empty_or_uniform_column_is_told_apart_from_a_missing_one(change, rea
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_a_single_day_is_known_and_no_current_check_needs_several(n):
+def test_a_whole_single_day_runs_every_check(n):
     analysis = analysis_of("one_day", n)
     assert analysis.lacking == {SEVERAL_DAYS: "the data covers a single day"}
     data, markdown, html = reports(analysis)
-    # Every detector works from one day (each was checked on one-day data), so none is
-    # skipped; a check that compares days would be (next test).
+    # Every detector works from one whole day (each was checked on one-day data), so
+    # none is skipped; a check that compares days would be (see below).
     assert data["skipped"] == [] and data["checks_run"] == registry_kinds()
     assert "could not run" not in markdown and "could not run" not in html
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_part_of_a_day_skips_the_hour_checks(n):
+    analysis = analysis_of("six_hours", n)
+    assert set(analysis.lacking) == {WHOLE_DAY, SEVERAL_DAYS}
+    assert re.fullmatch(
+        r"the data spans (5\.\d|6\.0) hours, not a whole day", analysis.lacking[WHOLE_DAY]
+    )
+    data, markdown, html = reports(analysis)
+    reason = analysis.lacking[WHOLE_DAY]
+    assert data["skipped"] == [
+        {"check": kind, "missing": ["whole_day"], "reason": reason} for kind in HOUR_CHECKS
+    ]
+    assert_listed(data["skipped"], markdown, html)
+    assert f"Hour profile, timezone shift: {reason}." in markdown
+
+
+@pytest.mark.skipif(not REAL_TRACKS.exists(), reason="the real data sets are not present")
+def test_real_tracks_of_a_few_hours_skip_the_hour_checks():
+    mapping = {"device_id": "device", "timestamp": "time", "device_type": "device_class"}
+    analysis = analyze(REAL_TRACKS, columns=mapping)
+    assert [s.check for s in analysis.skipped] == HOUR_CHECKS
+    assert {s.reason for s in analysis.skipped} == {"the data spans 3.6 hours, not a whole day"}
+    assert not any(f.kind in HOUR_CHECKS for f in analysis.findings)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -238,6 +275,7 @@ def test_every_detector_declares_its_kind_and_needs():
         assert set(detector.needs) <= set(NEEDS), detector.__name__
     needing_ids = [d.kind for d in registry.DETECTORS if DEVICE_IDS in d.needs]
     assert needing_ids == DEVICE_CHECKS
+    assert [d.kind for d in registry.DETECTORS if WHOLE_DAY in d.needs] == HOUR_CHECKS
 
 
 def test_a_file_with_everything_skips_nothing(synthetic_file):

@@ -17,7 +17,7 @@ import polars as pl
 from explorer.binning.cells import cells_to_parent, cells_to_str, connected_components
 from explorer.config.time import TimeConfig
 from explorer.detectors.context import Context
-from explorer.detectors.needs import DEVICE_IDS, check
+from explorer.detectors.needs import DEVICE_IDS, WHOLE_DAY, check
 from explorer.findings import Finding
 from explorer.stats import benjamini_hochberg, chi2_sf
 from explorer.text import count, hour_span, pct, plural
@@ -137,7 +137,7 @@ def profile_stats(
     }
 
 
-@check("hour_profile", DEVICE_IDS)
+@check("hour_profile", DEVICE_IDS, WHOLE_DAY)
 def detect_hour_profile(ctx: Context) -> list[Finding]:
     """Areas of many devices active when the rest of the data is quiet (or otherwise odd)."""
     cfg, sev = ctx.config.time, ctx.config.severity

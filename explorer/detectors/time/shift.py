@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.detectors.context import Context
-from explorer.detectors.needs import DEVICE_IDS, check
+from explorer.detectors.needs import DEVICE_IDS, WHOLE_DAY, check
 from explorer.findings import Finding
 from explorer.stats import total_variation
 from explorer.summary.views import seconds_histogram
@@ -61,7 +61,7 @@ def zone_name(offset_hours: float) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-@check("timezone_shift", DEVICE_IDS)
+@check("timezone_shift", DEVICE_IDS, WHOLE_DAY)
 def detect_timezone_shift(ctx: Context) -> list[Finding]:
     """One data-set-wide finding when the day only looks human after shifting by ≥ 3 h."""
     cfg = ctx.config.time
