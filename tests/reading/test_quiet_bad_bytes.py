@@ -33,6 +33,8 @@ FIELDS = st.sampled_from(
     [
         b"48.85", b"2.35", b"-3.25", b"1700000000", b"1700000000000", b"2024-01-01T00:00:00Z",
         b"iOS", b"Android", b"d1", b"", b"nan", b"91", b'"', b'"q,1"', b"\xc3\xa9",
+        b"2024-02-30 10:00", b"31/12/2024 23:59", b"2024-03-31 02:30", b"1e20", b"-1e400",
+        b"99999999999999999999", b"2024-01-01T00:00:00+25:00", b"Mon Jan  1 2024", b"48,85",
     ]
 )  # fmt: skip
 #: Bytes that are not UTF-8 (or end a line, or are NUL): invalid starts, a lone lead byte,
