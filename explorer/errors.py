@@ -14,11 +14,19 @@ class PingFileError(ValueError):
 class ColumnMappingError(PingFileError):
     """The latitude, longitude or timestamp column could not be found.
 
-    ``available`` lists the file's column names and ``missing`` the roles that were
-    not found, so an app can offer a mapping form.
+    ``available`` lists the file's column names, ``missing`` the roles that were not
+    found (or not surely), and ``guesses`` role -> column for every role found or
+    guessed, so an app can offer a mapping form that starts from them.
     """
 
-    def __init__(self, message: str, available: list[str], missing: list[str]) -> None:
+    def __init__(
+        self,
+        message: str,
+        available: list[str],
+        missing: list[str],
+        guesses: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.available = list(available)
         self.missing = list(missing)
+        self.guesses = dict(guesses or {})

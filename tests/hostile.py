@@ -55,5 +55,9 @@ def hostile_pings(image_root: str) -> tuple[bytes, dict[str, str], str]:
         .then(pl.lit(device_type))
         .otherwise(pl.lit("android")),
     )
-    data = typed.select(list(ROLES)).rename(columns).write_csv().encode()
+    # A second latitude, named like the first: the reader cannot tell which is meant, so
+    # the upload goes through the mapping form (whose texts are under test too).
+    copy = hostile_text("lat", f"{image_root}/hostile-lat-copy.png")
+    typed = typed.with_columns(pl.col("lat").alias(copy))
+    data = typed.select([*ROLES, copy]).rename(columns).write_csv().encode()
     return data, columns, device_type

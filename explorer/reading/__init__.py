@@ -12,9 +12,12 @@ Modules: :mod:`.pings` (``read_pings``) and :mod:`.one_file` (one input's read),
 errors in one sentence), :mod:`.decode` (bytes: capped gzip, encodings),
 :mod:`.long_lines` (over-long lines become rejected rows), :mod:`.csv_text` and
 :mod:`.parquet` (the parsers), :mod:`.mapped_columns` (the mapped columns as a frame),
-:mod:`.column_names` and :mod:`.detection` (which column is which, epoch units,
-timestamp formats), :mod:`.parse` (vectorised parsing and rejection), :mod:`.chunks`
-and :mod:`.many_files` (bounded chunks, several files), :mod:`.device_hash`.
+:mod:`.column_names` (which column is which: explicit, then names from
+:mod:`.column_aliases`, then values read by :mod:`.column_content` and decided by
+:mod:`.column_guess`; each choice a :mod:`.column_choice` name saying how and why),
+:mod:`.detection` (device types, epoch units, timestamp formats), :mod:`.parse`
+(vectorised parsing and rejection), :mod:`.chunks` and :mod:`.many_files` (bounded
+chunks, several files), :mod:`.device_hash`.
 """
 
 from explorer.reading.pings import REJECT_REASONS, ReadResult, preview_table, read_pings

@@ -35,7 +35,7 @@ from explorer.reading.decode import (
     text_encoding,
 )
 from explorer.reading.one_file import unreadable, validate
-from explorer.reading.parquet import check_flat, dictionary_types
+from explorer.reading.parquet import check_flat, dictionary_types, head_sample
 from explorer.reading.sources import InputFile
 
 #: Bytes per CSV line assumed before the head has been measured.
@@ -81,7 +81,8 @@ def _parquet_chunks(
         parquet = pq.ParquetFile(handle)
     except (pa.ArrowException, OSError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
-    mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
+    names = list(parquet.schema_arrow.names)
+    mapping = detect_columns(names, explicit, lambda: head_sample(parquet))
     check_flat(parquet.schema_arrow, mapping, label)
     if parquet.metadata.num_rows == 0:
         raise no_rows(label)
@@ -172,7 +173,7 @@ def _csv_chunks(
     if encoding == "utf-8-sig":
         head = head[3:]
     layout = csvio.sniff_layout(head, explicit, label)
-    mapping = detect_columns(layout.written, explicit)
+    mapping = detect_columns(layout.written, explicit, lambda: csvio.head_sample(layout))
     types = csvio.column_types(layout, mapping)
     body = head[layout.body_offset :]
     lines = max(head.count(b"\n") - 1, 1)

@@ -15,12 +15,14 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from explorer.errors import PingFileError
 from explorer.reading import long_lines
-from explorer.reading.column_names import ALIASES, detect_columns
+from explorer.reading.column_aliases import is_known_name
+from explorer.reading.column_names import detect_columns
 from explorer.reading.decode import (
     SNIFF_BYTES,
     Buffer,
@@ -83,10 +85,9 @@ def _header_names(fields: list[str]) -> tuple[list[str], list[str]]:
 
 def _check_header(fields: list[str], explicit: Mapping[str, str] | None, label: str) -> None:
     """Raise when the first line looks like data rather than column names."""
-    known = {a for aliases in ALIASES.values() for a in aliases}
     wanted = {str(c).strip().lower() for c in (explicit or {}).values()}
     lowered = [f.strip().lower() for f in fields if f.strip()]
-    if any(f in known or f in wanted for f in lowered):
+    if any(f in wanted or is_known_name(f) for f in lowered):
         return
     data_like = sum(bool(_DATA_LIKE.match(f)) for f in lowered)
     if data_like and data_like * 2 >= len(lowered):
@@ -118,6 +119,18 @@ def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) ->
         end += 1
     rows = list(csv.reader(lines[1 : TYPE_SAMPLE_LINES + 1], delimiter=delimiter))
     return CsvLayout(*_header_names(fields), delimiter, end + 1, rows, '"' in head)
+
+
+def head_sample(layout: CsvLayout) -> dict[str, pl.Series]:
+    """The sniffed head's values per column (named as written; the first of two equal
+    names), for finding columns by their content."""
+    width = len(layout.written)
+    rows = [row for row in layout.sample_rows if len(row) == width]
+    sample: dict[str, pl.Series] = {}
+    for index, name in enumerate(layout.written):
+        if name not in sample:
+            sample[name] = pl.Series(name, [row[index] for row in rows], dtype=pl.String)
+    return sample
 
 
 def _all_match(layout: CsvLayout, column: str, pattern: re.Pattern[str]) -> bool:
@@ -284,7 +297,7 @@ def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) 
     text = to_utf8(payload, encoding, label)
     layout = sniff_layout(text, explicit, label)
     # Detect on the names as written, so two identical alias columns are reported as a tie.
-    mapping = detect_columns(layout.written, explicit)
+    mapping = detect_columns(layout.written, explicit, lambda: head_sample(layout))
     if not has_text(text, layout.body_offset):
         raise header_only(label)
     types = column_types(layout, mapping)

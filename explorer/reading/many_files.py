@@ -16,6 +16,7 @@ import polars as pl
 from explorer.errors import PingFileError
 from explorer.reading import decode as _io_bytes
 from explorer.reading import sources
+from explorer.reading.column_choice import combined
 from explorer.reading.decode import EmptyInputError
 from explorer.reading.one_file import REJECT_REASONS, ReadResult, check_all_rejected, read_raw
 
@@ -86,7 +87,7 @@ class Totals:
     @property
     def mapping(self) -> dict[str, str]:
         """Role -> column; a role named differently in different files lists every name."""
-        return {role: " | ".join(names) for role, names in self.columns.items()}
+        return {role: combined(names) for role, names in self.columns.items()}
 
     @property
     def files(self) -> dict[str, int]:

@@ -40,6 +40,7 @@ from explorer.reading.parquet import (
     decoded_roles,
     dictionary_types,
     hashed_column,
+    head_sample,
     polars_columns,
 )
 
@@ -131,7 +132,8 @@ def _read_parquet(
 ) -> RawTable:
     try:
         parquet = pq.ParquetFile(pa.BufferReader(payload))
-        mapping = detect_columns(list(parquet.schema_arrow.names), explicit)
+        names = list(parquet.schema_arrow.names)
+        mapping = detect_columns(names, explicit, lambda: head_sample(parquet))
         check_flat(parquet.schema_arrow, mapping, label)
         if parquet.metadata.num_rows == 0:
             raise no_rows(label)

@@ -19,6 +19,7 @@ from explorer.errors import PingFileError
 from explorer.reading import decode as _io_bytes
 from explorer.reading import mapped_columns as src
 from explorer.reading import parse
+from explorer.reading.column_choice import column_choices
 from explorer.reading.decode import EmptyInputError
 from explorer.reading.device_hash import device_hashes
 
@@ -77,6 +78,12 @@ class ReadResult:
     def rows_rejected(self) -> int:
         """Rows rejected, all reasons together."""
         return sum(self.rejected_by_reason.values())
+
+    @property
+    def column_choices(self) -> list[dict[str, str]]:
+        """Why each column plays its role: role, column, how (explicit, name or content)
+        and why (see :mod:`explorer.reading.column_choice`)."""
+        return column_choices(self.columns)
 
 
 class _Digest:

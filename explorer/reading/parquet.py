@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from explorer.errors import PingFileError
 from explorer.reading.decode import Buffer
@@ -53,6 +54,23 @@ def check_flat(schema: pa.Schema, mapping: Mapping[str, str], label: str) -> Non
                 f"Column {column} of {label} holds {_nested_name(kind)} ({shown}), not single "
                 f"values; flatten it first, or map another column with {_FLAGS.get(role, role)}."
             )
+
+
+#: Rows of a Parquet file whose values columns are found by, when their names say nothing.
+SAMPLE_ROWS = 500
+
+
+def head_sample(parquet: pq.ParquetFile, rows: int = SAMPLE_ROWS) -> dict[str, pl.Series]:
+    """The first ``rows`` rows of the file's flat columns, for finding columns by content."""
+    flat = [f.name for f in parquet.schema_arrow if not pa.types.is_nested(f.type)]
+    batch = next(parquet.iter_batches(batch_size=rows, columns=flat), None)
+    if batch is None:
+        return {}
+    frame = pl.from_arrow(pa.Table.from_batches([batch]))
+    assert isinstance(frame, pl.DataFrame)
+    # Bytes are no role's values (and need not be text): only columns that read as text.
+    readable = [n for n, kind in frame.schema.items() if kind not in (pl.Binary, pl.Object)]
+    return {name: frame[name] for name in readable}
 
 
 def dictionary_types(schema: pa.Schema, mapping: Mapping[str, str]) -> list[str]:

@@ -40,7 +40,7 @@ def test_unknown_column_names_get_a_mapping_form_that_works(store: DatasetStore,
     frame = pl.read_csv(csv_bytes(8_000, ("null_island",), seed=23))
     odd = frame.rename(
         {"lat": "north_south", "lon": "east_west", "timestamp": "moment", "device_id": "who"}
-    )
+    ).with_columns(logged=pl.col("moment") + 1_000)  # two columns of instants: unsure
     data = odd.write_csv().encode()
     at = page_app("findings").run()
     at.file_uploader(key="upload").set_value(("odd.csv", data, "text/csv")).run()
