@@ -9,6 +9,7 @@ from typing import Any
 
 from explorer.analysis import Analysis
 from explorer.findings import Finding, severity_at_least
+from explorer.reading.column_choice import column_choices
 from explorer.reports.html import render_html
 from explorer.reports.markdown import render_markdown
 
@@ -50,6 +51,7 @@ def report_dict(analysis: Analysis, baseline: Collection[str] = ()) -> dict[str,
             "bbox": profile["bbox"],
             "top_cells": profile["top_cells"],
             "columns": analysis.columns,
+            "column_choices": column_choices(analysis.columns),
             "findings": [finding_dict(f, baseline) for f in analysis.findings],
             **checks_sections(analysis),
         }

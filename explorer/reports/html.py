@@ -22,6 +22,7 @@ from explorer.reports.markdown import (
     MAX_KEY_NUMBERS,
     cells_text,
     checks_run_sentence,
+    column_choice_rows,
     column_hint,
     lacks_device_ids,
     not_run_sentence,
@@ -111,6 +112,11 @@ def _about(data: dict[str, Any]) -> str:
     )
     columns = data.get("columns") or {}
     column_rows = [(humanise(role), col) for role, col in columns.items()]
+    if data.get("column_choices"):
+        column_rows = [
+            (humanise(role), f"{column} ({how}: {why})")
+            for role, column, how, why in column_choice_rows(data)
+        ]
     res = (
         f"H3 resolution {_e(data.get('resolution'))} "
         f"(suggested for this data: {_e(data.get('suggested_resolution'))})"

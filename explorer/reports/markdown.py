@@ -143,6 +143,16 @@ def rejection_lines(rows: dict[str, Any]) -> list[tuple[str, int]]:
     return [(humanise(k), int(v)) for k, v in reasons.items() if v]
 
 
+def column_choice_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(role, column, how, why) of every column choice: given explicitly, found by its
+    name or by its content (plain text: escape it where Markdown or HTML shows it)."""
+    rows = []
+    for choice in data.get("column_choices") or []:
+        role, column, how, why = (str(choice.get(k, "")) for k in ("role", "column", "how", "why"))
+        rows.append((role, column, how, why))
+    return rows
+
+
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -161,6 +171,10 @@ def _about(data: dict[str, Any]) -> list[str]:
     if columns:
         used = ", ".join(f"{md(role)} ← {md(col)}" for role, col in columns.items())
         lines.append(f"- **Columns used:** {used}")
+        lines += [
+            f"  - {md(role)} ← {md(column)} ({how}): {md(why)}"
+            for role, column, how, why in column_choice_rows(data)
+        ]
     lines.append(
         f"- **Made by:** explorer {md(prov.get('version', ''))} on {md(prov.get('generated', ''))}"
         f"; input SHA-256 {md(str(prov.get('input_sha256', ''))[:12])}…, "
