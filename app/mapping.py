@@ -1,6 +1,12 @@
-"""The column-mapping form, shown when a file's columns cannot be found."""
+"""The column-mapping form, shown when a file's columns cannot be found (or not surely).
+
+The form opens with the reader's best guesses chosen (``ColumnMappingError.guesses``):
+the app guesses nothing itself.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -28,11 +34,17 @@ def _stored_bytes(dataset_key: str) -> bytes | None:
     return None if found is None else found.data
 
 
-def mapping_form(dataset, message: str) -> None:
+def _index(choices: list[str], column: str | None) -> int:
+    """Where ``column`` is among the choices (0, "—", when it is not one)."""
+    return choices.index(column) if column in choices[1:] else 0
+
+
+def mapping_form(dataset, message: str, guesses: Mapping[str, str] | None = None) -> None:
     """Explain what is missing, preview the file, and ask which column is which.
 
     ``message`` names the file's columns, so it is shown as text; so are the column
-    names in the preview (a table) and the choices (options are never Markdown).
+    names in the preview (a table) and the choices (options are never Markdown). Each
+    role starts at its column in ``guesses`` (role -> column), if any.
     """
     st.warning(inert(message))
     data = _stored_bytes(dataset.key)
@@ -48,7 +60,11 @@ def mapping_form(dataset, message: str) -> None:
     with st.form("mapping"):
         st.markdown("**Which column holds what?**")
         choices = [NONE, *columns]
-        picked = {role: st.selectbox(label, choices, key=f"map_{role}") for role, label in ROLES}
+        start = {role: _index(choices, (guesses or {}).get(role)) for role, _ in ROLES}
+        picked = {
+            role: st.selectbox(label, choices, index=start[role], key=f"map_{role}")
+            for role, label in ROLES
+        }
         submitted = st.form_submit_button("Read the file with these columns")
     if submitted:
         mapping = {role: col for role, col in picked.items() if col != NONE}

@@ -108,7 +108,8 @@ def read(dataset: Dataset) -> ReadResult | str:
             raise
         from app.mapping import mapping_form
 
-        mapping_form(dataset, str(exc))
+        # The reader's best guesses (explorer's, not the app's) fill the form.
+        mapping_form(dataset, str(exc), exc.guesses)
         return NEEDS_MAPPING
     except PingFileError as exc:
         # The message names the file and its columns: data, shown as text.
@@ -117,7 +118,7 @@ def read(dataset: Dataset) -> ReadResult | str:
             from app.mapping import mapping_form
 
             # The user's own mapping did not work: let them try another.
-            mapping_form(dataset, "Choose the columns again.")
+            mapping_form(dataset, "Choose the columns again.", dict(dataset.columns))
             return NEEDS_MAPPING
         if not dataset.is_sample and state.owns(dataset.key):
             # An unusable upload is of no use to anyone: forget it.

@@ -28,6 +28,9 @@ def _profile(page: Page) -> None:
     # Column names are the file's: quoted as text, never as a code span they could close.
     used = ", ".join(f"{role} ← “{inert(name)}”" for role, name in read.columns.items())
     st.markdown("**Columns used:** " + used)
+    # How each was chosen (explicitly, by its name or by its values) and why, as explorer
+    # says: a table, so the names and reasons from the file are shown as text.
+    st.dataframe(pd.DataFrame(read.column_choices), hide_index=True, key="column-choices")
     if profile is not None:
         span = profile["time"]
         st.markdown(f"**Time span (UTC, after filters):** {span['start']} to {span['end']}")
