@@ -104,7 +104,7 @@ def _parquet_chunks(
                 types = table.column(mapping["device_type"])
                 frame = frame.with_columns(src.device_types(types))
             yield src.RawTable(frame.select(list(mapping)), mapping, 0, False)
-    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
+    except (*src.DECODE_ERRORS, OSError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
 
 
@@ -232,5 +232,5 @@ def iter_chunks(
                     yield _chunk(table, tz, label)
         except (OSError, EOFError) as exc:
             raise PingFileError(f"{label} is damaged or truncated ({exc}); check it.") from exc
-        except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+        except src.DECODE_ERRORS as exc:
             raise unreadable(label, exc) from exc

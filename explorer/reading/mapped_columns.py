@@ -44,6 +44,16 @@ from explorer.reading.parquet import (
     polars_columns,
 )
 
+#: What the readers' libraries raise on input they cannot decode: Arrow and polars errors,
+#: text that is not UTF-8 where a library expected it (damaged Parquet strings), and a
+#: polars panic (a BaseException), so that damaged input is one sentence, never a crash.
+DECODE_ERRORS = (
+    pa.ArrowException,
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+    UnicodeError,
+)
+
 
 @dataclass(frozen=True)
 class RawTable:
@@ -112,7 +122,7 @@ def _csv_table(csv: csvio.ParsedCsv, label: str) -> RawTable:
     try:
         frame = _to_frame(csv.table, csv.mapping)
         decimal_comma = csv.delimiter == ";" and _has_comma(frame)
-    except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
+    except DECODE_ERRORS as exc:
         raise csvio.unparsable(label) from exc
     return RawTable(frame, csv.mapping, csv.malformed, decimal_comma)
 
@@ -151,7 +161,7 @@ def _read_parquet(
             table = decode(source, wanted, hashed)
             types = None if types is None else types.result()
         parsed()
-    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
+    except (*DECODE_ERRORS, OSError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     # Numbers in one contiguous chunk per column now (row groups arrive as chunks): later
     # steps hand them to numpy, which would copy them each time. Strings stay in chunks:
@@ -217,7 +227,7 @@ def read_table(
 def _preview_parquet(payload: Buffer, n: int, label: str) -> tuple[list[str], pl.DataFrame]:
     try:
         frame = pl.read_parquet(io.BytesIO(payload[:]), n_rows=max(n, 1))
-    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as exc:
+    except (*DECODE_ERRORS, OSError) as exc:
         raise PingFileError(f"{label} is a damaged Parquet file; write it again.") from exc
     if frame.is_empty():
         raise no_rows(label)

@@ -13,7 +13,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import polars as pl
-import pyarrow as pa
 
 from explorer.errors import PingFileError
 from explorer.reading import decode as _io_bytes
@@ -178,7 +177,7 @@ def read_raw(
             raw, columns, label, parsed, hash_ids=not device_ids, max_unpacked=max_unpacked
         )
         pings, counts, timing = validate(table, tz, label, strict=strict, device_ids=device_ids)
-    except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+    except src.DECODE_ERRORS as exc:
         raise unreadable(label, exc) from exc
     finally:
         sha256.wait()
