@@ -47,6 +47,25 @@ class Page:
         return None
 
 
+STALE_FINDING = (
+    "The selected finding does not exist at resolution {res} with these filters, "
+    "so no finding is selected now."
+)
+
+
+def _drop_stale_finding(view: ViewState, analysis: Analysis | None, res: int) -> None:
+    """A finding the view names but the analysis lacks (e.g. after a resolution change)
+    leaves the view, and the page says so: run again, so the share link, the map and
+    every page show the view without it."""
+    if analysis is None or view.finding is None:
+        return  # nothing passes the filters: no finding can be looked for
+    if any(f.id == view.finding for f in analysis.findings):
+        return
+    state.write_view(view.with_changes(finding=None))
+    state.flash(STALE_FINDING.format(res=res), kind="info")
+    st.rerun()
+
+
 def open_page(url_path: str, title: str | None) -> Page | None:
     """Header, dataset and filters of a page; ``None`` when there is nothing to show yet.
 
@@ -54,9 +73,11 @@ def open_page(url_path: str, title: str | None) -> Page | None:
     """
     if title is not None:
         st.title(title)
-    message = state.pop_flash()
-    if message:
-        st.error(message)
+    note = state.pop_flash()
+    if note is not None:
+        message, kind = note
+        with st.container(key=f"flash-{kind}"):
+            (st.info if kind == "info" else st.error)(message)
     view = state.read_view()
     dataset, view = pipeline.resolve(view)
     # The header goes above the reading, but is drawn once its outcome is known: an
@@ -79,4 +100,5 @@ def open_page(url_path: str, title: str | None) -> Page | None:
     suggested = cache.suggested_for(dataset.key, dataset.columns, dataset.zone)
     filters, res = sidebar.filter_sidebar(view, options, suggested)
     analysis = pipeline.analyse(dataset, result, filters, res)
+    _drop_stale_finding(view, analysis, res)
     return Page(view, dataset, result, filters, res, suggested, analysis)

@@ -25,7 +25,7 @@ def map_view_state(page: Page) -> dict[str, float]:
 
 def map_panel(page: Page, metric: str) -> ViewState:
     """Legend and map coloured by ``metric``; returns the view (a click may set ``cell``)."""
-    basemap = sidebar.basemap_on()
+    basemap = sidebar.basemap_on(page.view)
     rows, stops = cache.layer_for(*page.args, metric)
     _, map_res = cache.metrics_for(*page.args)
     components.legend(stops, metric)

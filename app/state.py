@@ -25,6 +25,7 @@ _DS_MAX = 64
 _TYPE_RE = re.compile(r"^[a-z0-9_. -]{1,40}$")
 _FINDING_RE = re.compile(r"^[0-9a-f]{16}$")
 _CELL_RE = re.compile(r"^[0-9a-f]{15,16}$")
+_SWITCH = {"on": True, "off": False}
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class ViewState:
     lat: float | None = None
     lon: float | None = None
     zoom: float | None = None
+    basemap: bool | None = None  # None: the server's default (``PBE_BASEMAP``)
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any]) -> ViewState:
@@ -70,6 +72,7 @@ class ViewState:
             lat=_float(get("lat"), -90.0, 90.0),
             lon=_float(get("lon"), -180.0, 180.0),
             zoom=_float(get("zoom"), 0.0, 24.0),
+            basemap=_SWITCH.get(get("basemap") or ""),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -80,6 +83,8 @@ class ViewState:
                 continue
             if name == "types":
                 out[name] = ",".join(value)
+            elif isinstance(value, bool):
+                out[name] = "on" if value else "off"
             elif isinstance(value, dt.date):
                 out[name] = value.isoformat()
             else:
@@ -160,7 +165,12 @@ def read_view() -> ViewState:
 
 
 def write_view(view: ViewState) -> None:
-    """Put ``view`` in the URL (only when it changed) and remember it in the session."""
+    """Put ``view`` in the URL (only when it changed) and remember it in the session.
+
+    What is kept is what the URL reads back as (an empty hour range, say, is no view),
+    so the session, the URL, the share link and the widgets cannot disagree.
+    """
+    view = ViewState.from_query(view.to_query())
     st.session_state[_LAST_VIEW] = view
     wanted = view.to_query()
     if st.query_params.to_dict() != wanted:
@@ -214,21 +224,40 @@ def mark_upload(file_id: str) -> None:
     _bucket("uploads")["last"] = file_id
 
 
-def flash(message: str) -> None:
-    """Keep a message to show once on the next run (e.g. after a rerun)."""
-    st.session_state["_pbe_flash"] = message
+def flash(message: str, kind: str = "error") -> None:
+    """Keep a message to show once on the next run (e.g. after a rerun).
+
+    ``kind`` is "error" (something failed) or "info" (the view was changed, and why).
+    """
+    st.session_state["_pbe_flash"] = (message, kind)
 
 
-def pop_flash() -> str | None:
+def pop_flash() -> tuple[str, str] | None:
+    """The kept message and its kind, once."""
     return st.session_state.pop("_pbe_flash", None)
 
 
 def sync_widget(key: str, value: Any) -> None:
-    """Set a keyed widget's value from the view when the view changed from outside."""
-    marker = f"_pbe_src_{key}"
-    if st.session_state.get(marker, object()) != value or key not in st.session_state:
-        st.session_state[key] = value
-        st.session_state[marker] = value
+    """Set a keyed widget to the view's ``value``; call it on every run, before the widget.
+
+    The view is the one truth and a widget only shows it, so the widget is set on every
+    run, not only when the view changed: Streamlit drops the value of a widget that a run
+    does not draw, and after a page switch the "same" widget is a new one (its id holds
+    the page) that starts at its default, whatever the session still holds under its
+    key. A user's change is no exception: its callback has written the view before the
+    run. Only a widget held by :func:`hold_widget` is left as the user left it, once.
+    """
+    if st.session_state.pop(f"_pbe_hold_{key}", False):
+        return
+    st.session_state[key] = value
+
+
+def hold_widget(key: str) -> None:
+    """From a callback: leave the widget as the user left it in the coming run.
+
+    For a value the view cannot hold yet, such as a date range with one end picked.
+    """
+    st.session_state[f"_pbe_hold_{key}"] = True
 
 
 def widget_value(key: str) -> Any:
@@ -236,8 +265,11 @@ def widget_value(key: str) -> Any:
 
 
 def mark_widget(key: str, value: Any) -> None:
-    """Record that the view now matches the widget (so it is not reset next run)."""
-    st.session_state[f"_pbe_src_{key}"] = value
+    """Nothing to record any more: :func:`sync_widget` sets every widget on every run.
+
+    Kept for callbacks that still call it (app/views/data.py); remove with the last call.
+    """
+    del key, value
 
 
 def new_selection(key: str, value: str) -> bool:

@@ -11,7 +11,6 @@ from explorer.interactive.map_layers import METRICS
 
 def _on_metric() -> None:
     metric = state.widget_value("f_metric")
-    state.mark_widget("f_metric", metric)
     state.write_view(state.read_view().with_changes(metric=metric))
 
 
