@@ -17,11 +17,17 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app.budget import CACHE_SHARE, BudgetCache, analysis_slot, memory_budget
+from app.budget import (
+    CACHE_SHARE,
+    BudgetCache,
+    analysis_slot,
+    memory_budget,
+    upload_expansion,
+)
 from app.deck import layer_rows
 from app.store import DatasetStore
 from explorer.analysis import Analysis, analyze_summary, suggested_resolution_for
-from explorer.engines.sizing import EXPANSION, input_format
+from explorer.engines.sizing import input_format
 from explorer.errors import PingFileError
 from explorer.interactive.area_profiles import Comparison, compare_area
 from explorer.interactive.filters import FilterOptions, apply_filter, filter_options, make_filter
@@ -90,10 +96,11 @@ def _refuse_if_too_large(path: Path, name: str) -> None:
     """Refuse, before reading, a file whose analysis would need more than the budget."""
     kind = input_format(name)
     budget = memory_budget()
-    if kind != "gzip" and path.stat().st_size * EXPANSION[kind] > budget:
+    if kind != "gzip" and path.stat().st_size * upload_expansion(kind) > budget:
+        megabytes, times = path.stat().st_size / 1e6, upload_expansion(kind)
         raise UnpackedTooLarge(
-            f"{name} is too large to analyse on this server ({path.stat().st_size / 1e6:,.0f} "
-            f"MB of {kind.upper()} needs about {EXPANSION[kind]} times that in memory, more "
+            f"{name} is too large to analyse on this server ({megabytes:,.0f} MB of "
+            f"{kind.upper()} needs about {times:.0f} times that in memory, more "
             f"than its {budget / (1 << 30):.1f} GB budget); analyse it with the command "
             "line (python -m explorer analyze --engine chunked) or upload a part of it."
         )
@@ -116,7 +123,7 @@ def _read(dataset_key: str, columns: Columns, zone: str | None) -> ReadResult:
                 columns=dict(columns) or None,
                 tz=zone,
                 name=name,
-                max_unpacked=memory_budget() // EXPANSION["csv"],
+                max_unpacked=int(memory_budget() // upload_expansion("gzip")),
             )
     except UnpackedTooLarge as exc:
         if dataset_key != SAMPLE_KEY:
