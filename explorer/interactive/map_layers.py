@@ -97,7 +97,7 @@ def cell_metrics(
         .group_by("cell")
         .agg(
             devices=pl.len().cast(pl.Int64),
-            typed=(pl.col("device_type") == share_type).sum().cast(pl.Int64),
+            typed=_is_type(share_type).sum().cast(pl.Int64),
         )
     )
     hours = t["cell_hours"]
@@ -272,3 +272,8 @@ def _weighted_quantiles(values: np.ndarray, weights: np.ndarray) -> tuple[float,
     low = values[order][np.searchsorted(cum, 0.01)]
     high = values[order][min(np.searchsorted(cum, 0.99), len(values) - 1)]
     return float(low), float(high)
+
+
+def _is_type(device_type: str | None) -> pl.Expr:
+    """Whether a row's device type is ``device_type`` (never, when there is none to share)."""
+    return pl.lit(False) if device_type is None else pl.col("device_type") == device_type
