@@ -83,12 +83,12 @@ def _source(dataset_key: str) -> tuple[Path, str]:
         path = sample_path()
         return path, path.name
     found = store().info(dataset_key)
+    if found is not None and found.refused:
+        raise PingFileError(found.refused)
     path = store().path(dataset_key)
     if found is None or path is None:
         # The caller checked the store; this only happens if it expired in between.
         raise LookupError("This dataset link is not valid or has expired.")
-    if found.refused:
-        raise PingFileError(found.refused)
     return path, found.name
 
 

@@ -122,7 +122,7 @@ def read(dataset: Dataset) -> ReadResult | str:
             return NEEDS_MAPPING
         if not dataset.is_sample and state.owns(dataset.key):
             # An unusable upload is of no use to anyone: forget it.
-            cache.store().delete(dataset.key)
+            cache.store().delete(dataset.key, keep_refusal=True)
             state.drop_owned(dataset.key)
         return UNUSABLE
     except Exception:  # noqa: BLE001 - an upload must never take the app down

@@ -130,7 +130,8 @@ class DatasetStore:
         ``None`` when the id is malformed, unknown or expired (expired ones are deleted).
         """
         meta = self._meta(dataset_id)
-        if meta is None or not self._paths(dataset_id)[0].is_file():
+        # A refused upload keeps its refusal (and its link says it) after its data is gone.
+        if meta is None or not (self._paths(dataset_id)[0].is_file() or meta.get("refused")):
             return None
         if self._expired(meta, now):
             self.delete(dataset_id)
@@ -168,9 +169,8 @@ class DatasetStore:
     def path(self, dataset_id: str) -> Path | None:
         """Where a dataset's bytes are (``None`` when malformed, unknown or expired), so
         that a reader can map the file instead of holding a copy of it."""
-        if self.info(dataset_id) is None:
-            return None
-        return self._paths(dataset_id)[0]
+        data = self._paths(dataset_id)[0]
+        return data if self.info(dataset_id) is not None and data.is_file() else None
 
     def set_refused(self, dataset_id: str, reason: str) -> bool:
         """Remember that this dataset is too large to analyse here, so that opening its
@@ -196,9 +196,17 @@ class DatasetStore:
                     removed += 1
         return removed
 
-    def delete(self, dataset_id: str) -> bool:
-        """Remove a dataset; True when something was removed."""
+    def delete(self, dataset_id: str, *, keep_refusal: bool = False) -> bool:
+        """Remove a dataset; True when something was removed. With ``keep_refusal`` a
+        refused upload loses its data but keeps its refusal, which its link then says."""
         if not is_valid_id(dataset_id):
+            return False
+        meta = self._meta(dataset_id)
+        if keep_refusal and meta is not None and meta.get("refused"):
+            data = self._paths(dataset_id)[0]
+            with contextlib.suppress(FileNotFoundError):
+                data.unlink()
+                return True
             return False
         removed = False
         # Metadata first: without it the id is unknown even if the data lingers.

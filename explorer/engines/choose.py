@@ -51,14 +51,25 @@ def _summarise_memory(
     digest: bool,
 ) -> tuple[Summary, dict[str, Any]]:
     # A summary counts devices by their hashes: Parquet ids are hashed as they are decoded.
-    read = read_pings(
-        source,
-        columns=columns,
-        tz=tz,
-        digest=digest,
-        device_ids=False,
-        max_unpacked=min(unpacked_budget(), max_unpacked_bytes()),
-    )
+    memory = unpacked_budget()
+    try:
+        read = read_pings(
+            source,
+            columns=columns,
+            tz=tz,
+            digest=digest,
+            device_ids=False,
+            max_unpacked=min(memory, max_unpacked_bytes()),
+        )
+    except UnpackedTooLarge as exc:
+        if memory >= max_unpacked_bytes():
+            raise  # the configured limit was reached: its own sentence says so
+        name = "the input" if isinstance(source, bytes) else Path(os.fspath(source)).name
+        raise UnpackedTooLarge(
+            f"{name} unpacks to more than {memory / (1 << 20):,.0f} MB, more than the "
+            "memory engine holds on this machine (half its memory at 4 bytes per byte of "
+            "CSV); use --engine chunked or auto, which stream it."
+        ) from exc
     progress(
         f"read {read.rows_read:,} rows ({read.rows_rejected:,} rejected); binning and summarising"
     )

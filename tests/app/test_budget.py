@@ -89,6 +89,12 @@ def test_an_upload_too_large_for_the_budget_is_refused_with_one_sentence(
     assert len(at.error) == 1 and "too large to analyse on this server" in at.error[0].value
     assert "\n" not in at.error[0].value
     assert finding_ids(at) == sample_ids
+    # Its data is dropped, but a link to it says the refusal again, without reading.
+    (refused_id,) = [p.stem for p in store.root.glob("*.json")]
+    assert not list(store.root.glob("*.data"))
+    again = page_app("findings", ds=refused_id).run()
+    assert not again.exception
+    assert [e.value for e in again.error] == [at.error[0].value]
 
 
 def test_a_refused_upload_is_never_read_again(store: DatasetStore, page_app, monkeypatch):

@@ -85,7 +85,7 @@ def test_auto_reads_in_chunks_what_unpacks_past_memory(tmp_path, monkeypatch):
     streamed, meta = summarise_source(path, resolution=8)
     assert meta["engine"] == "chunked"
     assert streamed.rows_used == in_memory.rows_used == 20_000
-    with pytest.raises(UnpackedTooLarge):
+    with pytest.raises(UnpackedTooLarge, match="more than the memory engine holds"):
         summarise_source(path, resolution=8, engine="memory")
 
 
