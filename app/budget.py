@@ -26,8 +26,10 @@ BUDGET_ENV = "PBE_MEMORY_BUDGET_MB"
 DEFAULT_BUDGET_MB = 3072
 #: Environment variable: how many uploads are read or analysed at the same time.
 SLOTS_ENV = "PBE_MAX_ANALYSES"
-#: Default: one per core of the reference machine; more only share the same cores.
-DEFAULT_SLOTS = 2
+#: Default: one, so that each analysis may use the whole budget (an upload is planned
+#: against all of it); a second at the same time would only share the two cores of the
+#: reference machine and double the peak.
+DEFAULT_SLOTS = 1
 #: Share of the budget the cache may hold; the rest is for the analysis running now.
 CACHE_SHARE = 0.5
 #: The server holds more per upload than the command line plans for
