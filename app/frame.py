@@ -91,7 +91,10 @@ def open_page(url_path: str, title: str | None) -> Page | None:
         dataset = pipeline.resolve(view)[0]
         result = pipeline.read(dataset)
     with header:
-        note = "bundled sample" if dataset.is_sample else "your upload"
+        if dataset.is_sample:
+            note = "bundled sample"
+        else:
+            note = "your upload" if state.owns(dataset.key) else "an upload shared by link"
         components.dataset_header(dataset.name, note)
     components.share_box(view, url_path)
     if isinstance(result, str):  # the mapping form, or a message, is shown
