@@ -122,11 +122,18 @@ class BudgetCache:
                 self._evict()
             return value
 
-    def _evict(self) -> None:
+    def _evict(self, limit: int | None = None, keep: int = 1) -> None:
+        limit = self._budget() if limit is None else limit
         held = sum(size for _, size in self._values.values())
-        while held > self._budget() and len(self._values) > 1:
+        while held > limit and len(self._values) > keep:
             _, (_, size) = self._values.popitem(last=False)
             held -= size
+
+    def make_room(self, needed: int, total: int) -> None:
+        """Evict, least recently used first, until ``needed`` more bytes fit in ``total``
+        (before a read that is planned to need them)."""
+        with self._lock:
+            self._evict(max(total - needed, 0), keep=0)
 
     def held(self) -> int:
         """Bytes the cached values hold now."""

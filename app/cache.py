@@ -106,6 +106,15 @@ def _refuse_if_too_large(path: Path, name: str) -> None:
         )
 
 
+def _planned(path: Path, name: str) -> int:
+    """Memory an upload's analysis is planned to need (all of the budget for a gzip file,
+    whose unpacked size is known only once it is read)."""
+    kind = input_format(name)
+    if kind == "gzip":
+        return memory_budget()
+    return int(path.stat().st_size * upload_expansion(kind))
+
+
 def read_dataset(dataset_key: str, columns: Columns, zone: str | None) -> ReadResult:
     """Read a dataset (raises PingFileError / ColumnMappingError as explorer does); an
     upload too large for the memory budget is refused, and remembered as refused."""
@@ -118,6 +127,7 @@ def _read(dataset_key: str, columns: Columns, zone: str | None) -> ReadResult:
     try:
         with analysis_slot():
             _refuse_if_too_large(path, name)
+            _frames().make_room(_planned(path, name), memory_budget())
             return read_pings(
                 path,
                 columns=dict(columns) or None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import cache, components, frame, mapview, state
 from app.state import ViewState
@@ -39,8 +40,19 @@ def upload_section() -> None:
         return
     state.mark_upload(upload.file_id)
     dataset_id = cache.store().put(upload.getvalue(), upload.name)
+    _release(upload.file_id)
     state.add_owned(dataset_id)
     state.write_view(ViewState(ds=dataset_id))
+
+
+def _release(file_id: str) -> None:
+    """Drop the uploaded bytes from Streamlit's memory once they are in the store: they
+    would otherwise stay there until the session ends, an upload's size per session (the
+    uploader then shows no file; the dataset is read from the store)."""
+    ctx = get_script_run_ctx()
+    manager = getattr(ctx, "uploaded_file_mgr", None)
+    if ctx is not None and manager is not None:
+        manager.remove_file(ctx.session_id, file_id)
 
 
 def finding_card(finding: Finding, selected: bool, has_devices: bool = True) -> None:

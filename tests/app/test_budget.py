@@ -134,3 +134,15 @@ def test_writes_cut_by_a_killed_process_are_removed_at_start_up(store: DatasetSt
     assert store.remove_interrupted_writes() == 1
     assert not stale.exists() and fresh.exists()
     assert len(list(store.root.glob("*.json"))) == 1
+
+
+def test_room_is_made_for_a_read_before_it_starts():
+    frame = pl.DataFrame({"x": range(1_000)})  # 8,000 bytes
+    cache = BudgetCache(lambda: 100_000)
+    for key in ("a", "b", "c"):
+        cache.get(key, lambda: frame.clone())
+    cache.make_room(needed=85_000, total=100_000)  # 15,000 bytes may stay: one frame
+    assert cache.held() == 8_000
+    cache.get("c", lambda: pytest.fail("the most recent frame stays"))
+    cache.make_room(needed=100_000, total=100_000)
+    assert cache.held() == 0

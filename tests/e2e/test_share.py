@@ -88,7 +88,9 @@ def assert_same_view(app, page: Page, selected: SelectedView, share: str) -> Non
     """A page opened from ``share`` shows the uploader's dataset and chosen finding."""
     page.goto(share)
     app.wait_idle(page)
-    expect(page.locator(".st-key-dataset-name")).to_have_text(selected.name)
+    # The same dataset, told as someone else's upload (the uploader's page says "your upload").
+    shared = selected.name.replace("· your upload", "· an upload shared by link")
+    expect(page.locator(".st-key-dataset-name")).to_have_text(shared)
     assert query(page.url)["finding"] == selected.finding_id
     assert query(page.url)["ds"] == query(share)["ds"]
     expect(page.locator(f".st-key-finding-{selected.finding_id}")).to_be_visible()
