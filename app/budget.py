@@ -34,10 +34,9 @@ DEFAULT_SLOTS = 1
 CACHE_SHARE = 0.5
 #: The server holds more per upload than the command line plans for
 #: (``explorer.engines.sizing.EXPANSION``): the upload's bytes (kept by Streamlit while it is
-#: stored), device ids as text for the downloads, the filtered copy and the map's layers. A
-#: 600 MB CSV upload peaked at 3.75 GB in the server against the 2.4 GB the command line
-#: plans, so uploads are planned at 1.75 times that: the largest one accepted stays within
-#: the budget.
+#: stored), device ids as text for the downloads, the filtered copy and the map's layers.
+#: Planning uploads at this multiple of the command line's plan keeps the largest one
+#: accepted within the budget (measured: docs/performance.md).
 SERVER_FACTOR = 1.75
 
 
