@@ -137,18 +137,18 @@ def _read(dataset_key: str, columns: Columns, zone: str | None) -> ReadResult:
             )
     except UnpackedTooLarge as exc:
         if dataset_key != SAMPLE_KEY:
-            store().set_refused(dataset_key, _for_the_app(str(exc)))
-        raise PingFileError(_for_the_app(str(exc))) from exc
+            store().set_refused(dataset_key, _for_the_app(exc))
+        raise PingFileError(_for_the_app(exc)) from exc
 
 
-def _for_the_app(message: str) -> str:
-    """The reader's refusal, with its command-line advice replaced by what to do here."""
-    if "--engine chunked, which streams it" not in message:
-        return message
-    head = message.split(" (set ")[0]
+def _for_the_app(exc: UnpackedTooLarge) -> str:
+    """The reader's refusal, with what to do here instead of command-line advice."""
+    if not exc.limit:
+        return str(exc)  # the app's own refusal, already worded for the page
     return (
-        f"{head}, more than this server analyses at once; analyse it with the command "
-        "line (python -m explorer analyze --engine chunked) or upload a part of it."
+        f"{exc.label} unpacks to more than {exc.limit / (1 << 20):,.0f} MB, more than this "
+        "server analyses at once; analyse it with the command line (python -m explorer "
+        "analyze --engine chunked) or upload a part of it."
     )
 
 

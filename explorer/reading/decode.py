@@ -138,7 +138,12 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class UnpackedTooLarge(PingFileError):
-    """A compressed input unpacks to more than the limit."""
+    """A compressed input unpacks to more than the limit; ``label`` and ``limit`` (bytes)
+    are set when the unpacking limit was reached, so that a caller can say it its way."""
+
+    def __init__(self, message: str, label: str = "", limit: int = 0) -> None:
+        super().__init__(message)
+        self.label, self.limit = label, limit
 
 
 def max_unpacked_bytes() -> int:
@@ -154,7 +159,9 @@ def too_large(label: str, limit: int) -> UnpackedTooLarge:
     return UnpackedTooLarge(
         f"{label} unpacks to more than {limit / (1 << 20):,.0f} MB, the limit for one "
         f"compressed input (set {UNPACKED_LIMIT_ENV} to change it); split the file or use "
-        "--engine chunked, which streams it."
+        "--engine chunked, which streams it.",
+        label,
+        limit,
     )
 
 

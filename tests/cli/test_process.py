@@ -134,3 +134,12 @@ def test_heap_is_warmed_only_for_a_local_parquet_file_read_in_memory(tmp_path):
     assert heap_to_warm(args(large, "analyze", "memory")) == WARM_MAX
     for no in (args(csv), args(small, engine="chunked"), args(small, "clean"), args(tmp_path)):
         assert heap_to_warm(no) == 0
+
+
+def test_the_warm_up_plans_parquet_as_the_engines_do():
+    """cli/process.py cannot import the engines' sizing before numpy (it would load the
+    reader), so it states the Parquet expansion again: the two must agree."""
+    from explorer.cli.process import PARQUET_WARM_BYTES_PER_BYTE
+    from explorer.engines.sizing import EXPANSION
+
+    assert EXPANSION["parquet"] * 0.25 == PARQUET_WARM_BYTES_PER_BYTE
