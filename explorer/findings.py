@@ -73,6 +73,22 @@ class FindingKind(StrEnum):
         "distant_points",
         "Pings far from all the others: stray fixes, test devices or mis-geocoded rows.",
     )
+    AT_SEA = (
+        "at_sea",
+        "Pings on open water, far from any coast: impossible fixes, not ferries or harbours.",
+    )
+    SIGN_FLIPPED = (
+        "sign_flipped",
+        "Some rows have a latitude or longitude with the wrong sign: a mirror image of the data.",
+    )
+    IMPOSSIBLE_SPEED = (
+        "impossible_speed",
+        "Devices that jump between places faster than an airliner flies: bad fixes mixed in.",
+    )
+    DEVICE_TYPE_CHANGES = (
+        "device_type_changes",
+        "Devices whose type changes between pings: two suppliers or SDKs under one id.",
+    )
 
 
 @dataclass(frozen=True)
