@@ -135,18 +135,18 @@ class PlacesConfig:
     )
     swap_match_resolution: int = setting(
         6,
-        "A mirrored (lat, lon) must land in an occupied H3 cell at resolution 6 (~36 km²) or "
-        "finer: coarse enough to catch swapped rows of sparse areas.",
+        "A mirrored (lat, lon) — swapped or sign-flipped — must land in an occupied H3 cell at "
+        "resolution 6 (~36 km²) or finer: coarse enough to catch mirrored rows of sparse areas.",
     )
     swap_medium_share: float = setting(
         0.0005,
-        "0.05 % of rows sent to the mirrored place already put a visible cluster on another "
-        "continent and skew bounding boxes and centroids.",
+        "0.05 % of rows (swapped or sign-flipped) sent to the mirrored place already put a "
+        "visible cluster on another continent and skew bounding boxes and centroids.",
     )
     swap_high_share: float = setting(
         0.005,
-        "From 0.5 % swapped rows (lower 95 % bound) a pipeline is mixing up columns for a "
-        "source or vendor: every spatial statistic of the data is affected.",
+        "From 0.5 % mirrored rows (lower 95 % bound) a pipeline is mixing up columns or "
+        "signs for a source or vendor: every spatial statistic of the data is affected.",
     )
     swap_min_rows: int = setting(
         3,
