@@ -1,5 +1,5 @@
 """Detectors of the places family: null island, coordinate pileups, density spikes,
-distant points and swapped coordinates.
+distant points, swapped and sign-flipped coordinates.
 
 The work lives in :mod:`.points` (exact coordinates), :mod:`.density` (cells against
 their neighbourhood) and :mod:`.far` (rows far from the main mass); :mod:`.common`
@@ -9,7 +9,11 @@ holds what they share.
 from __future__ import annotations
 
 from explorer.detectors.places.density import detect_density_spike
-from explorer.detectors.places.far import detect_distant_points, detect_swapped_coordinates
+from explorer.detectors.places.far import (
+    detect_distant_points,
+    detect_sign_flipped,
+    detect_swapped_coordinates,
+)
 from explorer.detectors.places.points import detect_coordinate_pileup, detect_null_island
 
 __all__ = [
@@ -18,6 +22,7 @@ __all__ = [
     "detect_density_spike",
     "detect_distant_points",
     "detect_null_island",
+    "detect_sign_flipped",
     "detect_swapped_coordinates",
 ]
 
@@ -27,4 +32,5 @@ DETECTORS = [
     detect_density_spike,
     detect_distant_points,
     detect_swapped_coordinates,
+    detect_sign_flipped,
 ]

@@ -41,7 +41,9 @@ def _far_rows(ctx: Context) -> pl.DataFrame:
     mass = main_mass(ctx)
     coords = ctx.summary.tables["coords"]
     if mass is None or coords.is_empty():
-        return coords.clear().with_columns(distance_km=pl.lit(0.0), swapped=pl.lit(False))
+        return coords.clear().with_columns(
+            distance_km=pl.lit(0.0), swapped=pl.lit(False), flipped=pl.lit(None, pl.String)
+        )
     lat, lon = pl.col("lat"), pl.col("lon")
     candidates = coords.filter(
         outside_disk(lat, lon, mass.lat, mass.lon, mass.far_km)
@@ -53,19 +55,36 @@ def _far_rows(ctx: Context) -> pl.DataFrame:
     far = candidates.with_columns(distance_km=pl.Series(dist, dtype=pl.Float64)).filter(
         pl.col("distance_km") > mass.far_km
     )
-    return far.with_columns(swapped=pl.Series(_mirrors_into_mass(ctx, far, mass), dtype=pl.Boolean))
+    lat, lon = far["lat"].to_numpy(), far["lon"].to_numpy()
+    swapped = _mirrors_into_mass(ctx, lon, lat, mass)
+    flipped = np.full(len(lat), None, dtype=object)
+    unexplained = ~swapped
+    for sign_lat, sign_lon, which in FLIPS:
+        hit = unexplained & _mirrors_into_mass(ctx, sign_lat * lat, sign_lon * lon, mass)
+        flipped[hit] = which
+        unexplained &= ~hit
+    return far.with_columns(
+        swapped=pl.Series(swapped, dtype=pl.Boolean),
+        flipped=pl.Series(flipped.tolist(), dtype=pl.String),
+    )
 
 
 def far_rows(ctx: Context) -> pl.DataFrame:
-    """Far coords rows (lat, lon, device, pings, distance_km, swapped), cached per context."""
+    """Far coords rows (lat, lon, device, pings, distance_km, swapped, flipped), cached per
+    context; ``flipped`` names the sign that was wrong (see :data:`FLIPS`), or is null."""
     return cached(ctx, "far_rows", _far_rows)
 
 
-def _mirrors_into_mass(ctx: Context, far: pl.DataFrame, mass: MainMass) -> np.ndarray:
-    """Whether each row, with latitude and longitude exchanged, lands among occupied cells."""
-    if far.is_empty():
+#: The sign errors tried on far rows, in order: (latitude factor, longitude factor, name).
+FLIPS = ((-1, 1, "latitude"), (1, -1, "longitude"), (-1, -1, "both"))
+
+
+def _mirrors_into_mass(
+    ctx: Context, lat: np.ndarray, lon: np.ndarray, mass: MainMass
+) -> np.ndarray:
+    """Whether each mirrored point (``lat``, ``lon``) lands among the data's occupied cells."""
+    if not len(lat):
         return np.zeros(0, dtype=bool)
-    lat, lon = far["lon"].to_numpy(), far["lat"].to_numpy()
     valid = np.abs(lat) <= 90
     close = np.zeros(len(lat), dtype=bool)
     close[valid] = haversine_km(lat[valid], lon[valid], mass.lat, mass.lon) <= mass.far_km
@@ -113,7 +132,7 @@ def _where(rows: pl.DataFrame, resolution: int) -> list[dict]:
 def detect_distant_points(ctx: Context) -> list[Finding]:
     """Pings beyond the main mass's far distance (not null island, not swapped)."""
     cfg = ctx.config.places
-    rows = far_rows(ctx).filter(~pl.col("swapped"))
+    rows = far_rows(ctx).filter(~pl.col("swapped") & pl.col("flipped").is_null())
     mass = main_mass(ctx)
     total = ctx.total_pings
     if rows.is_empty() or mass is None:
@@ -208,6 +227,85 @@ def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
     return [
         Finding(
             FindingKind.SWAPPED_COORDINATES.value,
+            severity,
+            float(share * 100),
+            title,
+            story,
+            cells,
+            plain(evidence),
+        )
+    ]
+
+
+#: How a story names each sign error of :data:`FLIPS`.
+_FLIP_WORDS = {
+    "latitude": "the latitude's sign",
+    "longitude": "the longitude's sign",
+    "both": "both signs",
+}
+
+
+@check(FindingKind.SIGN_FLIPPED.value)
+def detect_sign_flipped(ctx: Context) -> list[Finding]:
+    """Far rows that land in the data's main mass once a coordinate's sign is flipped."""
+    cfg = ctx.config.places
+    rows = far_rows(ctx).filter(pl.col("flipped").is_not_null())
+    pings = int(rows["pings"].sum()) if rows.height else 0
+    if pings < cfg.swap_min_rows:
+        return []
+    devices = int(rows["device"].drop_nulls().n_unique())
+    share, low, high = share_interval(pings, ctx.total_pings)
+    severity = (
+        "high"
+        if low >= cfg.swap_high_share
+        else "medium"
+        if low >= cfg.swap_medium_share
+        else "low"
+    )
+    by_sign = (
+        rows.group_by("flipped")
+        .agg(pl.col("pings").sum())
+        .sort(["pings", "flipped"], descending=[True, False])
+    )
+    main_sign = by_sign["flipped"][0]
+    example = (
+        rows.filter(pl.col("flipped") == main_sign)
+        .sort(["pings", "lat", "lon"], descending=[True, False, False])
+        .row(0, named=True)
+    )
+    sign_lat, sign_lon = next((a, b) for a, b, name in FLIPS if name == main_sign)
+    mirrored = (sign_lat * example["lat"], sign_lon * example["lon"])
+    cells, n_cells = _busiest_cells(rows, ctx.resolution)
+    evidence = {
+        "rows": pings,
+        "coordinates": rows.select("lat", "lon").n_unique(),
+        "devices": devices,
+        "share": share,
+        "share_low": low,
+        "share_high": high,
+        "by_sign": dict(zip(by_sign["flipped"].to_list(), by_sign["pings"].to_list())),
+        "example": {
+            "lat": example["lat"],
+            "lon": example["lon"],
+            "mirrored_lat": mirrored[0],
+            "mirrored_lon": mirrored[1],
+        },
+        "distance_km": float(np.median(rows["distance_km"].to_numpy())),
+        "cells_total": n_cells,
+    }
+    story = (
+        f"{plural(pings, 'row')} ({pct(share)}{from_devices(devices)}) lie far from the data, "
+        f"but with {_FLIP_WORDS[main_sign]} flipped they fall right inside it: e.g. "
+        f"({example['lat']:.4f}, {example['lon']:.4f}) is ({mirrored[0]:.4f}, "
+        f"{mirrored[1]:.4f}) in the mirror. Some source or conversion drops or adds a minus "
+        "sign (a hemisphere letter N/S or E/W lost, or an unsigned field); those pings are "
+        "missing from their real place and make a ghost copy of it in another hemisphere. "
+        "Find the source of these rows and restore the sign."
+    )
+    title = f"{count(pings)} rows ({pct(share)}) with a coordinate's sign flipped"
+    return [
+        Finding(
+            FindingKind.SIGN_FLIPPED.value,
             severity,
             float(share * 100),
             title,
