@@ -35,7 +35,12 @@ from explorer.binning.prepare import (
 from explorer.config import Config
 from explorer.summary.cell_tables import clock_tables, place_tables
 from explorer.summary.compact import compacted_tables, keep_rule, repeats_of
-from explorer.summary.device_tables import cell_devices, device_days_table, devices_table
+from explorer.summary.device_tables import (
+    cell_devices,
+    device_days_table,
+    device_moments,
+    devices_table,
+)
 from explorer.summary.tables import REJECTION_REASONS, TABLES, Summary, row_hash
 
 PerPing = Literal["full", "compact", "ungrouped"]
@@ -130,6 +135,7 @@ def _summary_of(
     steps.add("clock_tables", clock_tables, "prepared", "cell_codes")
     steps.add("device_days", device_days_table, "prepared", "devices")
     steps.add("cell_devices", cell_devices, "prepared", "cell_codes", "devices")
+    steps.add("device_moments", device_moments, "prepared", "cell_codes", "devices")
     _add_per_ping_steps(steps, per_ping, config)
     done = steps.run(given, THREADS)
     tables = {
@@ -139,6 +145,7 @@ def _summary_of(
         "devices": done["devices_table"],
         "device_days": done["device_days"],
         "cell_devices": done["cell_devices"],
+        "device_moments": done["device_moments"],
     }
     used = done["pings"].height
     return Summary(

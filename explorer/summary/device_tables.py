@@ -1,6 +1,6 @@
-"""The three per-device tables of a summary, counted on dense integer codes.
+"""The per-device tables of a summary, counted on dense integer codes.
 
-``cell_devices``, ``devices`` and ``device_days`` group every ping by a
+``cell_devices``, ``devices``, ``device_days`` and ``device_moments`` group every ping by a
 high-cardinality key (device × cell, device × type, device × day), where hash
 group-bys over millions of pings are slow. So each table is a counting pass over the
 codes of :mod:`explorer._speed.codes` (``numpy.bincount`` when the key space is dense,
@@ -23,8 +23,13 @@ from explorer._speed.codes import (
     key_of,
     runs,
 )
+from explorer.binning.cells import cell_resolution, cells_to_parent
 
 _HOURS = 24
+#: The places of ``device_moments`` are H3 cells of resolution 5 (~250 km², ~9 km
+#: across): fine enough to tell two towns apart, coarse enough that a device's hour
+#: mostly holds one place, so the table stays near one row per device-hour.
+MOMENT_PLACE_RESOLUTION = 5
 #: A key space up to this many times the number of pings (plus a constant) is counted
 #: with dense arrays; a sparser one is sorted instead (memory stays O(pings)).
 _DENSE_FACTOR = 2
@@ -119,6 +124,56 @@ def _devices(
             "coarse_pings": pl.Series(coarse_pings[present], dtype=pl.Int64),
             "first_seen": as_timestamps(first[present], stamp_dtype),
             "last_seen": as_timestamps(last[present], stamp_dtype),
+        }
+    )
+
+
+_EMPTY_MOMENTS = pl.DataFrame(
+    schema={
+        "device": pl.UInt64,
+        "hour": pl.Int32,
+        "place": pl.UInt64,
+        "pings": pl.Int64,
+        "first_seen": pl.Int64,
+        "last_seen": pl.Int64,
+    }
+)
+
+
+def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.DataFrame:
+    """``device_moments`` of prepared pings: per device, UTC hour and coarse place, the
+    pings and the first and last second seen (see ``TABLES``)."""
+    if not len(cells):
+        return _EMPTY_MOMENTS
+    resolution = min(MOMENT_PLACE_RESOLUTION, cell_resolution(int(cells.values[0])))
+    places = factorize(cells_to_parent(pl.Series(cells.values, dtype=pl.UInt64), resolution))
+    place = devices.of(places.codes[cells.codes])
+    seconds = devices.of(frame["timestamp"].dt.epoch("s").to_numpy())
+    hour = seconds // 3_600
+    first_hour = int(hour.min()) if hour.size else 0
+    n_hours = (int(hour.max()) - first_hour + 1) if hour.size else 1
+    key = key_of(devices.devices.codes, n_hours, hour - first_hour)
+    key *= len(places)
+    key += place
+    grouped = (
+        pl.DataFrame({"key": key, "second": seconds})
+        .group_by("key")
+        .agg(
+            pings=pl.len().cast(pl.Int64),
+            first_seen=pl.col("second").min(),
+            last_seen=pl.col("second").max(),
+        )
+    )
+    moment, place_code = np.divmod(grouped["key"].to_numpy(), len(places))
+    dev_code, hour_offset = np.divmod(moment, n_hours)
+    return pl.DataFrame(
+        {
+            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
+            "hour": pl.Series(hour_offset + first_hour, dtype=pl.Int32),
+            "place": pl.Series(np.asarray(places.values)[place_code], dtype=pl.UInt64),
+            "pings": grouped["pings"],
+            "first_seen": grouped["first_seen"],
+            "last_seen": grouped["last_seen"],
         }
     )
 

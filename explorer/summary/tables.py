@@ -40,6 +40,13 @@ TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         {"pings": _SUM, "coarse_pings": _SUM, "first_seen": _MIN, "last_seen": _MAX},
     ),
     "device_days": (("device", "day"), {"pings": _SUM}),
+    # Per device, UTC hour (since the epoch) and coarse place (an H3 cell at resolution
+    # min(5, the summary's)): where a device was when, to the second at each end, so that
+    # jumps faster than any vehicle show (first_seen/last_seen are epoch seconds).
+    "device_moments": (
+        ("device", "hour", "place"),
+        {"pings": _SUM, "first_seen": _MIN, "last_seen": _MAX},
+    ),
     "coords": (("lat", "lon", "device"), {"pings": _SUM}),
     "rows": (("row_hash",), {"pings": _SUM}),
     "seconds_utc": (("second",), {"pings": _SUM}),

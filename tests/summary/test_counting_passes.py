@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import polars as pl
+import polars_h3 as plh3
 import pytest
 
 from explorer._speed import blocks
@@ -66,7 +67,19 @@ def reference_device_tables(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
             last_seen=pl.col("timestamp").max(),
         ),
         "device_days": with_device.group_by("device", "day").agg(count),
+        "device_moments": with_device.with_columns(second=pl.col("timestamp").dt.epoch("s"))
+        .group_by(
+            "device",
+            hour=(pl.col("second") // 3_600).cast(pl.Int32),
+            place=plh3.cell_to_parent("cell", min(5, resolution_of(prepared))),
+        )
+        .agg(count, first_seen=pl.col("second").min(), last_seen=pl.col("second").max()),
     }
+
+
+def resolution_of(prepared: pl.DataFrame) -> int:
+    """The H3 resolution of the prepared pings' cells (by polars-h3, not our wrapper)."""
+    return int(prepared.select(plh3.get_resolution("cell")).to_series().max() or 0)
 
 
 def hard_pings() -> pl.DataFrame:
