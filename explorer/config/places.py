@@ -72,6 +72,31 @@ class PlacesConfig:
         "A high pileup also needs 100 devices behind it: a data-set-wide fallback, not one "
         "faulty phone.",
     )
+    pileup_country_centroid_km: float = setting(
+        50.0,
+        "A pileup within 50 km of a country's centroid is named after it: published centroids "
+        "of one country (polygon centroid, label point, a rounded '46, 2') lie tens of km apart.",
+    )
+    pileup_region_centroid_km: float = setting(
+        30.0,
+        "... within 30 km of a first-level region's centroid: regions are smaller than "
+        "countries, so their centroid variants lie closer together.",
+    )
+    pileup_capital_km: float = setting(
+        2.0,
+        "... within 2 km of a capital's point: city-level fallbacks sit on the city's "
+        "gazetteer point (sources differ by under a km), not anywhere in a city of 20 km.",
+    )
+    pileup_default_coordinate_km: float = setting(
+        1.0,
+        "... within 1 km of a well-known default coordinate: a fixed literal, moved at most "
+        "~0.8 km when written with 2 decimals.",
+    )
+    pileup_known_place_score: float = setting(
+        10.0,
+        "Score added to a pileup on a known place (as much as a tenfold ratio): it is surely a "
+        "fallback, so it ranks above an unnamed one; its severity still rests on its share.",
+    )
     spike_ring: int = setting(
         2,
         "The neighbourhood is the ring of cells 1 and 2 steps away (18 cells): wide enough to "

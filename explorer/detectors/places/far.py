@@ -24,6 +24,7 @@ from explorer.detectors.places.common import (
     plain,
     share_interval,
 )
+from explorer.detectors.places.points import pileup_coordinates
 from explorer.findings import Finding, FindingKind
 from explorer.text import count, pct, plural
 
@@ -130,9 +131,11 @@ def _where(rows: pl.DataFrame, resolution: int) -> list[dict]:
 
 @check(FindingKind.DISTANT_POINTS.value)
 def detect_distant_points(ctx: Context) -> list[Finding]:
-    """Pings beyond the main mass's far distance (not null island, not swapped)."""
+    """Pings beyond the main mass's far distance (not null island, not swapped or flipped,
+    not on a coordinate pileup: those are told once, as the pileup)."""
     cfg = ctx.config.places
     rows = far_rows(ctx).filter(~pl.col("swapped") & pl.col("flipped").is_null())
+    rows = rows.join(pileup_coordinates(ctx), on=["lat", "lon"], how="anti")
     mass = main_mass(ctx)
     total = ctx.total_pings
     if rows.is_empty() or mass is None:

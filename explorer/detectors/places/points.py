@@ -6,17 +6,21 @@ import numpy as np
 import polars as pl
 
 from explorer.binning.cells import cells_to_str, latlng_to_cells
+from explorer.config.places import PlacesConfig
 from explorer.detectors.context import Context
 from explorer.detectors.needs import DEVICE_IDS, check
 from explorer.detectors.places.common import (
     cached,
     from_devices,
+    haversine_km,
+    main_mass,
     near_null_island,
     plain,
     share_interval,
     shared_coordinates,
 )
 from explorer.findings import Finding, FindingKind
+from explorer.geography.gazetteer import known_places
 from explorer.text import count, pct, plural
 
 #: MAD of a normal distribution is 0.6745 σ: dividing by it turns a MAD into a σ.
@@ -95,13 +99,16 @@ def detect_null_island(ctx: Context) -> list[Finding]:
     ]
 
 
-def _pileup_reference(devices: np.ndarray) -> tuple[float, float, float]:
-    """(typical devices, log median, log sigma) of shared coordinates (≥ 2 devices).
+def _pileup_reference(devices: np.ndarray, exclude: int) -> tuple[float, float, float]:
+    """(typical devices, log median, log sigma) of shared coordinates (≥ 2 devices),
+    the ``exclude`` busiest left out.
 
-    Where coordinates are jittered almost none are shared and the typical coordinate
-    holds one device.
+    The busiest are the coordinates that can be pileups: counted in, two pileups among a
+    few chance coincidences set the median between themselves and hide each other. Where
+    coordinates are jittered almost none are shared and the typical coordinate holds one
+    device.
     """
-    shared = devices[devices >= 2]
+    shared = np.sort(devices[devices >= 2])[::-1][exclude:]
     if shared.size < 2:
         return 1.0, 0.0, _MIN_LOG_SIGMA
     logs = np.log(shared.astype(float))
@@ -138,16 +145,17 @@ def _nearby_devices(top: pl.DataFrame, shared: pl.DataFrame, km: float) -> np.nd
 
 
 def _pileup_candidates(ctx: Context) -> tuple[pl.DataFrame, float, float]:
-    """Coordinates passing every pileup test, with the typical and shared-ping share."""
+    """Coordinates passing every pileup test, with the typical and shared-ping share.
+
+    Nothing here depends on where a coordinate lies: a pileup in the centre, in the
+    next region or on another continent is tested against the same reference.
+    """
     cfg = ctx.config.places
     coords = shared_coordinates(ctx).filter(
         ~near_null_island(pl.col("lat"), pl.col("lon"), cfg.null_island_radius_deg)
     )
     devices = coords["devices"].to_numpy()
-    typical, log_median, sigma = _pileup_reference(devices)
-    shared_share = float(coords.filter(pl.col("devices") >= 2)["pings"].sum()) / max(
-        float(ctx.total_pings), 1.0
-    )
+    typical, log_median, sigma = _pileup_reference(devices, cfg.pileup_gap_rank)
     # Only the few biggest coordinates can be pileups: rank them, then test each against
     # the gap_rank-th busiest *other* coordinate.
     top = coords.top_k(
@@ -169,12 +177,19 @@ def _pileup_candidates(ctx: Context) -> tuple[pl.DataFrame, float, float]:
         & (pl.col("z") >= cfg.pileup_min_z)
         & (pl.col("devices") >= cfg.pileup_gap_ratio * pl.col("gap_reference"))
     )
-    return keep, typical, shared_share
+    # The pileups' own pings do not make the rest of the data look venue-snapped.
+    shared = coords.filter(pl.col("devices") >= 2)["pings"].sum() - keep["pings"].sum()
+    return keep, typical, float(shared) / max(float(ctx.total_pings), 1.0)
 
 
 def _pileup_cells(ctx: Context) -> list[int]:
     keep = cached(ctx, "pileups", _pileup_candidates)[0]
     return latlng_to_cells(keep["lat"], keep["lon"], ctx.resolution).to_list()
+
+
+def pileup_coordinates(ctx: Context) -> pl.DataFrame:
+    """The exact coordinates (lat, lon) found as pileups (cached per context)."""
+    return cached(ctx, "pileups", _pileup_candidates)[0].select("lat", "lon")
 
 
 def pileup_cells(ctx: Context) -> list[int]:
@@ -198,6 +213,74 @@ def detect_coordinate_pileup(ctx: Context) -> list[Finding]:
     return findings
 
 
+#: Why each kind of known place collects fallback fixes, for a pileup's story.
+_WHY_THERE = {
+    "country_centroid": "IP geolocation writes it for a device it can only place in the country",
+    "region_centroid": "IP geolocation writes it for a device it can only place in the region",
+    "capital": "IP geolocation writes a city's point for a device it can only place in the city",
+    "default_coordinate": "software writes it when it has no location at all",
+}
+
+
+def known_place_of(lat: float, lon: float, cfg: PlacesConfig) -> dict | None:
+    """The nearest known place (centroid, capital, default coordinate) within its kind's
+    naming distance of a coordinate, as evidence (name, kind, distance_km, source)."""
+    reach = {
+        "country_centroid": cfg.pileup_country_centroid_km,
+        "region_centroid": cfg.pileup_region_centroid_km,
+        "capital": cfg.pileup_capital_km,
+        "default_coordinate": cfg.pileup_default_coordinate_km,
+    }
+    places = known_places()
+    km = haversine_km(
+        np.array([p.lat for p in places]), np.array([p.lon for p in places]), lat, lon
+    )
+    within = km <= np.array([reach.get(p.kind, 0.0) for p in places])
+    if not within.any():
+        return None
+    best = int(np.flatnonzero(within)[np.argmin(km[within])])
+    place = places[best]
+    return {
+        "name": place.name,
+        "kind": place.kind,
+        "distance_km": float(km[best]),
+        "source": place.source,
+    }
+
+
+def _place_words(place: dict | None) -> tuple[str, str]:
+    """(title tail, story sentence) naming the known place a pileup sits on, if any."""
+    if place is None:
+        generic = (
+            "This is the signature of a fallback location (IP geolocation, a postcode or "
+            "city centroid) written in when no fix was available."
+        )
+        return "", generic
+    name, km = place["name"], place["distance_km"]
+    why = _WHY_THERE.get(place["kind"], "software writes it when it knows no better place")
+    if f"{km:.0f}" == "0":
+        return f" at {name}", f"It is {name}: {why}."
+    return (
+        f" {km:.0f} km from {name}",
+        f"It lies {km:.0f} km from {name} (published points of one place differ by that "
+        f"much): {why}.",
+    )
+
+
+def _centre_distance(ctx: Context, lat: float, lon: float) -> tuple[float | None, str]:
+    """(km from the data's centre, story clause when beyond the far distance)."""
+    mass = main_mass(ctx)
+    if mass is None:
+        return None, ""
+    km = float(haversine_km(np.array([lat]), np.array([lon]), mass.lat, mass.lon)[0])
+    if km <= mass.far_km:
+        return km, ""
+    return (
+        km,
+        f"; {km:,.0f} km from the centre of the data, it also stretches any map, extent or centroid",
+    )
+
+
 def _pileup_finding(
     ctx: Context, row: dict, cell: int, typical: float, shared_share: float, total: int
 ) -> Finding:
@@ -210,12 +293,15 @@ def _pileup_finding(
         cfg.pileup_high_share,
         high_ok=devices >= cfg.pileup_high_devices,
     )
-    snapped = shared_share >= 0.5
+    snapped = shared_share >= ctx.config.snapping.medium_share
     versus = (
         f"the typical shared venue coordinate holds {typical:.0f}"
         if snapped
         else "with GPS jitter almost no two devices share an exact coordinate"
     )
+    place = known_place_of(row["lat"], row["lon"], cfg)
+    title_place, place_sentence = _place_words(place)
+    centre_km, far_clause = _centre_distance(ctx, row["lat"], row["lon"])
     evidence = {
         "lat": row["lat"],
         "lon": row["lon"],
@@ -231,17 +317,21 @@ def _pileup_finding(
         "nearby_devices": row["nearby_devices"],
         "shared_ping_share": shared_share,
         "venue_snapped": snapped,
+        "known_place": place,
+        "centre_distance_km": centre_km,
     }
     story = (
         f"{plural(devices, 'device')} report the exact coordinate ({row['lat']}, {row['lon']}) "
         f"— {count(pings)} pings, {pct(share)} of the data — while {versus}. "
-        "This is the signature of a fallback location (IP geolocation, a postcode or city "
-        "centroid) written in when no fix was available: visits, dwell times and density "
-        "there are artefacts. Check the accuracy field or the source of these pings and "
-        "drop or down-weight the coordinate."
+        f"{place_sentence} Visits, dwell times and density there are artefacts{far_clause}. "
+        "Check the accuracy field or the source of these pings and drop or down-weight the "
+        "coordinate."
     )
-    title = f"{count(devices)} devices share one exact coordinate ({pct(share)} of pings)"
+    title = (
+        f"{count(devices)} devices share one exact coordinate ({pct(share)} of pings)" + title_place
+    )
     score = float(np.log10(max(row["ratio"], 1.0)) * 10 + share * 100)
+    score += cfg.pileup_known_place_score if place is not None else 0.0
     return Finding(
         FindingKind.COORDINATE_PILEUP.value,
         severity,
