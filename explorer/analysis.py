@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from explorer import __version__
-from explorer.binning.cells import cells_to_str, suggest_resolution
+from explorer.binning.cells import cells_to_str, suggest_resolution_for_points
 from explorer.config import Config, load_config
 from explorer.findings import Finding
 from explorer.reading.pings import ReadResult, read_pings
@@ -24,10 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 #: Cells listed in a profile's ``top_cells`` block.
 TOP_CELLS = 10
-#: Share of pings ignored at each edge when sizing cells: 1 % keeps a city a city
-#: even with 0.5 % of its pings at (0, 0) and a few trips abroad.
-EXTENT_QUANTILE = 0.01
-#: Points the extent's quantiles are taken from (an evenly strided sample beyond it).
+#: Points the resolution is suggested from (an evenly strided sample beyond it).
 EXTENT_SAMPLE = 500_000
 #: Pings on one local weekday less than this far apart lie on one local date: dates a
 #: week apart are at least 7 days less the 26 hours between UTC-12 and UTC+14 apart.
@@ -198,28 +195,25 @@ def _whole_day_gap(span: dt.timedelta) -> str | None:
 
 
 def suggested_resolution_for(pings: pl.DataFrame, n_pings: int | None = None) -> int:
-    """Suggested H3 resolution from the extent of the bulk of the pings.
+    """Suggested H3 resolution from the scale of the places where the pings are.
 
-    The extent is taken between the ``EXTENT_QUANTILE`` and 1 − ``EXTENT_QUANTILE``
-    quantiles, so a handful of stray points (null island, a trip abroad) cannot turn a
-    city into a continent. ``n_pings`` is the size of the whole input when ``pings`` is
-    a sample of it.
+    Sized from the dense places (see ``suggest_resolution_for_points``), not from the
+    bounding box: several metros, or a city across ±180°, get what one city gets, and
+    stray points (null island, a trip abroad) form tiny places that do not count.
+    ``n_pings`` is the size of the whole input when ``pings`` is a sample of it.
     """
     if pings.is_empty():
         return 8
     total = pings.height if n_pings is None else n_pings
-    # Quantiles of an evenly strided sample: the 1 % edges of 500,000 points are
-    # within a small fraction of a percent of the exact ones, for a fraction of the time.
+    # An evenly strided sample: the places and their 1 % edges of 500,000 points are
+    # within a small fraction of a percent of the whole data's, for a fraction of the time.
     # Column by column: a query on the whole frame would first copy every column into
     # one chunk when they are chunked differently, a copy of every column, strings too.
     step = -(-pings.height // EXTENT_SAMPLE)
     lat, lon = pings["lat"], pings["lon"]
     if step > 1:
         lat, lon = lat.gather_every(step), lon.gather_every(step)
-    q = EXTENT_QUANTILE
-    lat_lo, lat_hi = lat.quantile(q), lat.quantile(1 - q)
-    lon_lo, lon_hi = lon.quantile(q), lon.quantile(1 - q)
-    return suggest_resolution(lat_lo, lat_hi, lon_lo, lon_hi, total)
+    return suggest_resolution_for_points(lat.to_numpy(), lon.to_numpy(), total)
 
 
 def analyze_read(

@@ -30,6 +30,20 @@ SUGGEST_MIN_RES, SUGGEST_MAX_RES = 4, 10
 SUGGEST_MAX_CELLS = 20_000
 #: ... and wants at least this many pings per covering cell on average.
 SUGGEST_MIN_PINGS_PER_CELL = 20
+#: Resolution of the cells whose connected groups are the data's places (edge ~8.5 km):
+#: a metro's suburbs join their city, towns or metros farther apart stay apart.
+PLACE_RESOLUTION = 5
+#: Most occupied cells grouped into places; beyond it places are grouped at coarser
+#: resolutions, so scattered data cannot make the grouping slow.
+PLACE_MAX_CELLS = 20_000
+#: Fewest sample points that make a place: fewer cannot measure an extent.
+PLACE_MIN_POINTS = 30
+#: Share of the sample the places must hold together to speak for the data; below it
+#: the data is sparse everywhere and sized as one extent (a country of scattered pings).
+PLACES_MIN_SHARE = 0.5
+#: Share of a place's points ignored at each edge when measuring its extent: 1 % keeps
+#: a city a city even with a few trips out of town.
+PLACE_EXTENT_QUANTILE = 0.01
 
 
 def latlng_to_cells(
@@ -135,8 +149,15 @@ def cell_centres(cells: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cell_boundary(cell: int) -> list[tuple[float, float]]:
-    """The cell's polygon as (lat, lon) vertices."""
-    return list(h3.cell_to_boundary(int(cell)))
+    """The cell's polygon as (lat, lon) vertices, longitudes contiguous around its centre.
+
+    h3 gives vertices of a cell across ±180° on both sides (179.9 and −179.9), which
+    drawn as they are span the globe; here they are moved by whole turns to within
+    180° of the centre, so such a cell's longitudes run past 180 (or −180) instead.
+    """
+    centre = h3.cell_to_latlng(int(cell))[1]
+    ring = h3.cell_to_boundary(int(cell))
+    return [(lat, float(_unwrapped(np.float64(lon), np.float64(centre)))) for lat, lon in ring]
 
 
 def grid_disk(cell: int, k: int) -> list[int]:
@@ -203,6 +224,76 @@ def suggest_resolution(
             break
         best = res
     return best
+
+
+def suggest_resolution_for_points(lat: np.ndarray, lon: np.ndarray, n_pings: int) -> int:
+    """The resolution that suits the data's dense places, whatever lies between them.
+
+    ``lat``/``lon`` are a sample of the pings (points) and ``n_pings`` the size of the
+    whole data. Occupied cells at :data:`PLACE_RESOLUTION` that touch form places; each
+    place of at least :data:`PLACE_MIN_POINTS` points gets :func:`suggest_resolution`
+    of its own extent (longitudes unwrapped around its densest cell, so a place across
+    ±180° is as wide as it is) and of its share of ``n_pings``; the suggestion is the
+    ping-weighted median of those. Several metros thus get what one of them gets. When
+    such places hold less than :data:`PLACES_MIN_SHARE` of the points, the data is
+    sized as one extent, as sparse country-wide data should be.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    if len(lat) == 0:
+        return suggest_resolution(0.0, 0.0, 0.0, 0.0, n_pings)
+    place, ref_lon = _places_of(lat, lon)
+    sizes = np.bincount(place)
+    big = sizes >= PLACE_MIN_POINTS
+    if sizes[big].sum() < PLACES_MIN_SHARE * len(lat):
+        # One extent for everything, unwrapped around the densest place.
+        place, ref_lon = np.zeros(len(lat), dtype=np.int64), ref_lon[[np.argmax(sizes)]]
+        sizes, big = np.array([len(lat)]), np.array([True])
+    frame = pl.DataFrame(
+        {"place": place, "lat": lat, "lon": _unwrapped(lon, ref_lon[place])}
+    ).filter(pl.col("place").is_in(np.flatnonzero(big).tolist()))
+    q = PLACE_EXTENT_QUANTILE
+    boxes = frame.group_by("place").agg(
+        n=pl.len(),
+        lat_lo=pl.col("lat").quantile(q),
+        lat_hi=pl.col("lat").quantile(1 - q),
+        lon_lo=pl.col("lon").quantile(q),
+        lon_hi=pl.col("lon").quantile(1 - q),
+    )
+    scale = max(n_pings, len(lat)) / len(lat)
+    votes = sorted(
+        (suggest_resolution(a, b, c, d, round(n * scale)), n)
+        for n, a, b, c, d in boxes.select("n", "lat_lo", "lat_hi", "lon_lo", "lon_hi").rows()
+    )
+    weights = np.cumsum([n for _, n in votes])
+    return votes[int(np.searchsorted(weights, weights[-1] / 2))][0]
+
+
+def _places_of(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Place number of every point (groups of touching occupied coarse cells) and the
+    longitude of each place's densest cell's centre."""
+    cells = latlng_to_cells(lat, lon, PLACE_RESOLUTION)
+    res = PLACE_RESOLUTION
+    occupied = cells.unique()
+    while occupied.len() > PLACE_MAX_CELLS and res > 0:
+        res -= 1
+        cells = cells_to_parent(cells, res)
+        occupied = cells.unique()
+    values, inverse, counts = np.unique(cells.to_numpy(), return_inverse=True, return_counts=True)
+    label = np.empty(len(values), dtype=np.int64)
+    ref_lon = []
+    for number, members in enumerate(connected_components(values.tolist())):
+        at = np.searchsorted(values, members)
+        label[at] = number
+        densest = members[int(np.argmax(counts[at]))]
+        ref_lon.append(h3.cell_to_latlng(densest)[1])
+    return label[inverse], np.array(ref_lon)
+
+
+def _unwrapped(lon: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Longitudes moved by whole turns to within 180° of ``ref`` (may leave ±180);
+    those already within it are returned exactly."""
+    return lon + 360.0 * np.round((ref - lon) / 360.0)
 
 
 def connected_components(cells: Iterable[int], k: int = 1) -> list[list[int]]:

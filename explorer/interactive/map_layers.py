@@ -224,18 +224,50 @@ def _stretch(n: int) -> list[tuple[int, int, int]]:
 def view_for_bounds(
     lat_min: float, lat_max: float, lon_min: float, lon_max: float
 ) -> dict[str, float]:
-    """A map view (latitude, longitude, zoom) that shows the box, for a ~800 px wide map."""
+    """A map view (latitude, longitude, zoom) that shows the box, for a ~800 px wide map.
+
+    The box runs east from ``lon_min`` to ``lon_max``: when ``lon_max`` is the smaller
+    the box crosses ±180° (179.9 to −179.9 is 0.2° wide, not 359.8°). Longitudes past
+    ±180 (unwrapped) are fine; the view's longitude is in [−180, 180).
+    """
     lat_span = max(lat_max - lat_min, 1e-4)
-    lon_span = max(lon_max - lon_min, 1e-4)
+    lon_span = lon_max - lon_min
+    if lon_span < 0:
+        lon_span += 360.0
+    centre = _wrapped(lon_min + lon_span / 2)
+    lon_span = max(lon_span, 1e-4)
     # Web Mercator: 360° of longitude span 256 px at zoom 0; allow 800x500 px.
     zoom_lon = math.log2(800 * 360 / (256 * lon_span))
     zoom_lat = math.log2(500 * 170 / (256 * lat_span))
     zoom = max(0.0, min(zoom_lon, zoom_lat, 15.0))
     return {
         "latitude": round(float(lat_min + lat_max) / 2, 6),
-        "longitude": round(float(lon_min + lon_max) / 2, 6),
+        "longitude": round(centre, 6),
         "zoom": round(float(zoom), 2),
     }
+
+
+def _wrapped(lon: float) -> float:
+    """A longitude in [−180, 180)."""
+    return float((lon + 180.0) % 360.0 - 180.0)
+
+
+def unwrap_longitudes(lon: np.ndarray) -> np.ndarray:
+    """Longitudes moved by whole turns so that the widest empty arc between them is
+    the seam: data at 179.9 and −179.9 becomes 179.9 and 180.1, a 0.2° wide range.
+
+    Longitudes whose widest empty arc already spans ±180 come back unchanged.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    if lon.size < 2:
+        return lon
+    ordered = np.unique(lon)
+    gaps = np.diff(ordered)
+    wrap_gap = ordered[0] + 360.0 - ordered[-1]
+    if gaps.size == 0 or wrap_gap >= gaps.max():
+        return lon
+    cut = ordered[int(np.argmax(gaps))]
+    return np.where(lon <= cut, lon + 360.0, lon)
 
 
 def view_for_cells(hex_ids: Iterable[str]) -> dict[str, float] | None:
@@ -249,6 +281,7 @@ def view_for_cells(hex_ids: Iterable[str]) -> dict[str, float] | None:
     if not values:
         return None
     lat, lon = cell_centres(pl.Series(values, dtype=pl.UInt64))
+    lon = unwrap_longitudes(lon)
     # ~2 km of margin: the cells and their surroundings, for context.
     pad = 0.02
     return view_for_bounds(lat.min() - pad, lat.max() + pad, lon.min() - pad, lon.max() + pad)
@@ -262,7 +295,7 @@ def view_for_summary(summary: Summary) -> dict[str, float]:
     lat, lon = cell_centres(cells["cell"])
     weights = cells["pings"].to_numpy().astype(np.float64)
     # The box holding 98 % of pings: one null-island cell must not zoom out to the globe.
-    lo, hi = _weighted_quantiles(lat, weights), _weighted_quantiles(lon, weights)
+    lo, hi = _weighted_quantiles(lat, weights), _weighted_quantiles(unwrap_longitudes(lon), weights)
     return view_for_bounds(lo[0], lo[1], hi[0], hi[1])
 
 

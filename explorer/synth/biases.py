@@ -76,13 +76,20 @@ def offset_deg(lat0: float, lon0: float, dx_km, dy_km) -> tuple[np.ndarray, np.n
     """Latitude and longitude of points ``dx_km`` east and ``dy_km`` north of a point."""
     lat = lat0 + np.asarray(dy_km) / _KM_PER_DEG_LAT
     lon = lon0 + np.asarray(dx_km) / (_KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0)))
-    return lat, lon
+    return lat, wrap_lon(lon)
+
+
+def wrap_lon(lon) -> np.ndarray:
+    """Longitudes in [-180, 180): those past ±180 move by a turn, the others stay exact."""
+    lon = np.asarray(lon, dtype=np.float64)
+    return np.where(lon >= 180.0, lon - 360.0, np.where(lon < -180.0, lon + 360.0, lon))
 
 
 def distance_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     """Planar distance in km from a point (accurate to < 1 % within a city)."""
     dy = (lat - lat0) * _KM_PER_DEG_LAT
-    dx = (lon - lon0) * _KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0))
+    # The short way round: a point at -179.9 is 0.2° east of one at 179.9.
+    dx = wrap_lon(lon - lon0) * _KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0))
     return np.hypot(dx, dy)
 
 

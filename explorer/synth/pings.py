@@ -28,14 +28,17 @@ from explorer.synth.biases import (
     is_weekend,
     local_to_utc,
     offset_deg,
+    wrap_lon,
 )
 
 __all__ = [
     "BIAS_KINDS",
     "CITIES",
     "City",
+    "METROS",
     "PlantedBias",
     "SynthResult",
+    "generate_metros",
     "generate_pings",
     "write_pings",
 ]
@@ -43,20 +46,48 @@ __all__ = [
 
 @dataclass(frozen=True)
 class City:
-    """A city to simulate: centre (WGS 84 degrees), IANA zone and radius in km."""
+    """A city to simulate: centre (WGS 84 degrees), IANA zone and radius in km.
+
+    ``land`` outlines (lat, lon vertices) the land that homes, workplaces and other
+    places keep to, drawn a little inside the real coast; empty means land all round.
+    GPS noise and commutes still stray a little offshore, as real fixes do.
+    """
 
     name: str
     lat: float
     lon: float
     zone: str
     radius_km: float
+    land: tuple[tuple[float, float], ...] = ()
 
+
+#: Singapore's main island, ~0.5–1 km inside its coast: the sea 2 km south of the
+#: centre, the Johor Strait 16 km north, open water east and west.
+_SINGAPORE_LAND = (
+    (1.335, 103.640), (1.365, 103.675), (1.405, 103.700), (1.435, 103.735),
+    (1.440, 103.775), (1.450, 103.810), (1.440, 103.850), (1.415, 103.900),
+    (1.385, 103.940), (1.370, 103.985), (1.340, 104.010), (1.315, 103.960),
+    (1.300, 103.900), (1.292, 103.860), (1.282, 103.830), (1.288, 103.790),
+    (1.305, 103.740), (1.310, 103.680),
+)  # fmt: skip
+#: Taveuni (Fiji), 42 km by 10 km along a NE–SW axis that the 180° meridian crosses:
+#: an ellipse of 32 km by 7 km inside it.
+_TAVEUNI_LAND = (
+    (-16.727, -179.897), (-16.752, -179.892), (-16.804, -179.908), (-16.870, -179.939),
+    (-16.932, -179.978), (-16.973, 179.985), (-16.983, 179.961), (-16.958, 179.956),
+    (-16.906, 179.972), (-16.840, -179.997), (-16.778, -179.958), (-16.737, -179.921),
+)  # fmt: skip
 
 CITIES: dict[str, City] = {
     "new_york": City("New York", 40.7540, -73.9840, "America/New_York", 18.0),
     "sao_paulo": City("São Paulo", -23.5505, -46.6333, "America/Sao_Paulo", 20.0),
     "london": City("London", 51.5074, -0.1278, "Europe/London", 18.0),
+    "singapore": City("Singapore", 1.3000, 103.8450, "Asia/Singapore", 14.0, _SINGAPORE_LAND),
+    "taveuni": City("Taveuni", -16.8850, -179.9850, "Pacific/Fiji", 8.0, _TAVEUNI_LAND),
 }
+
+#: Metros of :func:`generate_metros` unless told: four metros on four continents.
+METROS: tuple[str, ...] = ("new_york", "london", "sao_paulo", "singapore")
 
 #: Every bias :func:`generate_pings` can plant, in the order they are planted.
 BIAS_KINDS: tuple[str, ...] = tuple(PLANTERS)
@@ -94,6 +125,49 @@ _ACTIVITY_CDF = np.cumsum(
 )
 
 
+#: Draws that a place at sea gets before it moves to the (on land) centre instead.
+_LAND_TRIES = 50
+
+
+def _land_km(city: City) -> np.ndarray:
+    """The land outline as (x, y) km from the centre (the short way round ±180°)."""
+    lat = np.array([v[0] for v in city.land])
+    lon = np.array([v[1] for v in city.land])
+    dy = (lat - city.lat) * 110.574
+    dx = wrap_lon(lon - city.lon) * 111.320 * np.cos(np.radians(city.lat))
+    return np.column_stack([dx, dy])
+
+
+def _inside(xy: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """Whether each point lies inside the polygon (even-odd rule, one pass per edge)."""
+    x, y = xy[:, 0], xy[:, 1]
+    inside = np.zeros(len(xy), dtype=bool)
+    for (x1, y1), (x2, y2) in zip(outline, np.roll(outline, -1, axis=0)):
+        crosses = (y1 > y) != (y2 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (x < at)
+    return inside
+
+
+def _on_land(rng: np.random.Generator, city: City, xy: np.ndarray, draw) -> np.ndarray:
+    """``xy`` (km) with every point at sea drawn again by ``draw(rows)`` until on land.
+
+    Cities without a ``land`` outline are returned as given, with no random draw, so
+    their data stays what it always was.
+    """
+    if not city.land:
+        return xy
+    outline = _land_km(city)
+    for _ in range(_LAND_TRIES):
+        rows = np.flatnonzero(~_inside(xy, outline))
+        if len(rows) == 0:
+            return xy
+        xy[rows] = draw(rows)
+    xy[~_inside(xy, outline)] = 0.0
+    return xy
+
+
 def _sub_centres(rng: np.random.Generator, city: City) -> np.ndarray:
     """(x, y) km of secondary centres, spread around the main one."""
     bearing = np.linspace(0, 2 * np.pi, _N_SUB_CENTRES, endpoint=False)
@@ -121,6 +195,12 @@ def _places(rng: np.random.Generator, n: int, city: City, subs: np.ndarray, shar
     return xy
 
 
+def _land_places(rng: np.random.Generator, n: int, city: City, subs: np.ndarray, shares):
+    """:func:`_places` kept to the city's land (see :func:`_on_land`)."""
+    xy = _places(rng, n, city, subs, shares)
+    return _on_land(rng, city, xy, lambda r: _places(rng, len(r), city, subs, shares))
+
+
 def _device_counts(rng: np.random.Generator, n_devices: int, n_pings: int) -> np.ndarray:
     """Pings per device: log-normal rates (capped), scaled to ``n_pings`` in expectation."""
     rate = np.minimum(np.exp(rng.normal(0, _RATE_SIGMA, n_devices)), _RATE_CAP)
@@ -143,11 +223,15 @@ def _positions(rng, city: City, dev: np.ndarray, act: np.ndarray, n_devices: int
 
     ``n_devices`` counts devices with no pings too, so per-device arrays line up.
     """
-    subs = _sub_centres(rng, city)
-    home = _places(rng, n_devices, city, subs, [0.05, 0.25, 0.70])
-    work = _places(rng, n_devices, city, subs, [0.45, 0.30, 0.25])
+    subs = _on_land(rng, city, _sub_centres(rng, city), lambda r: _sub_centres(rng, city)[r])
+    home = _land_places(rng, n_devices, city, subs, [0.05, 0.25, 0.70])
+    work = _land_places(rng, n_devices, city, subs, [0.45, 0.30, 0.25])
     near_home = home[:, None, :] + rng.normal(0, 1.5, (n_devices, _N_OTHER_PLACES, 2))
-    anywhere = _places(rng, n_devices * _N_OTHER_PLACES, city, subs, [0.3, 0.3, 0.4])
+    around = np.repeat(home, _N_OTHER_PLACES, axis=0)
+    near_home = _on_land(
+        rng, city, near_home.reshape(-1, 2), lambda r: around[r] + rng.normal(0, 1.5, (len(r), 2))
+    ).reshape(n_devices, _N_OTHER_PLACES, 2)
+    anywhere = _land_places(rng, n_devices * _N_OTHER_PLACES, city, subs, [0.3, 0.3, 0.4])
     local = rng.random((n_devices, _N_OTHER_PLACES, 1)) < 0.6
     other = np.where(local, near_home, anywhere.reshape(n_devices, _N_OTHER_PLACES, 2))
     xy = home[dev]
@@ -232,6 +316,92 @@ def generate_pings(
         if kind in biases:
             planted.append(PLANTERS[kind](pings, rng, _place(where, kind)))
     return SynthResult(_to_frame(rng, pings), planted, city)
+
+
+#: Share of devices that fly to another metro during the period (business trips).
+TRAVELLER_SHARE = 0.002
+#: Door-to-door speed of a flight: 800 km/h in the air plus three hours at airports.
+_FLIGHT_KMH, _AIRPORT_HOURS = 800.0, 3.0
+
+
+def generate_metros(
+    n_pings: int = 200_000,
+    *,
+    cities: tuple[str, ...] = METROS,
+    seed: int = 0,
+    start: str = "2024-06-03",
+    days: int = 14,
+    travellers: float = TRAVELLER_SHARE,
+) -> SynthResult:
+    """Clean synthetic pings of several metros in one data set, ``n_pings`` shared evenly.
+
+    Each device lives in one metro, except a share ``travellers`` of them that fly once
+    to another metro (silent in the air, jet-lagged on arrival, back never).
+    """
+    unknown = sorted(set(cities) - set(CITIES))
+    if unknown or not cities:
+        raise ValueError(f"unknown cities {unknown}; choose from {sorted(CITIES)}")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for key in cities:
+        start_local_s = int(np.datetime64(start, "s").astype(np.int64))
+        parts.append(_clean(rng, round(n_pings / len(cities)), CITIES[key], start_local_s, days))
+    pings = _joined(parts)
+    metro = np.repeat(np.arange(len(parts)), [len(p.dev_ios) for p in parts])
+    if len(parts) > 1:
+        _fly(rng, pings, metro, [CITIES[k] for k in cities], travellers)
+    return SynthResult(_to_frame(rng, pings), [], "+".join(cities))
+
+
+def _joined(parts: list[PingArrays]) -> PingArrays:
+    """One :class:`PingArrays` of several cities' (devices renumbered one after another)."""
+    offsets = np.cumsum([0] + [len(p.dev_ios) for p in parts[:-1]])
+    first = parts[0]
+    return PingArrays(
+        np.concatenate([p.device + o for p, o in zip(parts, offsets)]),
+        np.concatenate([p.t for p in parts]),
+        np.concatenate([p.lat for p in parts]),
+        np.concatenate([p.lon for p in parts]),
+        np.concatenate([p.dev_ios for p in parts]),
+        first.zone,
+        first.start_local_s,
+        first.days,
+    )
+
+
+def _fly(rng, p: PingArrays, metro: np.ndarray, cities: list[City], share: float) -> None:
+    """Send a share of devices on one flight each: no pings in the air, and after landing
+    their pings lie around a hotel and a few places of the destination."""
+    present = np.unique(p.device)
+    flyers = rng.choice(present, size=round(share * len(present)), replace=False)
+    order = np.argsort(p.device, kind="stable")
+    starts = np.searchsorted(p.device[order], flyers)
+    stops = np.searchsorted(p.device[order], flyers, side="right")
+    keep = np.ones(len(p.t), dtype=bool)
+    t0, t1 = int(p.t.min()), int(p.t.max())
+    for device, a, b in zip(flyers, starts, stops):
+        rows = order[a:b]
+        origin = cities[metro[device]]
+        dest = cities[rng.choice([m for m in range(len(cities)) if m != metro[device]])]
+        km = _great_circle_km(origin, dest)
+        depart = rng.uniform(t0 + 0.2 * (t1 - t0), t0 + 0.7 * (t1 - t0))
+        arrive = depart + 3600 * (km / _FLIGHT_KMH + _AIRPORT_HOURS)
+        keep[rows[(p.t[rows] > depart) & (p.t[rows] < arrive)]] = False
+        there = rows[p.t[rows] >= arrive]
+        spots = _land_places(rng, 4, dest, _sub_centres(rng, dest), [0.45, 0.30, 0.25])
+        pick = np.where(rng.random(len(there)) < 0.6, 0, rng.integers(1, 4, len(there)))
+        xy = spots[pick] + rng.normal(0, 0.03, (len(there), 2))
+        p.lat[there], p.lon[there] = offset_deg(dest.lat, dest.lon, xy[:, 0], xy[:, 1])
+    for name in ("device", "t", "lat", "lon", "fixed"):
+        setattr(p, name, getattr(p, name)[keep])
+
+
+def _great_circle_km(a: City, b: City) -> float:
+    """Great-circle distance between two cities' centres."""
+    p1, p2 = np.radians(a.lat), np.radians(b.lat)
+    dl = np.radians(b.lon - a.lon)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * 6371.0088 * np.arcsin(np.sqrt(h)))
 
 
 def _place(city: City, kind: str) -> tuple[float, float] | None:
