@@ -9,7 +9,7 @@ from explorer.config.base import setting
 
 @dataclass(frozen=True)
 class MixConfig:
-    """Thresholds of the mix detectors (``device_type_skew``)."""
+    """Thresholds of the mix detectors (``device_type_skew``, ``device_type_changes``)."""
 
     unit_resolution: int = setting(
         8,
@@ -63,4 +63,31 @@ class MixConfig:
     high_min_devices: int = setting(
         100,
         "An area finding needs at least this many distinct devices to be high.",
+    )
+    type_change_medium_share: float = setting(
+        0.01,
+        "Devices that switch between two device types back and forth are medium once the 95 % "
+        "interval's lower end of their share passes 1 %: beyond the few people whose one "
+        "account id spans a phone and a tablet of two platforms.",
+    )
+    type_change_high_share: float = setting(
+        0.05,
+        "One device id in twenty carrying two platforms (lower end of the interval) is high: "
+        "ids are not devices, and every per-device count and mix is off by that much.",
+    )
+    type_change_area_km: float = setting(
+        3.0,
+        "Where the other type sits: its pings within this distance of the cell holding most "
+        "of them form the area told (a supplier's or SDK's patch of a city).",
+    )
+    type_change_area_share: float = setting(
+        0.5,
+        "The other type's pings are told as sitting in one area when at least half of them "
+        "lie there; spread thinner, the change is told for the whole data set.",
+    )
+    type_change_area_devices: int = setting(
+        20,
+        "This many devices switching back and forth whose other type sits in one area are "
+        "medium whatever their share: the type field changes with place, which skews that "
+        "area's mix and cannot be a few people's phone and tablet.",
     )
