@@ -19,12 +19,14 @@ from typing import Any
 
 from explorer.config.base import setting
 from explorer.config.devices import DevicesConfig
+from explorer.config.geography import GeographyConfig
 from explorer.config.mix import MixConfig
 from explorer.config.places import PlacesConfig
 from explorer.config.quality import QualityConfig
 from explorer.config.severity import SeverityConfig
 from explorer.config.snapping import SnappingConfig
 from explorer.config.time import TimeConfig
+from explorer.config.travel import TravelConfig
 from explorer.errors import PingFileError
 
 __all__ = ["Config", "load_config", "setting", "documentation"]
@@ -41,6 +43,8 @@ class Config:
     mix: MixConfig = field(default_factory=MixConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     snapping: SnappingConfig = field(default_factory=SnappingConfig)
+    geography: GeographyConfig = field(default_factory=GeographyConfig)
+    travel: TravelConfig = field(default_factory=TravelConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
