@@ -82,11 +82,7 @@ def test_stray_fixes_are_found_by_device_at_the_stray_place(city, share, km, bea
     assert ev["devices_total"] == pings["device_id"].n_unique()
     assert ev["share_low"] < ev["share"] < ev["share_high"]
     assert hit.severity == (
-        "high"
-        if ev["share_low"] >= 0.05
-        else "medium"
-        if ev["share_low"] >= 0.005
-        else "low"
+        "high" if ev["share_low"] >= 0.05 else "medium" if ev["share_low"] >= 0.005 else "low"
     )
     assert hit.severity in ("medium", "high")
     # The map shows the stray place, not the city the devices live in.
@@ -140,7 +136,8 @@ def test_a_faulty_phone_or_two_is_no_finding_and_ids_are_needed():
     both = pl.concat([pings, *two]).with_columns(pl.col("timestamp").cast(pings["timestamp"].dtype))
     assert run(both) == []
     three = [trip(f"t{i}", start, [(0, 40.75, -73.99), (2, 25.76, -80.19)]) for i in range(3)]
-    more = pl.concat([pings, *three]).with_columns(pl.col("timestamp").cast(pings["timestamp"].dtype))
+    stamp = pl.col("timestamp").cast(pings["timestamp"].dtype)
+    more = pl.concat([pings, *three]).with_columns(stamp)
     found = run(more)
     assert len(found) == 1 and found[0].severity == "low" and found[0].evidence["devices"] == 3
     # Without device ids nothing can be followed: the check does not run.
