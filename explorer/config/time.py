@@ -70,14 +70,65 @@ class TimeConfig:
         "daylight saving); 3 hours or more points to timestamps read in the wrong zone.",
     )
     shift_min_devices: int = setting(
+        5,
+        "At least five devices must each vote for the shift on their own days: five out of "
+        "five is the fewest a sign test can tell from coin flips at the 5 % level.",
+    )
+    shift_max_days: int = setting(
+        28,
+        "A device's days weigh its profile and its vote up to four weeks; past that its "
+        "profile is already sharp and more days would let one long-lived device outweigh "
+        "the rest.",
+    )
+    shift_even_mix: float = setting(
+        0.2,
+        "Votes compare each device with the reference day mixed 4:1 with an even day, so "
+        "that one ping in the small hours cannot make a whole device decisive.",
+    )
+    shift_vote_llr: float = setting(
+        3.0,
+        "A device votes when its days favour one clock by a likelihood ratio of e^3 ≈ 20 "
+        "(each day counted as one draw of an hour); devices with fewer days abstain.",
+    )
+    shift_alpha: float = setting(
+        0.05,
+        "The devices voting for the shift must outnumber those against at the 5 % level of "
+        "a one-sided sign test (the devices, not their days or pings, are independent).",
+    )
+    shift_agreement_share: float = setting(
+        0.5,
+        "The lower Wilson bound of the share of voting devices for the shift must exceed a "
+        "half: most people in the data, not a night-working minority, live on that clock.",
+    )
+    shift_high_devices: int = setting(
         30,
-        "The data-set hour profile must rest on at least this many devices before its shape is "
-        "trusted.",
+        "High needs at least 30 devices voting for the shift; fewer could be a team that "
+        "works nights, so a small panel stays medium and its story says so.",
+    )
+    shift_bootstrap_samples: int = setting(
+        400,
+        "Resamples of devices behind the intervals of the shift, of the fit gain and of the "
+        "share of device-days for the shift: enough for stable 5th and 95th percentiles.",
+    )
+    shift_bootstrap_seed: int = setting(
+        20, "Seed of the bootstrap, so that the same summary always gives the same intervals."
+    )
+    shift_bootstrap_groups: int = setting(
+        2000,
+        "Past 2,000 devices the bootstrap resamples 2,000 fixed groups of devices (whole "
+        "groups, so clusters stay intact): the intervals barely change and the cost stays "
+        "flat for millions of devices.",
+    )
+    shift_interval_share: float = setting(
+        0.9,
+        "Bootstrap intervals hold the central 90 %; the decision reads their lower end (a "
+        "one-sided 95 % bound).",
     )
     shift_fit_tv: float = setting(
-        0.2,
-        "The shifted profile must fit the reference day within this total-variation distance; "
-        "otherwise the data has no human day at all and no shift explains it.",
+        0.35,
+        "The shifted profile must fit the reference day within this total-variation distance, "
+        "else no shift explains it (a partial day fits no better than 0.7); trip loggers, "
+        "which peak at commutes, fit a right clock only to 0.25–0.33.",
     )
     shift_medium_gain: float = setting(
         0.08,
