@@ -222,20 +222,25 @@ _WHY_THERE = {
 }
 
 
+#: The setting that says how near a pileup must be to each kind of known place to be
+#: named after it.
+REACH_SETTINGS = {
+    "country_centroid": "pileup_country_centroid_km",
+    "region_centroid": "pileup_region_centroid_km",
+    "capital": "pileup_capital_km",
+    "default_coordinate": "pileup_default_coordinate_km",
+}
+
+
 def known_place_of(lat: float, lon: float, cfg: PlacesConfig) -> dict | None:
     """The nearest known place (centroid, capital, default coordinate) within its kind's
     naming distance of a coordinate, as evidence (name, kind, distance_km, source)."""
-    reach = {
-        "country_centroid": cfg.pileup_country_centroid_km,
-        "region_centroid": cfg.pileup_region_centroid_km,
-        "capital": cfg.pileup_capital_km,
-        "default_coordinate": cfg.pileup_default_coordinate_km,
-    }
+    reach = {kind: getattr(cfg, name) for kind, name in REACH_SETTINGS.items()}
     places = known_places()
     km = haversine_km(
         np.array([p.lat for p in places]), np.array([p.lon for p in places]), lat, lon
     )
-    within = km <= np.array([reach.get(p.kind, 0.0) for p in places])
+    within = km <= np.array([reach.get(p.kind, -1.0) for p in places])
     if not within.any():
         return None
     best = int(np.flatnonzero(within)[np.argmin(km[within])])
@@ -277,7 +282,8 @@ def _centre_distance(ctx: Context, lat: float, lon: float) -> tuple[float | None
         return km, ""
     return (
         km,
-        f"; {km:,.0f} km from the centre of the data, it also stretches any map, extent or centroid",
+        f"; {km:,.0f} km from the centre of the data, it also stretches any map, extent "
+        "or centroid",
     )
 
 
