@@ -25,7 +25,7 @@ from explorer.binning.cells import (
 from explorer.detectors.context import Context
 from explorer.detectors.mix_pings import PlaceTypes, overall_ping_mix
 from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, check
-from explorer.findings import Finding
+from explorer.findings import Finding, rank
 from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf, wilson_interval
 from explorer.summary.views import coded_cell_devices, named_codes
 from explorer.text import count, pct, plural
@@ -422,18 +422,21 @@ def _findings(
     flagged: dict[str, pl.DataFrame],
     mixes: Callable[[list[int]], _Mixes],
 ) -> list[Finding]:
-    """One finding per group of neighbouring units flagged in either measure, told in
-    devices' main types when any of its units is flagged by them, else in the types their
-    pings there report."""
+    """One finding per group of neighbouring units flagged in either measure, told in the
+    measure that flagged it (the more severe, then the larger score, when both did)."""
     p_by = {m: dict(zip(f["unit"].to_list(), f["p_value"].to_list())) for m, f in flagged.items()}
     units = sorted(set().union(*p_by.values()))
     findings = []
     for component in connected_components(units, k=1):
-        measure = "main_type" if any(u in p_by["main_type"] for u in component) else "ping_type"
-        p_value = float(min(p_by[measure][u] for u in component if u in p_by[measure]))
         inside = near.around(component).filter(pl.col("unit").is_in(component))
         cells = sorted(inside["cell"].unique().to_list())
-        findings.append(_area_finding(ctx, measure, cells, mixes(component), p_value))
+        area = mixes(component)
+        told = [
+            _area_finding(ctx, measure, cells, area, min(p[u] for u in component if u in p))
+            for measure, p in p_by.items()
+            if any(u in p for u in component)
+        ]
+        findings.append(rank(told)[0])
     findings.sort(key=lambda f: -f.score)
     return findings[: ctx.config.severity.max_findings_per_kind]
 
