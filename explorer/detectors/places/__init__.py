@@ -15,9 +15,11 @@ from explorer.detectors.places.far import (
     detect_swapped_coordinates,
 )
 from explorer.detectors.places.points import detect_coordinate_pileup, detect_null_island
+from explorer.detectors.places.sea import detect_at_sea
 
 __all__ = [
     "DETECTORS",
+    "detect_at_sea",
     "detect_coordinate_pileup",
     "detect_density_spike",
     "detect_distant_points",
@@ -33,4 +35,5 @@ DETECTORS = [
     detect_distant_points,
     detect_swapped_coordinates,
     detect_sign_flipped,
+    detect_at_sea,
 ]
