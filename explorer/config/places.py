@@ -99,44 +99,89 @@ class PlacesConfig:
     )
     spike_ring: int = setting(
         2,
-        "The neighbourhood is the ring of cells 1 and 2 steps away (18 cells): wide enough to "
-        "be stable, near enough to share the local density gradient.",
+        "A cell alone is compared with the ring of cells 1 and 2 steps away (18 cells): wide "
+        "enough to be stable, near enough to share the local density gradient.",
     )
     spike_min_ratio: float = setting(
-        5.0,
-        "A spike holds at least 5× its neighbours' mean pings and 5× their devices: realistic "
-        "centres and sub-centres of a city rise at most ~3–4× over their ring of cells.",
+        2.0,
+        "A spike holds at least twice the devices its neighbourhood predicts: below that, "
+        "a dense cell is within what a city's own cells vary by.",
     )
     spike_medium_ratio: float = setting(
-        8.0,
-        "From 8× its neighbourhood's pings (busiest device discounted) a cell is a venue or "
-        "artefact worth checking; smooth city gradients do not reach it.",
+        2.0,
+        "A medium or high spike is also at least twice its prediction: in a dense centre a "
+        "crowd of hundreds of devices doubles a cell; a smooth peak does not.",
     )
     spike_high_ratio: float = setting(
-        12.0,
-        "From 12× a single cell dominates its district and would bias any density or "
-        "footfall model built on the data.",
+        8.0,
+        "From 8× its prediction (with a crowd's excess) a single cell dominates its district "
+        "and would bias any density or footfall model built on the data.",
+    )
+    spike_min_excess_devices: int = setting(
+        10,
+        "Any spike holds at least 10 extra devices (lower 95 % bound): a few more phones than "
+        "predicted is a household or an office floor, not a place worth a finding.",
     )
     spike_medium_devices: int = setting(
-        20,
-        "A medium or high spike needs 20 distinct devices in the cell: fewer is a building "
-        "or a household, not a crowd.",
+        50,
+        "A medium or high spike needs at least 50 extra devices (lower 95 % bound): fewer is a "
+        "building, a household or a workplace, not a crowd.",
+    )
+    spike_high_devices: int = setting(
+        300,
+        "From 300 extra devices (lower 95 % bound) at a clear ratio the crowd is a top hotspot "
+        "of any city-scale data set.",
+    )
+    spike_ring_scale_max_edge_km: float = setting(
+        0.25,
+        "Cells with edges under 250 m (resolution 9 and finer) are also tested with their first "
+        "ring against rings 2..3, so a venue spread over several cells is seen whole; coarser "
+        "cells hold a venue, and their 7-cell disk is a city sub-centre's size.",
     )
     spike_max_gradient: float = setting(
         4.0,
-        "Where the first ring of neighbours is denser than the second (a smooth city peak) the "
-        "cell is expected to rise by the same factor again, up to 4×: a centre 2–4 km wide "
-        "seen through coarse cells is a peak, not a spike.",
+        "A ring's rise over the next one is capped at 4× before it is extrapolated to the "
+        "centre: steeper is a venue spilling into the ring, not a city's gradient.",
+    )
+    spike_gradient_min_devices: float = setting(
+        2.0,
+        "The city's own rise exponent is read from cells whose outer ring holds at least 2 "
+        "devices per slot: emptier rings are noise.",
+    )
+    spike_gradient_min_rise: float = setting(
+        1.3,
+        "... and whose inner ring rises at least 1.3× over the outer one: flatter rings say "
+        "nothing about how a peak continues.",
+    )
+    spike_gradient_min_cells: int = setting(
+        20,
+        "With fewer than 20 such cells the full rise is assumed (exponent 1): the cautious "
+        "choice, which expects the most of a peak.",
+    )
+    spike_full_rise_edge_km: float = setting(
+        1.0,
+        "Cells with edges of 1 km or more (resolution 7 and coarser) hold a sub-centre or town "
+        "core whole, which rises over its rings like a cusp: the full rise is expected there.",
+    )
+    spike_coarse_severity: str = setting(
+        "low",
+        "... and there a 100 m venue and a city's ~1 km sub-centre both fill one cell over flat "
+        "rings, which device counts cannot tell apart: such spikes are told at most as low.",
     )
     spike_min_expected: float = setting(
         0.5,
-        "Neighbour means below half a device (or half a typical device's pings) are floored "
+        "Neighbour levels below half a device (or half a typical device's pings) are floored "
         "here, so a lone house among empty cells is not an infinite ratio.",
+    )
+    spike_min_overdispersion: float = setting(
+        0.05,
+        "Cells of a real city vary by at least ~22 % beyond Poisson (α = 0.05) around any "
+        "neighbourhood prediction; a data set of sparse cells would estimate less.",
     )
     spike_trim_share: float = setting(
         0.02,
-        "The densest 2 % of cells (by ratio) are left out when estimating the neighbourhood "
-        "overdispersion, so spikes do not hide themselves by inflating it.",
+        "The 2 % of cells with the largest standardised excess are left out when estimating "
+        "the neighbourhood overdispersion, so spikes do not hide themselves by inflating it.",
     )
     far_factor: float = setting(
         4.0,

@@ -1,14 +1,18 @@
-"""Density spikes: cells far denser, in devices and in pings, than their neighbourhood.
+"""Density spikes: cells holding far more distinct devices than their neighbourhood predicts.
 
-The effect size is the ping ratio with the cell's busiest device counted as a typical
-one (so one busy phone cannot make it); the device ratio must pass the same minimum,
-so a spike is a crowd, not a phone.
+Devices are the unit (one busy phone is a device concentration, not a crowd). Each
+cell is tested at two scales, so a venue is found whether it fits in one cell or
+straddles several: the cell alone against rings 1..2 around it, and the cell with its
+first ring (7 cells) against rings 2..3. The expectation of a scale is the robust level
+(the median slot) of its nearest ring, raised by that ring's rise over the next one to
+the power the city's own cells show (a smooth peak continues its rise only partly; a
+venue's rings are flat). Counts are compared with a negative-binomial tail whose
+overdispersion is estimated from all cells, and Benjamini–Hochberg controls false
+discoveries across cells. The effect is the cell's excess of devices with an interval.
 
-The neighbourhood of a cell is every cell slot 1..``spike_ring`` steps away (empty
-slots count as zero). Neighbours are found among cell centres with a k-d tree (the
-centres of ring k lie within (k + 0.3) centre spacings), so no per-cell H3 call is
-needed. Counts are compared with a negative-binomial tail whose overdispersion is
-estimated from all cells, and Benjamini–Hochberg controls false discoveries.
+Neighbours are found among cell centres with a k-d tree (the centres of ring k lie
+within k centre spacings, ring k + 1's nearest about 0.87 (k + 1) away), so no per-cell
+H3 call is needed.
 """
 
 from __future__ import annotations
@@ -31,25 +35,42 @@ from explorer.text import count, plural, ratio
 #: Distance between the centres of adjacent hexagons, in edge lengths.
 _SPACING_PER_EDGE = np.sqrt(3.0)
 #: Search radius in centre spacings beyond the ring number: ring k's farthest centres
-#: lie k spacings away, ring k + 1's nearest about k + 0.65.
+#: lie k spacings away, ring k + 1's nearest about 0.87 (k + 1).
 _RING_MARGIN = 0.3
-#: Ring 1 centres lie 1 spacing away, ring 2's nearest √3: this splits them.
-_INNER_RING = 1.35
+#: Rings searched: the cell-with-first-ring scale compares against rings 2 and 3.
+_RINGS = 3
+#: 1.96: the two-sided 95 % normal quantile of the excess's interval.
+_Z95 = 1.96
 
 
 @dataclass(frozen=True)
 class Neighbourhood:
-    """Per cell: indices of occupied neighbours (``n`` = none), whether each is in the
-    first ring, and the number of slots (6 of them in the first ring)."""
+    """Per cell: indices of occupied neighbours (``n`` = none), the ring (1, 2, ...) of
+    each (0 for none), and the number of slots searched."""
 
     index: np.ndarray
-    inner: np.ndarray
+    ring: np.ndarray
     slots: int
+
+    @property
+    def inner(self) -> np.ndarray:
+        """Whether each neighbour is in the first ring."""
+        return self.ring == 1
 
 
 def ring_slots(k: int) -> int:
     """Cells 1..k steps from a hexagon: 6 + 12 + ... = 3k(k + 1)."""
     return 3 * k * (k + 1)
+
+
+def _ring_of(distance: np.ndarray) -> np.ndarray:
+    """Ring number of neighbours ``distance`` centre spacings away (0 for none): ring k
+    ends at k spacings, ring k + 1 starts at (k + 1)·√3/2."""
+    ring = np.zeros(distance.shape, dtype=np.int8)
+    finite = np.isfinite(distance)
+    bounds = [(k + (k + 1) * np.sqrt(3.0) / 2) / 2 for k in range(1, _RINGS + 3)]
+    ring[finite] = np.searchsorted(bounds, distance[finite]) + 1
+    return ring
 
 
 def neighbourhood(lat: np.ndarray, lon: np.ndarray, resolution: int, k: int) -> Neighbourhood:
@@ -65,47 +86,55 @@ def neighbourhood(lat: np.ndarray, lon: np.ndarray, resolution: int, k: int) -> 
         spacing = float(np.clip(local, 0.7 * spacing, 1.4 * spacing))
     slots = ring_slots(k)
     dist, index = tree.query(points, k=slots + 1, distance_upper_bound=(k + _RING_MARGIN) * spacing)
-    return Neighbourhood(index[:, 1:], dist[:, 1:] < _INNER_RING * spacing, slots)
+    return Neighbourhood(index[:, 1:], _ring_of(dist[:, 1:] / spacing), slots)
 
 
-def neighbour_sums(values: np.ndarray, hood: Neighbourhood) -> np.ndarray:
-    """Sum of ``values`` over each cell's occupied neighbours."""
-    padded = np.append(values.astype(float), 0.0)
-    return padded[hood.index].sum(axis=1)
-
-
-def expected_counts(
-    values: np.ndarray, hood: Neighbourhood, floor: float, max_gradient: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(neighbour mean, expected count) of every cell.
-
-    The expectation follows the neighbourhood's gradient: where the first ring is
-    denser than the outer ones (a city centre's smooth peak), the centre is expected
-    to continue the rise by the same factor (at most ``max_gradient``), so a smooth
-    peak is not a spike while a venue, whose rings are alike, stays one.
-    """
+def ring_level(values: np.ndarray, hood: Neighbourhood, ring: int) -> np.ndarray:
+    """Median over the 6·ring slots of one ring (empty slots count zero): a few slots
+    that a venue spills into do not move it."""
     padded = np.append(values.astype(float), 0.0)[hood.index]
-    n_inner = ring_slots(1)
-    mean = padded.sum(axis=1) / hood.slots
-    inner = np.where(hood.inner, padded, 0.0).sum(axis=1) / n_inner
-    outer = np.where(hood.inner, 0.0, padded).sum(axis=1) / max(hood.slots - n_inner, 1)
-    gradient = np.clip((inner + floor) / (outer + floor), 1.0, max_gradient)
-    return mean, np.maximum(mean, inner * gradient)
+    in_ring = np.where(hood.ring == ring, padded, 0.0)
+    slots = -np.sort(-in_ring, axis=1)[:, : 6 * ring]
+    return np.median(slots, axis=1)
+
+
+def rise_exponent(observed, inner, outer, floor: float, cfg) -> float:
+    """How far a cell continues its rings' rise, as the city's own cells show it.
+
+    Among cells whose inner ring rises notably over the outer one, the median of
+    log(observed / inner) / log(inner / outer): 1 would be a cusp, 0 a flat top. A few
+    venues do not move a median of hundreds of cells; with too few such cells the full
+    rise (1, the cautious choice) is assumed.
+    """
+    rise = np.log((inner + floor) / (outer + floor))
+    use = (outer >= cfg.spike_gradient_min_devices) & (rise > np.log(cfg.spike_gradient_min_rise))
+    if use.sum() < cfg.spike_gradient_min_cells:
+        return 1.0
+    continued = np.log((observed[use] + floor) / (inner[use] + floor)) / rise[use]
+    return float(np.clip(np.median(continued), 0.0, 1.0))
+
+
+def _moments_alpha(x: np.ndarray, mu: np.ndarray) -> float:
+    return float(max(((x - mu) ** 2 - x).sum() / (mu**2).sum(), 0.0))
 
 
 def nb_overdispersion(observed: np.ndarray, expected: np.ndarray, trim: float) -> float:
     """Method-of-moments α of a negative binomial (variance μ + αμ²).
 
-    The cells with the highest observed/expected ratios (share ``trim``) are left out
-    so that the spikes being looked for do not inflate the yardstick.
+    The cells with the largest standardised excesses (share ``trim``, under the α of the
+    previous pass) are left out and α estimated again, twice, so that the spikes being
+    looked for do not inflate the yardstick: a crowd in a dense cell weighs μ² in it.
     """
     use = expected > 0
     x, mu = observed[use], expected[use]
     if x.size < 10:
         return 1.0
-    keep = (x / mu) <= np.quantile(x / mu, 1 - trim)
-    x, mu = x[keep], mu[keep]
-    return float(max(((x - mu) ** 2 - x).sum() / (mu**2).sum(), 0.0))
+    alpha = _moments_alpha(x, mu)
+    for _ in range(2 if trim > 0 else 0):
+        residual = (x - mu) / np.sqrt(mu + alpha * mu**2)
+        keep = residual <= np.quantile(residual, 1 - trim)
+        alpha = _moments_alpha(x[keep], mu[keep])
+    return alpha
 
 
 def nb_sf(observed: np.ndarray, expected: np.ndarray, alpha: float) -> np.ndarray:
@@ -116,6 +145,39 @@ def nb_sf(observed: np.ndarray, expected: np.ndarray, alpha: float) -> np.ndarra
     return negative_binomial_sf(observed, size, size / (size + expected))
 
 
+@dataclass(frozen=True)
+class ScaleTest:
+    """One scale's observed and expected device counts, per cell, with its α and p."""
+
+    observed: np.ndarray
+    expected: np.ndarray
+    centre: np.ndarray
+    alpha: float
+    p_value: np.ndarray
+
+
+def _scale_test(observed, inner, outer, ring_cells: int, cfg, coarse: bool) -> ScaleTest:
+    """Test ``observed`` (devices of the cell, or of the cell with ``ring_cells`` ring
+    neighbours) against the inner ring's level raised along the rings' rise (the full
+    rise in ``coarse`` cells, which hold a whole sub-centre)."""
+    floor = cfg.spike_min_expected
+    cells = 1 + ring_cells
+    beta = 1.0 if coarse else rise_exponent(observed / cells, inner, outer, floor, cfg)
+    step = np.clip((inner + floor) / (outer + floor), 1.0, cfg.spike_max_gradient) ** beta
+    centre = inner * step * (step if ring_cells else 1.0)
+    expected = np.maximum(centre + ring_cells * inner * step, floor * cells)
+    alpha = max(
+        nb_overdispersion(observed, expected, cfg.spike_trim_share), cfg.spike_min_overdispersion
+    )
+    p_value = nb_sf(observed, expected, alpha)
+    return ScaleTest(observed, expected, np.maximum(centre, floor), alpha, p_value)
+
+
+def _coarse(ctx: Context) -> bool:
+    """Whether cells are wide enough to hold a city's sub-centre whole."""
+    return cell_edge_km(ctx.resolution) >= ctx.config.places.spike_full_rise_edge_km
+
+
 def _busiest_device_pings(ctx: Context, cells: pl.DataFrame) -> np.ndarray:
     """Pings of each cell's busiest device (0 where no device id is known)."""
     top = ctx.summary.tables["cell_devices"].group_by("cell").agg(top=pl.col("pings").max())
@@ -123,42 +185,70 @@ def _busiest_device_pings(ctx: Context, cells: pl.DataFrame) -> np.ndarray:
     return joined["top"].fill_null(0).to_numpy().astype(float)
 
 
-def _scores(cells: pl.DataFrame, hood: Neighbourhood, ctx: Context) -> pl.DataFrame:
-    """Observed, expected, ratio and p-value by devices and by pings, per cell.
-
-    The cell's own ping count has its busiest device replaced by a typical one, so one
-    busy phone cannot make a spike by pings (the neighbours are counted as they are).
-    """
+def _ping_ratio(ctx: Context, cells: pl.DataFrame, hood: Neighbourhood) -> tuple:
+    """(expected pings, ping ratio) told beside the devices: the cell's pings with its
+    busiest device counted as a typical one, against its first ring's level."""
     cfg = ctx.config.places
-    devices = cells["devices"].to_numpy().astype(float)
-    # One device's typical pings in a cell: the pseudo-count of the ping ratio.
     per_cell = ctx.summary.tables["cell_devices"]["pings"].to_numpy()
     per_device = max(float(np.median(per_cell)), 1.0) if per_cell.size else 1.0
     pings = cells["pings"].to_numpy().astype(float)
     robust = np.maximum(pings - _busiest_device_pings(ctx, cells), 0.0) + np.round(per_device)
-    floor_d, floor_p = cfg.spike_min_expected, cfg.spike_min_expected * per_device
-    mean_d, mu_d = expected_counts(devices, hood, floor_d, cfg.spike_max_gradient)
-    mean_p, mu_p = expected_counts(pings, hood, floor_p, cfg.spike_max_gradient)
-    alpha_d = nb_overdispersion(devices, np.maximum(mu_d, floor_d), cfg.spike_trim_share)
-    alpha_p = nb_overdispersion(pings, np.maximum(mu_p, floor_p), cfg.spike_trim_share)
-    p_d = nb_sf(devices, np.maximum(mu_d, floor_d), alpha_d)
-    p_p = nb_sf(robust, np.maximum(mu_p, floor_p), alpha_p)
+    inner, outer = ring_level(pings, hood, 1), ring_level(pings, hood, 2)
+    floor = cfg.spike_min_expected * per_device
+    expected = _scale_test(pings, inner, outer, 0, cfg, _coarse(ctx)).expected
+    return expected, robust / (np.maximum(expected, floor) + per_device)
+
+
+def _scores(cells: pl.DataFrame, hood: Neighbourhood, ctx: Context) -> pl.DataFrame:
+    """Per cell: both scales' tests, the cell's expected devices and excess with its
+    95 % interval, and the p-value of the better scale (doubled when both are looked at)."""
+    cfg = ctx.config.places
+    devices = cells["devices"].to_numpy().astype(float)
+    levels = [ring_level(devices, hood, r) for r in range(1, _RINGS + 1)]
+    first_ring = np.append(devices, 0.0)[hood.index]
+    disk = devices + np.where(hood.ring == 1, first_ring, 0.0).sum(axis=1)
+    coarse = _coarse(ctx)
+    alone = _scale_test(devices, levels[0], levels[1], 0, cfg, coarse)
+    with_ring = _scale_test(disk, levels[1], levels[2], ring_slots(1), cfg, coarse)
+    # Cells of a few hundred metres hold a whole venue; only finer ones need the ring
+    # (with coarser cells the 7-cell disk is a sub-centre's size).
+    looks = 2 if cell_edge_km(ctx.resolution) < cfg.spike_ring_scale_max_edge_km else 1
+    wide = (looks == 2) & (with_ring.p_value < alone.p_value)
+    own = np.where(wide, with_ring.centre, alone.expected)
+    alpha = np.where(wide, with_ring.alpha, alone.alpha)
+    # The excess is the count minus the neighbourhood's prediction; its spread is the
+    # count's own (Poisson) and the prediction's cell-to-cell variation (α·μ²).
+    spread = _Z95 * np.sqrt(devices + alpha * own**2)
+    padded = np.append(devices, 0.0)[hood.index]
+    in_hood = (hood.ring >= 1) & (hood.ring <= cfg.spike_ring)
+    mu_pings, ping_ratio = _ping_ratio(ctx, cells, hood)
+    padded_pings = np.append(cells["pings"].to_numpy().astype(float), 0.0)[hood.index]
+    n_slots = ring_slots(cfg.spike_ring)
     return cells.with_columns(
-        mean_devices=pl.Series(mean_d),
-        mean_pings=pl.Series(mean_p),
-        mu_devices=pl.Series(mu_d),
-        mu_pings=pl.Series(mu_p),
-        ratio_devices=pl.Series((devices + 1) / (mu_d + 1)),
-        ratio=pl.Series(robust / (mu_p + per_device)),
-        p_value=pl.Series(np.maximum(p_d, p_p)),
-        alpha_devices=pl.lit(alpha_d),
-        alpha_pings=pl.lit(alpha_p),
+        mean_devices=pl.Series(np.where(in_hood, padded, 0.0).sum(axis=1) / n_slots),
+        mean_pings=pl.Series(np.where(in_hood, padded_pings, 0.0).sum(axis=1) / n_slots),
+        mu_devices=pl.Series(own),
+        mu_pings=pl.Series(mu_pings),
+        ratio_devices=pl.Series((devices + 1) / (own + 1)),
+        ratio=pl.Series(ping_ratio),
+        excess=pl.Series(devices - own),
+        excess_low=pl.Series(devices - own - spread),
+        excess_high=pl.Series(devices - own + spread),
+        scale=pl.Series(wide.astype(np.int8)),
+        disk_devices=pl.Series(disk),
+        disk_expected=pl.Series(with_ring.expected),
+        p_value=pl.Series(
+            np.minimum(looks * np.where(wide, with_ring.p_value, alone.p_value), 1.0)
+        ),
+        alpha_devices=pl.Series(alpha),
+        alpha_alone=pl.lit(alone.alpha),
+        alpha_ring=pl.lit(with_ring.alpha),
     )
 
 
 @check(FindingKind.DENSITY_SPIKE.value, DEVICE_IDS)
 def detect_density_spike(ctx: Context) -> list[Finding]:
-    """Cells far denser (by devices and by pings) than their ring of neighbours."""
+    """Cells holding far more distinct devices than their ring of neighbours predicts."""
     cfg = ctx.config.places
     # Null island is told by its own detector; its cell would always be a spike.
     cells = ctx.cells.select("cell", "pings", "devices", "lat", "lon").filter(
@@ -166,15 +256,14 @@ def detect_density_spike(ctx: Context) -> list[Finding]:
     )
     if cells.height < 2:
         return []
-    hood = neighbourhood(
-        cells["lat"].to_numpy(), cells["lon"].to_numpy(), ctx.resolution, cfg.spike_ring
-    )
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    hood = neighbourhood(lat, lon, ctx.resolution, max(cfg.spike_ring, _RINGS))
     scored = _scores(cells, hood, ctx).with_row_index("row")
     found = benjamini_hochberg(scored["p_value"].to_numpy(), ctx.config.severity.fdr)
     flagged = scored.filter(
         pl.Series(found)
-        & (pl.col("ratio") >= cfg.spike_min_ratio)
         & (pl.col("ratio_devices") >= cfg.spike_min_ratio)
+        & (pl.col("excess_low") >= cfg.spike_min_excess_devices)
         & (pl.col("devices") >= ctx.config.severity.min_devices)
     )
     # A coordinate pileup makes its cell dense; the pileup finding tells it.
@@ -186,32 +275,44 @@ def detect_density_spike(ctx: Context) -> list[Finding]:
     by_cell = {
         int(c): r for c, r in zip(flagged["cell"], flagged.iter_rows(named=True), strict=True)
     }
-    findings = []
-    for component in connected_components(by_cell, k=1):
-        rows = [by_cell[c] for c in component]
-        findings.append(_spike_finding(ctx, rows, hood, cells))
+    findings = [
+        _spike_finding(ctx, [by_cell[c] for c in component], hood, cells)
+        for component in connected_components(by_cell, k=1)
+    ]
     findings.sort(key=lambda f: -f.score)
     return findings[: ctx.config.severity.max_findings_per_kind]
 
 
-def _spike_severity(ctx: Context, ratio_value: float, devices: int) -> str:
+def _spike_severity(ctx: Context, top: dict) -> str:
+    """Medium from a sure excess of a crowd's size at a clear ratio; high from a larger
+    ratio or a larger sure excess; in coarse cells at most ``spike_coarse_severity``."""
     cfg = ctx.config.places
-    if devices < cfg.spike_medium_devices or ratio_value < cfg.spike_medium_ratio:
+    if (
+        top["excess_low"] < cfg.spike_medium_devices
+        or top["ratio_devices"] < cfg.spike_medium_ratio
+    ):
         return "low"
-    return "high" if ratio_value >= cfg.spike_high_ratio else "medium"
+    if _coarse(ctx):
+        return cfg.spike_coarse_severity
+    if top["ratio_devices"] >= cfg.spike_high_ratio or top["excess_low"] >= cfg.spike_high_devices:
+        return "high"
+    return "medium"
+
+
+def _neighbour_counts(column: str, row: int, hood: Neighbourhood, cells, k: int) -> list[int]:
+    """The ``column`` counts of a cell's ring 1..k slots (empty slots 0), largest first."""
+    index, ring = hood.index[row], hood.ring[row]
+    occupied = (ring >= 1) & (ring <= k)
+    values = np.zeros(ring_slots(k), dtype=np.int64)
+    values[: occupied.sum()] = cells[column].to_numpy()[index[occupied]]
+    return sorted(values.tolist(), reverse=True)
 
 
 def _spike_finding(
     ctx: Context, rows: list[dict], hood: Neighbourhood, cells: pl.DataFrame
 ) -> Finding:
-    top = max(rows, key=lambda r: r["ratio"])
-    index = hood.index[top["row"]]
-    occupied = index < cells.height
-    nb_pings = np.zeros(hood.slots, dtype=np.int64)
-    nb_devices = np.zeros(hood.slots, dtype=np.int64)
-    nb_pings[occupied] = cells["pings"].to_numpy()[index[occupied]]
-    nb_devices[occupied] = cells["devices"].to_numpy()[index[occupied]]
-    severity = _spike_severity(ctx, top["ratio"], int(top["devices"]))
+    top = max(rows, key=lambda r: r["excess_low"])
+    k = ctx.config.places.spike_ring
     evidence = {
         "cell_pings": top["pings"],
         "devices": top["devices"],
@@ -219,33 +320,47 @@ def _spike_finding(
         "neighbour_mean_devices": top["mean_devices"],
         "expected_pings": top["mu_pings"],
         "expected_devices": top["mu_devices"],
+        "excess_devices": top["excess"],
+        "excess_devices_low": top["excess_low"],
+        "excess_devices_high": top["excess_high"],
+        "scale": "cell_with_ring" if top["scale"] else "cell",
+        "ring_devices": top["disk_devices"],
+        "ring_expected_devices": top["disk_expected"],
         "ratio": top["ratio"],
         "ratio_devices": top["ratio_devices"],
         "p_value": top["p_value"],
-        "overdispersion": {"devices": top["alpha_devices"], "pings": top["alpha_pings"]},
-        "neighbour_pings": sorted(nb_pings.tolist(), reverse=True),
-        "neighbour_devices": sorted(nb_devices.tolist(), reverse=True),
+        "overdispersion": {"cell": top["alpha_alone"], "cell_with_ring": top["alpha_ring"]},
+        "neighbour_pings": _neighbour_counts("pings", top["row"], hood, cells, k),
+        "neighbour_devices": _neighbour_counts("devices", top["row"], hood, cells, k),
         "cells_flagged": len(rows),
         "lat": top["lat"],
         "lon": top["lon"],
     }
+    low, high = max(top["excess_low"], 0.0), top["excess_high"]
     title = (
-        f"A cell {ratio(top['ratio'])} denser than its neighbourhood "
-        f"({count(top['devices'])} devices, {count(top['pings'])} pings)"
+        f"A cell with {count(round(top['excess']))} more devices than its neighbourhood "
+        f"predicts ({ratio(top['ratio_devices'])}, {count(top['devices'])} devices)"
     )
     story = (
         f"This cell holds {plural(top['devices'], 'device')} and {plural(top['pings'], 'ping')}, "
-        f"while the {hood.slots} cells around it average {top['mean_devices']:.1f} devices and "
-        f"{top['mean_pings']:.0f} pings: {ratio(top['ratio'])} denser by pings (with its busiest "
-        f"device counted as a typical one) and {ratio(top['ratio_devices'])} by devices, beyond "
-        "what the city's own cell-to-cell variation explains. A venue, an event or a data "
-        "artefact (a snapped or fallback location) can cause it; a density or footfall model "
-        "will treat it as a hotspot. Check what is there and the hour profile of its pings."
+        f"where its neighbourhood predicts about {top['mu_devices']:.0f} devices: "
+        f"{count(round(top['excess']))} more (95 % interval {count(round(low))} to "
+        f"{count(round(high))}), {ratio(top['ratio_devices'])} by devices and "
+        f"{ratio(top['ratio'])} by pings, beyond the city's own cell-to-cell variation. "
+        "A venue, an event or a data artefact (a snapped or fallback location) can cause it; "
+        "a density or footfall model will treat it as a hotspot. Check what is there and the "
+        "hour profile of its pings."
     )
     if len(rows) > 1:
         story += f" {len(rows)} neighbouring cells share the excess and are told together."
-    score = float(np.log10(top["ratio"]) * 10 + np.log10(max(top["devices"], 1)))
+    score = float(np.log10(max(top["ratio_devices"], 1.0)) * 10 + np.log10(max(low, 1.0)))
     cells_hex = tuple(cells_to_str(sorted(int(r["cell"]) for r in rows)))
     return Finding(
-        FindingKind.DENSITY_SPIKE.value, severity, score, title, story, cells_hex, plain(evidence)
+        FindingKind.DENSITY_SPIKE.value,
+        _spike_severity(ctx, top),
+        score,
+        title,
+        story,
+        cells_hex,
+        plain(evidence),
     )
