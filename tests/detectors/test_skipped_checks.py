@@ -35,6 +35,7 @@ DEVICE_CHECKS = [
     "hour_profile",
     "timezone_shift",
     "device_type_skew",
+    "device_type_changes",
     "venue_snapped",
 ]
 PING_CHECKS = [
@@ -134,10 +135,12 @@ def test_without_device_ids_no_title_or_story_counts_devices(n):
 @pytest.mark.parametrize("n", SIZES)
 def test_without_device_types_only_the_mix_check_is_skipped(n):
     data, markdown, html = reports(analysis_of("no_types", n))
+    mix_checks = ["device_type_skew", "device_type_changes"]
     assert data["skipped"] == [
-        {"check": "device_type_skew", "missing": ["device_types"], "reason": NO_TYPE_COLUMN}
+        {"check": kind, "missing": ["device_types"], "reason": NO_TYPE_COLUMN}
+        for kind in mix_checks
     ]
-    assert data["checks_run"] == [k for k in registry_kinds() if k != "device_type_skew"]
+    assert data["checks_run"] == [k for k in registry_kinds() if k not in mix_checks]
     assert_listed(data["skipped"], markdown, html)
     assert "--type-col" in markdown and "--device-col" not in markdown
 
@@ -150,7 +153,8 @@ def test_without_either_column_the_mix_check_gives_both_reasons():
         "missing": ["device_ids", "device_types"],
         "reason": f"{NO_ID_COLUMN}; {NO_TYPE_COLUMN}",
     }
-    assert f"Device type skew: {NO_ID_COLUMN}; {NO_TYPE_COLUMN}." in markdown
+    both = f"Device type skew, device type changes: {NO_ID_COLUMN}; {NO_TYPE_COLUMN}."
+    assert both in markdown
     assert_listed(data["skipped"], markdown, html)
 
 
