@@ -57,14 +57,19 @@ def destination(lat: float, lon: float, km: float, bearing: float) -> tuple[floa
     return round(float(np.degrees(p2)), 4), round((float(np.degrees(l2)) + 540) % 360 - 180, 4)
 
 
+#: Bearings (degrees) of the 150 km and 3,000 km places, chosen so both are on land (a
+#: pileup at sea is also told as at_sea, another check).
+BEARINGS = {"sao_paulo": (300, 300), "london": (320, 80), "cairo": (200, 200)}
+
+
 def places_of(
     city: str, lat: float, lon: float
 ) -> dict[str, tuple[tuple[float, float], str | None]]:
     """Where pileups are planted around a city centre, with the place each is named after."""
     return {
         "centre": (destination(lat, lon, 1.2, 30), CENTRE_NAMES.get(city)),
-        "150km": (destination(lat, lon, 150, 200), None),
-        "3000km": (destination(lat, lon, 3_000, 300), None),
+        "150km": (destination(lat, lon, 150, BEARINGS.get(city, (200, 300))[0]), None),
+        "3000km": (destination(lat, lon, 3_000, BEARINGS.get(city, (200, 300))[1]), None),
         "island": ISLANDS[city],
     }
 
