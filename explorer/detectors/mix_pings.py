@@ -66,11 +66,16 @@ class PlaceTypes:
         pings = ctx.summary.tables["cell_types"].join(units, on="cell")
         pings = pings.group_by("unit", "device_type").agg(pl.col("pings").sum())
         with_pings = ctx.summary.tables["cell_devices"].select("cell", "device", "pings")
-        rows = coded.join(with_pings, on=["cell", "device"]).join(units, on="cell")
+        # Only units a changing device was seen in: elsewhere both mixes are one.
+        visited = with_pings.filter(pl.col("device").is_in(multi)).select("cell").unique()
+        visited = visited.join(units, on="cell").select("unit").unique()
+        units = units.join(visited, on="unit")
+        rows = coded.join(units, on="cell").join(with_pings, on=["cell", "device"])
         single = rows.filter(~pl.col("device").is_in(multi))
         explained = named_codes(single.group_by("unit", "code").agg(pl.col("pings").sum()), names)
         rest = (
-            pings.join(explained, on=["unit", "device_type"], how="left", suffix="_single")
+            pings.join(visited, on="unit")
+            .join(explained, on=["unit", "device_type"], how="left", suffix="_single")
             .with_columns(pings=(pl.col("pings") - pl.col("pings_single").fill_null(0)).clip(0))
             .select("unit", "device_type", "pings")
         )
