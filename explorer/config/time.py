@@ -86,9 +86,10 @@ class TimeConfig:
         "that one ping in the small hours cannot make a whole device decisive.",
     )
     shift_vote_llr: float = setting(
-        3.0,
-        "A device votes when its days favour one clock by a likelihood ratio of e^3 ≈ 20 "
-        "(each day counted as one draw of an hour); devices with fewer days abstain.",
+        2.3,
+        "A device votes when its days favour one clock by a likelihood ratio of 10 ('strong' "
+        "on Jeffreys' scale), each day counted as one draw of an hour: about eight days for "
+        "a 3-hour shift, five for eight hours; devices with fewer days abstain.",
     )
     shift_alpha: float = setting(
         0.05,

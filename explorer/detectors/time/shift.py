@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
 from explorer.config.time import TimeConfig
 from explorer.detectors.context import Context
 from explorer.detectors.needs import DEVICE_IDS, WHOLE_DAY, check
+from explorer.detectors.time.device_hours import DeviceDays, device_day_profiles
 from explorer.findings import Finding
 from explorer.stats import binomial_sf, total_variation, wilson_interval
 from explorer.summary.views import seconds_histogram
@@ -29,75 +29,6 @@ HOURS = 24
 _QUARTERS = 96
 #: One turn of the 24-hour rhythm per hour of the day, for its phase.
 _TURN = np.exp(-2j * np.pi * np.arange(HOURS) / HOURS)
-
-
-@dataclass(frozen=True)
-class DeviceDays:
-    """Each device's hour profile and the local days behind it, devices sorted by hash."""
-
-    profiles: np.ndarray  # (n, 24) share of the device's pings at each local hour
-    days: np.ndarray  # (n,) local days the device was seen on
-    pings: int
-
-
-def device_day_profiles(ctx: Context, chunk: int = 1 << 17) -> DeviceDays:
-    """Per-device hour profiles from ``cell_devices`` and days from ``device_days``.
-
-    A (cell, device) row knows its pings and the set of local hours they fell in, not
-    how they split between those hours: they are split as the cell's own pings split
-    between those hours (``cell_hours``), which is exact for a cell of one device.
-    Rows are taken ``chunk`` at a time, so memory stays flat for any number of rows.
-    """
-    tables = ctx.summary.tables
-    rows = tables["cell_devices"].filter(pl.col("device").is_not_null())
-    cell_ids, cell_hours = _cell_hour_matrix(tables["cell_hours"])
-    devices, device_code = np.unique(rows["device"].to_numpy(), return_inverse=True)
-    cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())
-    masks = rows["hour_mask"].to_numpy().astype(np.int64)
-    pings = rows["pings"].to_numpy().astype(float)
-    hours = np.zeros((devices.size, HOURS))
-    bit = np.int64(1) << np.arange(HOURS, dtype=np.int64)
-    for start in range(0, masks.size, chunk):
-        part = slice(start, start + chunk)
-        seen = (masks[part, None] & bit) > 0
-        split = np.where(seen, cell_hours[cell_code[part]], 0.0)
-        total = split.sum(axis=1, keepdims=True)
-        split = np.where(
-            total > 0,
-            split / np.where(total > 0, total, 1.0),
-            seen / np.clip(seen.sum(axis=1, keepdims=True), 1, None),
-        )
-        split *= pings[part, None]
-        for h in range(HOURS):
-            hours[:, h] += np.bincount(
-                device_code[part], weights=split[:, h], minlength=devices.size
-            )
-    days = _days_per_device(tables["device_days"], devices)
-    totals = hours.sum(axis=1)
-    keep = (totals > 0) & (days > 0)
-    return DeviceDays(
-        profiles=hours[keep] / totals[keep, None], days=days[keep], pings=int(round(totals.sum()))
-    )
-
-
-def _cell_hour_matrix(cell_hours: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted cell ids and their (cells, 24) pings per local hour."""
-    ids, code = np.unique(cell_hours["cell"].to_numpy(), return_inverse=True)
-    matrix = np.zeros((ids.size, HOURS))
-    np.add.at(
-        matrix, (code, cell_hours["hour"].to_numpy().astype(int)), cell_hours["pings"].to_numpy()
-    )
-    return ids, matrix
-
-
-def _days_per_device(device_days: pl.DataFrame, devices: np.ndarray) -> np.ndarray:
-    """Local days seen of each of the sorted ``devices`` (0 for one with none)."""
-    seen, per_device = np.unique(device_days["device"].drop_nulls().to_numpy(), return_counts=True)
-    out = np.zeros(devices.size)
-    where = np.searchsorted(seen, devices)
-    found = (where < seen.size) & (seen[np.minimum(where, seen.size - 1)] == devices)
-    out[found] = per_device[where[found]]
-    return out
 
 
 def shift_curve(hours: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -154,42 +85,37 @@ def device_votes(
 
 @dataclass(frozen=True)
 class Resampled:
-    """A bootstrap over devices: per resample, the shift, the gain and the day share."""
+    """A bootstrap over devices (past ``shift_bootstrap_groups``, over fixed groups of them)."""
 
-    shifts: np.ndarray  # (B,) phase shift (hours) of the resampled profile
-    gains: np.ndarray  # (B,) TV(0) - TV(best) at the data's best shift
-    day_shares: np.ndarray  # (B,) share of voting device-days voting for the shift
+    draws: np.ndarray  # (B, G) how often each group is drawn in each resample
+    group: np.ndarray  # (n,) each device's group
+    shifts: np.ndarray  # (B,) phase shift (hours) of each resampled profile
+    curves: np.ndarray  # (B, 24) TV distance by circular shift of each resampled profile
+
+    def shares(self, weights: np.ndarray, chosen: np.ndarray, among: np.ndarray) -> np.ndarray:
+        """Per resample, the ``weights`` of ``chosen`` devices over those of ``among`` ones."""
+        size = self.draws.shape[1]
+        top = np.bincount(self.group, weights=weights * chosen, minlength=size)
+        bottom = np.bincount(self.group, weights=weights * among, minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.draws @ top) / (self.draws @ bottom)
 
 
-def bootstrap(
-    weighted: np.ndarray,
-    votes: np.ndarray,
-    reference: np.ndarray,
-    best: int,
-    cfg: TimeConfig,
-) -> Resampled:
-    """Resample devices (past ``shift_bootstrap_groups`` of them, fixed groups of devices).
-
-    ``weighted`` holds each device's profile times its weight (rows sum to the weights).
-    """
+def bootstrap(weighted: np.ndarray, reference: np.ndarray, cfg: TimeConfig) -> Resampled:
+    """Resample devices; ``weighted`` holds each device's profile times its weight."""
     n = weighted.shape[0]
     size = min(n, cfg.shift_bootstrap_groups)
-    group = np.arange(n) % size
+    group = np.arange(n) % size  # devices come sorted by hash: groups are random sets
     sums = np.zeros((size, HOURS))
     np.add.at(sums, group, weighted)
-    weights = weighted.sum(axis=1)
-    w_for = np.bincount(group, weights=weights * (votes > 0), minlength=size)
-    w_voting = np.bincount(group, weights=weights * (votes != 0), minlength=size)
     rng = np.random.default_rng(cfg.shift_bootstrap_seed)
     draws = rng.multinomial(size, np.full(size, 1.0 / size), size=cfg.shift_bootstrap_samples)
     profiles = draws @ sums
-    curves = shift_curve(profiles, reference)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        day_shares = (draws @ w_for) / (draws @ w_voting)
     return Resampled(
+        draws=draws.astype(float),
+        group=group,
         shifts=phase_shift(profiles, reference),
-        gains=curves[:, 0] - curves[:, best],
-        day_shares=day_shares,
+        curves=shift_curve(profiles, reference),
     )
 
 
@@ -224,29 +150,41 @@ class ShiftTest:
 
     profile: np.ndarray  # (24,) device-day weighted share of activity per local hour
     shift_hours: float  # phase shift of that profile, hours
+    shift_interval: list[float]  # bootstrap interval of shift_hours
     curve: np.ndarray  # (24,) TV distance to the reference by circular shift
-    best: int  # the phase shift rounded, as a circular shift 0..23
+    best: int  # the whole-hour shift tested, as a circular shift 0..23
     votes: np.ndarray  # (n,) +1 for the shift, -1 against, 0 undecided
     days: np.ndarray  # (n,) days each device was seen on
     resampled: Resampled
 
 
-def shift_test(devices: DeviceDays, reference: np.ndarray, cfg: TimeConfig) -> ShiftTest:
-    """Shift of the device-day weighted profile, the devices' votes and the bootstrap."""
+def shift_test(
+    devices: DeviceDays, reference: np.ndarray, cfg: TimeConfig, mixup: int | None = None
+) -> ShiftTest:
+    """Shift of the device-day weighted profile, the devices' votes and the bootstrap.
+
+    Clocks are wrong by whole zone offsets, most often by the local one (UTC read as
+    local or the reverse): the whole-hour shift tested is ``mixup`` when the interval of
+    the estimate, widened by half an hour of rounding, holds it, else the nearest hour.
+    """
     weighted = devices.profiles * np.minimum(devices.days, cfg.shift_max_days)[:, None]
     profile = weighted.sum(axis=0) / weighted.sum()
     shift_hours = float(phase_shift(profile, reference))
-    best = int(round(shift_hours)) % HOURS
-    llr = device_votes(devices, reference, best, cfg)
-    votes = np.sign(llr) * (np.abs(llr) >= cfg.shift_vote_llr)
+    resampled = bootstrap(weighted, reference, cfg)
+    low, high = _interval(_wrap(resampled.shifts - shift_hours), cfg)
+    best = int(round(shift_hours))
+    if mixup is not None and low - 0.5 <= float(_wrap(mixup - shift_hours)) <= high + 0.5:
+        best = mixup
+    llr = device_votes(devices, reference, best % HOURS, cfg)
     return ShiftTest(
         profile=profile,
         shift_hours=shift_hours,
+        shift_interval=[shift_hours + low, shift_hours + high],
         curve=shift_curve(profile, reference),
-        best=best,
-        votes=votes,
+        best=best % HOURS,
+        votes=np.sign(llr) * (np.abs(llr) >= cfg.shift_vote_llr),
         days=devices.days,
-        resampled=bootstrap(weighted, votes, reference, best, cfg),
+        resampled=resampled,
     )
 
 
@@ -267,7 +205,14 @@ def detect_timezone_shift(ctx: Context) -> list[Finding]:
     if devices.days.size == 0:
         return []
     reference = np.asarray(cfg.reference_day, dtype=float)
-    evidence = _evidence(ctx, devices, shift_test(devices, reference, cfg), reference, cfg)
+    offset = clock_offset_hours(ctx)
+    mixup = _mixup_shift(offset, ctx.summary.naive_timestamps)
+    test = shift_test(devices, reference, cfg, mixup)
+    evidence = _evidence(ctx, devices, test, reference, cfg) | {
+        "local_offset_hours": offset,
+        "offset_mixup": mixup is not None and test.best == mixup % HOURS,
+    }
+    evidence |= _source(offset, evidence["best_shift_hours"])
     severity = _severity(evidence, cfg)
     if severity is None:
         return []
@@ -297,34 +242,41 @@ def _severity(ev: dict, cfg: TimeConfig) -> str | None:
     return "high" if high else "medium"
 
 
+def _mixup_shift(offset: float | None, naive: bool) -> int | None:
+    """The shift of the usual mix-up at a whole-hour zone: UTC clock times read as local
+    ones (naive timestamps), or local clock times labelled as UTC (the others)."""
+    if offset is None or offset == 0 or offset != int(offset):
+        return None
+    return int(-offset if naive else offset)
+
+
+def _source(offset: float | None, shift: int) -> dict:
+    """The zone the timestamps were most likely written in, and its --tz name."""
+    if offset is None:
+        return {"likely_source_offset_hours": None, "suggested_tz": None}
+    source = float(_wrap(offset + shift - 1) + 1)  # within UTC-11 .. UTC+12
+    return {"likely_source_offset_hours": source, "suggested_tz": zone_name(source)}
+
+
 def _evidence(
     ctx: Context, devices: DeviceDays, test: ShiftTest, reference: np.ndarray, cfg: TimeConfig
 ) -> dict:
     """The numbers behind a timezone_shift finding, and behind its decision."""
-    shift = signed_shift(test.best)
-    offset = clock_offset_hours(ctx)
-    source = None if offset is None else float(_wrap(offset + shift - 1) + 1)
     votes_for, votes_against = int((test.votes > 0).sum()), int((test.votes < 0).sum())
     share_low, share_high = wilson_interval(votes_for, votes_for + votes_against)
-    around = _wrap(test.resampled.shifts - test.shift_hours)
     days_for, days_voting = test.days[test.votes > 0].sum(), test.days[test.votes != 0].sum()
-    # The usual mix-up: UTC clock times read as local (naive), or local ones labelled UTC.
-    mixup = (
-        offset is not None
-        and offset != 0
-        and shift == round(-offset if ctx.summary.naive_timestamps else offset)
-    )
+    boot = test.resampled
     return {
         "hours": [float(x) for x in test.profile],
         "reference": [float(x) for x in reference / reference.sum()],
-        "best_shift_hours": shift,
+        "best_shift_hours": signed_shift(test.best),
         "shift_hours": round(test.shift_hours, 2),
-        "shift_interval": [round(test.shift_hours + x, 2) for x in _interval(around, cfg)],
+        "shift_interval": [round(x, 2) for x in test.shift_interval],
         "tv_at_0": float(test.curve[0]),
         "tv_at_best": float(test.curve[test.best]),
         "tv_by_shift": [float(x) for x in test.curve],
         "gain": float(test.curve[0] - test.curve[test.best]),
-        "gain_interval": _interval(test.resampled.gains, cfg),
+        "gain_interval": _interval(boot.curves[:, 0] - boot.curves[:, test.best], cfg),
         "devices_for": votes_for,
         "devices_against": votes_against,
         "device_share": votes_for / max(votes_for + votes_against, 1),
@@ -332,11 +284,9 @@ def _evidence(
         "sign_test_p": float(binomial_sf(votes_for, votes_for + votes_against, 0.5)),
         "device_days_for": int(days_for),
         "device_day_share": float(days_for / max(days_voting, 1)),
-        "device_day_share_interval": _interval(test.resampled.day_shares, cfg),
-        "local_offset_hours": offset,
-        "likely_source_offset_hours": source,
-        "suggested_tz": None if source is None else zone_name(source),
-        "offset_mixup": bool(mixup),
+        "device_day_share_interval": _interval(
+            boot.shares(test.days, test.votes > 0, test.votes != 0), cfg
+        ),
         "naive_timestamps": bool(ctx.summary.naive_timestamps),
         "devices": int(devices.days.size),
         "device_days": int(devices.days.sum()),
@@ -357,10 +307,7 @@ def _story(ev: dict, cfg: TimeConfig) -> str:
         f"that clock. Every hour-of-day result (night homes, rush hours, opening times) "
         f"would be {abs(shift)} hours off."
     )
-    story += _fix(ev)
-    if ev["devices_for"] < cfg.shift_high_devices:
-        story += _caveat(ev)
-    return story
+    return story + _fix(ev) + _caveat(ev, cfg)
 
 
 def _fix(ev: dict) -> str:
@@ -381,12 +328,19 @@ def _fix(ev: dict) -> str:
     )
 
 
-def _caveat(ev: dict) -> str:
-    """With few devices, a group who all live at night would look the same."""
+def _caveat(ev: dict, cfg: TimeConfig) -> str:
+    """People who live at night look like a shifted clock: say so unless the data can't."""
+    if ev["devices_for"] >= cfg.shift_high_devices:
+        if ev["offset_mixup"]:
+            return ""
+        return (
+            " Only a panel recruited among night workers would look the same; ask whoever "
+            "collected the data if that could be so."
+        )
     why = (
         "that the shift is exactly the local zone's offset from UTC points to a clock error"
         if ev["offset_mixup"]
-        else "nothing else in the data tells a clock error from night work"
+        else "nothing in the data tells a clock error from night work"
     )
     return (
         f" With only {plural(ev['devices_for'], 'device')} behind it, a group who all work "
