@@ -63,12 +63,13 @@ def ring_slots(k: int) -> int:
     return 3 * k * (k + 1)
 
 
-def _ring_of(distance: np.ndarray) -> np.ndarray:
-    """Ring number of neighbours ``distance`` centre spacings away (0 for none): ring k
-    ends at k spacings, ring k + 1 starts at (k + 1)·√3/2."""
+def _ring_of(distance: np.ndarray, k: int) -> np.ndarray:
+    """Ring number of neighbours ``distance`` centre spacings away (0 for none), when
+    rings 1..k were searched: ring j ends near j spacings and ring j + 1 starts near
+    (j + 1)·√3/2; the search radius bounds ring k."""
     ring = np.zeros(distance.shape, dtype=np.int8)
     finite = np.isfinite(distance)
-    bounds = [(k + (k + 1) * np.sqrt(3.0) / 2) / 2 for k in range(1, _RINGS + 3)]
+    bounds = [(j + (j + 1) * np.sqrt(3.0) / 2) / 2 for j in range(1, k)]
     ring[finite] = np.searchsorted(bounds, distance[finite]) + 1
     return ring
 
@@ -86,7 +87,7 @@ def neighbourhood(lat: np.ndarray, lon: np.ndarray, resolution: int, k: int) -> 
         spacing = float(np.clip(local, 0.7 * spacing, 1.4 * spacing))
     slots = ring_slots(k)
     dist, index = tree.query(points, k=slots + 1, distance_upper_bound=(k + _RING_MARGIN) * spacing)
-    return Neighbourhood(index[:, 1:], _ring_of(dist[:, 1:] / spacing), slots)
+    return Neighbourhood(index[:, 1:], _ring_of(dist[:, 1:] / spacing, k), slots)
 
 
 def ring_level(values: np.ndarray, hood: Neighbourhood, ring: int) -> np.ndarray:
