@@ -9,8 +9,10 @@ than 933 MB), and its coast pixels go into a k-d tree the first time a distance 
 
 from __future__ import annotations
 
+import importlib.util
+import zipfile
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -19,18 +21,42 @@ __all__ = ["is_land", "km_to_land"]
 
 #: Mean Earth radius (km, IUGG).
 _EARTH_RADIUS_KM = 6371.0088
-#: Rows of the mask unpacked at a time while finding coast pixels (bounds the memory).
+#: Rows of the mask read or unpacked at a time (43 MB of pixels: bounds the memory).
 _COAST_BLOCK_ROWS = 1_000
 
 
 @cache
 def _mask() -> tuple[np.ndarray, float, float, float]:
     """(packed land bits, rows × bytes; first latitude; first longitude; step in degrees)."""
-    path = resources.files("global_land_mask") / "globe_combined_mask_compressed.npz"
-    with resources.as_file(path) as file, np.load(file) as data:
-        lat, lon = data["lat"], data["lon"]
-        packed = np.packbits(~data["mask"], axis=1)  # the file marks ocean pixels
-    return packed, float(lat[0]), float(lon[0]), float(lon[1] - lon[0])
+    # The package is found, not imported: importing it loads the whole 933 MB mask. Its
+    # grid starts at (90, -180) in equal steps.
+    spec = importlib.util.find_spec("global_land_mask")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("global-land-mask is not installed: pip install global-land-mask")
+    path = Path(spec.submodule_search_locations[0]) / "globe_combined_mask_compressed.npz"
+    with zipfile.ZipFile(path) as archive, archive.open("mask.npy") as stream:
+        packed = _packed_land(stream)
+    return packed, 90.0, -180.0, 180.0 / packed.shape[0]
+
+
+def _packed_land(stream) -> np.ndarray:
+    """The .npy ocean mask read from ``stream`` a block of rows at a time, packed 8 pixels
+    a byte and inverted to land, so the 933 MB of booleans never sit in memory at once."""
+    version = np.lib.format.read_magic(stream)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    (n_rows, n_cols), fortran_order, dtype = read_header(stream)
+    if fortran_order or dtype != np.bool_ or n_cols % 8:
+        raise ValueError("global-land-mask's mask is not a C-ordered boolean grid")
+    packed = np.empty((n_rows, n_cols // 8), dtype=np.uint8)
+    for start in range(0, n_rows, _COAST_BLOCK_ROWS):
+        rows = min(_COAST_BLOCK_ROWS, n_rows - start)
+        ocean = np.frombuffer(stream.read(rows * n_cols), dtype=bool).reshape(rows, n_cols)
+        packed[start : start + rows] = np.invert(np.packbits(ocean, axis=1))
+    return packed
 
 
 def _pixels(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -199,3 +199,23 @@ def test_null_island_is_left_to_its_own_detector():
     zeros = planted_pile(0.0, 0.0, devices=50, per_device=20)
     assert all(f.severity == "low" for f in at_sea(pl.concat([base, zeros])))
     assert not any(f.evidence["pings"] >= 1_000 for f in at_sea(pl.concat([base, zeros])))
+
+
+def test_spread_sea_pings_near_the_data_are_counted_from_the_complete_cells():
+    # The coords table keeps only shared or far points; pings 20-60 km off New York are
+    # neither, and still count.
+    base = generate_pings(50_000, city="new_york", seed=6).pings
+    rng = np.random.default_rng(6)
+    n = 4_000  # ~7 % of pings, each on its own point
+    offshore = pings_from_columns(
+        [f"dev-{i % 200}" for i in range(n)],
+        [START + timedelta(minutes=i) for i in range(n)],
+        rng.uniform(39.9, 40.2, n).round(6).tolist(),
+        rng.uniform(-73.6, -73.2, n).round(6).tolist(),
+        ["android"] * n,
+    )
+    (finding,) = at_sea(pl.concat([base, offshore]))
+    assert finding.severity == "medium"
+    assert 0.9 * n <= finding.evidence["pings"] <= n + 50
+    assert finding.evidence["devices"] >= 200
+    assert 39.8 < finding.evidence["where"][0]["lat"] < 40.3

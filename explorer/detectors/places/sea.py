@@ -1,7 +1,8 @@
 """Pings on open water, far from any coast: impossible fixes, not ferries or harbours.
 
-Reads the exact-coordinate table and the offline land mask. A ping farther than
-``sea_min_km`` from land is at sea; null island is another detector's. Sea pings spread
+Reads the cells table (every ping, by cell centre), the exact-coordinate table (written-in
+points) and the offline land mask. A ping farther than ``sea_min_km`` from land is at sea;
+null island is another detector's. Sea pings spread
 thinly along lines by moving devices (ferries, cruises) are real, so severity rests on
 pings piled on exact sea points (shared by several devices, or repeated by one file
 without ids) and on the share of all pings at sea.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.binning.cells import cells_to_str, latlng_to_cells
+from explorer.binning.cells import cells_to_parent, cells_to_str
 from explorer.detectors.context import Context
 from explorer.detectors.needs import check
 from explorer.detectors.places.common import (
@@ -33,20 +34,34 @@ _WHERE_RESOLUTION = 4
 _WHERE_ROWS = 10
 
 
-def sea_rows(ctx: Context) -> pl.DataFrame:
-    """Coords rows at sea (lat, lon, device, pings, distance_km), null island excepted."""
+def _with_distance(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """``frame`` (with lat, lon) where it lies at sea, with ``distance_km`` to land; null
+    island is another detector's."""
     geo = ctx.config.geography
-    coords = ctx.summary.tables["coords"].filter(
-        ~near_null_island(pl.col("lat"), pl.col("lon"), ctx.config.places.null_island_radius_deg)
-    )
-    points = coords.select("lat", "lon").unique()
-    if points.is_empty():
-        return coords.clear().with_columns(distance_km=pl.lit(0.0))
-    distance = km_to_land(points["lat"].to_numpy(), points["lon"].to_numpy(), geo.sea_cap_km)
-    at_sea = points.with_columns(distance_km=pl.Series(distance, dtype=pl.Float64)).filter(
+    radius = ctx.config.places.null_island_radius_deg
+    frame = frame.filter(~near_null_island(pl.col("lat"), pl.col("lon"), radius))
+    distance = km_to_land(frame["lat"].to_numpy(), frame["lon"].to_numpy(), geo.sea_cap_km)
+    return frame.with_columns(distance_km=pl.Series(distance, dtype=pl.Float64)).filter(
         pl.col("distance_km") > geo.sea_min_km
     )
-    return coords.join(at_sea, on=["lat", "lon"], how="inner")
+
+
+def sea_cells(ctx: Context) -> pl.DataFrame:
+    """Cells whose centre lies at sea: cell, pings, lat, lon, distance_km.
+
+    The cells table holds every ping (the coords table keeps only shared coordinates and
+    far points), so shares are counted on cells; a centre is within one cell's radius of
+    its pings (~0.5 km at resolution 8).
+    """
+    return _with_distance(ctx.cells.select("cell", "pings", "lat", "lon"), ctx)
+
+
+def sea_points(ctx: Context) -> pl.DataFrame:
+    """Coords rows at sea (lat, lon, device, pings, distance_km): every shared coordinate
+    and every point far from the data, exact to the digit."""
+    coords = ctx.summary.tables["coords"]
+    points = _with_distance(coords.select("lat", "lon").unique(), ctx)
+    return coords.join(points, on=["lat", "lon"], how="inner")
 
 
 def _piles(rows: pl.DataFrame, ctx: Context) -> pl.DataFrame:
@@ -65,34 +80,41 @@ def _piles(rows: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     return per_point.filter(wanted).sort(["pings", "lat", "lon"], descending=[True, False, False])
 
 
-def _where(rows: pl.DataFrame, resolution: int) -> list[dict]:
+def _where(ctx: Context, cells: pl.DataFrame, resolution: int) -> list[dict]:
     """Sea pings grouped into coarse places: centre, pings, devices, distance to land."""
+    place = cells.with_columns(place=cells_to_parent(cells["cell"], resolution))
     weight = pl.col("pings") / pl.col("pings").sum()
     grouped = (
-        rows.with_columns(place=latlng_to_cells(rows["lat"], rows["lon"], resolution))
-        .group_by("place")
+        place.group_by("place")
         .agg(
             lat=(pl.col("lat") * weight).sum(),
             lon=(pl.col("lon") * weight).sum(),
             pings=pl.col("pings").sum(),
-            devices=pl.col("device").drop_nulls().n_unique(),
             distance_km=(pl.col("distance_km") * weight).sum(),
         )
         .sort(["pings", "place"], descending=[True, False])
         .head(_WHERE_ROWS)
     )
-    return grouped.select("lat", "lon", "pings", "devices", "distance_km").to_dicts()
-
-
-def _cells(rows: pl.DataFrame, resolution: int) -> tuple[tuple[str, ...], int]:
-    """Hex ids of the busiest sea cells (at most ``_MAX_CELLS``) and how many there are."""
-    per_cell = (
-        rows.with_columns(cell=latlng_to_cells(rows["lat"], rows["lon"], resolution))
-        .group_by("cell")
-        .agg(pl.col("pings").sum())
-        .sort(["pings", "cell"], descending=[True, False])
+    devices = (
+        ctx.summary.tables["cell_devices"]
+        .join(place.select("cell", "place"), on="cell", how="inner")
+        .group_by("place")
+        .agg(devices=pl.col("device").n_unique())
     )
-    return tuple(cells_to_str(per_cell["cell"].head(_MAX_CELLS))), per_cell.height
+    grouped = grouped.join(devices, on="place", how="left").with_columns(
+        pl.col("devices").fill_null(0)
+    )
+    return (
+        grouped.sort(["pings", "place"], descending=[True, False])
+        .select("lat", "lon", "pings", "devices", "distance_km")
+        .to_dicts()
+    )
+
+
+def _devices_in(ctx: Context, cells: pl.DataFrame) -> int:
+    """Distinct devices with a ping in any of ``cells``."""
+    per_cell = ctx.summary.tables["cell_devices"]
+    return int(per_cell.filter(pl.col("cell").is_in(cells["cell"].implode()))["device"].n_unique())
 
 
 def _severity(ctx: Context, share_low: float, piled_low: float) -> str:
@@ -108,21 +130,20 @@ def _severity(ctx: Context, share_low: float, piled_low: float) -> str:
 def detect_at_sea(ctx: Context) -> list[Finding]:
     """Pings farther than ``sea_min_km`` from any land, told once for the data set."""
     geo = ctx.config.geography
-    rows = sea_rows(ctx)
-    pings = int(rows["pings"].sum()) if rows.height else 0
+    cells = sea_cells(ctx).sort(["pings", "cell"], descending=[True, False])
+    pings = int(cells["pings"].sum()) if cells.height else 0
     if pings < geo.sea_min_pings:
         return []
     total = ctx.total_pings
-    devices = int(rows["device"].drop_nulls().n_unique())
+    devices = _devices_in(ctx, cells)
     all_devices = ctx.devices.height
     share, low, high = share_interval(pings, total)
     device_share, device_low, device_high = share_interval(devices, all_devices)
-    piles = _piles(rows, ctx)
+    piles = _piles(sea_points(ctx), ctx)
     piled = int(piles["pings"].sum()) if piles.height else 0
     piled_share, piled_low, piled_high = share_interval(piled, total)
     severity = _severity(ctx, low, piled_low)
-    distance = rows["distance_km"].to_numpy()
-    cells, n_cells = _cells(rows, ctx.resolution)
+    distance = cells["distance_km"].to_numpy()
     evidence = {
         "pings": pings,
         "devices": devices,
@@ -144,8 +165,8 @@ def detect_at_sea(ctx: Context) -> list[Finding]:
         "median_km": float(np.median(distance)),
         "max_km": float(distance.max()),
         "sea_min_km": geo.sea_min_km,
-        "where": _where(rows, min(_WHERE_RESOLUTION, ctx.resolution)),
-        "cells_total": n_cells,
+        "where": _where(ctx, cells, min(_WHERE_RESOLUTION, ctx.resolution)),
+        "cells_total": cells.height,
     }
     story = _story(ctx, evidence, piles)
     title = f"{count(pings)} pings ({pct(share)}) on open water, far from any coast"
@@ -156,7 +177,7 @@ def detect_at_sea(ctx: Context) -> list[Finding]:
             float(share * 100),
             title,
             story,
-            cells,
+            tuple(cells_to_str(cells["cell"].head(_MAX_CELLS))),
             plain(evidence),
         )
     ]
