@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from explorer.detectors import devices, mix, places, quality, snapping, time, travel, type_changes
+from explorer.detectors import devices, mix, places, quality, snapping, time, travel
 from explorer.detectors.context import Context
 from explorer.detectors.needs import SkippedCheck, skipped_check
 from explorer.findings import Finding, rank, severity_at_least
@@ -22,7 +22,6 @@ DETECTORS: list[Detector] = [
     *devices.DETECTORS,
     *time.DETECTORS,
     *mix.DETECTORS,
-    *type_changes.DETECTORS,
     *quality.DETECTORS,
     *snapping.DETECTORS,
     *travel.DETECTORS,

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from explorer.binning.cells import cell_centre, str_to_cell
 from explorer.detectors.mix import DETECTORS as MIX_DETECTORS
-from explorer.detectors.type_changes import DETECTORS, type_family
+from explorer.detectors.mix import type_family
 from explorer.findings import Finding
 from explorer.reading.pings import read_pings
 from explorer.synth.pings import CITIES, generate_pings
@@ -34,7 +34,7 @@ TAVEUNI = (-16.8, 180.0)
 
 
 def run(pings: pl.DataFrame, resolution: int = RES) -> list[Finding]:
-    return run_detectors([*MIX_DETECTORS, *DETECTORS], pings, resolution)
+    return run_detectors(MIX_DETECTORS, pings, resolution)
 
 
 def of_kind(findings: list[Finding], kind: str) -> list[Finding]:

@@ -239,6 +239,3 @@ def detect_device_type_changes(ctx: Context) -> list[Finding]:
     score = (n / devices) * float(np.sqrt(n))
     told = tuple(cells_to_str(area)) if concentrated else ()
     return [Finding(KIND, severity, score, title, story, told, evidence)]
-
-
-DETECTORS = [detect_device_type_changes]
