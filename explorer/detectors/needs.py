@@ -61,5 +61,13 @@ def skipped_check(kind: str, needs: tuple[str, ...], lacking: Mapping[str, str])
 
 def without_device_counts(evidence: Mapping[str, Any]) -> dict[str, Any]:
     """Evidence without its device counts, to show for data with no device ids (every
-    one of them would read 0)."""
-    return {k: v for k, v in evidence.items() if "device" not in k}
+    one of them would read 0), in nested records too (e.g. a "where" table)."""
+    return {k: _without_devices(v) for k, v in evidence.items() if "device" not in k}
+
+
+def _without_devices(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return without_device_counts(value)
+    if isinstance(value, list):
+        return [_without_devices(item) for item in value]
+    return value

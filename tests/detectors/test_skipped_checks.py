@@ -37,11 +37,14 @@ DEVICE_CHECKS = [
     "device_type_skew",
     "device_type_changes",
     "venue_snapped",
+    "impossible_speed",
 ]
 PING_CHECKS = [
     "null_island",
     "distant_points",
     "swapped_coordinates",
+    "sign_flipped",
+    "at_sea",
     "timestamp_heaping",
     "coordinate_precision",
     "duplicate_pings",
@@ -104,7 +107,7 @@ def assert_listed(skipped: list[dict], markdown: str, html: str) -> None:
         for text in (markdown.lower(), html.lower()):
             assert name in text, (name, item)
             assert item["reason"].split("; ")[0] in text, item
-    assert f"{len(skipped)} of 13 checks could not run" in markdown
+    assert f"{len(skipped)} of 17 checks could not run" in markdown
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -268,7 +271,7 @@ def test_a_report_without_findings_says_which_checks_ran(case):
     summary = f"No findings in {analysis.summary.rows_used:,} pings."
     assert summary in markdown and summary in html
     if case == "no_ids":
-        assert "7 of 13 checks could not run" in markdown
+        assert f"{len(DEVICE_CHECKS)} of 17 checks could not run" in markdown
 
 
 def test_every_detector_declares_its_kind_and_needs():

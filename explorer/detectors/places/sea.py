@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from explorer.binning.cells import cells_to_parent, cells_to_str
+from explorer.binning.cells import cell_edge_km, cells_to_parent, cells_to_str
 from explorer.detectors.context import Context
 from explorer.detectors.needs import check
 from explorer.detectors.places.common import (
@@ -38,7 +38,9 @@ def _with_distance(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """``frame`` (with lat, lon) where it lies at sea, with ``distance_km`` to land; null
     island is another detector's."""
     geo = ctx.config.geography
-    radius = ctx.config.places.null_island_radius_deg
+    # A cell centre can lie up to one cell's size from its pings: widen null island's
+    # radius by it, so the cell holding null island is never told again as sea.
+    radius = ctx.config.places.null_island_radius_deg + cell_edge_km(ctx.resolution) / 111.0
     frame = frame.filter(~near_null_island(pl.col("lat"), pl.col("lon"), radius))
     distance = km_to_land(frame["lat"].to_numpy(), frame["lon"].to_numpy(), geo.sea_cap_km)
     return frame.with_columns(distance_km=pl.Series(distance, dtype=pl.Float64)).filter(
