@@ -30,11 +30,15 @@ DETECTORS: list[Detector] = [
 
 #: A finding of the key kind in a cell already explains a finding of these kinds there:
 #: a pile-up or one hyperactive phone makes its cell look dense, so the density spike
-#: is the same cause told twice (and a pile-up of fallback fixes keeps its own hours).
+#: is the same cause told twice (and a pile-up of fallback fixes keeps its own hours);
+#: mirrored rows or a pile-up that land on water, or that devices jump to, are told
+#: as what they are, not again as sea pings or impossible speeds.
 EXPLAINS: dict[str, tuple[str, ...]] = {
-    "coordinate_pileup": ("density_spike", "hour_profile"),
+    "coordinate_pileup": ("density_spike", "hour_profile", "at_sea", "impossible_speed"),
     "device_concentration": ("density_spike",),
-    "null_island": ("density_spike", "distant_points"),
+    "null_island": ("density_spike", "distant_points", "at_sea"),
+    "swapped_coordinates": ("at_sea", "density_spike"),
+    "sign_flipped": ("at_sea", "density_spike"),
 }
 
 

@@ -19,6 +19,7 @@ from explorer.binning.cells import (
     cell_centres,
     cell_edge_km,
     cell_resolution,
+    cells_to_parent,
     cells_to_str,
     latlng_to_cells,
 )
@@ -105,6 +106,24 @@ def _stray_ends(fast: pl.DataFrame, moments: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _busiest_cells_of(ctx: Context, places: pl.Series) -> pl.Series:
+    """The busiest data cell in each coarse place, in the places' order: where a stray
+    fix lands (a pile-up's own cell, when one holds it), not the place's centre."""
+    resolution = cell_resolution(int(places[0]))
+    cells = ctx.cells.select("cell", "pings").with_columns(
+        place=cells_to_parent(ctx.cells["cell"], resolution)
+    )
+    busiest = (
+        cells.filter(pl.col("place").is_in(places.implode()))
+        .sort(["pings", "cell"], descending=[True, False])
+        .group_by("place", maintain_order=True)
+        .first()
+    )
+    return pl.DataFrame({"place": places}).join(
+        busiest, on="place", how="inner", maintain_order="left"
+    )["cell"]
+
+
 @check(FindingKind.IMPOSSIBLE_SPEED.value, DEVICE_IDS)
 def detect_impossible_speed(ctx: Context) -> list[Finding]:
     """Devices seen at two places farther apart than an airliner flies in the time between."""
@@ -145,9 +164,7 @@ def detect_impossible_speed(ctx: Context) -> list[Finding]:
         )
         .sort(["devices", "jumps", "place"], descending=[True, True, False])
     )
-    cells = latlng_to_cells(
-        where["lat"].head(_MAX_CELLS), where["lon"].head(_MAX_CELLS), ctx.resolution
-    ).unique(maintain_order=True)
+    cells = _busiest_cells_of(ctx, where["place"].head(_MAX_CELLS))
     example = fast.sort(["kmh", "km"], descending=True).row(fast.height // 2, named=True)
     median_km = float(fast["km"].median())
     median_minutes = float(fast["seconds"].median()) / 60

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from explorer.binning.cells import haversine_km
-from explorer.detectors import DETECTORS
+from explorer.detectors import DETECTORS, detect_all
 from explorer.detectors.context import Context
 from explorer.detectors.travel import detect_impossible_speed, jumps
 from explorer.summary import merge, summarise
@@ -167,3 +167,24 @@ def test_chunked_summaries_give_the_same_finding():
     assert [(f.id, f.severity, f.evidence) for f in merged] == [
         (f.id, f.severity, f.evidence) for f in whole
     ]
+
+
+def test_devices_jumping_to_a_fallback_point_are_told_as_the_pile_up():
+    """A fallback coordinate 150 km out that the city's own devices jump to is one cause:
+    the pile-up tells it, and the jumps to it are not told again."""
+    pings = generate_pings(N, city="london", seed=27).pings
+    rng = np.random.default_rng(4)
+    chosen = pings.group_by("device_id").first().sample(400, seed=4)
+    fallback = chosen.with_columns(
+        timestamp=pl.col("timestamp")
+        + pl.duration(seconds=pl.Series(rng.integers(60, 600, chosen.height))),
+        lat=pl.lit(52.5),
+        lon=pl.lit(-1.5),
+    )
+    planted = pl.concat([pings, fallback.select(pings.columns)])
+    alone = run(planted)
+    # 133 km (less the places' size) is impossible within about 6.6 minutes: about half.
+    assert len(alone) == 1 and 100 < alone[0].evidence["devices"] < 400
+    found = detect_all(Context(summarise(planted, RES)))
+    kinds = {f.kind for f in found}
+    assert "coordinate_pileup" in kinds and "impossible_speed" not in kinds
