@@ -1,62 +1,64 @@
-"""Offline land mask: whether a coordinate is on land, and how far it is from land.
+"""Offline land mask: whether a coordinate is on land, whether land lies within a radius,
+and how far it is from land.
 
 The mask is the 30-arc-second (~1 km) GLOBE land/ocean mask shipped by the PyPI package
-``global-land-mask`` (MIT). Ocean and seas, bays and harbours wider than about a kilometre
-are water; lakes and rivers are land (GLOBE gives them an elevation), so a ferry on a lake
-is never "at sea". The mask is read on first use only, kept as packed bits (117 MB rather
-than 933 MB), and its coast pixels go into a k-d tree the first time a distance is asked.
+``global-land-mask`` (MIT), re-encoded by ``scripts/build_land_mask.py`` into
+``data/land_mask.npz``: packed bits, one zlib stream per degree of latitude, so a question
+about one city decodes one or two 648 kB blocks, not the whole 117 MB mask. Ocean and seas,
+bays and harbours wider than about a kilometre are water; lakes and rivers are land (GLOBE
+gives them an elevation), so a ferry on a lake is never "at sea". The k-d tree of coast
+pixels behind :func:`km_to_land` is built only the first time a distance is asked.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import zipfile
+import zlib
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["is_land", "km_to_land"]
+__all__ = ["far_from_land", "is_land", "km_to_land"]
 
+_MASK_PATH = Path(__file__).parent / "data" / "land_mask.npz"
 #: Mean Earth radius (km, IUGG).
 _EARTH_RADIUS_KM = 6371.0088
-#: Rows of the mask read or unpacked at a time (43 MB of pixels: bounds the memory).
-_COAST_BLOCK_ROWS = 1_000
+#: The grid starts at (90° N, 180° W) in steps of 30 arc-seconds, as ``global_land_mask.globe``.
+_LAT0, _LON0, _STEP = 90.0, -180.0, 1.0 / 120.0
+#: Km between pixel centres along a meridian.
+_PIXEL_KM = _EARTH_RADIUS_KM * np.radians(_STEP)
 
 
 @cache
-def _mask() -> tuple[np.ndarray, float, float, float]:
-    """(packed land bits, rows × bytes; first latitude; first longitude; step in degrees)."""
-    # The package is found, not imported: importing it loads the whole 933 MB mask. Its
-    # grid starts at (90, -180) in equal steps.
-    spec = importlib.util.find_spec("global_land_mask")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("global-land-mask is not installed: pip install global-land-mask")
-    path = Path(spec.submodule_search_locations[0]) / "globe_combined_mask_compressed.npz"
-    with zipfile.ZipFile(path) as archive, archive.open("mask.npy") as stream:
-        packed = _packed_land(stream)
-    return packed, 90.0, -180.0, 180.0 / packed.shape[0]
+def _encoded() -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(concatenated zlib blocks, their offsets, pixel rows, pixel columns) of the mask file."""
+    with np.load(_MASK_PATH) as archive:
+        n_rows, n_cols = (int(n) for n in archive["shape"])
+        return archive["blocks"], archive["offsets"], n_rows, n_cols
 
 
-def _packed_land(stream) -> np.ndarray:
-    """The .npy ocean mask read from ``stream`` a block of rows at a time, packed 8 pixels
-    a byte and inverted to land, so the 933 MB of booleans never sit in memory at once."""
-    version = np.lib.format.read_magic(stream)
-    read_header = (
-        np.lib.format.read_array_header_1_0
-        if version == (1, 0)
-        else np.lib.format.read_array_header_2_0
-    )
-    (n_rows, n_cols), fortran_order, dtype = read_header(stream)
-    if fortran_order or dtype != np.bool_ or n_cols % 8:
-        raise ValueError("global-land-mask's mask is not a C-ordered boolean grid")
-    packed = np.empty((n_rows, n_cols // 8), dtype=np.uint8)
-    for start in range(0, n_rows, _COAST_BLOCK_ROWS):
-        rows = min(_COAST_BLOCK_ROWS, n_rows - start)
-        ocean = np.frombuffer(stream.read(rows * n_cols), dtype=bool).reshape(rows, n_cols)
-        packed[start : start + rows] = np.invert(np.packbits(ocean, axis=1))
-    return packed
+def _grid() -> tuple[int, int, int]:
+    """(pixel rows, pixel columns, rows a block holds)."""
+    _, offsets, n_rows, n_cols = _encoded()
+    return n_rows, n_cols, n_rows // (offsets.size - 1)
+
+
+@cache
+def _block(index: int) -> np.ndarray:
+    """Packed land bits (rows × bytes) of block ``index``, decoded once."""
+    blocks, offsets, _, n_cols = _encoded()
+    raw = zlib.decompress(blocks[offsets[index] : offsets[index + 1]].tobytes())
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, n_cols // 8)
+
+
+def _packed_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(packed bits of the blocks holding ``rows``, each row's index into them)."""
+    block_rows = _grid()[2]
+    blocks = rows // block_rows
+    needed = np.unique(blocks)
+    stacked = np.concatenate([_block(int(b)) for b in needed])
+    return stacked, np.searchsorted(needed, blocks) * block_rows + rows % block_rows
 
 
 def _pixels(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,9 +67,9 @@ def _pixels(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Pixel (i, j) spans latitudes lat0 - (i + 1)·step … lat0 - i·step and longitudes
     lon0 + j·step … lon0 + (j + 1)·step, as in ``global_land_mask.globe``.
     """
-    packed, lat0, lon0, step = _mask()
-    rows = np.clip(np.floor((lat0 - lat) / step), 0, packed.shape[0] - 1).astype(np.int64)
-    cols = np.floor(((lon - lon0) % 360.0) / step).astype(np.int64) % (packed.shape[1] * 8)
+    n_rows, n_cols, _ = _grid()
+    rows = np.clip(np.floor((_LAT0 - lat) / _STEP), 0, n_rows - 1).astype(np.int64)
+    cols = np.floor(((lon - _LON0) % 360.0) / _STEP).astype(np.int64) % n_cols
     return rows, cols
 
 
@@ -79,11 +81,74 @@ def is_land(lat, lon) -> np.ndarray:
     finite = np.isfinite(lat) & np.isfinite(lon)
     if not finite.any():
         return found
-    packed = _mask()[0]
     rows, cols = _pixels(lat[finite], lon[finite])
-    bits = packed[rows, cols >> 3] >> (7 - (cols & 7)).astype(np.uint8)
+    packed, local = _packed_rows(rows)
+    bits = packed[local, cols >> 3] >> (7 - (cols & 7)).astype(np.uint8)
     found[finite] = (bits & 1).astype(bool)
     return found
+
+
+def far_from_land(lat, lon, km: float) -> np.ndarray:
+    """Whether each point lies on water with no land pixel within ``km`` (missing: False).
+
+    A window test on the mask, no distances: land is within ``km`` when a land pixel's
+    centre lies within ``km`` of the point's pixel centre (a flat ellipse of pixels, so
+    exact to about a pixel). Longitude wraps at ±180°; rows past a pole are whole rows.
+    """
+    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    far = np.zeros(lat.shape, dtype=bool)
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    water = np.flatnonzero(finite)[~is_land(lat[finite], lon[finite])]
+    if water.size:
+        rows, cols = _pixels(lat[water], lon[water])
+        far[water] = ~_land_in_windows(rows, cols, km)
+    return far
+
+
+def _land_in_windows(rows: np.ndarray, cols: np.ndarray, km: float) -> np.ndarray:
+    """Whether a land pixel's centre lies within ``km`` of each pixel (rows, cols), a band
+    of one block at a time (a band's cumulated counts take ~13 MB)."""
+    found = np.zeros(rows.shape, dtype=bool)
+    band = rows // _grid()[2]
+    for b in np.unique(band):
+        inside = band == b
+        found[inside] = _land_in_band(rows[inside], cols[inside], km)
+    return found
+
+
+def _land_in_band(rows: np.ndarray, cols: np.ndarray, km: float) -> np.ndarray:
+    """:func:`_land_in_windows` for pixels of nearby rows: each window is a range of
+    columns in each row within ``km``, counted with cumulated land counts of those rows."""
+    n_rows, n_cols, _ = _grid()
+    reach = int(km // _PIXEL_KM)
+    offsets = np.arange(-reach, reach + 1)
+    touched = np.unique(_reflect(rows[:, None] + offsets, n_rows))
+    packed, local = _packed_rows(touched)
+    counts = np.zeros((touched.size, n_cols + 1), dtype=np.uint16)
+    np.cumsum(np.unpackbits(packed[local], axis=1), axis=1, dtype=np.uint16, out=counts[:, 1:])
+    found = np.zeros(rows.shape, dtype=bool)
+    for offset in offsets:
+        row = rows + offset
+        across_pole = (row < 0) | (row >= n_rows)
+        row = _reflect(row, n_rows)
+        side_km = np.sqrt(max(km**2 - (offset * _PIXEL_KM) ** 2, 0.0))
+        pixel_km = _PIXEL_KM * np.cos(np.radians(_LAT0 - (row + 0.5) * _STEP))
+        half = np.minimum(np.floor(side_km / pixel_km), n_cols).astype(np.int64)
+        # Past a pole, or where the window is wider than the row, the whole row is within km.
+        whole = across_pole | (2 * half + 1 >= n_cols)
+        lo = np.where(whole, 0, (cols - half) % n_cols)
+        hi = np.where(whole, n_cols - 1, (cols + half) % n_cols)
+        at = np.searchsorted(touched, row)
+        start, end = counts[at, lo], counts[at, hi + 1]
+        # A window that wraps past ±180° is the row's end plus its start.
+        found |= np.where(lo <= hi, end > start, (counts[at, -1] > start) | (end > 0))
+    return found
+
+
+def _reflect(row: np.ndarray, n_rows: int) -> np.ndarray:
+    """Rows past a pole as the rows they reach on the far side of it."""
+    return np.where(row < 0, -row - 1, np.where(row >= n_rows, 2 * n_rows - row - 1, row))
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -94,20 +159,20 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 @cache
 def _coast_tree() -> cKDTree:
     """A k-d tree of the centres of land pixels that touch water (about 1.6 M points)."""
-    packed, lat0, lon0, step = _mask()
-    n_rows = packed.shape[0]
+    n_rows, _, block_rows = _grid()
     lats, lons = [], []
-    for start in range(0, n_rows, _COAST_BLOCK_ROWS):
-        lo, hi = max(0, start - 1), min(n_rows, start + _COAST_BLOCK_ROWS + 1)
-        land = np.unpackbits(packed[lo:hi], axis=1).astype(bool)
+    for start in range(0, n_rows, block_rows):
+        lo, hi = max(0, start - 1), min(n_rows, start + block_rows + 1)
+        packed, local = _packed_rows(np.arange(lo, hi))
+        land = np.unpackbits(packed[local], axis=1).astype(bool)
         water = ~land
         near = np.roll(water, 1, axis=1) | np.roll(water, -1, axis=1)
         near[1:] |= water[:-1]
         near[:-1] |= water[1:]
-        coast = (land & near)[start - lo : start - lo + min(_COAST_BLOCK_ROWS, n_rows - start)]
+        coast = (land & near)[start - lo : start - lo + block_rows]
         rows, cols = np.nonzero(coast)
-        lats.append(lat0 - (rows + start + 0.5) * step)
-        lons.append(lon0 + (cols + 0.5) * step)
+        lats.append(_LAT0 - (rows + start + 0.5) * _STEP)
+        lons.append(_LON0 + (cols + 0.5) * _STEP)
     return cKDTree(_unit_vectors(np.concatenate(lats), np.concatenate(lons)))
 
 

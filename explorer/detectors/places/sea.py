@@ -1,7 +1,7 @@
 """Pings on open water, far from any coast: impossible fixes, not ferries or harbours.
 
 Reads the cells table (every ping, by cell centre), the exact-coordinate table (written-in
-points) and the offline land mask. A ping farther than ``sea_min_km`` from land is at sea;
+points) and the offline land mask. A ping with no land within ``sea_min_km`` is at sea;
 null island is another detector's. Sea pings spread
 thinly along lines by moving devices (ferries, cruises) are real, so severity rests on
 pings piled on exact sea points (shared by several devices, or repeated by one file
@@ -23,7 +23,7 @@ from explorer.detectors.places.common import (
     share_interval,
 )
 from explorer.findings import Finding, FindingKind
-from explorer.geography.land import km_to_land
+from explorer.geography.land import far_from_land, km_to_land
 from explorer.text import count, pct, plural
 
 #: Most cells the finding lists (the busiest): enough for the map.
@@ -36,16 +36,20 @@ _WHERE_ROWS = 10
 
 def _with_distance(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """``frame`` (with lat, lon) where it lies at sea, with ``distance_km`` to land; null
-    island is another detector's."""
+    island is another detector's.
+
+    The window test of the land mask decides; only points it finds at sea get a distance,
+    so the coast tree is built only for data that has pings at sea.
+    """
     geo = ctx.config.geography
     # A cell centre can lie up to one cell's size from its pings: widen null island's
     # radius by it, so the cell holding null island is never told again as sea.
     radius = ctx.config.places.null_island_radius_deg + cell_edge_km(ctx.resolution) / 111.0
     frame = frame.filter(~near_null_island(pl.col("lat"), pl.col("lon"), radius))
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    frame = frame.filter(pl.Series(far_from_land(lat, lon, geo.sea_min_km)))
     distance = km_to_land(frame["lat"].to_numpy(), frame["lon"].to_numpy(), geo.sea_cap_km)
-    return frame.with_columns(distance_km=pl.Series(distance, dtype=pl.Float64)).filter(
-        pl.col("distance_km") > geo.sea_min_km
-    )
+    return frame.with_columns(distance_km=pl.Series(distance, dtype=pl.Float64))
 
 
 def sea_cells(ctx: Context) -> pl.DataFrame:
