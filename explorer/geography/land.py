@@ -28,6 +28,8 @@ _EARTH_RADIUS_KM = 6371.0088
 _LAT0, _LON0, _STEP = 90.0, -180.0, 1.0 / 120.0
 #: Km between pixel centres along a meridian.
 _PIXEL_KM = _EARTH_RADIUS_KM * np.radians(_STEP)
+#: Set bits of each byte value.
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
 
 
 @cache
@@ -101,8 +103,11 @@ def far_from_land(lat, lon, km: float) -> np.ndarray:
     finite = np.isfinite(lat) & np.isfinite(lon)
     water = np.flatnonzero(finite)[~is_land(lat[finite], lon[finite])]
     if water.size:
+        # Points sharing a pixel share the answer: each pixel's window is tested once.
         rows, cols = _pixels(lat[water], lon[water])
-        far[water] = ~_land_in_windows(rows, cols, km)
+        pixel, inverse = np.unique(rows * _grid()[1] + cols, return_inverse=True)
+        land_near = _land_in_windows(pixel // _grid()[1], pixel % _grid()[1], km)
+        far[water] = ~land_near[inverse]
     return far
 
 
@@ -119,14 +124,16 @@ def _land_in_windows(rows: np.ndarray, cols: np.ndarray, km: float) -> np.ndarra
 
 def _land_in_band(rows: np.ndarray, cols: np.ndarray, km: float) -> np.ndarray:
     """:func:`_land_in_windows` for pixels of nearby rows: each window is a range of
-    columns in each row within ``km``, counted with cumulated land counts of those rows."""
+    columns in each row within ``km``, counted on the packed bits of those rows."""
     n_rows, n_cols, _ = _grid()
     reach = int(km // _PIXEL_KM)
     offsets = np.arange(-reach, reach + 1)
     touched = np.unique(_reflect(rows[:, None] + offsets, n_rows))
     packed, local = _packed_rows(touched)
-    counts = np.zeros((touched.size, n_cols + 1), dtype=np.uint16)
-    np.cumsum(np.unpackbits(packed[local], axis=1), axis=1, dtype=np.uint16, out=counts[:, 1:])
+    packed = packed[local]
+    # Land pixels in the bytes before each byte of a row: a range's count is two lookups.
+    counts = np.zeros((touched.size, packed.shape[1] + 1), dtype=np.int32)
+    np.cumsum(_POPCOUNT[packed], axis=1, out=counts[:, 1:])
     found = np.zeros(rows.shape, dtype=bool)
     for offset in offsets:
         row = rows + offset
@@ -140,10 +147,26 @@ def _land_in_band(rows: np.ndarray, cols: np.ndarray, km: float) -> np.ndarray:
         lo = np.where(whole, 0, (cols - half) % n_cols)
         hi = np.where(whole, n_cols - 1, (cols + half) % n_cols)
         at = np.searchsorted(touched, row)
-        start, end = counts[at, lo], counts[at, hi + 1]
+        inside = lo <= hi
         # A window that wraps past ±180° is the row's end plus its start.
-        found |= np.where(lo <= hi, end > start, (counts[at, -1] > start) | (end > 0))
+        land = np.where(
+            inside,
+            _land_between(packed, counts, at, lo, np.where(inside, hi, n_cols - 1)),
+            _land_between(packed, counts, at, np.zeros_like(lo), hi),
+        )
+        land[~inside] += _land_between(packed, counts, at, lo, n_cols - 1)[~inside]
+        found |= land > 0
     return found
+
+
+def _land_between(packed, counts, at, lo, hi) -> np.ndarray:
+    """Land pixels in columns lo … hi (inclusive) of packed rows ``at``: the whole bytes
+    they touch, less the pixels of the end bytes outside the range (8 pixels a byte, the
+    first in the highest bit)."""
+    first, last = lo >> 3, hi >> 3
+    before = packed[at, first].astype(np.int64) >> (8 - (lo & 7))
+    after = packed[at, last] & ((1 << (7 - (hi & 7))) - 1)
+    return counts[at, last + 1] - counts[at, first] - _POPCOUNT[before] - _POPCOUNT[after]
 
 
 def _reflect(row: np.ndarray, n_rows: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from explorer.detectors.places import DETECTORS, detect_at_sea
 from explorer.findings import Finding
+from explorer.geography import land
 from explorer.synth.pings import generate_pings
 from tests import ping_shapes
 from tests.detectors.conftest import START, evidence_schema, pings_from_columns, run_detectors
@@ -219,3 +220,13 @@ def test_spread_sea_pings_near_the_data_are_counted_from_the_complete_cells():
     assert 0.9 * n <= finding.evidence["pings"] <= n + 50
     assert finding.evidence["devices"] >= 200
     assert 39.8 < finding.evidence["where"][0]["lat"] < 40.3
+
+
+def test_no_coast_tree_is_built_when_nothing_is_at_sea():
+    # The tree of 1.6 M coast pixels takes seconds: only data with pings at sea pays it.
+    base = generate_pings(50_000, city="new_york", seed=7).pings
+    land._coast_tree.cache_clear()
+    assert at_sea(base) == []
+    assert land._coast_tree.cache_info().currsize == 0
+    assert at_sea(pl.concat([base, planted_pile(*MID_ATLANTIC[:2], devices=20, per_device=5)]))
+    assert land._coast_tree.cache_info().currsize == 1
