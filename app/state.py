@@ -19,6 +19,8 @@ from typing import Any
 
 import streamlit as st
 
+from explorer.findings import SEVERITIES, FindingKind
+
 METRICS = ("pings", "devices", "pings_per_device", "type_share", "night_share", "finding_score")
 DEFAULT_METRIC = "pings"
 _DS_MAX = 64
@@ -39,6 +41,8 @@ class ViewState:
     h0: int = 0
     h1: int = 24
     types: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None  # finding kinds listed (None: all)
+    severities: tuple[str, ...] | None = None  # finding severities listed (None: all)
     metric: str = DEFAULT_METRIC
     finding: str | None = None
     cell: str | None = None
@@ -66,6 +70,8 @@ class ViewState:
             h0=hours[0],
             h1=hours[1],
             types=_types(get("types")),
+            kinds=_known(get("kinds"), tuple(FindingKind)),
+            severities=_known(get("severities"), SEVERITIES),
             metric=metric if metric in METRICS else DEFAULT_METRIC,
             finding=_match(get("finding"), _FINDING_RE),
             cell=_match(get("cell"), _CELL_RE),
@@ -81,7 +87,7 @@ class ViewState:
         for name, value in asdict(self).items():
             if value is None or value == getattr(ViewState, name, None):
                 continue
-            if name == "types":
+            if isinstance(value, tuple):
                 out[name] = ",".join(value)
             elif isinstance(value, bool):
                 out[name] = "on" if value else "off"
@@ -143,6 +149,13 @@ def _types(text: str | None) -> tuple[str, ...] | None:
     return kept or None
 
 
+def _known(text: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The known names among comma-separated ``text``, in ``names``' order; None if none."""
+    parts = {p.strip() for p in (text or "").split(",")}
+    kept = tuple(str(n) for n in names if n in parts)
+    return kept or None
+
+
 def _match(text: str | None, pattern: re.Pattern[str]) -> str | None:
     return text if text is not None and pattern.match(text) else None
 
@@ -175,6 +188,11 @@ def write_view(view: ViewState) -> None:
     wanted = view.to_query()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+
+
+def clear_selection() -> None:
+    """Unselect the finding and the cell (from a callback): the map shows the whole data."""
+    write_view(read_view().with_changes(finding=None, cell=None))
 
 
 def _bucket(name: str) -> dict[str, Any]:
