@@ -40,22 +40,33 @@ _MAX_CELLS = 20
 
 def jumps(ctx: Context) -> pl.DataFrame:
     """Pairs of a device's places near each other in its time order (up to
-    :data:`NEIGHBOURS` apart), with the distance (less the places' size), the shortest time
-    between their pings and the speed that needs."""
+    :data:`NEIGHBOURS` apart) farther apart than ``min_jump_km``, with the distance (less
+    the places' size), the shortest time between their pings and the speed that needs.
+
+    Only devices whose places span more than ``min_jump_km`` can jump that far, so the
+    rest (in one metro, every device) are left out before anything is sorted.
+    """
     moments = ctx.summary.tables["device_moments"]
     if moments.height < 2:
-        return pl.DataFrame()
+        return _NO_JUMPS
+    slack = 2 * cell_edge_km(cell_resolution(int(moments["place"][0])))
+    reach = ctx.config.travel.min_jump_km + slack
+    wide = _wide_devices(_with_centres(ctx.summary.tables["cell_devices"], "cell"), reach)
+    moments = moments.filter(pl.col("device").is_in(wide.implode()))
+    if moments.height < 2:
+        return _NO_JUMPS
+    moments = _with_centres(moments.select("device", "place", "first_seen", "last_seen"), "place")
     ordered = moments.sort(["device", "first_seen", "last_seen", "place"])
-    lat, lon = cell_centres(ordered["place"])
-    slack = 2 * cell_edge_km(cell_resolution(int(ordered["place"][0])))
     device, place = ordered["device"].to_numpy(), ordered["place"].to_numpy()
+    lat, lon = ordered["lat"].to_numpy(), ordered["lon"].to_numpy()
     first, last = ordered["first_seen"].to_numpy(), ordered["last_seen"].to_numpy()
     pairs = []
     for step in range(1, NEIGHBOURS + 1):
         a = np.flatnonzero((device[step:] == device[:-step]) & (place[step:] != place[:-step]))
-        pairs.append(np.column_stack([a, a + step]))
+        far = haversine_km(lat[a], lon[a], lat[a + step], lon[a + step]) > reach
+        pairs.append(np.column_stack([a[far], a[far] + step]))
     a, b = np.concatenate(pairs).T
-    km = np.maximum(haversine_km(lat[a], lon[a], lat[b], lon[b]) - slack, 0.0)
+    km = haversine_km(lat[a], lon[a], lat[b], lon[b]) - slack
     gaps = np.abs(np.stack([first[b] - last[a], first[b] - first[a], last[b] - last[a]]))
     seconds = np.maximum(np.minimum(gaps.min(axis=0), np.abs(last[b] - first[a])), 1)
     frame = pl.DataFrame(
@@ -76,6 +87,44 @@ def jumps(ctx: Context) -> pl.DataFrame:
     return frame.sort("kmh", descending=True).unique(
         ["device", "from_place", "to_place"], keep="first", maintain_order=True
     )
+
+
+_NO_JUMPS = pl.DataFrame(
+    schema={
+        "device": pl.UInt64,
+        "from_place": pl.UInt64,
+        "to_place": pl.UInt64,
+        "from_lat": pl.Float64,
+        "from_lon": pl.Float64,
+        "to_lat": pl.Float64,
+        "to_lon": pl.Float64,
+        "km": pl.Float64,
+        "seconds": pl.Int64,
+        "kmh": pl.Float64,
+    }
+)
+
+
+def _with_centres(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``frame`` with the centre (``lat``, ``lon``) of each H3 cell in ``column``, found
+    once per distinct cell."""
+    cells = frame[column].unique()
+    lat, lon = cell_centres(cells)
+    return frame.join(pl.DataFrame({column: cells, "lat": lat, "lon": lon}), on=column)
+
+
+def _wide_devices(cells: pl.DataFrame, km: float) -> pl.Series:
+    """Devices whose cells (a device's places, fewer rows than its moments) span more
+    than ``km``: latitude span plus longitude span at the box's widest latitude bounds
+    any two places' distance from above, so no device that could jump that far is left
+    out (a box across ±180° only looks wider)."""
+    extent = cells.group_by("device").agg(
+        lat_span=pl.col("lat").max() - pl.col("lat").min(),
+        lon_span=pl.col("lon").max() - pl.col("lon").min(),
+        widest=pl.col("lat").abs().min().radians().cos(),
+    )
+    reach = pl.col("lat_span") + pl.col("lon_span") * pl.col("widest")
+    return extent.filter(reach * 111.2 > km)["device"]
 
 
 def _artefact_places(ctx: Context, resolution: int) -> pl.Series:
@@ -128,10 +177,7 @@ def _busiest_cells_of(ctx: Context, places: pl.Series) -> pl.Series:
 def detect_impossible_speed(ctx: Context) -> list[Finding]:
     """Devices seen at two places farther apart than an airliner flies in the time between."""
     cfg = ctx.config.travel
-    pairs = jumps(ctx)
-    if pairs.is_empty():
-        return []
-    fast = pairs.filter((pl.col("kmh") > cfg.max_speed_kmh) & (pl.col("km") > cfg.min_jump_km))
+    fast = jumps(ctx).filter((pl.col("kmh") > cfg.max_speed_kmh) & (pl.col("km") > cfg.min_jump_km))
     if fast.is_empty():
         return []
     moments = ctx.summary.tables["device_moments"]

@@ -39,9 +39,12 @@ def device_day_profiles(ctx: Context, chunk: int = 1 << 17) -> DeviceDays:
     rows = tables["cell_devices"].filter(pl.col("device").is_not_null())
     cell_ids, cell_hours = _cell_hour_matrix(tables["cell_hours"])
     devices, device_code = np.unique(rows["device"].to_numpy(), return_inverse=True)
-    cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())
-    masks = rows["hour_mask"].to_numpy().astype(np.int64)
-    pings = rows["pings"].to_numpy().astype(float)
+    # Rows in device order, so each chunk's rows of one device are summed in one run.
+    order = np.argsort(device_code, kind="stable")
+    device_code = device_code[order]
+    cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())[order]
+    masks = rows["hour_mask"].to_numpy().astype(np.int64)[order]
+    pings = rows["pings"].to_numpy().astype(float)[order]
     hours = np.zeros((devices.size, HOURS))
     bit = np.int64(1) << np.arange(HOURS, dtype=np.int64)
     for start in range(0, masks.size, chunk):
@@ -55,10 +58,9 @@ def device_day_profiles(ctx: Context, chunk: int = 1 << 17) -> DeviceDays:
             seen / np.clip(seen.sum(axis=1, keepdims=True), 1, None),
         )
         split *= pings[part, None]
-        for h in range(HOURS):
-            hours[:, h] += np.bincount(
-                device_code[part], weights=split[:, h], minlength=devices.size
-            )
+        codes = device_code[part]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        hours[codes[starts]] += np.add.reduceat(split, starts, axis=0)
     days = _days_per_device(tables["device_days"], devices)
     totals = hours.sum(axis=1)
     keep = (totals > 0) & (days > 0)
