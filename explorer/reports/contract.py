@@ -12,6 +12,7 @@ from explorer.findings import Finding, severity_at_least
 from explorer.reading.column_choice import column_choices
 from explorer.reports.html import render_html
 from explorer.reports.markdown import render_markdown
+from explorer.reports.story import data_story
 
 SCHEMA_VERSION = 1
 FORMATS = ("json", "markdown", "html")
@@ -43,6 +44,7 @@ def report_dict(analysis: Analysis, baseline: Collection[str] = ()) -> dict[str,
         {
             "schema": SCHEMA_VERSION,
             "source": analysis.source,
+            "story": data_story(analysis),
             "resolution": analysis.resolution,
             "suggested_resolution": analysis.suggested_resolution,
             "provenance": analysis.provenance(),

@@ -41,6 +41,7 @@ main{max-width:880px;margin:0 auto;padding:32px 20px 64px}
 h1{font-size:26px;margin:0 0 6px;font-weight:650;word-break:break-word}
 h2{font-size:18px;margin:36px 0 10px;font-weight:650}
 .summary{font-size:17px;margin:0 0 24px;color:#344054}
+.story{font-size:17px;margin:8px 0 16px}
 .counts span{display:inline-block;margin-right:8px}
 .card{background:#fff;border:1px solid #e4e7ec;border-radius:10px;padding:18px 20px;margin:14px 0}
 .finding{border-left:6px solid var(--sev)}
@@ -88,7 +89,8 @@ def _header(data: dict[str, Any]) -> str:
     )
     return (
         f"<h1>Ping bias report: {_e(data.get('source', ''))}</h1>"
-        f'<p class="summary">{_e(summary_line(data))}</p>'
+        + (f'<p class="story">{_e(data["story"])}</p>' if data.get("story") else "")
+        + f'<p class="summary">{_e(summary_line(data))}</p>'
         f'<p class="counts">{chips}</p>'
     )
 

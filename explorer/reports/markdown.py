@@ -279,6 +279,7 @@ def _top_cells(data: dict[str, Any]) -> list[str]:
 def render_markdown(data: dict[str, Any]) -> str:
     """The whole report as Markdown text."""
     lines = [f"# Ping bias report: {md(data.get('source', ''))}", ""]
+    lines += [md(data["story"]), ""] if data.get("story") else []
     lines += [f"**{summary_line(data)}**", ""]
     lines += _about(data) + _rows_and_time(data)
     findings = data.get("findings") or []
