@@ -86,9 +86,11 @@ def hour_bars(
     second: Sequence[float] | None = None,
     names: tuple[str, str] = ("This area", "Everywhere else"),
     title: str = "Share of pings by local hour",
+    y_label: str = "",
 ) -> str:
     """Grouped bars of one or two 24-hour series (shares or counts), hours 0–23."""
-    return _bars(first, second, names, title, lambda i: f"{i:02d}h" if i % 3 == 0 else "")
+    tick = lambda i: f"{i:02d}h" if i % 3 == 0 else ""  # noqa: E731 - a one-line rule
+    return _bars(first, second, names, title, tick, ("local hour", y_label))
 
 
 def humanise_axis(name: str) -> str:
@@ -96,24 +98,38 @@ def humanise_axis(name: str) -> str:
     return str(name).replace("_", " ")
 
 
-def value_bars(values: Sequence[float], title: str = "Values", first: int = 1) -> str:
-    """Plain bars of a short numeric series, bars numbered from ``first`` (e.g. neighbouring
-    cells' values from 1, a histogram of decimals from 0)."""
+def value_bars(
+    values: Sequence[float],
+    title: str = "Values",
+    first: int = 1,
+    ticks: Sequence[str] | None = None,
+    x_label: str = "",
+    y_label: str = "",
+) -> str:
+    """Plain bars of a short numeric series, bars named by ``ticks`` or numbered from
+    ``first`` (e.g. neighbouring cells' values from 1, a histogram of decimals from 0)."""
     step = max(1, len(values) // 12)
-    return _bars(
-        values, None, (title, ""), title, lambda i: str(i + first) if i % step == 0 else ""
-    )
+    names = list(ticks) if ticks is not None else [str(i + first) for i in range(len(values))]
+
+    def tick(i: int) -> str:
+        return names[i] if i % step == 0 and i < len(names) else ""
+
+    return _bars(values, None, (title, ""), title, tick, (x_label, y_label))
 
 
-def _bars(first, second, names, title, tick) -> str:
-    """Bars of one series, or grouped bars of two, with ``tick(i)`` under bar ``i``."""
+def _bars(first, second, names, title, tick, axes=("", "")) -> str:
+    """Bars of one series, or grouped bars of two, with ``tick(i)`` under bar ``i`` and
+    ``axes`` (x, y) captions: the x one under the ticks, the y one above the bars."""
     # Negative values have no bar height; missing reference values draw as zero.
     a = [max(v, 0.0) for v in _finite(first)] or [0.0]
     b = None
     if second is not None:
         b = ([max(v, 0.0) for v in _finite(second)] + [0.0] * len(a))[: len(a)]
     width, height, left, bottom, top = 560, 190, 36, 24, 26
-    plot_h = height - bottom - top
+    x_label, y_label = axes
+    height += 14 if x_label else 0
+    top += 14 if y_label else 0
+    plot_h = height - bottom - top - (14 if x_label else 0)
     peak = max(a + (b or []) + [1e-12])
     step = (width - left - 8) / len(a)
     bar = step / (2.4 if b else 1.4)
@@ -125,15 +141,23 @@ def _bars(first, second, names, title, tick) -> str:
             h = plot_h * v / peak
             body.append(_rect(x + j * bar, top + plot_h - h, bar, h, colour))
         if tick(i):
-            body.append(f'<text x="{_num(x)}" y="{height - 8}" {_FONT}>{escape(tick(i))}</text>')
+            y = top + plot_h + 16
+            body.append(f'<text x="{_num(x)}" y="{y}" {_FONT}>{escape(tick(i))}</text>')
     body.append(_axis(left, top + plot_h, width - 8, top + plot_h))
+    if y_label:
+        body.append(f'<text x="{left}" y="{top - 6}" {_FONT}>{escape(y_label)}</text>')
+    if x_label:
+        x_mid = left + (width - left) / 2 - 3 * len(x_label)
+        body.append(f'<text x="{_num(x_mid)}" y="{height - 6}" {_FONT}>{escape(x_label)}</text>')
     body += _legend(
         width - 250, 14, [(names[0], AREA_COLOUR)] + ([(names[1], REFERENCE_COLOUR)] if b else [])
     )
     return _svg(width, height, body, title)
 
 
-def _top_categories(first: Mapping[str, float], second: Mapping[str, float] | None) -> list[str]:
+def top_categories(first: Mapping[str, float], second: Mapping[str, float] | None) -> list[str]:
+    """The categories a mix chart shows: the heaviest over both mixes, at most
+    :data:`MAX_CATEGORIES`."""
     weight: dict[str, float] = {}
     for mix in (first, second or {}):
         for key, value in mix.items():
@@ -146,9 +170,11 @@ def mix_bars(
     second: Mapping[str, float] | None = None,
     names: tuple[str, str] = ("This area", "Overall"),
     title: str = "Mix",
+    unit: str = "share",
 ) -> str:
-    """Horizontal bars comparing one or two ``{category: share}`` mixes."""
-    categories = _top_categories(first, second)
+    """Horizontal bars comparing one or two ``{category: share}`` mixes (``unit``
+    ``"count"``: numbers of rows or pings, written as whole numbers)."""
+    categories = top_categories(first, second)
     rows = 2 if second is not None else 1
     line = 14
     width, left, top = 560, 120, 34
@@ -156,6 +182,7 @@ def mix_bars(
     values = [_finite([first.get(c, 0)])[0] for c in categories]
     values += [_finite([(second or {}).get(c, 0)])[0] for c in categories]
     peak = max(values + [1e-12])
+    text = _share if unit == "share" else (lambda v: f"{v:,.0f}")
     body = [f'<text x="0" y="14" {_FONT} font-weight="600">{escape(title)}</text>']
     body += _legend(
         left, 28, [(names[0], AREA_COLOUR)] + ([(names[1], REFERENCE_COLOUR)] if second else [])
@@ -171,7 +198,7 @@ def mix_bars(
             w = (width - left - 60) * v / peak
             body.append(_rect(left, y, w, line - 3, colour))
             body.append(
-                f'<text x="{_num(left + w + 4)}" y="{_num(y + 10)}" {_FONT}>{_share(v)}</text>'
+                f'<text x="{_num(left + w + 4)}" y="{_num(y + 10)}" {_FONT}>{text(v)}</text>'
             )
             y += line
         y += 8
