@@ -101,9 +101,8 @@ def _cell_finding(
         f"{pct(1 - cfg.tail_quantile)} of devices exceed. "
         "Counts, densities and hour profiles here describe one phone, not the people at the "
         "place, so footfall or density models will see a hotspot that is not there. "
-        "Check whether it is a test device, a fixed sensor or an SDK loop; "
-        "`python -m explorer clean PATH --drop device_concentration --output FILE` writes a "
-        "copy without it."
+        "Check whether it is a test device, a fixed sensor or an SDK loop, and drop its "
+        "pings before modelling: a cleaned copy of the file leaves them out."
     )
     evidence = {
         "scope": "cell",

@@ -146,8 +146,8 @@ def detect_duplicate_pings(ctx: Context) -> list[Finding]:
         f"one row), adding {plural(extra, 'extra row')}, {_small_pct(share)} of the data. "
         "Duplicates inflate ping counts, densities and dwell times wherever they fall, "
         "usually from a retried upload or an export joined twice. "
-        "`python -m explorer clean PATH --drop duplicate_pings --output FILE` writes a copy "
-        "without them."
+        "Drop the duplicate rows before modelling: a cleaned copy of the file keeps one of "
+        "each."
     )
     evidence = {
         "duplicate_rows": copies.height,

@@ -129,7 +129,7 @@ def test_a_dense_panel_written_in_utc_is_found(zone, devices):
     # Every device with enough days votes, and for the shift.
     assert ev["devices_for"] >= 0.9 * devices and ev["devices_against"] == 0
     assert ev["suggested_tz"] == "UTC" and ev["offset_mixup"]
-    assert "re-read with --tz UTC" in finding.story
+    assert "re-read the file with its timestamps in UTC" in finding.story
     # A handful could be a team working nights: medium, and the story says so. Thirty
     # are high, unless the shift is 3 hours: that moves about an eighth of a logger's
     # day, under the bar of high (shift_high_gain).

@@ -83,8 +83,8 @@ def detect_null_island(ctx: Context) -> list[Finding]:
         f"sit at or within {cfg.null_island_radius_deg}° of latitude 0, longitude 0, in the open "
         "sea off West Africa: missing locations written as zeros. A model of where people are "
         "would see a phantom hotspot in the Gulf of Guinea and skewed centroids and extents. "
-        "Check which source or app version writes zeros; "
-        "`python -m explorer clean --drop null_island` writes a copy without them."
+        "Check which source or app version writes zeros, and drop these rows before "
+        "modelling: a cleaned copy of the file leaves them out."
     )
     return [
         Finding(

@@ -249,8 +249,8 @@ def _truncated(hist: np.ndarray, unit: str, share: float) -> Finding:
         story = (
             f"{pct(share)} of the {count(total)} timestamps are 00:00:00: the file holds dates, "
             f"not times. Every hour-of-day result (night homes, rush hours, hour profiles, time "
-            f"zones) would be an artefact of midnight; use this data by day only, or find the "
-            f"column that holds the time of day (--time-col, --date-col)."
+            f"zones) would be an artefact of midnight; use this data by day only, or, if "
+            f"another column holds the time of day, name it together with the date column."
         )
         return Finding("timestamp_heaping", "high", round(share, 4), title, story, (), evidence)
     title = f"Timestamps are truncated to whole {unit}: {pct(share)} of pings"

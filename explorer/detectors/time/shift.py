@@ -319,12 +319,12 @@ def _fix(ev: dict) -> str:
     if ev["naive_timestamps"]:
         return (
             f" The timestamps have no zone and look like {where} clock times: "
-            f"re-read with --tz {tz}."
+            f"re-read the file with its timestamps in {tz}."
         )
     return (
         f" They look like {where} clock times stored as local times; if the file's "
-        f"timestamps have no zone, re-read with --tz {tz}, otherwise ask the "
-        f"provider which clock they used."
+        f"timestamps have no zone, re-read the file with its timestamps in {tz}, otherwise "
+        "ask the provider which clock they used."
     )
 
 
