@@ -20,6 +20,9 @@ FIRST_CELLS = 5
 MAX_KEY_NUMBERS = 10
 #: The command-line flag that names the column a need reads.
 COLUMN_FLAGS = {"device_ids": "--device-col", "device_types": "--type-col"}
+#: Kinds whose rows ``python -m explorer clean --drop KIND`` leaves out
+#: (explorer.cleaning.DROPPABLE).
+CLEANED_KINDS = ("null_island", "duplicate_pings", "device_concentration")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -242,6 +245,19 @@ def _checks(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cli_remedy(kind: str, evidence: dict[str, Any]) -> str | None:
+    """The command line that acts on a finding (the CLI's and this report's words for what
+    the app offers as a button), or None."""
+    if kind in CLEANED_KINDS:
+        return f"python -m explorer clean PATH --drop {kind} --output FILE"
+    tz = evidence.get("suggested_tz")
+    if kind == "timezone_shift" and isinstance(tz, str) and re.fullmatch(r"[\w/+:-]+", tz):
+        return f"python -m explorer analyze PATH --tz {tz}"
+    if kind == "timestamp_heaping" and evidence.get("pattern") == "truncated_days":
+        return "python -m explorer analyze PATH --date-col DATE --time-col TIME"
+    return None
+
+
 def _finding(rank: int, f: dict[str, Any], evidence: dict[str, Any]) -> list[str]:
     badge = SEVERITY_BADGES.get(f.get("severity"), md(f.get("severity", "")))
     lines = [f"### {rank}. {badge} — {md(f.get('title', ''))}", "", md(f.get("story", "")), ""]
@@ -252,6 +268,8 @@ def _finding(rank: int, f: dict[str, Any], evidence: dict[str, Any]) -> list[str
     )
     if f.get("baseline"):
         lines.append("- Already accepted in the baseline file: not counted by --fail-on.")
+    if remedy := cli_remedy(str(f.get("kind", "")), evidence):
+        lines.append(f"- **Command line:** `{remedy}`")
     numbers = key_numbers(evidence)[:MAX_KEY_NUMBERS]
     if numbers:
         lines += ["", *_table(("Key number", "Value"), [(md(k), md(v)) for k, v in numbers])]
