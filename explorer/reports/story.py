@@ -166,8 +166,9 @@ def types_phrase(summary: Summary, has_devices: bool) -> str:
     named = sorted(shares.items(), key=lambda item: (-item[1], str(item[0])))
     if len(named) == 1 and not unknown:
         return f"all {unit} are {_type_name(named[0][0])}"
-    parts = [f"{share_words(s)} {_type_name(t)}" for t, s in named[:NAMED_TYPES]]
-    rest = sum(s for _, s in named[NAMED_TYPES:])
+    shown = named if len(named) <= NAMED_TYPES + 1 else named[:NAMED_TYPES]
+    parts = [f"{share_words(s)} {_type_name(t)}" for t, s in shown]
+    rest = sum(s for _, s in named[len(shown) :])
     parts += [f"{share_words(rest)} other types"] if rest else []
     parts += [f"{share_words(unknown)} of no known type"] if unknown else []
     return f"by device type, the {unit} are {join_words(parts)}"
@@ -175,7 +176,7 @@ def types_phrase(summary: Summary, has_devices: bool) -> str:
 
 def _type_name(value: str) -> str:
     """A device type as people write it: iOS, Android, or the data's own (short) words."""
-    text = " ".join(str(value).split())[:30]
+    text = " ".join(str(value).replace("_", " ").split())[:30]
     return {"ios": "iOS", "android": "Android"}.get(text, text.replace("{", "(").replace("}", ")"))
 
 
