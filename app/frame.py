@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
 from app import cache, components, pipeline, sidebar, state
+from app.deck import _picked_hex  # the map's own reading of its selection
 from app.pipeline import Dataset
 from app.state import ViewState
 from explorer.analysis import Analysis
 from explorer.findings import Finding
+from explorer.interactive.map_layers import view_for_cells
 from explorer.reading.pings import ReadResult
 
 
@@ -47,29 +49,63 @@ class Page:
         return None
 
 
-STALE_FINDING = (
-    "The selected finding does not exist at resolution {res} with these filters, "
-    "so no finding is selected now."
-)
+def _take_map_click(view: ViewState) -> ViewState:
+    """A cell clicked on the map since the last run becomes the view's ``cell`` now, before
+    the share link is drawn (the map itself is drawn later in the run).
+
+    The camera moves to the cell at the zoom it had (:func:`_settle_camera`).
+    """
+    picked = _picked_hex(state.widget_value("map"))
+    if picked is None or not state.new_selection("map", picked):
+        return view
+    return view.with_changes(cell=picked, lat=None, lon=None)
 
 
-def _drop_stale_finding(view: ViewState, analysis: Analysis | None, res: int) -> None:
+def _drop_missing_finding(page: Page) -> None:
     """A finding the view names but the analysis lacks (e.g. after a resolution change)
-    leaves the view, and the page says so: run again, so the share link, the map and
-    every page show the view without it."""
-    if analysis is None or view.finding is None:
-        return  # nothing passes the filters: no finding can be looked for
-    if any(f.id == view.finding for f in analysis.findings):
+    leaves the view with its camera, and the page says so: run again, so the share link,
+    the map and every page show the view without it."""
+    seen = state.recall("finding_seen")
+    elsewhere = (*(seen[1:] if seen and seen[0] == page.view.finding else ()), page.suggested)
+    note = pipeline.missing_finding_note(
+        page.view, page.dataset, page.filters, page.res, elsewhere, page.analysis
+    )
+    if note is None:
+        if page.view.finding is not None and page.analysis is not None:
+            state.remember("finding_seen", (page.view.finding, page.res))
         return
-    state.write_view(view.with_changes(finding=None))
-    state.flash(STALE_FINDING.format(res=res), kind="info")
+    state.write_view(page.view.with_changes(finding=None, lat=None, lon=None, zoom=None))
+    state.flash(note, kind="info")
     st.rerun()
+
+
+def _settle_camera(page: Page) -> ViewState:
+    """The view with the camera its selection implies (the selected finding's cells, else
+    the clicked cell at the zoom the view had), unless it names a whole camera already.
+
+    Streamlit does not report the camera after the user moves the map (its pydeck event
+    holds the selection alone), so the link carries the camera of the selection.
+    """
+    v = page.view
+    if v.lat is not None and v.lon is not None and v.zoom is not None:
+        return v
+    finding = page.selected_finding()
+    camera = view_for_cells(finding.cells) if finding is not None and finding.cells else None
+    if camera is None and v.cell is not None:
+        centre = view_for_cells([v.cell])
+        zoom = v.zoom if v.zoom is not None else cache.home_view_for(*page.args)["zoom"]
+        camera = None if centre is None else {**centre, "zoom": zoom}
+    if camera is None:
+        return v.with_changes(lat=None, lon=None, zoom=None)
+    return v.with_changes(lat=camera["latitude"], lon=camera["longitude"], zoom=camera["zoom"])
 
 
 def open_page(url_path: str, title: str | None) -> Page | None:
     """Header, dataset and filters of a page; ``None`` when there is nothing to show yet.
 
-    ``title`` None: the page drew its own title (and e.g. the uploader under it).
+    ``title`` None: the page drew its own title (and e.g. the uploader under it). The
+    share link is drawn last, from the view every stage has settled (a clicked cell,
+    device types the data has, the selection's camera), so it is this run's view.
     """
     if title is not None:
         st.title(title)
@@ -78,7 +114,7 @@ def open_page(url_path: str, title: str | None) -> Page | None:
         message, kind = note
         with st.container(key=f"flash-{kind}"):
             (st.info if kind == "info" else st.error)(message)
-    view = state.read_view()
+    view = _take_map_click(state.read_view())
     dataset, view = pipeline.resolve(view)
     # The header goes above the reading, but is drawn once its outcome is known: an
     # unusable upload gives way to the sample, which must not show the upload's name.
@@ -86,8 +122,8 @@ def open_page(url_path: str, title: str | None) -> Page | None:
     result = pipeline.read(dataset)
     if result == pipeline.UNUSABLE and not dataset.is_sample:
         # The upload cannot be used (the message is shown): carry on with the sample.
-        view = view.with_changes(ds=None, finding=None, cell=None)
-        state.write_view(view)
+        view = view.with_changes(ds=None, finding=None, cell=None, lat=None, lon=None, zoom=None)
+        view = state.write_view(view)
         dataset = pipeline.resolve(view)[0]
         result = pipeline.read(dataset)
     with header:
@@ -96,12 +132,17 @@ def open_page(url_path: str, title: str | None) -> Page | None:
         else:
             note = "your upload" if state.owns(dataset.key) else "an upload shared by link"
         components.dataset_header(dataset.name, note)
-    components.share_box(view, url_path)
     if isinstance(result, str):  # the mapping form, or a message, is shown
+        components.share_box(state.write_view(view), url_path)
         return None
     options = cache.options_for(dataset.key, dataset.columns, dataset.zone)
     suggested = cache.suggested_for(dataset.key, dataset.columns, dataset.zone)
-    filters, res = sidebar.filter_sidebar(view, options, suggested)
+    filters, res, view = sidebar.filter_sidebar(view, options, suggested)
     analysis = pipeline.analyse(dataset, result, filters, res)
-    _drop_stale_finding(view, analysis, res)
-    return Page(view, dataset, result, filters, res, suggested, analysis)
+    page = Page(view, dataset, result, filters, res, suggested, analysis)
+    _drop_missing_finding(page)
+    if analysis is not None:
+        page = replace(page, view=_settle_camera(page))
+    page = replace(page, view=state.write_view(page.view))
+    components.share_box(page.view, url_path)
+    return page

@@ -26,6 +26,16 @@ BAD_LINK = (
 )
 
 
+STALE_FINDING = (
+    "The selected finding is not found at resolution {res} with these filters, "
+    "so no finding is selected now."
+)
+STALE_FINDING_ELSEWHERE = (
+    "The selected finding is not found at resolution {res}; it is found at resolution "
+    "{other} with these filters. No finding is selected now."
+)
+
+
 UNREADABLE = (
     "This file could not be read; check that it is a CSV (plain or gzip) or Parquet file "
     "of pings, or open the sample."
@@ -65,25 +75,26 @@ class Loaded:
         return (d.key, d.columns, d.zone, self.filters, self.res)
 
 
-def _sample() -> Dataset:
-    return Dataset(cache.SAMPLE_KEY, cache.sample_path().name, "", (), state.zone_for("sample"))
+def _sample(zone: str | None) -> Dataset:
+    return Dataset(cache.SAMPLE_KEY, cache.sample_path().name, "", (), zone)
 
 
 def resolve(view: ViewState) -> tuple[Dataset, ViewState]:
-    """The dataset of the view; a bad ``ds`` shows the clear message and gives the sample."""
+    """The dataset of the view, read in the view's time zone; a bad ``ds`` shows the clear
+    message and gives the sample."""
     if view.ds is None:
-        return _sample(), view
+        return _sample(view.tz), view
     found = cache.store().info(view.ds) if is_valid_id(view.ds) else None
     if found is None:
         st.error(BAD_LINK)
-        return _sample(), view
+        return _sample(view.tz), view
     columns = found.columns or state.mapping_for(found.sha256) or {}
     dataset = Dataset(
         found.dataset_id,
         found.name,
         found.sha256,
         tuple(sorted(columns.items())),
-        state.zone_for(found.dataset_id),
+        view.tz,
     )
     return dataset, view
 
@@ -174,3 +185,31 @@ def analyse(
             state="complete",
         )
     return analysis
+
+
+def missing_finding_note(
+    view: ViewState,
+    dataset: Dataset,
+    filters: cache.FilterKey,
+    res: int,
+    elsewhere: tuple[int, ...],
+    analysis: Analysis | None,
+) -> str | None:
+    """The note for a finding the view names but this analysis lacks (e.g. after a change
+    of resolution), None when there is nothing to say.
+
+    The finding is looked up at the ``elsewhere`` resolutions (where this session last saw
+    it, the suggested one), so the note can say where it is; those analyses are cached.
+    """
+    if analysis is None or view.finding is None:
+        return None  # nothing passes the filters: no finding can be looked for
+    if any(f.id == view.finding for f in analysis.findings):
+        return None
+    for other in dict.fromkeys(r for r in elsewhere if r != res):
+        label = f"Looking for the selected finding at resolution {other} …"
+        with st.status(label, expanded=False) as status:
+            found = cache.analysis_for(dataset.key, dataset.columns, dataset.zone, filters, other)
+            status.update(state="complete")
+        if any(f.id == view.finding for f in found.findings):
+            return STALE_FINDING_ELSEWHERE.format(res=res, other=other)
+    return STALE_FINDING.format(res=res)

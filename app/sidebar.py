@@ -13,6 +13,7 @@ import os
 import streamlit as st
 
 from app import cache, state
+from app.components import inert
 from app.state import ViewState
 from explorer.interactive.filters import FilterOptions
 
@@ -66,7 +67,10 @@ def _on_types() -> None:
 def _on_res() -> None:
     res = int(state.widget_value("f_res"))
     suggested = state.recall("suggested")
-    state.write_view(state.read_view().with_changes(res=None if res == suggested else res))
+    # The camera in the view is the selection's at the old resolution: it is worked out
+    # again at the new one (app/frame.py).
+    view = state.read_view().with_changes(res=None if res == suggested else res)
+    state.write_view(view.with_changes(lat=None, lon=None, zoom=None))
 
 
 def _on_basemap() -> None:
@@ -111,11 +115,16 @@ def _resolution_slider(view: ViewState, suggested: int) -> int:
 
 def filter_sidebar(
     view: ViewState, options: FilterOptions, suggested: int
-) -> tuple[cache.FilterKey, int]:
+) -> tuple[cache.FilterKey, int, ViewState]:
     """Draw the filters and the basemap toggle, each showing ``view``; return the filter
-    key and resolution the view asks for. The same on every page."""
+    key and resolution the view asks for, and the view with only the device types the
+    data has (a link may name others). The same on every page."""
     sb = st.sidebar
     sb.header("Filters")
+    if view.tz is not None:
+        sb.container(key="tz-note").caption(
+            f"Timestamps without a zone are read in {inert(view.tz)} (set on the Data page)."
+        )
     _date_filter(view, options)
     state.sync_widget("f_hours", (view.h0, view.h1))
     sb.slider("Hours of the day (local time)", 0, 24, key="f_hours", on_change=_on_hours)
@@ -128,6 +137,7 @@ def filter_sidebar(
     state.sync_widget("basemap", basemap_on(view))
     sb.toggle("Basemap (loaded from an outside map service)", key="basemap", on_change=_on_basemap)
     types = tuple(sorted(chosen)) if set(chosen) != set(every) else None
+    view = view.with_changes(types=types)
     filters = (
         view.start.isoformat() if view.start else None,
         view.end.isoformat() if view.end else None,
@@ -135,4 +145,4 @@ def filter_sidebar(
         view.h1,
         types,
     )
-    return filters, res
+    return filters, res, view

@@ -3,9 +3,10 @@
 All view state lives in the URL (a :class:`ViewState`), so every screen is a
 shareable link. Values from the URL are untrusted: anything malformed is dropped
 (falls back to its default) rather than raising. The session remembers what must not
-travel in a link: which uploads this session owns, column mappings per file hash, the
-time-zone choice, and the last view (Streamlit clears query parameters on a page
-switch, so the view is carried over from here).
+travel in a link: which uploads this session owns, column mappings per file hash, and
+the last view (Streamlit clears query parameters on a page switch, so the view is
+carried over from here). The time zone of naive timestamps is part of the view (``tz``):
+a colleague opening the link reads the file the same way.
 """
 
 from __future__ import annotations
@@ -13,18 +14,26 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 import streamlit as st
 
 from explorer.findings import SEVERITIES, FindingKind
 
 METRICS = ("pings", "devices", "pings_per_device", "type_share", "night_share", "finding_score")
+#: The map's colour when the view names none and no finding has cells (see metric_shown).
 DEFAULT_METRIC = "pings"
 _DS_MAX = 64
-_TYPE_RE = re.compile(r"^[a-z0-9_. -]{1,40}$")
+#: Bounds on device types from a link (the sidebar keeps only the data's own types).
+_TYPE_MAX_CHARS, _TYPES_MAX = 100, 64
+#: Camera decimals: 5 for degrees (about a metre), 2 for the zoom level.
+_DEGREE_DECIMALS, _ZOOM_DECIMALS = 5, 2
 _FINDING_RE = re.compile(r"^[0-9a-f]{16}$")
 _CELL_RE = re.compile(r"^[0-9a-f]{15,16}$")
 _SWITCH = {"on": True, "off": False}
@@ -43,13 +52,14 @@ class ViewState:
     types: tuple[str, ...] | None = None
     kinds: tuple[str, ...] | None = None  # finding kinds listed (None: all)
     severities: tuple[str, ...] | None = None  # finding severities listed (None: all)
-    metric: str = DEFAULT_METRIC
+    metric: str | None = None  # None: finding score when findings exist (metric_shown)
     finding: str | None = None
     cell: str | None = None
     lat: float | None = None
     lon: float | None = None
     zoom: float | None = None
     basemap: bool | None = None  # None: the server's default (``PBE_BASEMAP``)
+    tz: str | None = None  # IANA zone of naive timestamps; None: the zone at each place
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any]) -> ViewState:
@@ -62,6 +72,7 @@ class ViewState:
         if start and end and start > end:
             start, end = None, None
         metric = get("metric")
+        camera = _camera(get("lat"), get("lon"), get("zoom"))
         return cls(
             ds=_ds(get("ds")),
             res=_int(get("res"), 0, 15),
@@ -72,13 +83,14 @@ class ViewState:
             types=_types(get("types")),
             kinds=_known(get("kinds"), tuple(FindingKind)),
             severities=_known(get("severities"), SEVERITIES),
-            metric=metric if metric in METRICS else DEFAULT_METRIC,
+            metric=metric if metric in METRICS else None,
             finding=_match(get("finding"), _FINDING_RE),
             cell=_match(get("cell"), _CELL_RE),
-            lat=_float(get("lat"), -90.0, 90.0),
-            lon=_float(get("lon"), -180.0, 180.0),
-            zoom=_float(get("zoom"), 0.0, 24.0),
+            lat=camera[0],
+            lon=camera[1],
+            zoom=camera[2],
             basemap=_SWITCH.get(get("basemap") or ""),
+            tz=_zone(get("tz")),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -87,7 +99,11 @@ class ViewState:
         for name, value in asdict(self).items():
             if value is None or value == getattr(ViewState, name, None):
                 continue
-            if isinstance(value, tuple):
+            if name == "types":
+                out[name] = _join_types(value)
+            elif name in ("lat", "lon", "zoom"):
+                out[name] = _decimal(value, _ZOOM_DECIMALS if name == "zoom" else _DEGREE_DECIMALS)
+            elif isinstance(value, tuple):
                 out[name] = ",".join(value)
             elif isinstance(value, bool):
                 out[name] = "on" if value else "off"
@@ -99,6 +115,14 @@ class ViewState:
 
     def with_changes(self, **changes: Any) -> ViewState:
         return replace(self, **changes)
+
+
+def metric_shown(view: ViewState, has_findings: bool) -> str:
+    """The map's colour metric: the view's, else finding score when findings are on the
+    map (the most telling colouring), else pings."""
+    if view.metric is not None:
+        return view.metric
+    return "finding_score" if has_findings else DEFAULT_METRIC
 
 
 def _getter(query: Mapping[str, Any]):
@@ -141,12 +165,50 @@ def _date(text: str | None) -> dt.date | None:
         return None
 
 
+def _camera(lat: str | None, lon: str | None, zoom: str | None) -> tuple[float | None, ...]:
+    """Latitude, longitude and zoom, each rounded (the map uses them only all together)."""
+    values = (_float(lat, -90.0, 90.0), _float(lon, -180.0, 180.0), _float(zoom, 0.0, 24.0))
+    digits = (_DEGREE_DECIMALS, _DEGREE_DECIMALS, _ZOOM_DECIMALS)
+    return tuple(
+        None if v is None else round(v, d) + 0.0 for v, d in zip(values, digits, strict=True)
+    )
+
+
+def _decimal(value: float, digits: int) -> str:
+    """``value`` rounded to ``digits`` decimals, without trailing zeros (52.5, not 52.50000)."""
+    text = f"{round(value, digits) + 0.0:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _zone(text: str | None) -> str | None:
+    """An IANA zone name known to this server's zone database, else None."""
+    return text if text is not None and text in _zones() else None
+
+
+def _join_types(types: tuple[str, ...]) -> str:
+    """Types joined by commas; only the separator and the escape character are
+    percent-encoded in a type, so common ones read as themselves (types=android,ios)."""
+    return ",".join(t.replace("%", "%25").replace(",", "%2C") for t in types)
+
+
 def _types(text: str | None) -> tuple[str, ...] | None:
+    """Device types from the link, lower-cased as the reader does: any text is kept
+    (bounded, no control characters); the sidebar keeps only the types the data has."""
     if text is None:
         return None
-    parts = sorted({p.strip().lower() for p in text.split(",") if p.strip()})
-    kept = tuple(p for p in parts if _TYPE_RE.match(p))
-    return kept or None
+    parts = {unquote(p).strip().lower() for p in text.split(",")}
+    kept = sorted(p for p in parts if p and _plain(p))
+    return tuple(kept[:_TYPES_MAX]) or None
+
+
+def _plain(text: str) -> bool:
+    """Bounded text without control, format or unassigned characters."""
+    return len(text) <= _TYPE_MAX_CHARS and not any(unicodedata.category(c)[0] == "C" for c in text)
 
 
 def _known(text: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -177,22 +239,25 @@ def read_view() -> ViewState:
     return view
 
 
-def write_view(view: ViewState) -> None:
+def write_view(view: ViewState) -> ViewState:
     """Put ``view`` in the URL (only when it changed) and remember it in the session.
 
-    What is kept is what the URL reads back as (an empty hour range, say, is no view),
-    so the session, the URL, the share link and the widgets cannot disagree.
+    What is kept, and returned, is what the URL reads back as (an empty hour range, say,
+    is no view; the camera is rounded), so the session, the URL, the share link and the
+    widgets cannot disagree.
     """
     view = ViewState.from_query(view.to_query())
     st.session_state[_LAST_VIEW] = view
     wanted = view.to_query()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+    return view
 
 
 def clear_selection() -> None:
     """Unselect the finding and the cell (from a callback): the map shows the whole data."""
-    write_view(read_view().with_changes(finding=None, cell=None))
+    # The camera was the selection's: it goes with it.
+    write_view(read_view().with_changes(finding=None, cell=None, lat=None, lon=None, zoom=None))
 
 
 def _bucket(name: str) -> dict[str, Any]:
@@ -221,16 +286,11 @@ def remember_mapping(sha256: str, columns: Mapping[str, str]) -> None:
     _bucket("mappings")[sha256] = dict(columns)
 
 
-def zone_for(dataset_key: str) -> str | None:
-    """The time zone chosen for naive timestamps of this dataset (None = at each place)."""
-    return _bucket("zones").get(dataset_key)
-
-
 def set_zone(dataset_key: str, zone: str | None) -> None:
-    if zone:
-        _bucket("zones")[dataset_key] = zone
-    else:
-        _bucket("zones").pop(dataset_key, None)
+    """From a callback: read the view's dataset's naive timestamps in ``zone`` (None: at
+    each place). The zone travels in the link (``tz``), so a colleague sees the same."""
+    del dataset_key  # the view names its dataset; a new dataset starts a new view
+    write_view(read_view().with_changes(tz=zone or None))
 
 
 def handled_upload(file_id: str) -> bool:

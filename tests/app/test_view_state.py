@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.frame import STALE_FINDING
+from app.pipeline import STALE_FINDING_ELSEWHERE
 from app.state import ViewState
 from tests.app.conftest import finding_ids, keyed_blocks, text_of
 
@@ -64,10 +64,10 @@ def moved_finding(page_app) -> tuple[str, int, int]:
 def test_a_link_to_a_finding_missing_at_its_resolution_says_so(
     page_app, moved_finding, name: str
 ) -> None:
-    finding, _, coarser = moved_finding
+    finding, suggested, coarser = moved_finding
     at = page_app(name, finding=finding, res=str(coarser)).run()
     assert not at.exception
-    assert _note(at) == STALE_FINDING.format(res=coarser)
+    assert _note(at) == STALE_FINDING_ELSEWHERE.format(res=coarser, other=suggested)
     assert "finding" not in at.query_params
     assert at.query_params["res"] == str(coarser)
     share = text_of(keyed_blocks(at, "share")["share"])
@@ -85,13 +85,13 @@ def test_a_finding_that_exists_stays_selected_without_a_note(page_app, moved_fin
 def test_changing_the_resolution_drops_the_selected_finding_with_a_note(
     page_app, moved_finding
 ) -> None:
-    finding, _, coarser = moved_finding
+    finding, suggested, coarser = moved_finding
     at = page_app("findings").run()
     at.button(key=f"select-{finding}").click().run()
     assert at.query_params["finding"] == finding
     at.select_slider(key="f_res").set_value(coarser).run()
     assert not at.exception
-    assert _note(at) == STALE_FINDING.format(res=coarser)
+    assert _note(at) == STALE_FINDING_ELSEWHERE.format(res=coarser, other=suggested)
     assert "finding" not in at.query_params
     assert at.select_slider(key="f_res").value == coarser
     # Said once: the next run has nothing to say.
