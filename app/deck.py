@@ -1,8 +1,11 @@
-"""The pydeck map: cells coloured by a metric, the selected finding's cells outlined.
+"""The pydeck map: cells coloured by a metric over an offline base map, the selected
+finding's cells outlined.
 
 Rows carry only what the layer and its text tooltip need (hex id, a few numbers, a
 colour); the view state is a pure function of the URL and the data, so reruns do not
-move the map unless the selection changed.
+move the map unless the selection changed. The map's view carries an id that names the
+data it shows: when the data or its resolution changes, the browser takes the new
+camera whole instead of keeping the old zoom.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import streamlit as st
 
 from app import state
 from app.state import ViewState
+from explorer.interactive.basemap import BaseMap
 from explorer.interactive.map_layers import LegendStop, color_ramp
 
 METRIC_LABELS = {
@@ -30,8 +34,16 @@ METRIC_LABELS = {
 SELECTED_LINE = [230, 30, 30, 255]
 SELECTED_FILL = [230, 30, 30, 70]
 NO_BASEMAP = "__MAP_STYLE__"
+#: Offline base map colours (RGBA): pale water and land, grey coasts and borders.
+WATER = [214, 226, 236, 255]
+LAND = [244, 242, 237, 255]
+COAST = [140, 150, 162, 255]
+BORDER = [150, 136, 160, 200]
+NAME = [45, 45, 50, 255]
+NAME_HALO = [255, 255, 255, 220]
 #: Stands in for a layer's data in pydeck's JSON until the pre-serialised rows replace it.
 _PLACEHOLDER = "@@pbe-rows@@"
+_BASE_PLACEHOLDER = "@@pbe-base-{}@@"
 
 
 def tooltip(metric: str) -> dict[str, str]:
@@ -68,14 +80,85 @@ _ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _PreSerialisedDeck(pdk.Deck):
-    """A Deck whose ``cells`` layer data is already JSON text (spliced into ``to_json``)."""
+    """A Deck whose layers' data is already JSON text (spliced into ``to_json``)."""
 
-    def __init__(self, *args, rows_json: str, **kwargs) -> None:
+    def __init__(self, *args, rows_json: dict[str, str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _ROWS[self] = rows_json
 
     def to_json(self) -> str:
-        return super().to_json().replace(json.dumps(_PLACEHOLDER), _ROWS.get(self, "[]"), 1)
+        text = super().to_json()
+        for placeholder, rows in _ROWS.get(self, {}).items():
+            text = text.replace(json.dumps(placeholder), rows, 1)
+        return text
+
+
+def base_layers(base: BaseMap, online: bool) -> tuple[list[pdk.Layer], list[pdk.Layer]]:
+    """The offline base map's layers: (under the cells, over the cells).
+
+    With the online basemap on, only coasts and borders are drawn (fills would hide its
+    tiles, and its own labels would clash with ours); they stay if its tiles fail.
+    """
+    under = []
+    if not online:
+        under.append(_polygons("base-water", "water", filled=True, fill=WATER))
+    under.append(_polygons("base-land", "land", filled=not online, fill=LAND))
+    borders = pdk.Layer(
+        "PathLayer",
+        id="base-borders",
+        data=_BASE_PLACEHOLDER.format("borders"),
+        get_path="path",
+        get_color=BORDER,
+        get_width=1,
+        pickable=False,
+    )
+    under.append(_literal(borders, width_units="pixels"))
+    if online:
+        return under, []
+    names = pdk.Layer(
+        "TextLayer",
+        id="base-names",
+        data=_BASE_PLACEHOLDER.format("places"),
+        get_position=["lon", "lat"],
+        get_text="name",
+        get_size="size",
+        get_color=NAME,
+        font_settings={"sdf": True},
+        outline_width=3,
+        outline_color=NAME_HALO,
+        # Overlapping names give way to the more populous: fewer names when zoomed out.
+        extensions=[{"@@type": "CollisionFilterExtension"}],
+        get_collision_priority="population",
+        pickable=False,
+    )
+    font = "Helvetica, Arial, sans-serif"
+    return under, [
+        _literal(names, size_units="pixels", font_family=font, character_set=base.characters)
+    ]
+
+
+def _literal(layer: pdk.Layer, **props: str) -> pdk.Layer:
+    """Set string props as plain strings: given to ``pdk.Layer``, a string becomes an
+    expression the browser evaluates (``"pixels"`` would read a field named pixels)."""
+    for name, value in props.items():
+        setattr(layer, name, value)
+    return layer
+
+
+def _polygons(layer_id: str, rows: str, *, filled: bool, fill: list[int]) -> pdk.Layer:
+    layer = pdk.Layer(
+        "PolygonLayer",
+        id=layer_id,
+        data=_BASE_PLACEHOLDER.format(rows),
+        get_polygon="polygon",
+        filled=filled,
+        get_fill_color=fill,
+        stroked=layer_id == "base-land",
+        get_line_color=COAST,
+        get_line_width=1,
+        pickable=False,
+    )
+    return _literal(layer, line_width_units="pixels")
 
 
 def build_deck(
@@ -84,9 +167,18 @@ def build_deck(
     view: dict[str, float],
     basemap: bool,
     metric: str = "pings",
+    base: BaseMap | None = None,
+    view_id: str = "map-view",
 ) -> pdk.Deck:
-    """A deck with layer ``cells`` and, when a finding is selected, layer ``selected``."""
+    """A deck with layer ``cells`` and, when a finding is selected, layer ``selected``;
+    with ``base``, the offline base map's layers under the cells and its names over them.
+
+    ``view_id`` names the data the view was computed for: a new id makes the browser
+    take ``view`` whole (the same id keeps the user's pan and zoom across reruns).
+    """
+    under, over = base_layers(base, basemap) if base is not None else ([], [])
     layers = [
+        *under,
         pdk.Layer(
             "H3HexagonLayer",
             id="cells",
@@ -115,14 +207,19 @@ def build_deck(
                 pickable=False,
             )
         )
+    layers.extend(over)
+    rows = {_PLACEHOLDER: rows_json}
+    if base is not None:
+        rows.update({_BASE_PLACEHOLDER.format(k): v for k, v in base.rows_json.items()})
     # Streamlit's frontend adds a Carto basemap when a deck names no style; its
     # "__MAP_STYLE__" placeholder is the one style that means "draw no basemap".
     kwargs = {"map_style": None} if basemap else {"map_provider": None, "map_style": NO_BASEMAP}
     return _PreSerialisedDeck(
         layers=layers,
+        views=[pdk.View(type="MapView", controller=True, id=view_id)],
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
         tooltip=tooltip(metric),
-        rows_json=rows_json,
+        rows_json=rows,
         **kwargs,
     )
 

@@ -19,7 +19,8 @@ def map_page() -> None:
     page = frame.open_page("map", "Map")
     if page is None or page.analysis is None:
         return
-    state.sync_widget("f_metric", page.view.metric)
+    metric = mapview.shown_metric(page)
+    state.sync_widget("f_metric", metric)
     st.selectbox(
         "Colour cells by",
         METRICS,
@@ -27,7 +28,7 @@ def map_page() -> None:
         key="f_metric",
         on_change=_on_metric,
     )
-    view = mapview.map_panel(page, page.view.metric)
+    view = mapview.map_panel(page, metric)
     if not view.cell:
         st.info("Click a hexagon to see its hour profile and device-type mix.")
         return

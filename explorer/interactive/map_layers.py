@@ -20,6 +20,7 @@ from explorer.binning.cells import cell_centres, cell_resolution, cells_to_paren
 from explorer.findings import Finding
 from explorer.summary import Summary
 from explorer.summary.views import device_types
+from explorer.text import count, pct
 
 #: Metrics a map can be coloured by; counts are pings unless the name says devices.
 METRICS = ("pings", "devices", "pings_per_device", "type_share", "night_share", "finding_score")
@@ -179,38 +180,103 @@ def _finding_scores(cells: pl.Series, res: int, findings: Sequence[Finding]) -> 
 
 @dataclass(frozen=True)
 class LegendStop:
-    """One legend entry: values from ``low`` up to ``high`` are drawn in ``color`` (RGBA)."""
+    """One legend entry: values from ``low`` up to ``high`` are drawn in ``color`` (RGB).
+
+    ``label`` says it in words with rounded numbers ("13–35 · next 29 % of cells");
+    ``cells`` is how many cells hold such values.
+    """
 
     low: float
     high: float
     color: tuple[int, int, int]
+    label: str = ""
+    cells: int = 0
+
+
+#: Colour classes of counts and scores, as quantiles of the cells that have a value (the
+#: inner ones are the breaks): the top class is the top 1 % of cells, so a cell far
+#: denser than the rest stands out in its own colour.
+CLASS_QUANTILES = (0.0, 0.4, 0.7, 0.9, 0.97, 0.99, 1.0)
+#: Metrics that are shares of 0..1 (equal-width classes) and counts (whole numbers).
+SHARE_METRICS = ("type_share", "night_share")
+COUNT_METRICS = ("pings", "devices")
 
 
 def color_ramp(values: pl.Series, metric: str) -> tuple[np.ndarray, list[LegendStop]]:
     """A colour per value (an ``(n, 3)`` array of RGB) and the legend that explains it.
 
-    Shares (0..1) get equal-width classes; counts and scores get quantile classes
-    (their distributions are heavy-tailed). Missing values, and finding scores of 0,
-    get :data:`NO_VALUE_COLOR`.
+    Shares (0..1) get equal-width classes. Counts and scores are heavy-tailed: their
+    classes break at :data:`CLASS_QUANTILES` of the cells with a value, so the densest
+    1 % get the top colour (tied values share a class). Missing values, and finding
+    scores of 0 (no finding), get :data:`NO_VALUE_COLOR`.
     """
     raw = values.cast(pl.Float64).to_numpy()
     valid = np.isfinite(raw) & ((raw > 0) if metric == "finding_score" else True)
-    if metric in ("type_share", "night_share"):
-        edges = np.linspace(0.0, 1.0, len(PALETTE) + 1)
+    if metric in SHARE_METRICS:
+        breaks = np.linspace(0.0, 1.0, len(PALETTE) + 1)[1:-1]
     elif valid.any():
-        edges = np.unique(np.quantile(raw[valid], np.linspace(0.0, 1.0, len(PALETTE) + 1)))
-        if edges.size == 1:
-            edges = np.array([edges[0], edges[0]])
+        # "higher": each break is a value some cell has, so the top class is the top 1 %
+        # (with its ties); a break at the minimum would leave the first class empty.
+        breaks = np.unique(np.quantile(raw[valid], CLASS_QUANTILES[1:-1], method="higher"))
+        breaks = breaks[breaks > raw[valid].min()]
     else:
-        edges = np.array([0.0, 0.0])
-    classes = np.clip(np.searchsorted(edges[1:-1], raw, side="right"), 0, len(edges) - 2)
-    palette = _stretch(len(edges) - 1)
+        breaks = np.array([])
+    classes = np.searchsorted(breaks, raw, side="right")
+    palette = _stretch(breaks.size + 1)
     table = np.array(palette + [NO_VALUE_COLOR], dtype=np.int64)
     colours = table[np.where(valid, classes, len(palette))]
-    legend = [
-        LegendStop(float(edges[i]), float(edges[i + 1]), palette[i]) for i in range(len(edges) - 1)
-    ]
-    return colours, legend
+    return colours, _legend(raw[valid], classes[valid], breaks, palette, metric)
+
+
+def _legend(
+    values: np.ndarray,
+    classes: np.ndarray,
+    breaks: np.ndarray,
+    palette: list[tuple[int, int, int]],
+    metric: str,
+) -> list[LegendStop]:
+    """One stop per class: its value range (the members' own, for quantile classes)."""
+    bounds = np.concatenate([[0.0], breaks, [1.0]]) if metric in SHARE_METRICS else None
+    stops = []
+    for i, colour in enumerate(palette):
+        members = values[classes == i]
+        if bounds is not None:
+            low, high = float(bounds[i]), float(bounds[i + 1])
+        elif members.size == 0:
+            low = high = 0.0
+        else:
+            low, high = float(members.min()), float(members.max())
+        share = members.size / values.size if values.size else 0.0
+        if metric in SHARE_METRICS:
+            where = ""
+        elif i == len(palette) - 1 and len(palette) > 1:
+            where = f" · top {pct(share)} of cells"
+        elif i == 0:
+            where = f" · lowest {pct(share)} of cells"
+        else:
+            where = f" · next {pct(share)}"
+        label = f"{_range_text(low, high, metric)}{where}"
+        stops.append(LegendStop(low, high, colour, label, int(members.size)))
+    return stops
+
+
+def _range_text(low: float, high: float, metric: str) -> str:
+    """A class's value range in rounded numbers ("13–35", "0–17 %", "3.2–5.1")."""
+    if metric in SHARE_METRICS:
+        return f"{low * 100:.0f}–{high * 100:.0f} %"
+    if metric in COUNT_METRICS:
+        text = (count(low), count(high))
+    else:
+        text = (_rounded(low), _rounded(high))
+    return text[0] if text[0] == text[1] else f"{text[0]}–{text[1]}"
+
+
+def _rounded(value: float) -> str:
+    """Two significant figures below 100, whole numbers above: 0.034, 3.2, 47, 1,234."""
+    if value == 0:
+        return "0"
+    digits = max(0, 1 - int(math.floor(math.log10(abs(value)))))
+    return f"{round(value, digits):,.{digits}f}"
 
 
 def _stretch(n: int) -> list[tuple[int, int, int]]:
