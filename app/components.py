@@ -22,7 +22,12 @@ from explorer.analysis import Analysis
 from explorer.findings import Finding
 from explorer.interactive.map_layers import LegendStop
 from explorer.reports.contract import checks_sections
-from explorer.reports.markdown import checks_run_sentence, not_run_sentence, skipped_groups
+from explorer.reports.markdown import (
+    checks_run_sentence,
+    column_hint,
+    not_run_sentence,
+    skipped_groups,
+)
 
 BADGE_COLOURS = {"high": "red", "medium": "orange", "low": "blue"}
 DEFAULT_BASE_URL = "http://localhost:8501/"
@@ -89,42 +94,14 @@ def summary_line(findings: Sequence[Finding], pings: int) -> str:
     return f"{' · '.join(parts)} {noun} in {pings:,} pings"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _series(evidence: dict[str, Any]) -> tuple[dict[str, list], dict[str, dict], dict[str, Any]]:
-    """Split evidence into number lists, number mappings and scalars."""
-    lists, maps, scalars = {}, {}, {}
-    for key, value in evidence.items():
-        if isinstance(value, list) and len(value) >= 3 and all(_is_number(v) for v in value):
-            lists[key] = value
-        elif (
-            isinstance(value, dict)
-            and len(value) >= 2
-            and all(_is_number(v) for v in value.values())
-        ):
-            maps[key] = value
-        elif _is_number(value) or isinstance(value, str):
-            scalars[key] = value
-    return lists, maps, scalars
-
-
 def evidence_chart(finding: Finding) -> None:
-    """Charts of the series in a finding's evidence, and a table of its numbers."""
-    lists, maps, scalars = _series(finding.evidence)
-    by_length: dict[int, dict[str, list]] = {}
-    for key, values in lists.items():
-        by_length.setdefault(len(values), {})[key] = values
-    for length, group in by_length.items():
-        frame = pd.DataFrame(group)
-        frame.index.name = "hour" if length == HOURS else "index"
-        st.line_chart(frame)
-    if maps:
-        st.bar_chart(pd.DataFrame(maps).fillna(0), stack=False)
-    if scalars:
-        table = pd.DataFrame({"number": list(scalars), "value": [str(v) for v in scalars.values()]})
-        st.dataframe(table, hide_index=True)
+    """A finding's evidence as the HTML report draws it (explorer's display model:
+    charts with labelled axes, key numbers in words with units, tables), and the button
+    that does what its story asks."""
+    from app.evidence import show_action, show_evidence
+
+    show_evidence(finding)
+    show_action(finding)
 
 
 def profile_charts(area: Any, rest: Any, area_label: str) -> None:
@@ -190,6 +167,11 @@ def skipped_checks(analysis: Analysis) -> None:
             f"**{inert(not_run_sentence(data))}** What they look for is neither found nor "
             f"ruled out:\n\n{reasons}"
         )
+        if column_hint(data):
+            # A column under a name that was not recognised: the form names it.
+            from app.mapping import remap_section
+
+            remap_section("remap-skipped")
 
 
 def checks_run_note(analysis: Analysis) -> None:

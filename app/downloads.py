@@ -25,7 +25,11 @@ from explorer.reports.contract import render
 
 
 def _stem(page: Page) -> str:
-    name = Path(page.dataset.name).name
+    return _file_stem(page.dataset.name)
+
+
+def _file_stem(file_name: str) -> str:
+    name = Path(file_name).name
     for suffix in (".gz", ".csv", ".parquet"):
         name = name.removesuffix(suffix)
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "pings"
@@ -157,3 +161,36 @@ def fixes_section(page: Page) -> None:
             key="dl-cleaned",
             on_click="ignore",
         )
+
+
+def _cleaned_of_view(view: state.ViewState, kind: str) -> bytes:
+    """The dataset of ``view`` without the rows of ``kind``, as formula-safe CSV (the
+    devices of a concentration come from an analysis of the whole file)."""
+    from app import pipeline
+
+    dataset, _ = pipeline.resolve(view)
+    read = cache.read_dataset(dataset.key, dataset.columns, dataset.zone)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cleaned.csv"
+        actions.clean(read, (kind,), out, resolution=view.res)
+        return out.read_bytes()
+
+
+def cleaned_copy_button(finding: Finding) -> None:
+    """ "Download a cleaned copy": the file on screen without the finding's rows, for the
+    session that uploaded it (or anyone, for the bundled sample)."""
+    view = state.read_view()
+    key = view.ds or cache.SAMPLE_KEY
+    if key != cache.SAMPLE_KEY and not state.owns(key):
+        st.caption("Only the browser session that uploaded this file can download a copy of it.")
+        return
+    name = cache.sample_path().name if view.ds is None else cache.store().info(key).name
+    st.download_button(
+        "Download a cleaned copy (CSV)",
+        data=lambda: _cleaned_of_view(view, finding.kind),
+        file_name=f"{_file_stem(name)}-without-{finding.kind}.csv",
+        mime="text/csv",
+        key=f"dl-clean-{finding.id}",
+        on_click="ignore",
+        help="Your own rows with their original values, without the rows of this finding.",
+    )
