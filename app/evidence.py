@@ -83,7 +83,9 @@ def vega_lite_spec(chart: Chart) -> dict[str, Any]:
         mark = {"type": "bar"}
     return {
         "title": chart.title,
-        "data": {"values": _rows(chart)},
+        # A named dataset: Streamlit sends it as a table beside the spec.
+        "data": {"name": "evidence"},
+        "datasets": {"evidence": pd.DataFrame(_rows(chart))},
         "mark": mark,
         "encoding": encoding,
         # SVG, not canvas: the axis titles are text a reader's tools (and tests) can find.
@@ -96,9 +98,8 @@ def show_evidence(finding: Finding) -> None:
     view = evidence_view(finding.evidence)
     with st.container(key=f"evidence-{finding.id}"):
         for i, chart in enumerate(view.charts):
-            st.vega_lite_chart(
-                vega_lite_spec(chart), width="stretch", key=f"chart-{finding.id}-{i}"
-            )
+            spec = vega_lite_spec(chart)
+            st.vega_lite_chart(spec=spec, width="stretch", key=f"chart-{finding.id}-{i}")
         if view.numbers:
             numbers = pd.DataFrame(list(view.numbers), columns=["Key number", "Value"])
             st.dataframe(numbers, hide_index=True)

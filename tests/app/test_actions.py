@@ -136,7 +136,8 @@ def test_the_charts_of_a_selected_finding_are_the_models_with_labelled_axes(page
     assert {k: spec["encoding"][k] for k in "xy"} == {k: hours["encoding"][k] for k in "xy"}
     # Both series are shares of their day: no counts beside shares.
     for name in ("This data", "A human day"):
-        values = [r["value"] for r in spec["data"]["values"] if r["series"] == name]
+        rows = spec["datasets"]["evidence"]
+        values = rows.loc[rows["series"] == name, "value"].tolist()
         assert len(values) == 24 and sum(values) == pytest.approx(1, abs=1e-6)
 
 
