@@ -165,6 +165,14 @@ def grid_disk(cell: int, k: int) -> list[int]:
     return [int(c) for c in h3.grid_disk(int(cell), k)]
 
 
+def grid_ring_cells(cells: pl.Series, k: int) -> pl.DataFrame:
+    """Every cell exactly ``k`` steps from each of ``cells`` (vectorised): ``cell``,
+    ``neighbour`` (UInt64; near a pentagon a ring can hold fewer cells)."""
+    frame = pl.DataFrame({"cell": cells.cast(pl.UInt64)})
+    rings = frame.with_columns(neighbour=plh3.grid_ring("cell", k)).explode("neighbour")
+    return rings.drop_nulls("neighbour").with_columns(pl.col("neighbour").cast(pl.UInt64))
+
+
 def grid_distance(a: int, b: int) -> int | None:
     try:
         return int(h3.grid_distance(int(a), int(b)))

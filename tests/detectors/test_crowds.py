@@ -5,6 +5,7 @@ fits in one cell or straddles several; clean cities and real check-ins stay quie
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -276,3 +277,23 @@ def test_evidence_is_json_valid_and_the_story_speaks_of_devices(bases):
         assert ev["excess_devices_low"] <= ev["excess_devices"] <= ev["excess_devices_high"]
         assert "more devices than its neighbourhood predicts" in finding.title
         assert "95 % interval" in finding.story and 2 <= finding.story.count(". ") + 1 <= 6
+
+
+def test_empty_slots_on_water_are_left_out_and_an_edge_ring_is_no_ring_of_zeros():
+    centre = int(latlng_to_cells([40.7], [-74.0], 8)[0])
+    ring = [c for c in grid_disk(centre, 1) if c != centre]
+    lat, lon = (
+        np.array(v) for v in zip(*(cell_centre(c) for c in [centre, *ring[:3]]), strict=True)
+    )
+    values = np.array([500.0, 10.0, 12.0, 14.0])
+    hood = neighbourhood(lat, lon, 8, 1)
+    # Three of six slots occupied: the empty three count as the quietest occupied (10),
+    # so the median of (14, 12, 10, 10, 10, 10) = 10.
+    assert ring_level(values, hood, 1)[0] == pytest.approx(10.0)
+    # With the three empty slots on water they are left out: the median of (14, 12, 10).
+    sea = np.zeros((len(values), 1), dtype=np.int64)
+    sea[0, 0] = 3
+    assert ring_level(values, replace(hood, sea=sea), 1)[0] == pytest.approx(12.0)
+    # Two of six occupied (a venue's spill at the data's edge): the empty slots stay zero.
+    two = neighbourhood(lat[:3], lon[:3], 8, 1)
+    assert ring_level(np.array([500.0, 400.0, 450.0]), two, 1)[0] == pytest.approx(0.0)
