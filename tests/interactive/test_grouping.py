@@ -64,17 +64,35 @@ def test_gowalla_cards_become_a_few_groups(gowalla) -> None:
     assert sizes["density_spike"] >= 5 and sizes["hour_profile"] >= 5
 
 
-def test_gowalla_hour_profile_inside_a_density_spike_is_folded(gowalla) -> None:
-    groups = group_findings(gowalla.findings)
-    folded = [(c.finding, f) for g in groups for c in g.cards for f in c.also]
-    assert folded, "an hour profile on a spike's cells is told inside the spike's card"
-    order = [f.id for f in gowalla.findings]
-    for host, inner in folded:
-        assert set(inner.cells) <= set(host.cells)
-        assert order.index(host.id) < order.index(inner.id)
-    hours = next(g for g in groups if g.kind == "hour_profile")
-    assert hours.folded == sum(inner.kind == "hour_profile" for _, inner in folded)
-    assert "more told in another card" in hours.heading
+def test_gowalla_folds_exactly_the_findings_an_earlier_one_holds(gowalla) -> None:
+    """On real data the folding matches a plain reading of the rule: a finding with cells
+    is folded into the first earlier finding whose cells hold all of its own."""
+    findings = gowalla.findings
+    expected = {}
+    for i, inner in enumerate(findings):
+        host = next(
+            (
+                h
+                for h in findings[:i]
+                if inner.cells and h.cells and set(inner.cells) <= set(h.cells)
+            ),
+            None,
+        )
+        if host is not None:
+            expected[inner.id] = host.id
+    groups = group_findings(findings)
+    folded = {inner.id: c.finding.id for g in groups for c in g.cards for inner in c.also}
+    assert folded == expected
+    assert sum(g.folded for g in groups) == len(expected)
+    # Overlapping but not contained (an hour profile sharing one cell with a spike): kept.
+    partly = [
+        f
+        for f in findings
+        if f.kind == "hour_profile"
+        and any(set(f.cells) & set(h.cells) for h in findings if h.kind == "density_spike")
+    ]
+    cards = {c.finding.id for g in groups for c in g.cards}
+    assert all(f.id in cards for f in partly if f.id not in expected)
 
 
 def test_gowalla_places_are_coordinates_in_new_york(gowalla) -> None:
@@ -128,6 +146,8 @@ def test_a_repeat_folds_into_the_first_finding_holding_all_its_cells() -> None:
     assert [f.kind for f in host.also] == ["coordinate_pileup", "hour_profile"]
     assert [g.kind for g in groups] == ["density_spike", "device_type_skew", "coordinate_precision"]
     assert groups[1].cards[0].also == ()
+    assert sorted(every_id(groups)) == sorted(f.id for f in findings)
+    assert [g.folded for g in groups] == [0, 0, 0]
 
 
 def test_a_higher_ranked_finding_is_never_folded_into_a_lower_one() -> None:
@@ -153,6 +173,8 @@ def test_a_fine_cell_inside_a_coarse_one_is_folded() -> None:
     groups = group_findings(findings)
     assert [f.score for f in groups[0].cards[0].also] == [2.0]
     assert [c.finding.score for c in groups[1].cards] == [1.0]
+    assert groups[1].folded == 1
+    assert groups[1].heading == "Hour profile: 1 finding, worst low (1 more told in another card)"
 
 
 def test_folding_follows_what_the_filters_show() -> None:
