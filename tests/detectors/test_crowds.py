@@ -18,10 +18,9 @@ from explorer.detectors.context import Context
 from explorer.detectors.places.density import (
     detect_density_spike,
     nb_overdispersion,
-    neighbourhood,
-    ring_level,
     rise_exponent,
 )
+from explorer.detectors.places.rings import neighbourhood, ring_level
 from explorer.reading import read_pings
 from explorer.summary import summarise
 from explorer.synth.biases import offset_deg

@@ -15,7 +15,8 @@ from explorer.binning.cells import cell_centre, grid_disk, latlng_to_cells, str_
 from explorer.detectors.context import Context
 from explorer.detectors.places import DETECTORS
 from explorer.detectors.places.common import haversine_km, weighted_quantile
-from explorer.detectors.places.density import nb_overdispersion, neighbourhood, ring_slots
+from explorer.detectors.places.density import nb_overdispersion
+from explorer.detectors.places.rings import neighbourhood, ring_slots
 from explorer.findings import Finding
 from explorer.summary import summarise
 from explorer.synth.pings import generate_pings
