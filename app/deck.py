@@ -39,7 +39,7 @@ WATER = [214, 226, 236, 255]
 LAND = [244, 242, 237, 255]
 COAST = [140, 150, 162, 255]
 BORDER = [150, 136, 160, 200]
-NAME = [45, 45, 50, 255]
+NAME = [30, 30, 35, 255]
 NAME_HALO = [255, 255, 255, 220]
 #: Stands in for a layer's data in pydeck's JSON until the pre-serialised rows replace it.
 _PLACEHOLDER = "@@pbe-rows@@"
@@ -124,11 +124,9 @@ def base_layers(base: BaseMap, online: bool) -> tuple[list[pdk.Layer], list[pdk.
         get_size="size",
         get_color=NAME,
         font_settings={"sdf": True},
-        outline_width=3,
+        outline_width=2,
         outline_color=NAME_HALO,
         # Overlapping names give way to the more populous: fewer names when zoomed out.
-        extensions=[{"@@type": "CollisionFilterExtension"}],
-        get_collision_priority="population",
         pickable=False,
     )
     font = "Helvetica, Arial, sans-serif"
@@ -190,7 +188,7 @@ def build_deck(
             opacity=0.75,
             stroked=False,
             extruded=False,
-        )
+        ),
     ]
     if selected_cells:
         layers.append(

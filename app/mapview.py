@@ -24,7 +24,8 @@ ONLINE_NOTE = (
     "sidebar for the full offline map with place names."
 )
 #: Says in the page, from the browser, whether the online basemap's style could be fetched.
-_PROBE = """<div id="probe" style="font:14px sans-serif;color:#555">Checking the online basemap…</div>
+_PROBE = """<div id="probe" style="font:14px sans-serif;color:#555">
+Checking the online basemap…</div>
 <script>
 const box = document.getElementById("probe");
 function report(ok) {

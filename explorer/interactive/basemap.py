@@ -35,6 +35,9 @@ MAX_DETAIL_HALF_SPAN = 12.0
 MAX_DETAIL_PLACES = 400
 #: Outside the detail box, names of capitals and of cities at least this populous.
 WORLD_PLACE_POPULATION = 3_000_000
+#: Names closer than this share of the view's width give way to the more populous one, so
+#: the names at the first zoom do not overlap.
+NAME_SPACING = 0.06
 #: Web Mercator's latitude limit: a map shows nothing beyond it.
 MAX_LAT = 85.0
 
@@ -110,6 +113,11 @@ def places() -> tuple[dict, ...]:
     return tuple(rows)
 
 
+def visible_span(zoom: float) -> float:
+    """Degrees of longitude an ~800 px wide Web Mercator map shows at ``zoom``."""
+    return 800 * 360 / (256 * 2**zoom)
+
+
 def detail_box(view: dict[str, float]) -> tuple[float, float, float, float] | None:
     """The box (lon_min, lat_min, lon_max, lat_max) drawn at 1:10m around a view.
 
@@ -119,9 +127,8 @@ def detail_box(view: dict[str, float]) -> tuple[float, float, float, float] | No
     zoom = float(view.get("zoom", 0.0))
     if zoom < MIN_DETAIL_ZOOM:
         return None
-    # Web Mercator: an ~800 px map spans 800 * 360 / (256 * 2**zoom) degrees of longitude.
-    visible = 800 * 360 / (256 * 2**zoom)
-    half = min(max(DETAIL_SPAN_FACTOR * visible / 2, MIN_DETAIL_HALF_SPAN), MAX_DETAIL_HALF_SPAN)
+    half = DETAIL_SPAN_FACTOR * visible_span(zoom) / 2
+    half = min(max(half, MIN_DETAIL_HALF_SPAN), MAX_DETAIL_HALF_SPAN)
     lat, lon = float(view["latitude"]), float(view["longitude"])
     # A degree of latitude is 1 / cos(lat) times taller than one of longitude on the map.
     lat_half = max(half * math.cos(math.radians(min(abs(lat), 80.0))), MIN_DETAIL_HALF_SPAN)
@@ -134,12 +141,14 @@ def detail_box(view: dict[str, float]) -> tuple[float, float, float, float] | No
 
 
 def base_map(view: dict[str, float]) -> BaseMap:
-    """The base map for a view (``latitude``, ``longitude``, ``zoom``), cached by its box."""
-    return _base_map_for_box(detail_box(view))
+    """The base map for a view (``latitude``, ``longitude``, ``zoom``), cached by its box
+    and its zoom in half steps."""
+    zoom = round(float(view.get("zoom", 0.0)) * 2) / 2
+    return _base_map_for_box(detail_box(view), visible_span(zoom) * NAME_SPACING)
 
 
 @lru_cache(maxsize=16)
-def _base_map_for_box(region: tuple[float, float, float, float] | None) -> BaseMap:
+def _base_map_for_box(region: tuple[float, float, float, float] | None, spacing: float) -> BaseMap:
     levels = _levels()
     pieces = _pieces(region)
     land = [_ring_row(p, 0.0) for p in _outside(levels["world"]["land"], pieces)]
@@ -150,7 +159,7 @@ def _base_map_for_box(region: tuple[float, float, float, float] | None) -> BaseM
     return BaseMap(
         land=land,
         borders=borders,
-        places=_places(pieces),
+        places=_spaced(_places(pieces), spacing),
         water=[{"polygon": _water_ring(region)}],
         detail_box=region,
     )
@@ -235,6 +244,24 @@ def _places(pieces: list[tuple[Polygon, float]]) -> list[dict]:
     return sorted(chosen, key=lambda row: -row["population"])
 
 
+def _spaced(rows: list[dict], spacing: float) -> list[dict]:
+    """The rows (most populous first) with no two closer than ``spacing`` degrees of
+    longitude on the map (a degree of latitude counts 1 / cos(lat) as much)."""
+    kept: list[dict] = []
+    lon = np.array([r["lon"] for r in rows])
+    lat = np.array([r["lat"] for r in rows])
+    stretch = 1 / np.maximum(np.cos(np.radians(lat)), 0.2)
+    chosen = np.zeros(len(rows), dtype=bool)
+    for i in range(len(rows)):
+        near = (np.abs(lon[chosen] - lon[i]) < spacing) & (
+            np.abs(lat[chosen] - lat[i]) * stretch[i] < spacing
+        )
+        if not near.any():
+            chosen[i] = True
+            kept.append(rows[i])
+    return kept
+
+
 def _place_row(place: dict, shift: float) -> dict:
     large = place["capital"] or place["population"] >= 1_000_000
     return {
@@ -243,7 +270,7 @@ def _place_row(place: dict, shift: float) -> dict:
         "lat": place["lat"],
         "population": place["population"],
         "capital": place["capital"],
-        "size": 13 if large else 11,
+        "size": 14 if large else 12,
     }
 
 

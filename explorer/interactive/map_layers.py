@@ -215,10 +215,7 @@ def color_ramp(values: pl.Series, metric: str) -> tuple[np.ndarray, list[LegendS
     if metric in SHARE_METRICS:
         breaks = np.linspace(0.0, 1.0, len(PALETTE) + 1)[1:-1]
     elif valid.any():
-        # "higher": each break is a value some cell has, so the top class is the top 1 %
-        # (with its ties); a break at the minimum would leave the first class empty.
-        breaks = np.unique(np.quantile(raw[valid], CLASS_QUANTILES[1:-1], method="higher"))
-        breaks = breaks[breaks > raw[valid].min()]
+        breaks = _quantile_breaks(np.sort(raw[valid]), CLASS_QUANTILES[1:-1])
     else:
         breaks = np.array([])
     classes = np.searchsorted(breaks, raw, side="right")
@@ -226,6 +223,25 @@ def color_ramp(values: pl.Series, metric: str) -> tuple[np.ndarray, list[LegendS
     table = np.array(palette + [NO_VALUE_COLOR], dtype=np.int64)
     colours = table[np.where(valid, classes, len(palette))]
     return colours, _legend(raw[valid], classes[valid], breaks, palette, metric)
+
+
+def _quantile_breaks(ordered: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Class breaks (values some cell has) so that at most ``1 - q`` of the cells lie at
+    or above the break of quantile ``q``: ties move a break up, never the class down, so
+    the top class stays small in a city of many equal counts."""
+    n = ordered.size
+    found = []
+    for q in quantiles:
+        at = min(math.ceil(q * n), n - 1)
+        value = ordered[at]
+        if n - np.searchsorted(ordered, value, side="left") > (1 - q) * n + 1e-9:
+            above = np.searchsorted(ordered, value, side="right")
+            if above >= n:
+                continue
+            value = ordered[above]
+        found.append(value)
+    breaks = np.unique(np.asarray(found, dtype=np.float64))
+    return breaks[breaks > ordered[0]]  # a break at the minimum leaves the first class empty
 
 
 def _legend(
@@ -247,9 +263,11 @@ def _legend(
         else:
             low, high = float(members.min()), float(members.max())
         share = members.size / values.size if values.size else 0.0
-        if metric in SHARE_METRICS:
+        if metric in SHARE_METRICS or members.size == 0:
             where = ""
-        elif i == len(palette) - 1 and len(palette) > 1:
+        elif len(palette) == 1:
+            where = " · every cell"
+        elif i == len(palette) - 1:
             where = f" · top {pct(share)} of cells"
         elif i == 0:
             where = f" · lowest {pct(share)} of cells"
@@ -264,10 +282,8 @@ def _range_text(low: float, high: float, metric: str) -> str:
     """A class's value range in rounded numbers ("13–35", "0–17 %", "3.2–5.1")."""
     if metric in SHARE_METRICS:
         return f"{low * 100:.0f}–{high * 100:.0f} %"
-    if metric in COUNT_METRICS:
-        text = (count(low), count(high))
-    else:
-        text = (_rounded(low), _rounded(high))
+    fmt = count if metric in COUNT_METRICS else _rounded
+    text = (fmt(low), fmt(high))
     return text[0] if text[0] == text[1] else f"{text[0]}–{text[1]}"
 
 

@@ -34,21 +34,20 @@ def map_pixels(page: Page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
-def drawn_map(page: Page, changed_from: np.ndarray | None = None) -> np.ndarray:
-    """The map's pixels once water and land show (and differ from ``changed_from``).
-
-    deck.gl draws after the script run ends, so this polls the canvas, bounded in time.
-    """
+def drawn_map(
+    page: Page, changed_from: np.ndarray | None = None, min_base: float = 0.02
+) -> np.ndarray:
+    """The map's pixels once the base map shows on ``min_base`` of them (and, given
+    ``changed_from``, once they differ from it). deck.gl draws after the script run
+    ends, so this polls the canvas, bounded in time."""
     deadline = time.monotonic() + RENDER_DEADLINE_S
     while True:
         shot = map_pixels(page)
-        ready = colour_mask(shot, WATER).mean() > 0.02 and colour_mask(shot, LAND).mean() > 0.02
-        if ready and (changed_from is None or iou(water(shot), water(changed_from)) < 0.999):
+        base = (water(shot) | colour_mask(shot, LAND)).mean()
+        moved = changed_from is None or np.abs(shot.astype(int) - changed_from).mean() > 3
+        if base >= min_base and moved:
             return shot
-        assert time.monotonic() < deadline, (
-            f"map not drawn: water {colour_mask(shot, WATER).mean():.3f}, "
-            f"land {colour_mask(shot, LAND).mean():.3f} of the pixels"
-        )
+        assert time.monotonic() < deadline, f"map not drawn: base map on {base:.3f} of pixels"
         page.wait_for_timeout(500)  # poll interval of a bounded wait for WebGL to draw
 
 
@@ -56,8 +55,13 @@ def water(shot: np.ndarray) -> np.ndarray:
     return colour_mask(shot, WATER)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
+def same_place(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Where both shots show the base map (no cell over it): the share of pixels, and the
+    share of those that are water in both or land in both (1.0: the same camera)."""
+    land_a, land_b = colour_mask(a, LAND), colour_mask(b, LAND)
+    both = (water(a) | land_a) & (water(b) | land_b)
+    agree = both & ((water(a) & water(b)) | (land_a & land_b))
+    return float(both.mean()), float(agree.sum() / max(both.sum(), 1))
 
 
 def test_offline_map_draws_and_follows_the_resolution(app, new_page: Callable[[], Page]) -> None:
@@ -77,9 +81,8 @@ def test_offline_map_draws_and_follows_the_resolution(app, new_page: Callable[[]
     # The offline layers reach the browser, with the sample city's coast and names.
     spec = spy.specs()[-1]
     layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert ["base-water", "base-land", "base-borders", "cells", "base-names"] == [
-        layer["id"] for layer in spec["layers"] if layer["id"] != "selected"
-    ], spy.describe()
+    drawn = [layer["id"] for layer in spec["layers"] if layer["id"] != "selected"]
+    assert drawn == ["base-water", "base-land", "base-borders", "cells", "base-names"]
     names = {row["name"] for row in layers["base-names"]["data"]}
     assert {"New York City", "Newark", "Jersey City"} <= names
     assert len(layers["base-land"]["data"]) > 10
@@ -91,7 +94,7 @@ def test_offline_map_draws_and_follows_the_resolution(app, new_page: Callable[[]
 
     home = drawn_map(page)
     app.screenshot(page, "map_offline_home")
-    assert water(home).mean() > 0.02, "no water drawn"
+    assert water(home).mean() > 0.02 and colour_mask(home, LAND).mean() > 0.02
 
     # Zoom in with the wheel: the camera moves, the water on screen changes.
     box = page.get_by_test_id(MAP).bounding_box()
@@ -99,9 +102,10 @@ def test_offline_map_draws_and_follows_the_resolution(app, new_page: Callable[[]
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
     for _ in range(4):
         page.mouse.wheel(0, -400)
-    zoomed = drawn_map(page, changed_from=home)
+    zoomed = drawn_map(page, changed_from=home, min_base=0.0)
     app.screenshot(page, "map_offline_zoomed")
-    assert iou(water(zoomed), water(home)) < 0.6
+    shared, agree = same_place(zoomed, home)
+    assert shared < 0.05 or agree < 0.8, (shared, agree)
 
     # A coarser resolution: the map shows all the data again, not the old zoom.
     first_view = spec["views"][0]["id"]
@@ -113,13 +117,14 @@ def test_offline_map_draws_and_follows_the_resolution(app, new_page: Callable[[]
     assert spy.specs()[-1]["views"][0]["id"] != first_view
     coarser = drawn_map(page, changed_from=zoomed)
     app.screenshot(page, "map_offline_coarser")
-    assert iou(water(coarser), water(home)) > 0.8 > iou(water(zoomed), water(home))
+    shared, agree = same_place(coarser, home)
+    assert shared > 0.05 and agree > 0.9, (shared, agree)
 
     # The online basemap switched on cannot load here: the page says so in words.
     page.get_by_test_id("stSidebar").locator(".st-key-basemap label").click()
     expect(page).to_have_url(re.compile(r"[?&]basemap=on\b"))
     app.wait_idle(page)
-    expect(page.locator(".st-key-online-basemap")).to_contain_text("needs a network")
+    expect(page.locator(".st-key-online-basemap")).to_contain_text("need a network")
     probe = page.frame_locator(".st-key-online-basemap iframe").locator("#probe")
     expect(probe).to_have_attribute("data-state", "failed")
     expect(probe).to_contain_text("could not be loaded")
