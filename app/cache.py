@@ -101,8 +101,8 @@ def _refuse_if_too_large(path: Path, name: str) -> None:
         raise UnpackedTooLarge(
             f"{name} is too large to analyse on this server ({megabytes:,.0f} MB of "
             f"{kind.upper()} needs about {times:.0f} times that in memory, more "
-            f"than its {budget / (1 << 30):.1f} GB budget); analyse it with the command "
-            "line (python -m explorer analyze --engine chunked) or upload a part of it."
+            f"than its {budget / (1 << 30):.1f} GB budget); analyse it on your own machine "
+            "with the package's chunked engine (see the README) or upload a part of it."
         )
 
 
@@ -147,8 +147,8 @@ def _for_the_app(exc: UnpackedTooLarge) -> str:
         return str(exc)  # the app's own refusal, already worded for the page
     return (
         f"{exc.label} unpacks to more than {exc.limit / (1 << 20):,.0f} MB, more than this "
-        "server analyses at once; analyse it with the command line (python -m explorer "
-        "analyze --engine chunked) or upload a part of it."
+        "server analyses at once; analyse it on your own machine with the package's "
+        "chunked engine (see the README) or upload a part of it."
     )
 
 

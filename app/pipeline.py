@@ -123,8 +123,11 @@ def read(dataset: Dataset) -> ReadResult | str:
         mapping_form(dataset, str(exc), exc.guesses)
         return NEEDS_MAPPING
     except PingFileError as exc:
-        # The message names the file and its columns: data, shown as text.
-        st.error(inert(exc))
+        from app.mapping import in_form_words
+
+        # The message names the file and its columns: data, shown as text; its
+        # command-line flags are said as the form the page offers instead.
+        st.error(inert(in_form_words(str(exc))))
         if dataset.columns and not dataset.is_sample:
             from app.mapping import mapping_form
 
