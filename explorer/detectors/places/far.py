@@ -182,17 +182,14 @@ def detect_distant_points(ctx: Context) -> list[Finding]:
     ]
 
 
-@check(FindingKind.SWAPPED_COORDINATES.value)
-def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
-    """Far rows whose latitude and longitude, exchanged, land in the data's main mass."""
+def _mirrored_rows(
+    ctx: Context, rows: pl.DataFrame, example: dict, mirror: tuple
+) -> tuple[str, tuple[str, ...], dict]:
+    """(severity, cells, evidence) of mirrored far rows (swapped or sign-flipped):
+    counts, share with its interval, an example and its mirror."""
     cfg = ctx.config.places
-    rows = far_rows(ctx).filter(pl.col("swapped"))
-    total = ctx.total_pings
-    pings = int(rows["pings"].sum()) if rows.height else 0
-    if pings < cfg.swap_min_rows:
-        return []
-    devices = int(rows["device"].drop_nulls().n_unique())
-    share, low, high = share_interval(pings, total)
+    pings = int(rows["pings"].sum())
+    share, low, high = share_interval(pings, ctx.total_pings)
     severity = (
         "high"
         if low >= cfg.swap_high_share
@@ -200,24 +197,42 @@ def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
         if low >= cfg.swap_medium_share
         else "low"
     )
-    example = rows.sort(["pings", "lat", "lon"], descending=[True, False, False]).row(0, named=True)
     cells, n_cells = _busiest_cells(rows, ctx.resolution)
-    evidence = {
-        "rows": pings,
-        "coordinates": rows.select("lat", "lon").n_unique(),
-        "devices": devices,
-        "share": share,
-        "share_low": low,
-        "share_high": high,
-        "example": {
-            "lat": example["lat"],
-            "lon": example["lon"],
-            "mirrored_lat": example["lon"],
-            "mirrored_lon": example["lat"],
+    return (
+        severity,
+        cells,
+        {
+            "rows": pings,
+            "coordinates": rows.select("lat", "lon").n_unique(),
+            "devices": int(rows["device"].drop_nulls().n_unique()),
+            "share": share,
+            "share_low": low,
+            "share_high": high,
+            "example": {
+                "lat": example["lat"],
+                "lon": example["lon"],
+                "mirrored_lat": mirror[0],
+                "mirrored_lon": mirror[1],
+            },
+            "distance_km": float(np.median(rows["distance_km"].to_numpy())),
+            "cells_total": n_cells,
         },
-        "distance_km": float(np.median(rows["distance_km"].to_numpy())),
-        "cells_total": n_cells,
-    }
+    )
+
+
+def _busiest_row(rows: pl.DataFrame) -> dict:
+    return rows.sort(["pings", "lat", "lon"], descending=[True, False, False]).row(0, named=True)
+
+
+@check(FindingKind.SWAPPED_COORDINATES.value)
+def detect_swapped_coordinates(ctx: Context) -> list[Finding]:
+    """Far rows whose latitude and longitude, exchanged, land in the data's main mass."""
+    rows = far_rows(ctx).filter(pl.col("swapped"))
+    if (int(rows["pings"].sum()) if rows.height else 0) < ctx.config.places.swap_min_rows:
+        return []
+    example = _busiest_row(rows)
+    severity, cells, evidence = _mirrored_rows(ctx, rows, example, (example["lon"], example["lat"]))
+    pings, share, devices = evidence["rows"], evidence["share"], evidence["devices"]
     story = (
         f"{plural(pings, 'row')} ({pct(share)}{from_devices(devices)}) lie far from "
         f"the data, but with latitude and longitude exchanged they fall right inside it: e.g. "
@@ -251,51 +266,21 @@ _FLIP_WORDS = {
 @check(FindingKind.SIGN_FLIPPED.value)
 def detect_sign_flipped(ctx: Context) -> list[Finding]:
     """Far rows that land in the data's main mass once a coordinate's sign is flipped."""
-    cfg = ctx.config.places
     rows = far_rows(ctx).filter(pl.col("flipped").is_not_null())
-    pings = int(rows["pings"].sum()) if rows.height else 0
-    if pings < cfg.swap_min_rows:
+    if (int(rows["pings"].sum()) if rows.height else 0) < ctx.config.places.swap_min_rows:
         return []
-    devices = int(rows["device"].drop_nulls().n_unique())
-    share, low, high = share_interval(pings, ctx.total_pings)
-    severity = (
-        "high"
-        if low >= cfg.swap_high_share
-        else "medium"
-        if low >= cfg.swap_medium_share
-        else "low"
-    )
     by_sign = (
         rows.group_by("flipped")
         .agg(pl.col("pings").sum())
         .sort(["pings", "flipped"], descending=[True, False])
     )
     main_sign = by_sign["flipped"][0]
-    example = (
-        rows.filter(pl.col("flipped") == main_sign)
-        .sort(["pings", "lat", "lon"], descending=[True, False, False])
-        .row(0, named=True)
-    )
+    example = _busiest_row(rows.filter(pl.col("flipped") == main_sign))
     sign_lat, sign_lon = next((a, b) for a, b, name in FLIPS if name == main_sign)
     mirrored = (sign_lat * example["lat"], sign_lon * example["lon"])
-    cells, n_cells = _busiest_cells(rows, ctx.resolution)
-    evidence = {
-        "rows": pings,
-        "coordinates": rows.select("lat", "lon").n_unique(),
-        "devices": devices,
-        "share": share,
-        "share_low": low,
-        "share_high": high,
-        "by_sign": dict(zip(by_sign["flipped"].to_list(), by_sign["pings"].to_list())),
-        "example": {
-            "lat": example["lat"],
-            "lon": example["lon"],
-            "mirrored_lat": mirrored[0],
-            "mirrored_lon": mirrored[1],
-        },
-        "distance_km": float(np.median(rows["distance_km"].to_numpy())),
-        "cells_total": n_cells,
-    }
+    severity, cells, evidence = _mirrored_rows(ctx, rows, example, mirrored)
+    evidence["by_sign"] = dict(zip(by_sign["flipped"].to_list(), by_sign["pings"].to_list()))
+    pings, share, devices = evidence["rows"], evidence["share"], evidence["devices"]
     story = (
         f"{plural(pings, 'row')} ({pct(share)}{from_devices(devices)}) lie far from the data, "
         f"but with {_FLIP_WORDS[main_sign]} flipped they fall right inside it: e.g. "
