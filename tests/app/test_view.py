@@ -114,10 +114,17 @@ def test_show_on_map_selects_the_finding_and_shows_its_evidence(page_app) -> Non
     card = keyed_blocks(at, f"finding-{chosen}")[f"finding-{chosen}"]
     charts = [
         c
-        for c in card.children.values()
+        for c in descendants(card)
         if getattr(c, "type", "") in ("vega_lite_chart", "arrow_data_frame", "dataframe")
     ]
     assert charts, "the selected finding shows its evidence"
+
+
+def descendants(node):
+    """Every element below ``node`` (evidence sits in its own container in the card)."""
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from descendants(child)
 
 
 def test_share_box_holds_a_url_that_reopens_the_view(page_app) -> None:

@@ -11,10 +11,13 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
 from app.deck import LAND, WATER
+
+pytestmark = pytest.mark.e2e
 
 #: Any request that does not go to the test server (which listens on 127.0.0.1).
 OUTSIDE = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z]+://")
