@@ -27,40 +27,35 @@ class DeviceDays:
     pings: int
 
 
-def device_day_profiles(ctx: Context, chunk: int = 1 << 17) -> DeviceDays:
+def device_day_profiles(ctx: Context) -> DeviceDays:
     """Per-device hour profiles from ``cell_devices`` and days from ``device_days``.
 
     A (cell, device) row knows its pings and the set of local hours they fell in, not
     how they split between those hours: they are split as the cell's own pings split
     between those hours (``cell_hours``), which is exact for a cell of one device.
-    Rows are taken ``chunk`` at a time, so memory stays flat for any number of rows.
+    The work is per hour a row has seen (one to three for most), not 24 per row.
     """
     tables = ctx.summary.tables
     rows = tables["cell_devices"].filter(pl.col("device").is_not_null())
     cell_ids, cell_hours = _cell_hour_matrix(tables["cell_hours"])
     devices, device_code = np.unique(rows["device"].to_numpy(), return_inverse=True)
-    # Rows in device order, so each chunk's rows of one device are summed in one run.
-    order = np.argsort(device_code, kind="stable")
-    device_code = device_code[order]
-    cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())[order]
-    masks = rows["hour_mask"].to_numpy().astype(np.int64)[order]
-    pings = rows["pings"].to_numpy().astype(float)[order]
+    cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())
+    masks = rows["hour_mask"].to_numpy().astype(np.int64)
+    pings = rows["pings"].to_numpy().astype(float)
+    # Each row's seen hours: (row, hour) pairs, and the cell's pings in that hour.
+    seen = [np.flatnonzero(masks & (np.int64(1) << h)) for h in range(HOURS)]
+    weight = [cell_hours[cell_code[r], h] for h, r in enumerate(seen)]
+    total = np.zeros(masks.size)
+    count = np.zeros(masks.size)
+    for r, w in zip(seen, weight):
+        total[r] += w
+        count[r] += 1
     hours = np.zeros((devices.size, HOURS))
-    bit = np.int64(1) << np.arange(HOURS, dtype=np.int64)
-    for start in range(0, masks.size, chunk):
-        part = slice(start, start + chunk)
-        seen = (masks[part, None] & bit) > 0
-        split = np.where(seen, cell_hours[cell_code[part]], 0.0)
-        total = split.sum(axis=1, keepdims=True)
-        split = np.where(
-            total > 0,
-            split / np.where(total > 0, total, 1.0),
-            seen / np.clip(seen.sum(axis=1, keepdims=True), 1, None),
-        )
-        split *= pings[part, None]
-        codes = device_code[part]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        hours[codes[starts]] += np.add.reduceat(split, starts, axis=0)
+    for h, (r, w) in enumerate(zip(seen, weight)):
+        # A row's pings split as its cell's pings split over the row's hours (evenly
+        # when the cell has none there).
+        share = np.where(total[r] > 0, w / np.where(total[r] > 0, total[r], 1.0), 1.0 / count[r])
+        hours[:, h] = np.bincount(device_code[r], weights=share * pings[r], minlength=devices.size)
     days = _days_per_device(tables["device_days"], devices)
     totals = hours.sum(axis=1)
     keep = (totals > 0) & (days > 0)
