@@ -19,6 +19,16 @@ if TYPE_CHECKING:
     from explorer.summary import Summary
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The real public files: ``../shared/data/real`` beside the repository, or this machine's
+#: copy when a clean clone lives elsewhere (CI clones into a temporary folder).
+REAL_DATA = next(
+    (
+        folder
+        for folder in (ROOT.parent / "shared" / "data" / "real", Path("/work/shared/data/real"))
+        if folder.is_dir()
+    ),
+    ROOT.parent / "shared" / "data" / "real",
+)
 #: Small files kept with the tests (see its README).
 DATA_DIR = ROOT / "tests" / "data"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from explorer.reading.pings import read_pings
+from tests.conftest import REAL_DATA
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared/data/real"
+REAL = REAL_DATA
 
 #: file, mapping (from the data README), rows in the README, first and last instant (UTC).
 CASES = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from explorer.analysis import analyze
 from explorer.interactive.grouping import group_findings
 from explorer.reports.story import data_story
 from tests.app.conftest import finding_ids, keyed_blocks, text_of
+from tests.conftest import REAL_DATA
 
-GOWALLA = Path("/work/shared/data/real/gowalla_nyc_checkins.csv")
+GOWALLA = REAL_DATA / "gowalla_nyc_checkins.csv"
 
 
 def expanders(at) -> dict[str, object]:

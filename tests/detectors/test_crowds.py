@@ -26,13 +26,13 @@ from explorer.summary import summarise
 from explorer.synth.biases import offset_deg
 from explorer.synth.pings import CITIES, generate_pings
 from explorer.testing import km_to_nearest_cell, serious
-from tests.conftest import ROOT
+from tests.conftest import REAL_DATA
 from tests.detectors.conftest import START, evidence_schema
 
 N = 150_000
 NEAR_KM = 1.0
 SCHEMA = evidence_schema("places")["density_spike"]
-GOWALLA = ROOT.parent / "shared" / "data" / "real" / "gowalla_nyc_checkins.csv"
+GOWALLA = REAL_DATA / "gowalla_nyc_checkins.csv"
 #: (km from the city centre, bearing): the densest centre, and a suburb.
 CENTRE, SUBURB = (0.0, 45.0), (9.0, 45.0)
 #: Twelve bearings around a point (radians).

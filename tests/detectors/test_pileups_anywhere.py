@@ -5,7 +5,6 @@ the known place they sit on; clean data, busy venues and real check-ins are not 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -22,12 +21,13 @@ from explorer.geography.gazetteer import KnownPlace, known_places
 from explorer.reading.pings import read_pings
 from explorer.synth.pings import generate_pings
 from tests import ping_shapes
+from tests.conftest import REAL_DATA
 from tests.detectors.conftest import START, evidence_schema, pings_from_columns, run_detectors
 
 RES = 8
 N = 120_000
 SCHEMA = Draft202012Validator(evidence_schema("places")["coordinate_pileup"])
-REAL = Path(__file__).resolve().parents[2].parent / "shared/data/real"
+REAL = REAL_DATA
 #: (share of pings, devices): hundreds of devices at 0.2 %, thousands at 2 % and 10 %.
 STRENGTHS = [(0.002, 200), (0.02, 2_000), (0.1, 3_000)]
 #: A remote island for each city, with the known place it sits on (None: unnamed).

@@ -23,7 +23,7 @@ from explorer.findings import FindingKind
 from explorer.reports.contract import render, report_dict
 from explorer.reports.schema import validate_report
 from explorer.synth.pings import generate_pings
-from tests.conftest import ROOT
+from tests.conftest import REAL_DATA
 
 SIZES = (2_000, 20_000, 100_000)
 BIASES = ("null_island", "coordinate_precision", "duplicate_pings", "device_concentration")
@@ -54,7 +54,7 @@ NO_TYPE_COLUMN = "the file has no device type column"
 #: The checks that read the hour of the day.
 HOUR_CHECKS = ["hour_profile", "timezone_shift"]
 #: A real file of 3.6 hours of GPS tracks (see its README), when present.
-REAL_TRACKS = ROOT.parent / "shared" / "data" / "real" / "gps_accuracy_devices_tracks.csv"
+REAL_TRACKS = REAL_DATA / "gps_accuracy_devices_tracks.csv"
 #: A number of devices or a share of them: what a file without ids cannot tell.
 DEVICE_COUNT = re.compile(r"\d[\d,.]*\s*%?\s+(of\s+)?devices?\b", re.IGNORECASE)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -25,11 +24,12 @@ from explorer.detectors.time.shift import phase_shift
 from explorer.reading.pings import read_pings
 from explorer.summary import merge, summarise
 from explorer.synth.pings import generate_pings
+from tests.conftest import REAL_DATA
 from tests.detectors.conftest import evidence_schema
 
 RESOLUTION = 8
 SCHEMA = evidence_schema("time")["timezone_shift"]
-REAL = Path(__file__).resolve().parents[2].parent / "shared/data/real"
+REAL = REAL_DATA
 BEIJING, NEW_YORK, MOSCOW, LONDON = (39.9, 116.4), (40.75, -73.98), (55.75, 37.62), (51.51, -0.13)
 #: place, its UTC offset in winter (none of them keeps summer time then), first day.
 ZONES = {

@@ -20,6 +20,7 @@ from explorer.findings import Finding
 from explorer.reading.pings import read_pings
 from explorer.synth.pings import CITIES, generate_pings
 from explorer.testing import km_to_nearest_cell, serious
+from tests.conftest import REAL_DATA
 from tests.detectors.conftest import evidence_schema, run_detectors
 
 RES = 8
@@ -27,7 +28,7 @@ N = 150_000
 KIND = "device_type_changes"
 SKEW = "device_type_skew"
 SCHEMA = evidence_schema("mix")
-REAL = Path(__file__).resolve().parents[2].parent / "shared/data/real"
+REAL = REAL_DATA
 GPS_FILE = REAL / "gps_accuracy_devices_tracks.csv"
 #: Taveuni, Fiji: the 180th meridian runs across the island.
 TAVEUNI = (-16.8, 180.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import h3
 import pytest
@@ -18,8 +17,9 @@ from explorer.interactive.grouping import (
     place_label,
 )
 from explorer.synth.pings import generate_pings
+from tests.conftest import REAL_DATA
 
-GOWALLA = Path("/work/shared/data/real/gowalla_nyc_checkins.csv")
+GOWALLA = REAL_DATA / "gowalla_nyc_checkins.csv"
 #: The mapping of the data folder's README.
 GOWALLA_COLUMNS = {
     "device_id": "user_id",

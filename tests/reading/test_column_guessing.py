@@ -21,9 +21,10 @@ from explorer.errors import ColumnMappingError
 from explorer.reading.column_choice import ColumnName, column_choices
 from explorer.reading.column_names import detect_columns
 from explorer.reading.pings import read_pings
+from tests.conftest import REAL_DATA
 from tests.ping_shapes import CITIES, make_csv, pings
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+REAL = REAL_DATA
 
 N, C = "name", "content"
 

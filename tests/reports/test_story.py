@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from functools import cache
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -21,8 +20,9 @@ from explorer.reports.story import data_story, story_sentences
 from explorer.reports.story_words import about, plural_about
 from explorer.summary import summarise
 from explorer.synth.pings import generate_metros, generate_pings
+from tests.conftest import REAL_DATA
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared/data/real"
+REAL = REAL_DATA
 COLUMNS = {c: c for c in ("device_id", "timestamp", "lat", "lon", "device_type")}
 PINGS = 40_000
 
