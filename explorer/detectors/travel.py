@@ -25,7 +25,13 @@ from explorer.binning.cells import (
 )
 from explorer.detectors.context import Context
 from explorer.detectors.needs import DEVICE_IDS, check
-from explorer.detectors.places.common import haversine_km, near_null_island, plain, share_interval
+from explorer.detectors.places.common import (
+    haversine_km,
+    main_mass,
+    near_null_island,
+    plain,
+    share_interval,
+)
 from explorer.detectors.places.far import far_rows
 from explorer.findings import Finding, FindingKind
 from explorer.text import count, pct, plural
@@ -140,13 +146,20 @@ def _artefact_places(ctx: Context, resolution: int) -> pl.Series:
     return latlng_to_cells(points["lat"], points["lon"], resolution).unique()
 
 
-def _stray_ends(fast: pl.DataFrame, moments: pl.DataFrame) -> pl.DataFrame:
-    """For each impossible jump, the end where its device was seen less (the stray fix)."""
+def _stray_ends(ctx: Context, fast: pl.DataFrame, moments: pl.DataFrame) -> pl.DataFrame:
+    """For each impossible jump, the end where its device was seen less (the stray fix);
+    on a tie, the end farther from the data's main mass (stray fixes land away from it)."""
     seen = moments.group_by("device", "place").agg(pl.col("pings").sum().alias("seen"))
     ends = fast.join(
         seen.rename({"place": "from_place", "seen": "from_seen"}), on=["device", "from_place"]
     ).join(seen.rename({"place": "to_place", "seen": "to_seen"}), on=["device", "to_place"])
-    to_is_stray = pl.col("to_seen") <= pl.col("from_seen")
+    mass = main_mass(ctx)
+    lat0, lon0 = (mass.lat, mass.lon) if mass is not None else (0.0, 0.0)
+    to_km = haversine_km(ends["to_lat"].to_numpy(), ends["to_lon"].to_numpy(), lat0, lon0)
+    from_km = haversine_km(ends["from_lat"].to_numpy(), ends["from_lon"].to_numpy(), lat0, lon0)
+    to_is_stray = (pl.col("to_seen") < pl.col("from_seen")) | (
+        (pl.col("to_seen") == pl.col("from_seen")) & pl.Series(to_km >= from_km)
+    )
     return ends.select(
         "device",
         place=pl.when(to_is_stray).then("to_place").otherwise("from_place"),
@@ -199,7 +212,7 @@ def detect_impossible_speed(ctx: Context) -> list[Finding]:
         if low >= cfg.medium_device_share
         else "low"
     )
-    strays = _stray_ends(fast, moments)
+    strays = _stray_ends(ctx, fast, moments)
     where = (
         strays.group_by("place")
         .agg(

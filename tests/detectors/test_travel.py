@@ -50,7 +50,11 @@ def with_stray_fixes(
     rng = np.random.default_rng(seed)
     ids = pings["device_id"].unique().sort()
     chosen = ids.filter(pl.Series(rng.random(ids.len()) < share))
-    base = pings.filter(pl.col("device_id").is_in(chosen.implode())).group_by("device_id").first()
+    base = (
+        pings.filter(pl.col("device_id").is_in(chosen.implode()))
+        .group_by("device_id", maintain_order=True)
+        .first()
+    )
     centre = (float(pings["lat"].median()), float(pings["lon"].median()))
     stray_lat, stray_lon = destination(*centre, km, bearing)
     strays = base.with_columns(
@@ -174,7 +178,7 @@ def test_devices_jumping_to_a_fallback_point_are_told_as_the_pile_up():
     the pile-up tells it, and the jumps to it are not told again."""
     pings = generate_pings(N, city="london", seed=27).pings
     rng = np.random.default_rng(4)
-    chosen = pings.group_by("device_id").first().sample(400, seed=4)
+    chosen = pings.group_by("device_id", maintain_order=True).first().sample(400, seed=4)
     fallback = chosen.with_columns(
         timestamp=pl.col("timestamp")
         + pl.duration(seconds=pl.Series(rng.integers(60, 600, chosen.height))),
