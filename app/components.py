@@ -20,7 +20,6 @@ import streamlit as st
 from app.state import ViewState
 from explorer.analysis import Analysis
 from explorer.findings import Finding
-from explorer.interactive.map_layers import LegendStop
 from explorer.reports.contract import checks_sections
 from explorer.reports.markdown import (
     checks_run_sentence,
@@ -120,37 +119,6 @@ def profile_charts(area: Any, rest: Any, area_label: str) -> None:
         index=pd.Index(types, name="device type"),
     )
     st.bar_chart(mix, stack=False, y_label="share of devices")
-
-
-COUNT_METRICS = ("pings", "devices")
-
-
-def legend(stops: Sequence[LegendStop], metric: str) -> None:
-    """Colour swatches with their value ranges (numbers only, so HTML is safe)."""
-    items = []
-    for stop in stops:
-        r, g, b = stop.color
-        items.append(
-            f'<span style="display:inline-block;width:0.9em;height:0.9em;'
-            f'background:rgb({r},{g},{b});margin:0 0.3em 0 0.8em"></span>'
-            + (
-                f"{stop.low:,.0f}–{stop.high:,.0f}"
-                if metric in COUNT_METRICS
-                else f"{_fmt(stop.low)}–{_fmt(stop.high)}"
-            )
-        )
-    st.markdown(
-        f"<small><b>{metric.replace('_', ' ')}</b>{''.join(items)}</small>",
-        unsafe_allow_html=True,
-    )
-
-
-def _fmt(value: float) -> str:
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def skipped_checks(analysis: Analysis) -> None:

@@ -1,7 +1,6 @@
 """The offline land mask: land and water where a map has them, distances to the coast."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -60,20 +59,6 @@ def test_a_point_offshore_by_a_known_distance_is_measured_within_two_km():
         lon = -9.500 - offset_km / (111.32 * math.cos(math.radians(38.78)))
         (km,) = km_to_land(38.78, lon, max_km=500.0)
         assert km == pytest.approx(offset_km, abs=2.0)
-
-
-def test_is_land_is_fast_on_a_million_points():
-    rng = np.random.default_rng(5)
-    lat = rng.uniform(-60, 70, 1_000_000)
-    lon = rng.uniform(-180, 180, 1_000_000)
-    is_land(lat[:1], lon[:1])  # the mask loads once
-    km_to_land(lat[:1], lon[:1], 50.0)  # the coast tree builds once
-
-    start = time.perf_counter()
-    is_land(lat, lon)
-    km_to_land(lat, lon, 50.0)
-    # Measured 0.07 s and 1.1 s on the reference machine; a generous bound for CI.
-    assert time.perf_counter() - start < 15.0
 
 
 # The window test on synthetic masks of the real grid: 21,600 × 43,200 pixels of 30".
