@@ -16,10 +16,8 @@ from importlib import resources
 import numpy as np
 import tzfpy
 
+from explorer.geography.distance import haversine_km
 from explorer.geography.gazetteer import known_places
-
-#: Mean Earth radius (km, IUGG).
-_EARTH_RADIUS_KM = 6371.0088
 
 __all__ = ["PlaceName", "name_point"]
 
@@ -67,16 +65,9 @@ def name_point(lat: float, lon: float) -> PlaceName:
     return PlaceName(f"{abs(lat):.1f}° {ns}, {abs(lon):.1f}° {ew}", "near", zone, continent)
 
 
-def _km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    """Great-circle km from (lat0, lon0) to every point."""
-    p1, p2, dl = np.radians(lat), np.radians(lat0), np.radians(np.asarray(lon) - lon0)
-    h = np.sin((p1 - p2) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _nearest(points: tuple[np.ndarray, np.ndarray, list[str]], lat, lon, km) -> str | None:
     lats, lons, names = points
-    distance = _km(lats, lons, lat, lon)
+    distance = haversine_km(lats, lons, lat, lon)
     at = int(np.argmin(distance))
     return names[at] if distance[at] <= km else None
 

@@ -13,16 +13,10 @@ import numpy as np
 import polars as pl
 
 from explorer.config import Config
-
-EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    """Great-circle distance in km from (lat0, lon0) to every point, vectorised."""
-    p1, p2 = np.radians(lat), np.radians(lat0)
-    dp, dl = p1 - p2, np.radians(np.asarray(lon) - lon0)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+from explorer.geography.distance import (  # noqa: F401 - the places detectors import them from here
+    EARTH_RADIUS_KM,
+    haversine_km,
+)
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

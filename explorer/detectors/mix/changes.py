@@ -23,6 +23,7 @@ from explorer.binning.cells import cell_centres, cells_to_str
 from explorer.detectors.context import UNKNOWN_TYPE, Context
 from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, check
 from explorer.findings import Finding
+from explorer.geography.distance import haversine_km
 from explorer.stats import wilson_interval
 from explorer.text import count, pct, plural
 
@@ -32,7 +33,6 @@ KIND = "device_type_changes"
 _VERSION = re.compile(r"[\s_\-/]*v?\d[\w.\-]*$")
 #: Most cells listed in the evidence, and most type pairs.
 _TOP = 10
-_EARTH_KM = 6371.0088
 
 
 def type_family(name: str) -> str:
@@ -131,21 +131,14 @@ def other_type_pings(ctx: Context, by_family: pl.DataFrame, changing: pl.DataFra
     )
 
 
-def _km_from(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    """Great-circle distances in km (haversine: right across the antimeridian)."""
-    p, p0 = np.radians(lat), np.radians(lat0)
-    dlon = np.radians(lon - lon0)
-    h = np.sin((p - p0) / 2) ** 2 + np.cos(p) * np.cos(p0) * np.sin(dlon / 2) ** 2
-    return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-
-
 def _area(ctx: Context, cells: pl.DataFrame) -> tuple[list[int], float]:
     """Cells within ``type_change_area_km`` of the cell with most other-type pings, and
     the share of all other-type pings they hold."""
     if cells.is_empty():
         return [], 0.0
     lat, lon = cell_centres(cells["cell"])
-    near = _km_from(lat, lon, float(lat[0]), float(lon[0])) <= ctx.config.mix.type_change_area_km
+    reach = ctx.config.mix.type_change_area_km
+    near = haversine_km(lat, lon, float(lat[0]), float(lon[0])) <= reach
     other = cells["other_pings"].to_numpy()
     share = float(other[near].sum() / max(other.sum(), 1))
     return sorted(cells["cell"].filter(pl.Series(near)).to_list()), share

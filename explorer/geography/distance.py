@@ -1,0 +1,16 @@
+"""Great-circle distances on a sphere of the Earth's mean radius, vectorised."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Mean Earth radius (km, IUGG).
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    """Great-circle distance in km from (lat0, lon0) to every point (right across ±180°)."""
+    p1, p2 = np.radians(lat), np.radians(lat0)
+    dp, dl = p1 - p2, np.radians(np.asarray(lon) - lon0)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
