@@ -17,10 +17,10 @@ from importlib import resources
 import numpy as np
 from scipy.spatial import cKDTree
 
+from explorer.geography.distance import EARTH_RADIUS_KM, unit_vectors
+
 __all__ = ["KnownPlace", "known_places", "known_places_near"]
 
-#: Mean Earth radius (km, IUGG), for chord ↔ great-circle conversions.
-_EARTH_RADIUS_KM = 6371.0088
 KINDS = ("country_centroid", "region_centroid", "capital", "default_coordinate")
 
 
@@ -48,17 +48,12 @@ def known_places() -> tuple[KnownPlace, ...]:
         )
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    p, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
-
-
 @cache
 def _tree() -> cKDTree:
     places = known_places()
     lat = np.array([p.lat for p in places])
     lon = np.array([p.lon for p in places])
-    return cKDTree(_unit_vectors(lat, lon))
+    return cKDTree(unit_vectors(lat, lon))
 
 
 def known_places_near(lat, lon, within_km: float) -> list[KnownPlace | None]:
@@ -76,10 +71,10 @@ def known_places_near(lat, lon, within_km: float) -> list[KnownPlace | None]:
     finite = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
     if finite.size == 0 or within_km < 0:
         return found
-    angle = min(within_km / _EARTH_RADIUS_KM, np.pi)
+    angle = min(within_km / EARTH_RADIUS_KM, np.pi)
     chord = 2.0 * np.sin(angle / 2.0) * (1 + 1e-12)
     _, index = _tree().query(
-        _unit_vectors(lat[finite], lon[finite]), k=1, distance_upper_bound=chord
+        unit_vectors(lat[finite], lon[finite]), k=1, distance_upper_bound=chord
     )
     for row, place in zip(finite[index < len(places)], index[index < len(places)]):
         found[row] = places[place]

@@ -19,15 +19,15 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
+from explorer.geography.distance import EARTH_RADIUS_KM, unit_vectors
+
 __all__ = ["far_from_land", "is_land", "km_to_land"]
 
 _MASK_PATH = Path(__file__).parent / "data" / "land_mask.npz"
-#: Mean Earth radius (km, IUGG).
-_EARTH_RADIUS_KM = 6371.0088
 #: The grid starts at (90° N, 180° W) in steps of 30 arc-seconds, as ``global_land_mask.globe``.
 _LAT0, _LON0, _STEP = 90.0, -180.0, 1.0 / 120.0
 #: Km between pixel centres along a meridian.
-_PIXEL_KM = _EARTH_RADIUS_KM * np.radians(_STEP)
+_PIXEL_KM = EARTH_RADIUS_KM * np.radians(_STEP)
 #: Set bits of each byte value.
 _POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
 
@@ -174,11 +174,6 @@ def _reflect(row: np.ndarray, n_rows: int) -> np.ndarray:
     return np.where(row < 0, -row - 1, np.where(row >= n_rows, 2 * n_rows - row - 1, row))
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    p, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
-
-
 @cache
 def _coast_tree() -> cKDTree:
     """A k-d tree of the centres of land pixels that touch water (about 1.6 M points)."""
@@ -196,7 +191,7 @@ def _coast_tree() -> cKDTree:
         rows, cols = np.nonzero(coast)
         lats.append(_LAT0 - (rows + start + 0.5) * _STEP)
         lons.append(_LON0 + (cols + 0.5) * _STEP)
-    return cKDTree(_unit_vectors(np.concatenate(lats), np.concatenate(lons)))
+    return cKDTree(unit_vectors(np.concatenate(lats), np.concatenate(lons)))
 
 
 def km_to_land(lat, lon, max_km: float) -> np.ndarray:
@@ -213,10 +208,10 @@ def km_to_land(lat, lon, max_km: float) -> np.ndarray:
     sea = np.flatnonzero(finite)[~is_land(lat[finite], lon[finite])]
     if sea.size == 0:
         return distance
-    angle = min(max_km / _EARTH_RADIUS_KM, np.pi)
+    angle = min(max_km / EARTH_RADIUS_KM, np.pi)
     chord, _ = _coast_tree().query(
-        _unit_vectors(lat[sea], lon[sea]), k=1, distance_upper_bound=2.0 * np.sin(angle / 2.0)
+        unit_vectors(lat[sea], lon[sea]), k=1, distance_upper_bound=2.0 * np.sin(angle / 2.0)
     )
-    km = 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.minimum(chord, 2.0) / 2.0)
+    km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord, 2.0) / 2.0)
     distance[sea] = np.minimum(np.where(np.isfinite(chord), km, max_km), max_km)
     return distance

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from explorer.detectors.context import Context
+from explorer.geography.distance import unit_vectors
 from explorer.stats import wilson_interval
 from explorer.summary.compact import coordinate_keys, repeated
 from explorer.summary.mass import (  # noqa: F401 - the places detectors import these from here
@@ -36,10 +37,7 @@ def cached(ctx: Context, name: str, build: Callable[[Context], T]) -> T:
 
 def unit_vectors_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Points on a sphere of the Earth's radius (n × 3, km): chords ≈ distances locally."""
-    p, lam = np.radians(lat), np.radians(lon)
-    return EARTH_RADIUS_KM * np.column_stack(
-        [np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)]
-    )
+    return EARTH_RADIUS_KM * unit_vectors(lat, lon)
 
 
 def share_interval(k: int, n: int) -> tuple[float, float, float]:
