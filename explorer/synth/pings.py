@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from explorer.geography.distance import haversine_km
 from explorer.geography.timezones import local_offsets, zone_names
 from explorer.synth.biases import (
     PLACE_SLOTS,
@@ -294,7 +295,7 @@ def _fly(rng, p: PingArrays, metro: np.ndarray, cities: list[City], share: float
         rows = order[a:b]
         origin = cities[metro[device]]
         dest = cities[rng.choice([m for m in range(len(cities)) if m != metro[device]])]
-        km = _great_circle_km(origin, dest)
+        km = float(haversine_km(origin.lat, origin.lon, dest.lat, dest.lon))
         depart = rng.uniform(t0 + 0.2 * (t1 - t0), t0 + 0.7 * (t1 - t0))
         arrive = depart + 3600 * (km / _FLIGHT_KMH + _AIRPORT_HOURS)
         keep[rows[(p.t[rows] > depart) & (p.t[rows] < arrive)]] = False
@@ -305,14 +306,6 @@ def _fly(rng, p: PingArrays, metro: np.ndarray, cities: list[City], share: float
         p.lat[there], p.lon[there] = offset_deg(dest.lat, dest.lon, xy[:, 0], xy[:, 1])
     for name in ("device", "t", "lat", "lon", "fixed"):
         setattr(p, name, getattr(p, name)[keep])
-
-
-def _great_circle_km(a: City, b: City) -> float:
-    """Great-circle distance between two cities' centres."""
-    p1, p2 = np.radians(a.lat), np.radians(b.lat)
-    dl = np.radians(b.lon - a.lon)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return float(2 * 6371.0088 * np.arcsin(np.sqrt(h)))
 
 
 def _place(city: City, kind: str) -> tuple[float, float] | None:
