@@ -89,6 +89,22 @@ class FindingKind(StrEnum):
         "device_type_changes",
         "Devices whose type changes between pings: two suppliers or SDKs under one id.",
     )
+    PANEL_GAP = (
+        "panel_gap",
+        "Hours or days inside the period with no pings, or far too few: a hole in the feed.",
+    )
+    PANEL_SHIFT = (
+        "panel_shift",
+        "From one day on the panel works differently (devices, pings per device, type mix).",
+    )
+    PARTIAL_PERIOD = (
+        "partial_period",
+        "The first or last day is cut short: a delivery made before the day ended.",
+    )
+    TRANSIENT_DEVICES = (
+        "transient_devices",
+        "Most devices are seen too briefly to be followed over days.",
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,9 @@ class Finding:
     """One bias, told as a short story with its numbers and its place.
 
     ``cells`` are lower-case hex H3 ids; ``evidence`` holds the numbers behind the
-    finding and the series its chart needs (JSON-serialisable, no markup).
+    finding and the series its chart needs (JSON-serialisable, no markup); ``period``
+    is the span of time a finding is about (``{"start", "end"}``, ISO 8601 UTC
+    instants), or None for findings about places or the whole data.
     """
 
     kind: str
@@ -106,16 +124,22 @@ class Finding:
     story: str
     cells: tuple[str, ...] = ()
     evidence: dict[str, Any] = field(default_factory=dict)
+    period: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.severity not in _SEVERITY_RANK:
             raise ValueError(f"Unknown severity {self.severity!r}.")
         FindingKind(self.kind)
+        if self.period is not None and set(self.period) != {"start", "end"}:
+            raise ValueError(f"A period has a start and an end, not {sorted(self.period)}.")
 
     @property
     def id(self) -> str:  # noqa: A003 - the design names this field "id"
-        """Stable id from the kind and the sorted cells (16 hex characters)."""
+        """Stable id from the kind, the sorted cells and the period if any (16 hex
+        characters): two gaps of one delivery have no cells, but differ in time."""
         text = self.kind + ":" + ",".join(sorted(self.cells))
+        if self.period is not None:
+            text += f"@{self.period['start']}/{self.period['end']}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +151,7 @@ class Finding:
             "title": self.title,
             "story": self.story,
             "cells": list(self.cells),
+            "period": dict(self.period) if self.period is not None else None,
             "evidence": self.evidence,
         }
 

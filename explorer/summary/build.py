@@ -41,6 +41,7 @@ from explorer.summary.device_tables import (
     device_moments,
     devices_table,
 )
+from explorer.summary.period_tables import period_hours
 from explorer.summary.tables import REJECTION_REASONS, TABLES, Summary, row_hash
 
 PerPing = Literal["full", "compact", "ungrouped"]
@@ -136,6 +137,7 @@ def _summary_of(
     steps.add("device_days", device_days_table, "prepared", "devices")
     steps.add("cell_devices", cell_devices, "prepared", "cell_codes", "devices")
     steps.add("device_moments", device_moments, "prepared", "cell_codes", "devices")
+    steps.add("period_hours", period_hours, "prepared")
     _add_per_ping_steps(steps, per_ping, config)
     done = steps.run(given, THREADS)
     tables = {
@@ -146,6 +148,7 @@ def _summary_of(
         "device_days": done["device_days"],
         "cell_devices": done["cell_devices"],
         "device_moments": done["device_moments"],
+        "period_hours": done["period_hours"],
     }
     used = done["pings"].height
     return Summary(

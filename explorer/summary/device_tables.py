@@ -92,7 +92,11 @@ def devices_table(
 
 def device_days_table(frame: pl.DataFrame, devices: DeviceCodes) -> pl.DataFrame:
     """``device_days`` of prepared pings (see ``TABLES``)."""
-    return _device_days(devices, devices.of(frame["day"].to_physical().to_numpy()))
+    return _device_days(
+        devices,
+        devices.of(frame["day"].to_physical().to_numpy()),
+        devices.of(frame["hour"].to_numpy()),
+    )
 
 
 def _devices(
@@ -178,18 +182,28 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
     )
 
 
-def _device_days(devices: DeviceCodes, day: np.ndarray) -> pl.DataFrame:
+def _device_days(devices: DeviceCodes, day: np.ndarray, hour: np.ndarray) -> pl.DataFrame:
+    """Pings and the bitmask of local hours seen, per (device, local day): counted per
+    (device, day, hour) key, whose runs of key // 24 are the (device, day) pairs."""
     d = devices.devices.codes
     first_day = int(day.min()) if day.size else 0
     n_days = (int(day.max()) - first_day + 1) if day.size else 1
     key = key_of(d, n_days, day)
     key -= first_day
-    keys, counts = _count_keys(key, len(devices.devices) * n_days)
-    dev_code, offset = np.divmod(keys, n_days)
+    key *= _HOURS
+    key += hour
+    keys, counts = _count_keys(key, len(devices.devices) * n_days * _HOURS)
+    pair, hours = np.divmod(keys, _HOURS)
+    bits = np.left_shift(np.uint32(1), hours.astype(np.uint32), dtype=np.uint32)
+    pair_starts, _ = runs(pair)
+    pings = np.add.reduceat(counts, pair_starts) if counts.size else counts
+    mask = np.bitwise_or.reduceat(bits, pair_starts) if bits.size else bits
+    dev_code, offset = np.divmod(pair[pair_starts], n_days)
     return pl.DataFrame(
         {
             "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
             "day": pl.Series(offset + first_day, dtype=pl.Int32).cast(pl.Date),
-            "pings": pl.Series(counts, dtype=pl.Int64),
+            "pings": pl.Series(pings, dtype=pl.Int64),
+            "hour_mask": pl.Series(mask, dtype=pl.UInt32),
         }
     )

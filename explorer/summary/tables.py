@@ -39,7 +39,12 @@ TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         ("device", "device_type"),
         {"pings": _SUM, "coarse_pings": _SUM, "first_seen": _MIN, "last_seen": _MAX},
     ),
-    "device_days": (("device", "day"), {"pings": _SUM}),
+    # Per device and local day: pings and the bitmask of local hours seen (bit h = hour h),
+    # so that hours covered per day, and panel rules on them, merge exactly.
+    "device_days": (("device", "day"), {"pings": _SUM, "hour_mask": _OR}),
+    # Every ping (those without a device id too) per UTC hour since the epoch and local
+    # day: the period's hourly and daily series, gaps included.
+    "period_hours": (("hour", "day"), {"pings": _SUM}),
     # Per device, UTC hour (since the epoch) and coarse place (an H3 cell at resolution
     # min(5, the summary's)): where a device was when, to the second at each end, so that
     # jumps faster than any vehicle show (first_seen/last_seen are epoch seconds).

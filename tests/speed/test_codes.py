@@ -76,7 +76,9 @@ def test_keys_made_of_codes_pass_32_bits_without_overflow():
     devices = DeviceCodes(
         Coded(np.array([0, 69_999], dtype=np.int32), np.arange(70_000, dtype=np.uint64)), None
     )
-    days = _device_days(devices, np.array([0, 39_999], dtype=np.int32))
+    days = _device_days(
+        devices, np.array([0, 39_999], dtype=np.int32), np.array([0, 23], dtype=np.int8)
+    )
     last_day = dt.date(1970, 1, 1) + dt.timedelta(days=39_999)
     assert sorted(days.select("device", "day").rows()) == [
         (0, dt.date(1970, 1, 1)),

@@ -66,7 +66,10 @@ def reference_device_tables(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
             first_seen=pl.col("timestamp").min(),
             last_seen=pl.col("timestamp").max(),
         ),
-        "device_days": with_device.group_by("device", "day").agg(count),
+        "device_days": with_device.group_by("device", "day").agg(
+            count,
+            hour_mask=pl.lit(2, pl.UInt32).pow(pl.col("hour").cast(pl.UInt32)).bitwise_or(),
+        ),
         "device_moments": with_device.with_columns(second=pl.col("timestamp").dt.epoch("s"))
         .group_by(
             "device",
@@ -146,6 +149,10 @@ def reference_cell_tables(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
         "seconds_utc": prepared.group_by(pl.col("second_utc").alias("second")).agg(count),
         "seconds_local": prepared.group_by(pl.col("second_local").alias("second")).agg(count),
         "decimals": prepared.group_by("lat_decimals", "lon_decimals").agg(count),
+        # Floor division: the hour of half a second before 1970 is -1, not 0.
+        "period_hours": prepared.group_by(
+            hour=(pl.col("timestamp").dt.epoch("s") // 3_600).cast(pl.Int32), day="day"
+        ).agg(count),
     }
 
 
@@ -190,6 +197,11 @@ def test_hard_case_values_by_hand():
     assert sorted(days["day"].to_list()) == [dt.date(1969, 12, 31)]
     hours = s.tables["cell_devices"].filter(pl.col("device") == pl.lit("a").hash(HASH_SEED))
     assert hours["hour_mask"].to_list() == [1 << 18 | 1 << 19]
+    assert days["hour_mask"].to_list() == [1 << 18 | 1 << 19]
+    # The two pings half a second before 1970 lie in the UTC hour -1.
+    period = s.tables["period_hours"]
+    assert period.filter(pl.col("hour") == -1)["pings"].sum() == 2
+    assert period["pings"].sum() == s.rows_used
 
 
 @pytest.mark.parametrize("block", [7, None])
