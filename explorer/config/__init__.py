@@ -21,6 +21,7 @@ from explorer.config.base import setting
 from explorer.config.devices import DevicesConfig
 from explorer.config.geography import GeographyConfig
 from explorer.config.mix import MixConfig
+from explorer.config.panel import PanelDevicesConfig, PanelGapsConfig, PanelShiftConfig
 from explorer.config.places import PlacesConfig
 from explorer.config.quality import QualityConfig
 from explorer.config.severity import SeverityConfig
@@ -45,6 +46,9 @@ class Config:
     snapping: SnappingConfig = field(default_factory=SnappingConfig)
     geography: GeographyConfig = field(default_factory=GeographyConfig)
     travel: TravelConfig = field(default_factory=TravelConfig)
+    panel_gaps: PanelGapsConfig = field(default_factory=PanelGapsConfig)
+    panel_shift: PanelShiftConfig = field(default_factory=PanelShiftConfig)
+    panel_devices: PanelDevicesConfig = field(default_factory=PanelDevicesConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)

@@ -1,0 +1,8 @@
+"""The panel over time: the summary's period series and per-device days in, findings
+about holes in the feed, cut days, lasting shifts and devices that cannot be followed
+out (each with the span of time it concerns as its ``period``).
+"""
+
+from __future__ import annotations
+
+DETECTORS: list = []
