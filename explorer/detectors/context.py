@@ -9,6 +9,7 @@ import polars as pl
 
 from explorer.config import Config
 from explorer.summary import Summary
+from explorer.summary import panel as panel_views
 from explorer.summary import views as derived
 
 #: The device type of a ping whose file gives none.
@@ -35,6 +36,21 @@ class Context:
     def devices(self) -> pl.DataFrame:
         """Per-device view (see :func:`explorer.summary.views.device_frame`)."""
         return derived.device_frame(self.summary)
+
+    @cached_property
+    def daily(self) -> pl.DataFrame:
+        """Per local day of the period (see :func:`explorer.summary.panel.daily_series`)."""
+        return panel_views.daily_series(self.summary)
+
+    @cached_property
+    def hourly(self) -> pl.DataFrame:
+        """Per UTC hour of the period (see :func:`explorer.summary.panel.hourly_series`)."""
+        return panel_views.hourly_series(self.summary)
+
+    @cached_property
+    def panel_devices(self) -> pl.DataFrame:
+        """Per device over time (see :func:`explorer.summary.panel.panel_devices`)."""
+        return panel_views.panel_devices(self.summary)
 
     @cached_property
     def hour_totals(self) -> np.ndarray:
