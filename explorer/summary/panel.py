@@ -93,8 +93,10 @@ def panel_devices(summary: Summary) -> pl.DataFrame:
         pings=pl.col("pings").sum(),
         hours_per_day=pl.col("hour_mask").bitwise_count_ones().cast(pl.Float64).mean(),
     )
-    seen = summary.tables["devices"].group_by("device").agg(
-        pl.col("first_seen").min(), pl.col("last_seen").max()
+    seen = (
+        summary.tables["devices"]
+        .group_by("device")
+        .agg(pl.col("first_seen").min(), pl.col("last_seen").max())
     )
     types = device_types(summary).select("device", "device_type")
     return (

@@ -57,8 +57,7 @@ def parse_rule(text: str) -> PanelRule:
     days, hours = (int(p) for p in parts)
     if days < 1 or not 1 <= hours <= _HOURS:
         raise PingFileError(
-            f"The panel rule {text!r} needs at least 1 day and 1 to 24 hours a day; "
-            "write e.g. 3,4."
+            f"The panel rule {text!r} needs at least 1 day and 1 to 24 hours a day; write e.g. 3,4."
         )
     return PanelRule(days, hours)
 

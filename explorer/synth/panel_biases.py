@@ -103,7 +103,9 @@ def drop_devices_after(
     """From ``instant`` on, a ``share`` of the devices (of ``device_type`` only, if
     given) sends nothing: a supplier dropped, or an OS whose pings stopped."""
     rng = np.random.default_rng(seed)
-    candidates = pings if device_type is None else pings.filter(pl.col("device_type") == device_type)
+    candidates = (
+        pings if device_type is None else pings.filter(pl.col("device_type") == device_type)
+    )
     ids = candidates["device_id"].drop_nulls().unique().sort()
     gone = ids.filter(pl.Series(rng.random(len(ids)) < share))
     late = _stamps(pings) >= _utc(instant)
