@@ -12,6 +12,7 @@ from explorer.findings import Finding, severity_at_least
 from explorer.reading.column_choice import column_choices
 from explorer.reports.html import render_html
 from explorer.reports.markdown import render_markdown
+from explorer.reports.panel import panel_section
 from explorer.reports.story import data_story
 
 SCHEMA_VERSION = 1
@@ -56,6 +57,7 @@ def report_dict(analysis: Analysis, baseline: Collection[str] = ()) -> dict[str,
             "column_choices": column_choices(analysis.columns),
             "findings": [finding_dict(f, baseline) for f in analysis.findings],
             **checks_sections(analysis),
+            "panel": panel_section(analysis),
         }
     )
 
