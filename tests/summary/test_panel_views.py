@@ -138,6 +138,18 @@ def test_median_gap_is_exact_for_sparse_pings_and_even_spacing():
     assert by_device == {"a": 7_200.0, "b": 60.0}
 
 
+def test_median_gaps_of_many_devices_come_from_a_fixed_sample(city):
+    _, _, summary = city
+    every = median_gaps(summary)
+    some = median_gaps(summary, sample=50)
+    # The sample: the 50 devices of the smallest hashes (those with two pings or more
+    # have a gap), with the same gaps as computed for every device.
+    cutoff = summary.tables["devices"]["device"].unique().sort()[49]
+    expected = every.filter(pl.col("device") <= cutoff).sort("device")
+    assert 40 <= some.height <= 50 and every.height > 200
+    assert some.sort("device").equals(expected)
+
+
 def test_survival_table_and_kept_devices_equal_brute_force(city):
     pings, zone, summary = city
     rows = _local(pings, zone).filter(pl.col("device").is_not_null())
