@@ -70,6 +70,18 @@ class PanelDevicesConfig:
         "Devices can only be followed across days when the data covers at least 3 local "
         "days; on fewer, every device is brief by construction.",
     )
+    max_span_hours: float = setting(
+        24.0,
+        "A device whose pings all fall within 24 hours is seen for a day at most: it "
+        "cannot be followed from one day to the next (counted in hours rather than local "
+        "dates, so an evening-to-morning visit or an id rotated at UTC midnight counts "
+        "once in every time zone).",
+    )
+    min_devices: int = setting(
+        20,
+        "Under 20 devices judged, a share of brief devices says more about the few "
+        "devices in the file than about a panel.",
+    )
     rule_days: int = setting(
         3,
         "The usable-panel rule quoted by default asks for 3 active days: the fewest on "
@@ -83,8 +95,8 @@ class PanelDevicesConfig:
     )
     low_share: float = setting(
         0.3,
-        "When 30 % of devices are seen on one day only it is worth saying: trip and "
-        "home statistics rest on the remaining devices alone.",
+        "When 30 % of devices (lower 95 % bound) are seen within one day only it is worth "
+        "saying: trip and home statistics rest on the remaining devices alone.",
     )
     medium_share: float = setting(
         0.5,
@@ -93,6 +105,6 @@ class PanelDevicesConfig:
     )
     high_share: float = setting(
         0.8,
-        "When over 80 % of devices (lower 95 % bound) are seen on one day only, the ids "
-        "likely rotate: the data is a set of snapshots, not a panel.",
+        "When over 80 % of devices (lower 95 % bound) are seen within one day only, the "
+        "ids likely rotate: the data is a set of snapshots, not a panel.",
     )

@@ -5,4 +5,6 @@ out (each with the span of time it concerns as its ``period``).
 
 from __future__ import annotations
 
-DETECTORS: list = []
+from explorer.detectors.panel.transient import detect_transient_devices
+
+DETECTORS: list = [detect_transient_devices]
