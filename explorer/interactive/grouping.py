@@ -9,6 +9,7 @@ saying where it is: the nearest known place of the gazetteer, else its coordinat
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ __all__ = [
     "filter_findings",
     "group_findings",
     "kind_label",
+    "period_label",
     "place_label",
 ]
 
@@ -39,8 +41,9 @@ NEAR_PLACE_KM = 30.0
 
 @dataclass(frozen=True)
 class FindingCard:
-    """One card: a finding, where it is (None: about the whole data) and the findings
-    folded into it (each with cells all among its cells), in rank order."""
+    """One card: a finding, where and when it is in words (None: about the whole data,
+    at no particular time) and the findings folded into it (each with cells all among
+    its cells), in rank order."""
 
     finding: Finding
     place: str | None
@@ -152,6 +155,25 @@ def place_label(hex_ids: Iterable[str], within_km: float = NEAR_PLACE_KM) -> str
     return _format_coordinates(centre_lat, centre_lon)
 
 
+def period_label(period: dict[str, str] | None) -> str | None:
+    """A finding's span of time in words, in UTC: "from 12 Jun 2024 04:00 to 13 Jun 2024
+    04:00 UTC" (the day written once when both ends share it); None without a period."""
+    if not period:
+        return None
+    start, end = (
+        dt.datetime.fromisoformat(period[k].replace("Z", "+00:00")) for k in ("start", "end")
+    )
+    first = f"{start.day} {start:%b %Y %H:%M}"
+    last = f"{end:%H:%M}" if end.date() == start.date() else f"{end.day} {end:%b %Y %H:%M}"
+    return f"from {first} to {last} UTC"
+
+
+def card_caption(finding: Finding) -> str | None:
+    """Where and when a finding is, in words: its place, its period, or both."""
+    parts = [p for p in (place_label(finding.cells), period_label(finding.period)) if p]
+    return ", ".join(parts) if parts else None
+
+
 def group_findings(findings: Sequence[Finding]) -> list[KindGroup]:
     """Ranked findings (as shown, after filters) -> one group per kind, in the order of
     each kind's best finding; repeats folded into the finding whose cells hold them."""
@@ -165,7 +187,7 @@ def group_findings(findings: Sequence[Finding]) -> list[KindGroup]:
         if i in targets:
             folded_count[finding.kind] = folded_count.get(finding.kind, 0) + 1
             continue
-        card = FindingCard(finding, place_label(finding.cells), tuple(folded_into.get(i, ())))
+        card = FindingCard(finding, card_caption(finding), tuple(folded_into.get(i, ())))
         by_kind.setdefault(finding.kind, []).append(card)
     return [
         KindGroup(

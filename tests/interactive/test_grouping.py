@@ -14,6 +14,7 @@ from explorer.interactive.grouping import (
     filter_findings,
     group_findings,
     kind_label,
+    period_label,
     place_label,
 )
 from explorer.synth.pings import generate_pings
@@ -234,3 +235,18 @@ def test_null_island_repeats_fold_into_the_null_island_card() -> None:
         assert {f.id for f in card.also} == {f.id for f in repeats}
         assert card.place == "at 0.00° N, 0.00° E"
         assert sorted(every_id(groups)) == sorted(f.id for f in findings)
+
+
+def test_period_label_says_when_in_utc_and_cards_carry_place_and_time() -> None:
+    day = {"start": "2024-06-12T04:00:00Z", "end": "2024-06-12T16:00:00Z"}
+    assert period_label(day) == "from 12 Jun 2024 04:00 to 16:00 UTC"
+    days = {"start": "2024-06-12T04:00:00Z", "end": "2024-06-15T04:00:00Z"}
+    assert period_label(days) == "from 12 Jun 2024 04:00 to 15 Jun 2024 04:00 UTC"
+    assert period_label(None) is None
+    gap = Finding("panel_gap", "high", 5.0, "No pings for 72 hours", "story", (), {}, days)
+    placed = Finding("density_spike", "low", 1.0, "Dense", "story", (cell(48.86, 2.35),), {}, day)
+    cards = [c for g in group_findings([gap, placed]) for c in g.cards]
+    assert cards[0].place == "from 12 Jun 2024 04:00 to 15 Jun 2024 04:00 UTC"
+    assert cards[1].place == (
+        "near Paris, the capital of France, from 12 Jun 2024 04:00 to 16:00 UTC"
+    )
