@@ -6,7 +6,8 @@ shareable link. Values from the URL are untrusted: anything malformed is dropped
 travel in a link: which uploads this session owns, column mappings per file hash, and
 the last view (Streamlit clears query parameters on a page switch, so the view is
 carried over from here). The time zone of naive timestamps is part of the view (``tz``):
-a colleague opening the link reads the file the same way.
+a colleague opening the link reads the file the same way, and so is the Panel page's
+usable-panel rule (``rule=N,M``): a colleague sees what the same rule keeps.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
 import streamlit as st
 
+from explorer.errors import PingFileError
 from explorer.findings import SEVERITIES, FindingKind
+from explorer.summary.panel_rule import PanelRule, parse_rule
 
 METRICS = ("pings", "devices", "pings_per_device", "type_share", "night_share", "finding_score")
 #: The map's colour when the view names none and no finding has cells (see metric_shown).
@@ -37,6 +40,8 @@ _DEGREE_DECIMALS, _ZOOM_DECIMALS = 5, 2
 _FINDING_RE = re.compile(r"^[0-9a-f]{16}$")
 _CELL_RE = re.compile(r"^[0-9a-f]{15,16}$")
 _SWITCH = {"on": True, "off": False}
+#: Longest panel rule a link may give ("N,M"); longer text is not a rule.
+_RULE_MAX_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class ViewState:
     zoom: float | None = None
     basemap: bool | None = None  # None: the server's default (``PBE_BASEMAP``)
     tz: str | None = None  # IANA zone of naive timestamps; None: the zone at each place
+    rule: PanelRule | None = None  # the Panel page's rule; None: the configured default
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any]) -> ViewState:
@@ -91,15 +97,18 @@ class ViewState:
             zoom=camera[2],
             basemap=_SWITCH.get(get("basemap") or ""),
             tz=_zone(get("tz")),
+            rule=_rule(get("rule"))[0],
         )
 
     def to_query(self) -> dict[str, str]:
         """Query parameters for this view, defaults left out."""
         out: dict[str, str] = {}
-        for name, value in asdict(self).items():
+        for name, value in ((f.name, getattr(self, f.name)) for f in fields(self)):
             if value is None or value == getattr(ViewState, name, None):
                 continue
-            if name == "types":
+            if isinstance(value, PanelRule):
+                out[name] = value.text()
+            elif name == "types":
                 out[name] = _join_types(value)
             elif name in ("lat", "lon", "zoom"):
                 out[name] = _decimal(value, _ZOOM_DECIMALS if name == "zoom" else _DEGREE_DECIMALS)
@@ -190,6 +199,24 @@ def _zone(text: str | None) -> str | None:
     return text if text is not None and text in _zones() else None
 
 
+def _rule(text: str | None) -> tuple[PanelRule | None, str | None]:
+    """The panel rule of a link's ``N,M`` and, when the text is not a rule, why."""
+    if text is None:
+        return None, None
+    shown = text if len(text) <= _RULE_MAX_CHARS else text[:_RULE_MAX_CHARS] + "…"
+    try:
+        if len(text) > _RULE_MAX_CHARS:
+            raise PingFileError(f"The panel rule {shown!r} is too long; write e.g. 3,4.")
+        return parse_rule(text), None
+    except PingFileError as exc:
+        return None, str(exc)
+
+
+def rule_problem(query: Mapping[str, Any]) -> str | None:
+    """Why the link's panel rule (``rule``) cannot be used, or None (none given, or fine)."""
+    return _rule(_getter(query)("rule"))[1]
+
+
 def _join_types(types: tuple[str, ...]) -> str:
     """Types joined by commas; only the separator and the escape character are
     percent-encoded in a type, so common ones read as themselves (types=android,ios)."""
@@ -225,6 +252,7 @@ def _match(text: str | None, pattern: re.Pattern[str]) -> str | None:
 # --- URL <-> session ------------------------------------------------------------
 
 _LAST_VIEW = "_pbe_last_view"
+_RULE_NOTE = "_pbe_rule_note"
 
 
 def read_view() -> ViewState:
@@ -236,7 +264,16 @@ def read_view() -> ViewState:
         return view
     view = ViewState.from_query(params)
     st.session_state[_LAST_VIEW] = view
+    problem = rule_problem(params)
+    if problem is not None:
+        # The link's rule is dropped from the URL below: the Panel page says why, once.
+        st.session_state[_RULE_NOTE] = problem
     return view
+
+
+def pop_rule_note() -> str | None:
+    """Why the panel rule of the link this session opened was not used, once."""
+    return st.session_state.pop(_RULE_NOTE, None)
 
 
 def write_view(view: ViewState) -> ViewState:

@@ -8,6 +8,7 @@ from app.views.data import data_page
 from app.views.device_types import devices_page
 from app.views.findings import findings_page
 from app.views.map_view import map_page
+from app.views.panel import panel_page
 from app.views.time_of_day import time_page
 
 PAGES = (
@@ -15,6 +16,7 @@ PAGES = (
     (map_page, "Map", "map"),
     (time_page, "Time of day", "time"),
     (devices_page, "Device types", "devices"),
+    (panel_page, "Panel", "panel"),
     (data_page, "Data", "data"),
 )
 
