@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.reports.charts import SEVERITY_COLOURS, cell_map, escape, split_far_cells
+from explorer.reports.charts import (
+    SEVERITY_COLOURS,
+    cell_map,
+    escape,
+    split_far_cells,
+    value_bars,
+)
 from explorer.reports.evidence import (
     evidence_charts,
     format_value,
@@ -32,6 +38,13 @@ from explorer.reports.markdown import (
     skipped_groups,
     summary_line,
     time_sentences,
+)
+from explorer.reports.panel_chart import daily_chart, survival_heat_table
+from explorer.reports.panel_render import (
+    daily_table,
+    distribution_table,
+    histograms,
+    panel_sentences,
 )
 
 _CSS = """
@@ -250,6 +263,39 @@ def _top_cells(data: dict[str, Any]) -> str:
     )
 
 
+def _table(table: tuple[tuple[str, ...], list[tuple[str, ...]]] | None) -> str:
+    """A plain table: the first column as text, the others as numbers."""
+    if not table:
+        return ""
+    head = "".join(f"<th>{_e(h)}</th>" for h in table[0])
+    body = "".join(
+        f"<tr><td>{_e(row[0])}</td>" + "".join(f'<td class="n">{_e(v)}</td>' for v in row[1:])
+        for row in table[1]
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _panel(data: dict[str, Any]) -> str:
+    """The "Panel over time" section: the daily chart with findings' periods shaded, the
+    per-device distributions, the survival heat table and the daily (or weekly) table."""
+    panel = data.get("panel")
+    if not panel:
+        return ""
+    title, table = daily_table(panel)
+    bars = "".join(
+        value_bars(counts, name, ticks=ticks, y_label="devices")
+        for name, counts, ticks in histograms(panel)
+    )
+    heat = survival_heat_table(panel)
+    return (
+        '<h2>Panel over time</h2><div class="card charts panel">'
+        f"<p>{_e(' '.join(panel_sentences(panel)))}</p>{daily_chart(panel)}"
+        + (f"{_table(distribution_table(panel))}{bars}" if bars else "")
+        + (f'<p class="meta">Share of devices each rule keeps:</p>{heat}' if heat else "")
+        + f'<p class="meta">{_e(title)}:</p>{_table(table)}</div>'
+    )
+
+
 def render_html(data: dict[str, Any]) -> str:
     """The whole report as one offline HTML document."""
     findings = data.get("findings") or []
@@ -262,7 +308,7 @@ def render_html(data: dict[str, Any]) -> str:
             f"{ran}</div>"
         )
     body += [_finding(rank, f, shown_evidence(data, f)) for rank, f in enumerate(findings, start=1)]
-    body += [_about(data), _time_and_area(data), _top_cells(data)]
+    body += [_panel(data), _about(data), _time_and_area(data), _top_cells(data)]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -11,6 +11,12 @@ import re
 from typing import Any
 
 from explorer.reports.evidence import format_value, humanise, key_numbers, records
+from explorer.reports.panel_render import (
+    daily_table,
+    distribution_table,
+    panel_sentences,
+    survival_pivot,
+)
 
 SEVERITY_ORDER = ("high", "medium", "low")
 SEVERITY_BADGES = {"high": "🔴 HIGH", "medium": "🟠 MEDIUM", "low": "🟡 LOW"}
@@ -294,6 +300,25 @@ def _top_cells(data: dict[str, Any]) -> list[str]:
     return ["## Busiest cells", "", *_table(header, rows), ""]
 
 
+def _panel(data: dict[str, Any]) -> list[str]:
+    """The "Panel over time" section: how days count, the rule, the daily (or weekly)
+    table, the per-device distributions and the survival table."""
+    panel = data.get("panel")
+    if not panel:
+        return []
+    lines = ["## Panel over time", "", md(" ".join(panel_sentences(panel))), ""]
+    title, (header, rows) = daily_table(panel)
+    lines += [f"{md(title)}:", "", *_table(header, [tuple(md(v) for v in r) for r in rows]), ""]
+    for caption, table in (
+        ("Per device", distribution_table(panel)),
+        ("Share of devices a usable-panel rule keeps", survival_pivot(panel)),
+    ):
+        if table:
+            cells = [tuple(md(v) for v in row) for row in table[1]]
+            lines += [f"{caption}:", "", *_table(table[0], cells), ""]
+    return lines
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """The whole report as Markdown text."""
     lines = [f"# Ping bias report: {md(data.get('source', ''))}", ""]
@@ -309,4 +334,4 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines += [md(checks_run_sentence(data)), ""]
     for rank, finding in enumerate(findings, start=1):
         lines += _finding(rank, finding, shown_evidence(data, finding))
-    return "\n".join(lines + _top_cells(data))
+    return "\n".join(lines + _panel(data) + _top_cells(data))

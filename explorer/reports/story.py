@@ -300,7 +300,8 @@ def fitness_sentence(analysis: Analysis, serious: dict[str, list[Finding]]) -> s
     kinds = set(serious)
     fit = []
     for words, need, everywhere, locally in USES:
-        if (need and need in analysis.lacking) or kinds & everywhere:
+        needs = (need,) if isinstance(need, str) else need or ()
+        if any(n in analysis.lacking for n in needs) or kinds & everywhere:
             continue
         text = words.format(resolution=analysis.resolution)
         fit.append(f"{text} away from the flagged places" if kinds & locally else text)

@@ -3,6 +3,7 @@ finding kind the problem, the check that passed and what the data is not fit for
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -70,6 +71,21 @@ def _shift(finding: Finding) -> str:
     return f"about {abs(round(hours))} hours" if hours else "several hours"
 
 
+def _span(finding: Finding) -> str:
+    """How long a finding's period lasts: 'of about 5 hours', 'of about 2 days' ('' without
+    a period)."""
+    if finding.period is None:
+        return ""
+    start, end = (
+        dt.datetime.fromisoformat(finding.period[k].replace("Z", "+00:00"))
+        for k in ("start", "end")
+    )
+    hours = (end - start) / dt.timedelta(hours=1)
+    if hours < 36:
+        return f" of about {max(round(hours), 1)} hour{'' if round(hours) <= 1 else 's'}"
+    return f" of about {round(hours / 24)} days"
+
+
 def _grid(finding: Finding) -> str:
     metres = _ev(finding, "grid_metres")
     return f"about {about(metres).removeprefix('about ')} m" if metres else "a coarse grid"
@@ -126,6 +142,22 @@ PROBLEMS: dict[str, Callable[[Finding], str]] = {
     "device_type_changes": lambda _: (
         "some devices change type between pings, two sources under one id"
     ),
+    "panel_gap": lambda f: (
+        f"the feed has a hole{_span(f)}, so daily counts and trends across it show a drop "
+        "that is not real"
+    ),
+    "panel_shift": lambda _: (
+        "the panel changes from one day on and stays changed (devices a day, pings per "
+        "device or the type mix), so a before/after comparison measures the data, not the world"
+    ),
+    "partial_period": lambda _: (
+        "the first or last day is cut short, a delivery made before the day ended, so its "
+        "counts read as a drop that is not real"
+    ),
+    "transient_devices": lambda _: (
+        "most devices are seen too briefly to be followed over days, so per-device habits "
+        "(homes, routines, repeat visits) rest on a minority of the panel"
+    ),
 }
 
 #: kind -> the check that found nothing, in words (the order in which they are named).
@@ -147,6 +179,10 @@ PASSED = {
     "distant_points": "stray points",
     "venue_snapped": "venue snapping",
     "device_type_changes": "devices changing type",
+    "panel_gap": "holes in the feed",
+    "partial_period": "cut-short days",
+    "panel_shift": "shifts in the panel",
+    "transient_devices": "devices too brief to follow",
 }
 
 #: kind -> what the data is not fit for while the problem stands.
@@ -168,10 +204,14 @@ NOT_FIT = {
     "sign_flipped": "trip or dwell modelling without cleaning",
     "distant_points": "trip or dwell modelling without cleaning",
     "venue_snapped": "studying where people are between venues",
+    "panel_gap": "daily series or trends across the hole in the feed",
+    "panel_shift": "comparing before and after the panel's shift",
+    "partial_period": "daily counts of the cut-short day",
+    "transient_devices": "following devices over days without a usable-panel rule",
 }
 
-#: Uses of the data: (words, what the data must have, kinds that rule it out everywhere,
-#: kinds that rule it out only at the flagged places).
+#: Uses of the data: (words, what the data must have (one need or several), kinds that
+#: rule it out everywhere, kinds that rule it out only at the flagged places).
 USES = (
     (
         "density maps on the analysed grid (H3 resolution {resolution})",
@@ -198,12 +238,25 @@ USES = (
          "venue_snapped", "duplicate_pings", "distant_points"},
         set(),
     ),
+    (
+        "daily series and trends",
+        "several_days",
+        {"panel_gap", "panel_shift", "partial_period"},
+        set(),
+    ),
+    (
+        "following devices over days",
+        ("device_ids", "several_days"),
+        {"transient_devices"},
+        set(),
+    ),
 )  # fmt: skip
 
 #: need -> what the data is not fit for without it.
 NOT_FIT_LACKING = {
     "device_ids": "counting people, as pings cannot be tied to devices",
     "whole_day": "daily time-of-day profiles, as it covers only part of a day",
+    "several_days": "trends over days, as it covers a single day",
 }
 
 
