@@ -1,4 +1,5 @@
-"""Acting on findings: the rows behind a finding, and a cleaned copy of the data.
+"""Acting on findings: the rows behind a finding, and a cleaned copy of the data (without
+the rows of some findings, or with only the devices a usable-panel rule keeps).
 
 These are exports of the user's own rows, so they keep the original values (device
 ids in clear), except that a CSV copy is formula-safe (:mod:`explorer.safe_csv`): a text
@@ -19,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from explorer.analysis import Analysis, analyze_read
+from explorer.analysis import Analysis, analyze_read, suggested_resolution_for
 from explorer.binning.cells import cell_resolution, latlng_to_cells, str_to_cell
 from explorer.binning.decimals import COARSE_DECIMALS
 from explorer.config import Config
@@ -29,10 +30,15 @@ from explorer.reading.device_hash import device_hashes
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.reading.sources import is_input_file
 from explorer.safe_csv import write_csv
+from explorer.summary import Summary, summarise
+from explorer.summary.panel_rule import PanelRule, kept_devices, parse_rule
 from explorer.summary.views import device_label
 
 #: Kinds :func:`clean` can drop, in the order a removed row is counted under.
 DROPPABLE = ("null_island", "duplicate_pings", "device_concentration")
+#: What else a row removed by a usable-panel rule counts under, after the kinds: rows of
+#: devices the rule leaves out, and rows without a device id (no rule can keep them).
+PANEL_REASONS = ("keep_panel", "no_device_id")
 #: Null-island radius in degrees (on both axes) when neither the finding nor the
 #: config says; the null-island detector's default (~1.1 km of open sea).
 NULL_ISLAND_RADIUS_DEG = 0.01
@@ -40,12 +46,24 @@ _LABEL = re.compile(r"device-[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
+class PanelKept:
+    """What a usable-panel rule kept: the rule, and the devices it keeps and leaves out
+    (judged on the whole input, as the report's survival table counts them)."""
+
+    rule: PanelRule
+    devices_kept: int
+    devices_removed: int
+
+
+@dataclass(frozen=True)
 class CleanResult:
-    """What :func:`clean` wrote: rows removed per dropped kind, rows kept, where."""
+    """What :func:`clean` wrote: rows removed per dropped kind (and per panel reason),
+    rows kept, where, and what the panel rule kept when one was given."""
 
     removed: dict[str, int]
     kept: int
     output: Path
+    panel: PanelKept | None = None
 
     @property
     def removed_total(self) -> int:
@@ -248,19 +266,27 @@ def clean(
     null_island_radius_deg: float | None = None,
     config: Config | None = None,
     resolution: int | None = None,
+    keep_panel: PanelRule | str | None = None,
 ) -> CleanResult:
-    """Write a copy of the pings without the rows of the ``drop`` kinds.
+    """Write a copy of the pings without the rows of the ``drop`` kinds, and with only
+    the devices that meet ``keep_panel`` when it is given.
 
     ``drop`` names kinds from :data:`DROPPABLE`: null-island rows, exact duplicate
     copies (the first copy stays) and the devices of ``device_concentration``
     findings. Those findings come from ``analysis``, or from an analysis run here
     (with ``salt``, ``config`` and ``resolution``) when none is given; the null-island
-    radius from that analysis, else from ``config``. A row removed for several reasons counts under
-    the first in :data:`DROPPABLE` order.
+    radius from that analysis, else from ``config``. ``keep_panel`` (a
+    :class:`PanelRule` or its ``"N,M"`` text) keeps the devices active on at least N
+    local days with M distinct local hours each, judged on the whole input; rows without
+    a device id go too. A row removed for several reasons counts under the first in
+    :data:`DROPPABLE` then :data:`PANEL_REASONS` order.
     """
     unknown = sorted(set(drop) - set(DROPPABLE))
     if unknown:
         raise ValueError(f"Cannot drop {unknown}; choose from {list(DROPPABLE)}.")
+    rule = parse_rule(keep_panel) if isinstance(keep_panel, str) else keep_panel
+    if not drop and rule is None:
+        raise ValueError("Name finding kinds to drop or a panel rule to keep (N,M).")
     if not isinstance(read_result_or_path, ReadResult) and is_input_file(
         read_result_or_path, output
     ):
@@ -279,16 +305,43 @@ def clean(
         null_island_radius_deg = null_island_radius(analysis, config)
     frame = read.pings
     masks = _drop_masks(frame, drop, analysis, null_island_radius_deg)
+    panel = None
+    if rule is not None:
+        summary = analysis.summary if analysis is not None else _summary(read, resolution, config)
+        panel_masks, panel = panel_rule_masks(frame, summary, rule)
+        masks |= panel_masks
     removed = pl.Series(values=[False] * frame.height, dtype=pl.Boolean)
     counts: dict[str, int] = {}
-    for kind in DROPPABLE:
+    for kind in (*DROPPABLE, *PANEL_REASONS):
         if kind in masks:
             new = masks[kind] & ~removed
             counts[kind] = int(new.sum())
             removed = removed | new
     kept = frame.filter(~removed)
     path = write_rows(kept, output)
-    return CleanResult(removed=counts, kept=kept.height, output=path)
+    return CleanResult(removed=counts, kept=kept.height, output=path, panel=panel)
+
+
+def _summary(read: ReadResult, resolution: int | None, config: Config | None) -> Summary:
+    """The summary a panel rule is judged on, without running the detectors."""
+    res = suggested_resolution_for(read.pings) if resolution is None else int(resolution)
+    return summarise(read.pings, res, per_ping="compact", config=config)
+
+
+def panel_rule_masks(
+    frame: pl.DataFrame, summary: Summary, rule: PanelRule
+) -> tuple[dict[str, pl.Series], PanelKept]:
+    """Rows a usable-panel rule removes, by reason (``keep_panel``: devices that do not
+    meet it in ``summary``; ``no_device_id``: rows without an id), and what it kept.
+
+    Rows are matched to the summary's devices by the same hash the summaries use.
+    """
+    kept = kept_devices(summary, rule)
+    no_id = frame["device_id"].is_null()
+    keep = device_hashes(frame["device_id"]).is_in(kept.implode()).fill_null(False)
+    devices = summary.tables["device_days"]["device"].n_unique()
+    masks = {"keep_panel": ~keep & ~no_id, "no_device_id": no_id}
+    return masks, PanelKept(rule, kept.len(), devices - kept.len())
 
 
 def _drop_masks(

@@ -76,14 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_flags(profile)
     profile.add_argument("--format", choices=("json", "markdown"), default="markdown")
     profile.add_argument("--config", help="TOML or JSON file of thresholds")
-    clean = sub.add_parser("clean", help="write a copy without the rows behind some findings")
+    clean = sub.add_parser(
+        "clean",
+        help="write a copy without the rows behind some findings, or with only the "
+        "devices a usable-panel rule keeps",
+    )
     _add_reading_flags(clean)
     clean.add_argument(
         "--drop",
         nargs="+",
-        required=True,
+        default=[],
         choices=("null_island", "duplicate_pings", "device_concentration"),
         help="finding kinds whose rows to remove",
+    )
+    clean.add_argument(
+        "--keep-panel",
+        metavar="N,M",
+        help="keep only devices active on at least N local days with M or more distinct "
+        "local hours each (rows without a device id are removed too)",
     )
     clean.add_argument("--output", required=True, help="the cleaned file (.csv, .csv.gz, .parquet)")
     clean.add_argument("--config", help="TOML or JSON file of thresholds")

@@ -27,6 +27,7 @@ from explorer.engines.choose import analyze_source, summarise_source
 from explorer.errors import PingFileError
 from explorer.reading.paths import system_error
 from explorer.reports.contract import failing_findings, render
+from explorer.summary.panel_rule import parse_rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 T = TypeVar("T")
@@ -152,6 +153,10 @@ def _run_profile(args: argparse.Namespace) -> int:
 
 def _run_clean(args: argparse.Namespace) -> int:
 
+    if not args.drop and not args.keep_panel:
+        _log("error: name finding kinds with --drop or a rule with --keep-panel N,M.")
+        return EXIT_UNUSABLE
+    rule = parse_rule(args.keep_panel) if args.keep_panel else None  # one-line error first
     try:
         result = _written(
             args.output,
@@ -163,6 +168,7 @@ def _run_clean(args: argparse.Namespace) -> int:
                 tz=args.tz,
                 config=load_config(args.config),
                 resolution=args.resolution,
+                keep_panel=rule,
             ),
         )
     except ValueError as exc:  # one-sentence errors: clean's own and PingFileErrors
@@ -170,6 +176,13 @@ def _run_clean(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     removed = ", ".join(f"{kind}: {n:,}" for kind, n in result.removed.items())
     _log(f"kept {result.kept:,} rows; removed {removed}; wrote {args.output}")
+    if result.panel is not None:
+        panel = result.panel
+        _log(
+            f"panel rule {panel.rule.text()} ({panel.rule.words()}): kept "
+            f"{panel.devices_kept:,} devices, removed {panel.devices_removed:,}; "
+            f"rows without a device id removed: {result.removed['no_device_id']:,}"
+        )
     return EXIT_OK
 
 
