@@ -17,6 +17,33 @@ class PanelGapsConfig:
         "a hole: weekends, holidays and storms lower traffic by a third to a half, not by "
         "three quarters.",
     )
+    normal_hour_ratio: float = setting(
+        0.5,
+        "The feed is running from the first hour holding half its expectation: the "
+        "hours before it (zones joining one by one on the first day) are the first "
+        "day's cut edge, told by partial_period, not a hole; likewise at the end.",
+    )
+    bridge_hours: int = setting(
+        2,
+        "Low runs apart by at most 2 hours that hold under half their expectation are "
+        "one hole: a thinned feed creeps over the low line by chance for an hour or two.",
+    )
+    min_whole_days: int = setting(
+        3,
+        "The hour-of-day profile is a median over whole UTC days: with 3, one odd day "
+        "cannot move it; with fewer the time line is not judged.",
+    )
+    trim_share: float = setting(
+        0.2,
+        "An hour of the day's usual share is a mean over days with the lowest and highest "
+        "20 % left out: a hole of up to 4 days in 3 weeks cannot pull it down.",
+    )
+    level_window_days: int = setting(
+        29,
+        "A day's expected level is the median of the whole days within two weeks either "
+        "side: it follows a panel growing over months, and a hole of up to two weeks "
+        "cannot lower its own expectation.",
+    )
     medium_lost_share: float = setting(
         0.005,
         "A hole that loses 0.5 % of the period's expected pings (about 3-4 busy hours in a "
@@ -31,6 +58,11 @@ class PanelGapsConfig:
         0.8,
         "A first or last day holding under 80 % of the pings a day normally holds up to "
         "the same hours is cut short: a day's traffic varies by about ±15 % between days.",
+    )
+    stray_day_share: float = setting(
+        0.02,
+        "An edge day holding under 2 % of a usual day is a stray, not a day: travellers' "
+        "few pings land on the next local date of the zone they flew to.",
     )
     medium_partial_share: float = setting(
         0.5,
@@ -48,16 +80,75 @@ class PanelShiftConfig:
         "A step needs at least 3 days before and after it to tell it from a weekend "
         "(2 days) or one odd day.",
     )
+    weekly_min_days: int = setting(
+        14,
+        "With two weeks or more each weekday is seen at least twice, enough to take its "
+        "median effect out before looking for a step; on fewer days no rhythm is removed.",
+    )
+    edge_day_share: float = setting(
+        0.8,
+        "A first or last day holding under 80 % of the pings of the days next to it is "
+        "cut short (partial_period tells it) and left out: a weekend day holds about 85 %.",
+    )
+    inside_day_share: float = setting(
+        0.5,
+        "A day inside the period holding under half the pings of the days on both sides "
+        "is a hole (panel_gap tells it) and left out; a holiday keeps 60 % or more.",
+    )
+    min_devices_a_day: int = setting(
+        10,
+        "Pings per device and type shares of a day with under 10 devices are a few "
+        "phones' habits, not the panel's: such days are left out of those two metrics.",
+    )
+    min_type_share: float = setting(
+        0.05,
+        "Device types holding under 5 % of the devices are too few a day for their share "
+        "to be followed; only main known types are tested (unknown is not a type).",
+    )
+    permutations: int = setting(
+        2000,
+        "Shuffles of the days behind each step's p-value: the smallest p-value they can "
+        "give (1/2001) is well below what Benjamini-Hochberg asks across a few metrics.",
+    )
+    resamples: int = setting(
+        1000,
+        "Bootstrap resamples of the days on each side behind a step's 95 % interval.",
+    )
+    same_step_days: int = setting(
+        1,
+        "Metrics whose steps fall within a day of each other are one change of the "
+        "panel, told as one finding with each metric's numbers.",
+    )
+    low_change: float = setting(
+        0.1,
+        "A lasting change under 10 % in devices a day or pings per device is within "
+        "what a panel drifts over a few weeks and is not told.",
+    )
     medium_change: float = setting(
         0.3,
-        "A lasting change of 30 % in devices a day, pings per device or a type's share "
-        "is beyond weekly rhythm and real-world drift over a few weeks, and moves any "
-        "before/after comparison.",
+        "A lasting change of 30 % (a factor of 1.3 up or down) in devices a day or pings "
+        "per device is beyond weekly rhythm and drift, and moves any before/after "
+        "comparison.",
     )
     high_change: float = setting(
-        1.0,
-        "A lasting doubling (or halving) is a different panel: what is counted after the "
-        "step cannot be compared with what came before.",
+        0.8,
+        "A lasting change by a factor of 1.8 or more (near a doubling or a halving) is a "
+        "different panel: what is counted after the step cannot be compared with before.",
+    )
+    low_type_points: float = setting(
+        3.0,
+        "A type's share of devices moving under 3 percentage points for good is within "
+        "the day-to-day noise of a few thousand devices and is not told.",
+    )
+    medium_type_points: float = setting(
+        10.0,
+        "A type's share of devices moving 10 percentage points for good changes any "
+        "figure that differs by OS (ad reach, income proxies, sampling rates).",
+    )
+    high_type_points: float = setting(
+        25.0,
+        "A type's share moving 25 points or more is a different mix: a supplier or an "
+        "OS's pings added or lost, and type-weighted figures are not comparable.",
     )
 
 
