@@ -185,7 +185,11 @@ def _rounded(value: Any) -> Any:
 def main_utc_offset(summary: Summary) -> int:
     """The whole-hour UTC offset that puts most pings' UTC hours on their local days:
     the main time zone's, to place UTC instants on a chart of local days (0 without
-    pings). Among offsets that fit as well, the middle one is taken."""
+    pings).
+
+    Data covering only part of each day fits several offsets; among them, the one
+    that best turns the pings' UTC hours of the day into their local hours is taken.
+    """
     period = summary.tables["period_hours"]
     if period.is_empty():
         return 0
@@ -194,7 +198,15 @@ def main_utc_offset(summary: Summary) -> int:
     weights = period["pings"].to_numpy().astype(np.float64)
     fit = (((local >= 0) & (local < 24)) * weights).sum(axis=1)
     best = _OFFSETS[fit == fit.max()]
-    return int(best[len(best) // 2])
+    utc, here = (_hours_of_day(summary.tables[t]) for t in ("seconds_utc", "seconds_local"))
+    overlap = [np.minimum(utc, np.roll(here, -int(c))).sum() for c in best]
+    return int(best[int(np.argmax(overlap))])
+
+
+def _hours_of_day(seconds: pl.DataFrame) -> np.ndarray:
+    """Pings per hour of the day (24 values) from a (second of the day, pings) table."""
+    hours = (seconds["second"].cast(pl.Int64) // 3_600).clip(0, 23).to_numpy()
+    return np.bincount(hours, weights=seconds["pings"].to_numpy(), minlength=24)[:24]
 
 
 def period_records(findings: list[Finding], utc_offset_hours: int = 0) -> list[dict[str, Any]]:

@@ -186,7 +186,7 @@ def survival_heat_table(panel: dict[str, Any]) -> str:
             tip = f"{int(r['devices']):,} devices, {pings} of pings"
             tds.append(
                 f'<td class="n" style="background:rgba(47,111,176,{share:.2f});color:{ink};{mark}" '
-                f'title="{escape(tip)}">{escape(share_words(share))}</td>'
+                f'title="{escape(tip)}">{escape(share_words(share) if share else "0 %")}</td>'
             )
         body.append(f"<tr><th>{m}+ hours a day</th>{''.join(tds)}</tr>")
     return f'<table class="survival"><tr><th></th>{head}</tr>{"".join(body)}</table>'

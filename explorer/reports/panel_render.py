@@ -35,8 +35,7 @@ def rule_sentence(panel: dict[str, Any]) -> str:
     total = int((panel.get("devices") or {}).get("count") or 0)
     return (
         f"{name}, keeps {int(rule['devices']):,} of {total:,} devices "
-        f"({share_words(float(rule.get('device_share') or 0))}) and "
-        f"{share_words(float(rule.get('ping_share') or 0))} of their pings."
+        f"({_share(rule.get('device_share'))}) and {_share(rule.get('ping_share'))} of their pings."
     )
 
 
@@ -74,6 +73,11 @@ def _days_flagged(panel: dict[str, Any]) -> dict[str, list[str]]:
             if kind not in kinds:
                 kinds.append(kind)
     return out
+
+
+def _share(value: Any) -> str:
+    """A share in words, exactly "0 %" when nothing is kept."""
+    return "0 %" if not value else share_words(float(value))
 
 
 def _n(value: Any) -> str:
@@ -122,7 +126,7 @@ def _weekly(panel: dict[str, Any]) -> Table:
             device_days = sum(d.get("devices") or 0 for d in group)
             pings = sum((d.get("pings_per_device") or 0) * (d.get("devices") or 0) for d in group)
             row += (
-                _n(device_days / len(group)),
+                _ratio(device_days / len(group)),
                 _ratio(pings / device_days if device_days else None),
             )
             row += (_n(sum(d.get("new_devices") or 0 for d in group)),)
@@ -168,9 +172,7 @@ def survival_pivot(panel: dict[str, Any]) -> Table | None:
     header = ("Hours a day",) + tuple(f"{d}+ days" for d in days)
     out = []
     for m in hours:
-        shares = tuple(
-            share_words(float(cell[(d, m)]["device_share"])) if (d, m) in cell else "" for d in days
-        )
+        shares = tuple(_share(cell[(d, m)]["device_share"]) if (d, m) in cell else "" for d in days)
         out.append((f"{m}+",) + shares)
     return header, out
 

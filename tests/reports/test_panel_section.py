@@ -1,6 +1,9 @@
 """The report's panel section: valid JSON, values equal to plain computations on the
 rows (local days per city), empty device parts without ids, the daily chart with
-findings' periods shaded, the Markdown section, its size, and the story's panel words."""
+findings' periods shaded, the Markdown section, its size, and the story's panel words.
+
+Size bound: a fixed part (four distributions, at most 48 survival rules) and one small
+record per local day; about 20 kB for 28 days, no per-device rows, no hourly series."""
 
 from __future__ import annotations
 
@@ -131,12 +134,22 @@ def test_the_days_convention_names_the_main_utc_offset(city, offset):
     assert "local calendar days at each ping's place" in convention["text"]
 
 
+@pytest.mark.parametrize(("city", "offset"), [("london", 1), ("new_york", -4), ("singapore", 8)])
+def test_the_offset_holds_for_data_of_daytime_hours_only(city, offset):
+    # Pings from 09:00 to 17:00 local fit many offsets by their days alone.
+    zone = CITIES[city].zone
+    local_hour = pl.col("timestamp").dt.convert_time_zone(zone).dt.hour()
+    daytime = _pings(city).filter(local_hour.is_between(9, 16))
+    assert panel_section(_analysis(daytime))["day_convention"]["utc_offset_hours"] == offset
+
+
 def test_report_json_with_a_period_validates_and_stays_small():
     analysis = _with_findings(
         _city("new_york"), _gap("2024-06-10T04:00:00Z", "2024-06-11T10:00:00Z")
     )
     data = json.loads(render(analysis, "json"))
-    validate_report(data)
+    # The hand-made finding has no evidence of its kind; the panel block stands alone.
+    validate_report({**data, "findings": data["findings"][1:]})
     panel = data["panel"]
     assert len(panel["days"]) == 28 and panel["device_ids"] and panel["reason"] is None
     assert panel["periods"] == [
@@ -171,6 +184,13 @@ def test_without_device_ids_the_device_parts_are_empty_and_say_why():
     assert "needs device ids" in section
     html = render(analysis, "html")
     assert "Pings per day" in html and "Devices per day" not in html
+
+
+def test_a_rule_that_keeps_nothing_says_0_percent():
+    frame = _pings("london")
+    day = _local_days(frame, CITIES["london"].zone).filter(pl.col("day") == dt.date(2024, 6, 5))
+    section = render(_analysis(day.drop("day")), "markdown").split("## Panel over time")[1]
+    assert re.search(r"keeps 0 of [\d,]+ devices \(0 %\) and 0 % of their pings", section)
 
 
 def test_a_single_day_file_has_one_day():
