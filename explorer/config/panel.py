@@ -30,8 +30,8 @@ class PanelGapsConfig:
     )
     min_whole_days: int = setting(
         3,
-        "The hour-of-day profile is a median over whole UTC days: with 3, one odd day "
-        "cannot move it; with fewer the time line is not judged.",
+        "The hour-of-day profile and the day's level come from whole UTC days: with 3, "
+        "one odd day cannot move them; with fewer the time line is not judged.",
     )
     trim_share: float = setting(
         0.2,
@@ -56,8 +56,9 @@ class PanelGapsConfig:
     )
     partial_day_share: float = setting(
         0.8,
-        "A first or last day holding under 80 % of the pings a day normally holds up to "
-        "the same hours is cut short: a day's traffic varies by about ±15 % between days.",
+        "A first or last day holding under 80 % of a day (its pings over its pings plus "
+        "what a usual day holds beyond the cut) is cut short: a missing last hour or two "
+        "is not worth a finding, a missing evening is.",
     )
     stray_day_share: float = setting(
         0.02,
