@@ -74,11 +74,17 @@ class Scan:
 
 def scan_panel(ctx: Context) -> Scan:
     """Every metric's best step that is significant (Benjamini-Hochberg across the
-    metrics), beats a straight line and is big enough to tell, strongest first."""
+    metrics), beats the trends and is big enough to tell, strongest first; on whole
+    days only, the weekly rhythm out from two weeks on."""
     cfg = ctx.config.panel_shift
     daily = ctx.daily
     days = daily["day"].to_list()
-    kept = whole_days(daily["pings"].to_numpy(), cfg.edge_day_share, cfg.inside_day_share)
+    pings = daily["pings"].to_numpy().astype(float)
+    if np.count_nonzero(pings) >= cfg.weekly_min_days:
+        # A Sunday is judged against Sundays: the rhythm out first, then whole days.
+        weekdays = np.array([d.weekday() for d in days], dtype=int)
+        pings = np.exp(weekday_adjusted(np.log(np.where(pings > 0, pings, np.nan)), weekdays))
+    kept = whole_days(np.nan_to_num(pings), cfg.edge_day_share, cfg.inside_day_share)
     adjust = int(kept.sum()) >= cfg.weekly_min_days
     metrics = panel_metrics(ctx, daily) if kept.sum() >= 2 * cfg.min_days_each_side else []
     return Scan(days, kept, adjust, metrics, _shifts(ctx, days, kept, adjust, metrics))
