@@ -55,7 +55,7 @@ def _bands_layer() -> dict[str, Any]:
         "data": {"name": "periods"},
         "mark": {"type": "rect", "opacity": 0.18},
         "encoding": {
-            "x": {"field": "start", "type": "temporal"},
+            "x": {"field": "start", "type": "temporal", "title": None},
             "x2": {"field": "end"},
             "color": {
                 "field": "severity",
@@ -101,7 +101,7 @@ def _daily_charts(view: pv.PanelView) -> None:
         for measure in daily["measure"].unique(maintain_order=True):
             data = daily.filter(pl.col("measure") == measure).select("at", "value", label="day")
             spec = _series_spec(data, periods, f"{measure.capitalize()} per local day", measure)
-            st.vega_lite_chart(spec=spec, width="stretch", height=180, key=f"daily-{measure}")
+            st.vega_lite_chart(spec=spec, width="stretch", key=f"daily-{measure}")
         if not periods.is_empty():
             st.caption(
                 "Shaded: the periods of findings about a span of time (UTC instants; the "
@@ -117,7 +117,7 @@ def _hourly_chart(view: pv.PanelView) -> None:
         "at", value=pl.col("pings").cast(pl.Float64), label=pl.col("at").cast(pl.String)
     )
     spec = _series_spec(data, pv.periods_on_chart(view), "Pings per UTC hour", "pings")
-    st.vega_lite_chart(spec=spec, width="stretch", height=180, key="hourly-pings")
+    st.vega_lite_chart(spec=spec, width="stretch", key="hourly-pings")
 
 
 def _histograms(view: pv.PanelView) -> None:
@@ -141,7 +141,7 @@ def _histograms(view: pv.PanelView) -> None:
             "usermeta": SVG,
         }
         with columns[i % 2]:
-            st.vega_lite_chart(spec=spec, width="stretch", height=220, key=f"hist-{hist.key}")
+            st.vega_lite_chart(spec=spec, width="stretch", key=f"hist-{hist.key}")
             if hist.without:
                 st.caption(f"{hist.without:,} devices with a single ping have no gap.")
 
@@ -188,7 +188,12 @@ def _survival_chart(view: pv.PanelView, rule: PanelRule) -> None:
                 "data": {"name": "curve"},
                 "mark": {"type": "line", "point": True},
                 "encoding": {
-                    "x": {"field": "min_days", "type": "quantitative", "title": "N active days"},
+                    "x": {
+                        "field": "min_days",
+                        "type": "quantitative",
+                        "title": "N active days",
+                        "axis": {"format": "d", "tickMinStep": 1},
+                    },
                     "y": {
                         "field": "share",
                         "type": "quantitative",
@@ -213,7 +218,7 @@ def _survival_chart(view: pv.PanelView, rule: PanelRule) -> None:
         ],
         "usermeta": SVG,
     }
-    st.vega_lite_chart(spec=spec, width="stretch", height=260, key="survival")
+    st.vega_lite_chart(spec=spec, width="stretch", key="survival")
 
 
 def _loss_deck(layer: pv.LossLayer, camera: dict[str, float], basemap: bool, view_id: str):
