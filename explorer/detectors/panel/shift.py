@@ -304,10 +304,10 @@ def _meaning(changes: dict[str, float]) -> str:
     devices, per_device = changes.get("devices"), changes.get("pings_per_device")
     if devices is not None and per_device is not None:
         more = "more" if devices > 1 else "fewer"
-        denser = "denser" if per_device > 1 else "sparser"
+        denser = "more densely" if per_device > 1 else "more sparsely"
         return (
             f"{more.capitalize()} devices are seen and each is tracked {denser}, so the pings "
-            f"a day change {_times(devices * per_device)} times in all: counts of pings and "
+            f"a day are {_times(devices * per_device)} times what they were: counts of pings and "
             f"of devices {_NOT_COMPARABLE} — ask the supplier what changed (an SDK, a "
             "sampling rate, a source)."
         )
