@@ -185,7 +185,12 @@ def _read_parquet(
 
 def _parquet_types(payload: Buffer, coded: list[str]) -> pl.Series:
     dictionary = pq.ParquetFile(pa.BufferReader(payload), read_dictionary=coded)
-    return device_types(dictionary.read(columns=coded).column(0))
+    column = dictionary.read(columns=coded).column(0)
+    # A damaged page can decode into offsets or indices that point outside their
+    # buffers; polars trusts Arrow arrays and would read past them (a crash, seen once in
+    # the damaged-bytes test), so the column is checked in full first (an Arrow error).
+    column.validate(full=True)
+    return device_types(column)
 
 
 def _contiguous(column: pl.Series) -> pl.Series:
