@@ -17,14 +17,17 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+import explorer.detectors as registry
 from app.store import DatasetStore
 from explorer.analysis import analyze
 from tests.app.conftest import PAGES, csv_bytes, finding_ids, keyed_blocks, text_of
 
 DEVICE_CHECKS = (
     "Coordinate pileup, density spike, device concentration, hour profile, timezone shift, "
-    "device type skew, device type changes, venue snapped, impossible speed"
+    "device type skew, device type changes, venue snapped, impossible speed, transient devices"
 )
+#: How many checks the registry holds.
+ALL_CHECKS = len(registry.DETECTORS)
 #: A number of devices or a share of them: what a file without ids cannot tell.
 DEVICE_COUNT = re.compile(r"\d[\d,.]*\s*%?\s+(of\s+)?devices?\b", re.IGNORECASE)
 
@@ -76,7 +79,7 @@ def test_findings_page_lists_the_checks_that_could_not_run(page_app, without_ids
     at = page_app("findings", ds=without_ids).run()
     assert not at.exception
     caveat = text_of(keyed_blocks(at, "skipped-checks")["skipped-checks"])
-    assert "9 of 17 checks could not run" in caveat
+    assert f"10 of {ALL_CHECKS} checks could not run" in caveat
     assert f"{DEVICE_CHECKS}: the file has no device id column." in caveat
     ids = finding_ids(at)
     assert ids, "the planted null island and coarse coordinates are still found"
@@ -142,7 +145,7 @@ def test_without_device_types_only_the_mix_check_is_skipped(store, page_app) -> 
     dataset = upload(store, ("device_type",), ("null_island",), "notypes.csv")
     at = page_app("findings", ds=dataset).run()
     caveat = text_of(keyed_blocks(at, "skipped-checks")["skipped-checks"])
-    assert "2 of 17 checks could not run" in caveat
+    assert f"2 of {ALL_CHECKS} checks could not run" in caveat
     assert "Device type skew, device type changes: the file has no device type column." in caveat
     time_page = page_app("time", ds=dataset).run()
     assert {t for spec, _ in charts(time_page) for t in y_titles(spec)} == {"share of device-hours"}
@@ -157,8 +160,9 @@ def test_no_findings_says_which_checks_ran(store, page_app) -> None:
     assert summary.startswith("No findings in")
     ran = text_of(keyed_blocks(at, "checks-run")["checks-run"])
     assert ran == (
-        "The 8 checks that ran: null island, distant points, swapped coordinates, "
-        "sign flipped, at sea, timestamp heaping, coordinate precision, duplicate pings."
+        "The 11 checks that ran: null island, distant points, swapped coordinates, "
+        "sign flipped, at sea, timestamp heaping, coordinate precision, duplicate pings, "
+        "panel gap, partial period, panel shift."
     )
     assert "skipped-checks" in keyed_blocks(at, "skipped")
 

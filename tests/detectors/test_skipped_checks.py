@@ -17,8 +17,7 @@ import pytest
 
 import explorer.detectors as registry
 from explorer.analysis import Analysis, analyze, spans_several_days
-from explorer.detectors.needs import DEVICE_IDS, NEEDS, SEVERAL_DAYS, WHOLE_DAY, check
-from explorer.detectors.time.shift import detect_timezone_shift
+from explorer.detectors.needs import DEVICE_IDS, NEEDS, SEVERAL_DAYS, WHOLE_DAY
 from explorer.findings import FindingKind
 from explorer.reports.contract import render, report_dict
 from explorer.reports.schema import validate_report
@@ -38,6 +37,7 @@ DEVICE_CHECKS = [
     "device_type_changes",
     "venue_snapped",
     "impossible_speed",
+    "transient_devices",
 ]
 PING_CHECKS = [
     "null_island",
@@ -48,7 +48,13 @@ PING_CHECKS = [
     "timestamp_heaping",
     "coordinate_precision",
     "duplicate_pings",
+    "panel_gap",
+    "partial_period",
+    "panel_shift",
 ]
+#: The checks that compare days (the panel over time).
+DAY_CHECKS = ["panel_gap", "partial_period", "panel_shift", "transient_devices"]
+SINGLE_DAY = "the data covers a single day"
 NO_ID_COLUMN = "the file has no device id column"
 NO_TYPE_COLUMN = "the file has no device type column"
 #: The checks that read the hour of the day.
@@ -107,7 +113,7 @@ def assert_listed(skipped: list[dict], markdown: str, html: str) -> None:
         for text in (markdown.lower(), html.lower()):
             assert name in text, (name, item)
             assert item["reason"].split("; ")[0] in text, item
-    assert f"{len(skipped)} of 17 checks could not run" in markdown
+    assert f"{len(skipped)} of {len(registry.DETECTORS)} checks could not run" in markdown
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -180,14 +186,17 @@ def test_an_empty_or_uniform_column_is_told_apart_from_a_missing_one(change, rea
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_a_whole_single_day_runs_every_check(n):
+def test_a_whole_single_day_runs_every_check_but_those_comparing_days(n):
     analysis = analysis_of("one_day", n)
-    assert analysis.lacking == {SEVERAL_DAYS: "the data covers a single day"}
+    assert analysis.lacking == {SEVERAL_DAYS: SINGLE_DAY}
     data, markdown, html = reports(analysis)
-    # Every detector works from one whole day (each was checked on one-day data), so
-    # none is skipped; a check that compares days would be (see below).
-    assert data["skipped"] == [] and data["checks_run"] == registry_kinds()
-    assert "could not run" not in markdown and "could not run" not in html
+    # Every other detector works from one whole day (each was checked on one-day data);
+    # the panel checks compare days.
+    assert data["skipped"] == [
+        {"check": kind, "missing": ["several_days"], "reason": SINGLE_DAY} for kind in DAY_CHECKS
+    ]
+    assert data["checks_run"] == [k for k in registry_kinds() if k not in DAY_CHECKS]
+    assert_listed(data["skipped"], markdown, html)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -201,7 +210,7 @@ def test_part_of_a_day_skips_the_hour_checks(n):
     reason = analysis.lacking[WHOLE_DAY]
     assert data["skipped"] == [
         {"check": kind, "missing": ["whole_day"], "reason": reason} for kind in HOUR_CHECKS
-    ]
+    ] + [{"check": kind, "missing": ["several_days"], "reason": SINGLE_DAY} for kind in DAY_CHECKS]
     assert_listed(data["skipped"], markdown, html)
     assert f"Hour profile, timezone shift: {reason}." in markdown
 
@@ -210,31 +219,19 @@ def test_part_of_a_day_skips_the_hour_checks(n):
 def test_real_tracks_of_a_few_hours_skip_the_hour_checks():
     mapping = {"device_id": "device", "timestamp": "time", "device_type": "device_class"}
     analysis = analyze(REAL_TRACKS, columns=mapping)
-    assert [s.check for s in analysis.skipped] == HOUR_CHECKS
-    assert {s.reason for s in analysis.skipped} == {"the data spans 3.6 hours, not a whole day"}
+    assert [s.check for s in analysis.skipped] == HOUR_CHECKS + DAY_CHECKS
+    assert {s.reason for s in analysis.skipped} == {
+        "the data spans 3.6 hours, not a whole day",
+        SINGLE_DAY,
+    }
     assert not any(f.kind in HOUR_CHECKS for f in analysis.findings)
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_a_check_that_needs_several_days_is_skipped_on_a_single_day(n, monkeypatch):
-    def shift_over_days(ctx):
-        """The time zone check, as if it compared days."""
-        return detect_timezone_shift(ctx)
-
-    check("timezone_shift", DEVICE_IDS, SEVERAL_DAYS)(shift_over_days)
-    swapped = [shift_over_days if d is detect_timezone_shift else d for d in registry.DETECTORS]
-    monkeypatch.setattr(registry, "DETECTORS", swapped)
-    frame = pings(n, days=1)
-    analysis = analyze(csv_bytes(frame), name="one_day.csv")
-    data, markdown, html = reports(analysis)
-    reason = "the data covers a single day"
-    assert data["skipped"] == [
-        {"check": "timezone_shift", "missing": ["several_days"], "reason": reason}
-    ]
-    assert "timezone_shift" not in data["checks_run"]
-    assert_listed(data["skipped"], markdown, html)
+def test_the_checks_that_compare_days_run_from_two_days_on(n):
     several = analyze(csv_bytes(pings(n, days=2)), name="two_days.csv")
-    assert several.skipped == () and "timezone_shift" in several.checks_run
+    assert several.skipped == ()
+    assert set(DAY_CHECKS) <= set(several.checks_run)
 
 
 def several_days(frame: pl.DataFrame) -> bool:
@@ -271,7 +268,8 @@ def test_a_report_without_findings_says_which_checks_ran(case):
     summary = f"No findings in {analysis.summary.rows_used:,} pings."
     assert summary in markdown and summary in html
     if case == "no_ids":
-        assert f"{len(DEVICE_CHECKS)} of 17 checks could not run" in markdown
+        total = len(registry.DETECTORS)
+        assert f"{len(DEVICE_CHECKS)} of {total} checks could not run" in markdown
 
 
 def test_every_detector_declares_its_kind_and_needs():
@@ -283,6 +281,7 @@ def test_every_detector_declares_its_kind_and_needs():
     needing_ids = [d.kind for d in registry.DETECTORS if DEVICE_IDS in d.needs]
     assert needing_ids == DEVICE_CHECKS
     assert [d.kind for d in registry.DETECTORS if WHOLE_DAY in d.needs] == HOUR_CHECKS
+    assert [d.kind for d in registry.DETECTORS if SEVERAL_DAYS in d.needs] == DAY_CHECKS
 
 
 def test_a_file_with_everything_skips_nothing(synthetic_file):
