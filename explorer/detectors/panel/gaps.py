@@ -46,7 +46,12 @@ def detect_panel_gaps(ctx: Context) -> list[Finding]:
     seen = np.array([model.observed[a:b].sum() for a, b in runs])
     due = np.array([model.expected[a:b].sum() for a, b in runs])
     p_values = shortfall_p(seen, due, model.dispersion)
-    found = benjamini_hochberg(p_values, ctx.config.severity.fdr)
+    # Every hour of the period could have started a hole: the family tested is all of
+    # them, not only the runs that looked low (those were picked by their low counts),
+    # so the hours outside any run enter Benjamini-Hochberg with p = 1.
+    family = np.ones(max(model.observed.size, len(runs)))
+    family[: len(runs)] = p_values
+    found = benjamini_hochberg(family, ctx.config.severity.fdr)[: len(runs)]
     findings = [
         _finding(model, run, float(p), settings)
         for run, p, keep in zip(runs, p_values, found, strict=True)
