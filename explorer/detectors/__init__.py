@@ -65,6 +65,22 @@ def cap_in_snapped_data(findings: list[Finding], cap: str) -> list[Finding]:
     ]
 
 
+#: A finding of the key kind makes the day edges of the data unreliable: with the clock
+#: hours off, every day starts and ends at the wrong hour, so a "cut" first or last day
+#: is the clock's error told again, and is kept only as a low note.
+UNSETTLES_DAYS = ("timezone_shift",)
+
+
+def cap_with_clock_off(findings: list[Finding]) -> list[Finding]:
+    """Cut-short days are capped at low when the timestamps are in the wrong zone."""
+    if not any(f.kind in UNSETTLES_DAYS for f in findings):
+        return findings
+    return [
+        replace(f, severity="low") if f.kind == "partial_period" and f.severity != "low" else f
+        for f in findings
+    ]
+
+
 def plan_checks(lacking: Mapping[str, str]) -> tuple[list[Detector], list[SkippedCheck]]:
     """The detectors whose needs the data meets, and the checks skipped for the others.
 
@@ -88,4 +104,5 @@ def detect_all(context: Context, detectors: Sequence[Detector] | None = None) ->
     for detector in DETECTORS if detectors is None else detectors:
         found.extend(detector(context))
     found = cap_in_snapped_data(found, context.config.snapping.cap_density_spikes)
+    found = cap_with_clock_off(found)
     return rank(drop_explained(found))

@@ -18,6 +18,7 @@ def finding_dict(**fields: Any) -> dict[str, Any]:
         "title": "t",
         "story": "s",
         "cells": ["88754e6499fffff"],
+        "period": None,
         "evidence": {},
         "baseline": False,
     }

@@ -36,6 +36,10 @@ PROBLEM_WORDS = {
     "coordinate_precision": "cut to a grid",
     "hour_profile": "keeps hours unlike",
     "density_spike": "far denser than its neighbourhood",
+    "panel_gap": "the feed has a hole",
+    "panel_shift": "the panel changes from one day on",
+    "partial_period": "is cut short, a delivery made before",
+    "transient_devices": "seen too briefly to be followed",
 }
 #: How the story names each kind's check when it passed.
 PASSED_WORDS = {

@@ -154,3 +154,16 @@ def test_real_files_edges_are_sensible(name):
         edge = first if finding.evidence["edge"] == "start" else last
         assert cut == dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(hours=edge)
     assert len(findings) <= 2
+
+
+def test_a_clock_hours_off_keeps_cut_days_as_a_low_note():
+    """Timestamps in the wrong zone start and end every day at the wrong hour: the cut
+    first and last days are the clock's error told again, capped at low."""
+    from explorer.analysis import analyze_summary
+
+    pings = generate_pings(40_000, city="singapore", seed=2, biases=("timezone_shift",)).pings
+    findings = analyze_summary(summarise(pings, 9), source="x", salt="s").findings
+    kinds = {f.kind: f.severity for f in findings}
+    assert kinds.get("timezone_shift") in ("medium", "high")
+    partial = [f for f in findings if f.kind == "partial_period"]
+    assert partial and all(f.severity == "low" for f in partial)
