@@ -226,11 +226,44 @@ def _single_chart(key: str, value: Any, start: str | None = None) -> Chart | Non
     return None
 
 
+#: Titles of timelines: {"hours": [UTC instants], "observed": [...], "expected": [...]}.
+TIMELINES = {
+    "window": "Pings per hour around the hole",
+    "day_hours": "Pings per hour of the cut day",
+}
+
+
+def _timeline_charts(evidence: dict[str, Any], used: set[str]) -> list[Chart]:
+    """Pings seen and expected per UTC hour, side by side (a hole, a cut day)."""
+    out = []
+    for key, value in evidence.items():
+        if not isinstance(value, dict) or not {"hours", "observed", "expected"} <= set(value):
+            continue
+        hours, seen, due = (
+            value["hours"],
+            as_numbers(value["observed"]),
+            as_numbers(value["expected"]),
+        )
+        if not (seen and due and len(hours) == len(seen) == len(due) >= 2):
+            continue
+        ticks = tuple(f"{h[8:10]}/{h[5:7]} {h[11:16]}" for h in hours)
+        title = TIMELINES.get(key, humanise(key))
+        names = ("Seen", "Expected")
+        out.append(
+            Chart(
+                "bars", title, "UTC hour", "pings", names, ticks, (tuple(seen), tuple(due)), "count"
+            )
+        )
+        used.add(key)
+    return out
+
+
 def chart_models(evidence: dict[str, Any]) -> list[Chart]:
-    """The charts of a finding's evidence (at most ``MAX_CHARTS``): paired hour series and
-    mixes first, then every other series; hour series always as shares."""
+    """The charts of a finding's evidence (at most ``MAX_CHARTS``): paired hour series,
+    mixes and timelines first, then every other series; hour series always as shares."""
     used: set[str] = set(HIDDEN)
     out = _hour_charts(evidence, used) + _mix_charts(evidence, used)
+    out += _timeline_charts(evidence, used)
     for key, value in evidence.items():
         if key in used or len(out) >= MAX_CHARTS:
             continue

@@ -3,6 +3,7 @@ internals, hour series as shares, and a model for every kind on planted data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import timedelta
 
@@ -23,6 +24,13 @@ from explorer.reports.figures import chart_svg
 from explorer.reports.markdown import cli_remedy
 from explorer.summary import summarise
 from explorer.synth.biases import PLANTERS
+from explorer.synth.panel_biases import (
+    churn_ids,
+    cut_after,
+    densify_after,
+    drop_period,
+    local_midnight,
+)
 from explorer.synth.pings import generate_pings
 
 #: Labels a reader cannot read: test-statistic names and raw keys.
@@ -86,6 +94,18 @@ def _snapped_to_venues(pings: pl.DataFrame, seed: int) -> pl.DataFrame:
     return pings.with_columns(lat=pl.Series(lat), lon=pl.Series(lon))
 
 
+def _panel_faults(city: str, seed: int) -> list[pl.DataFrame]:
+    """Three weeks with a hole and a cut last day; with denser tracking from a day on;
+    with ids that rotate daily: the panel kinds."""
+    zone = {"new_york": "America/New_York", "sao_paulo": "America/Sao_Paulo"}[city]
+    weeks = generate_pings(60_000, city=city, seed=seed, days=21).pings
+    hole = local_midnight(dt.date(2024, 6, 12), zone)
+    holed = drop_period(weeks, hole, hole + dt.timedelta(hours=24))
+    cut = cut_after(holed, local_midnight(dt.date(2024, 6, 23), zone) + dt.timedelta(hours=11))
+    denser = densify_after(weeks, local_midnight(dt.date(2024, 6, 13), zone), 2.0, seed)
+    return [cut, denser, churn_ids(weeks, 0.8, seed)]
+
+
 @pytest.fixture(scope="module")
 def by_kind() -> dict[str, list[Finding]]:
     """Findings of every kind, from planted data of two cities."""
@@ -95,7 +115,8 @@ def by_kind() -> dict[str, list[Finding]]:
         base = generate_pings(60_000, city=city, seed=seed, biases=planted).pings
         shifted = generate_pings(30_000, city=city, seed=seed, biases=("timezone_shift",))
         venues = _snapped_to_venues(generate_pings(30_000, city=city, seed=seed).pings, seed)
-        for pings in (_with_every_other_kind(base, seed), shifted.pings, venues):
+        panel = _panel_faults(city, seed)
+        for pings in (_with_every_other_kind(base, seed), shifted.pings, venues, *panel):
             for finding in _findings(pings):
                 found.setdefault(finding.kind, []).append(finding)
     return found
