@@ -58,7 +58,7 @@ BYTES_PER_PING = 20
 #: The device-keyed tables, spilled in this many partitions by device hash: at 100
 #: million pings (2.4 million devices) one partition holds ~1.3 million chunk rows.
 DEVICE_PARTS = 16
-DEVICE_TABLES = ("cell_devices", "devices", "device_days", "device_moments")
+DEVICE_TABLES = ("cell_devices", "devices", "device_days", "device_moments", "device_nights")
 #: Everything spilled rather than merged in memory.
 SPILLED = (*PARTITION_KEYS, *DEVICE_TABLES)
 #: The spilled table of pings: ``coords`` and ``rows`` of a chunk side by side (one

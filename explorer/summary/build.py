@@ -39,6 +39,7 @@ from explorer.summary.device_tables import (
     cell_devices,
     device_days_table,
     device_moments,
+    device_nights,
     devices_table,
 )
 from explorer.summary.period_tables import period_hours
@@ -138,6 +139,7 @@ def _summary_of(
     steps.add("cell_devices", cell_devices, "prepared", "cell_codes", "devices")
     steps.add("device_moments", device_moments, "prepared", "cell_codes", "devices")
     steps.add("period_hours", period_hours, "prepared")
+    steps.add("device_nights", device_nights, "prepared", "cell_codes", "devices")
     _add_per_ping_steps(steps, per_ping, config)
     done = steps.run(given, THREADS)
     tables = {
@@ -149,6 +151,7 @@ def _summary_of(
         "cell_devices": done["cell_devices"],
         "device_moments": done["device_moments"],
         "period_hours": done["period_hours"],
+        "device_nights": done["device_nights"],
     }
     used = done["pings"].height
     return Summary(

@@ -132,6 +132,42 @@ def _devices(
     )
 
 
+#: Local hours that count as night for home inference: 22:00 to 05:59, when most people
+#: are at home (later than the evening commute, earlier than the morning one). A ping
+#: after midnight belongs to the night that began the evening before.
+NIGHT_START_HOUR, NIGHT_END_HOUR = 22, 6
+
+
+def device_nights(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.DataFrame:
+    """Night pings per (device, cell, night): where each device spends its nights (see
+    ``TABLES``); a night is dated by its evening."""
+    hour = devices.of(frame["hour"].to_numpy())
+    at_night = (hour >= NIGHT_START_HOUR) | (hour < NIGHT_END_HOUR)
+    day = devices.of(frame["day"].to_physical().to_numpy())[at_night].astype(np.int64)
+    night = day - (hour[at_night] < NIGHT_END_HOUR)
+    c, d = devices.of(cells.codes)[at_night], devices.devices.codes[at_night]
+    if not night.size:
+        return pl.DataFrame(
+            schema={"device": pl.UInt64, "cell": pl.UInt64, "night": pl.Date, "pings": pl.Int64}
+        )
+    first = int(night.min())
+    n_nights = int(night.max()) - first + 1
+    key = key_of(c, len(devices.devices), d)
+    key *= n_nights
+    key += night - first
+    keys, counts = _count_keys(key, len(cells) * len(devices.devices) * n_nights)
+    pair, offset = np.divmod(keys, n_nights)
+    cell_code, dev_code = np.divmod(pair, len(devices.devices))
+    return pl.DataFrame(
+        {
+            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
+            "cell": pl.Series(cells.values[cell_code], dtype=pl.UInt64),
+            "night": pl.Series(offset + first, dtype=pl.Int32).cast(pl.Date),
+            "pings": pl.Series(counts, dtype=pl.Int64),
+        }
+    )
+
+
 _EMPTY_MOMENTS = pl.DataFrame(
     schema={
         "device": pl.UInt64,

@@ -52,6 +52,9 @@ TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         ("device", "hour", "place"),
         {"pings": _SUM, "first_seen": _MIN, "last_seen": _MAX},
     ),
+    # Night pings (local 22:00-05:59) per device, cell and night (dated by its evening):
+    # where each device sleeps, for home inference.
+    "device_nights": (("device", "cell", "night"), {"pings": _SUM}),
     "coords": (("lat", "lon", "device"), {"pings": _SUM}),
     "rows": (("row_hash",), {"pings": _SUM}),
     "seconds_utc": (("second",), {"pings": _SUM}),

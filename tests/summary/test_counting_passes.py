@@ -70,6 +70,15 @@ def reference_device_tables(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
             count,
             hour_mask=pl.lit(2, pl.UInt32).pow(pl.col("hour").cast(pl.UInt32)).bitwise_or(),
         ),
+        "device_nights": with_device.filter((pl.col("hour") >= 22) | (pl.col("hour") < 6))
+        .group_by(
+            "device",
+            "cell",
+            night=pl.when(pl.col("hour") < 6)
+            .then(pl.col("day") - pl.duration(days=1))
+            .otherwise(pl.col("day")),
+        )
+        .agg(count),
         "device_moments": with_device.with_columns(second=pl.col("timestamp").dt.epoch("s"))
         .group_by(
             "device",
