@@ -58,12 +58,14 @@ class Analysis:
     checks_run: tuple[str, ...] = ()
     #: What the data lacks that some checks need: need -> reason (see detectors.needs).
     lacking: dict[str, str] = field(default_factory=dict)
+    #: The reference population given by the user (explorer.reading.reference), or None.
+    reference: Any = None
 
     @property
     def context(self) -> Context:
         from explorer.detectors import Context  # see analyze_summary
 
-        return Context(self.summary, self.config, self.salt)
+        return Context(self.summary, self.config, self.salt, self.reference)
 
     def profile(self) -> dict[str, Any]:
         """The ``rows``, ``time``, ``bbox`` and ``top_cells`` blocks of the report."""
@@ -149,19 +151,33 @@ def spans_several_days(summary: Summary) -> bool:
     return int((shares >= MIN_DAY_SHARE).sum()) >= 2 or span >= SAME_DATE_SPAN
 
 
-def lacking_inputs(summary: Summary, columns: Mapping[str, Any]) -> dict[str, str]:
+#: Why the coverage check cannot run without a reference population.
+NO_REFERENCE = "no reference population was given (regions with residents: --reference FILE)"
+
+
+def lacking_inputs(
+    summary: Summary, columns: Mapping[str, Any], reference: Any = None
+) -> dict[str, str]:
     """What the data lacks that some checks need: need -> the reason in words.
 
     ``columns`` are the roles read (``device_id``, ``device_type`` …): a role without a
-    column and a column without values are told apart.
+    column and a column without values are told apart; ``reference`` is the user's
+    reference population, if any.
     """
-    from explorer.detectors.needs import DEVICE_IDS, DEVICE_TYPES, SEVERAL_DAYS, WHOLE_DAY
+    from explorer.detectors.needs import (
+        DEVICE_IDS,
+        DEVICE_TYPES,
+        REFERENCE,
+        SEVERAL_DAYS,
+        WHOLE_DAY,
+    )
 
     reasons = {
         DEVICE_IDS: _device_id_gap(summary, columns),
         DEVICE_TYPES: _device_type_gap(summary, columns),
         WHOLE_DAY: _whole_day_gap(time_span(summary)),
         SEVERAL_DAYS: None if spans_several_days(summary) else "the data covers a single day",
+        REFERENCE: None if reference is not None else NO_REFERENCE,
     }
     return {need: reason for need, reason in reasons.items() if reason}
 
@@ -223,9 +239,10 @@ def analyze_read(
     config: Config | None = None,
     salt: str | None = None,
     pings: pl.DataFrame | None = None,
+    reference: Any = None,
 ) -> Analysis:
     """Summarise and detect on pings already read (``pings`` overrides ``read.pings``,
-    e.g. a filtered subset)."""
+    e.g. a filtered subset), against a ``reference`` population if given."""
     config = config or Config()
     frame = read.pings if pings is None else pings
     suggested = suggested_resolution_for(frame)
@@ -249,6 +266,7 @@ def analyze_read(
         suggested_resolution=suggested,
         input_sha256=read.input_sha256,
         columns=read.columns,
+        reference=reference,
     )
 
 
@@ -261,18 +279,25 @@ def analyze_summary(
     suggested_resolution: int | None = None,
     input_sha256: str = "",
     columns: dict[str, str] | None = None,
+    reference: Any = None,
 ) -> Analysis:
-    """Detect and rank findings on a (possibly merged) summary."""
+    """Detect and rank findings on a (possibly merged) summary, against a ``reference``
+    population (:class:`explorer.reading.reference.Reference`) if given."""
     # Imported here: profiling (read and summarise only) never pays for the detectors'
     # statistics (scipy) at import.
-    from explorer.detectors import Context, detect_all, plan_checks
+    from explorer.detectors import DETECTORS, Context, detect_all, plan_checks
 
     config = config or Config()
     # The same file gives the same labels in every run (see label_key).
     salt = salt if salt is not None else label_key(summary)
-    lacking = lacking_inputs(summary, columns or {})
+    needed = {need for detector in DETECTORS for need in detector.needs}
+    lacking = {
+        need: reason
+        for need, reason in lacking_inputs(summary, columns or {}, reference).items()
+        if need in needed
+    }
     runnable, skipped = plan_checks(lacking)
-    findings = detect_all(Context(summary, config, salt), runnable)
+    findings = detect_all(Context(summary, config, salt, reference), runnable)
     return Analysis(
         source=source,
         resolution=summary.resolution,
@@ -289,6 +314,7 @@ def analyze_summary(
         skipped=tuple(skipped),
         checks_run=tuple(detector.kind for detector in runnable),
         lacking=lacking,
+        reference=reference,
     )
 
 
@@ -301,8 +327,11 @@ def analyze(
     config: Config | str | Path | dict | None = None,
     name: str | None = None,
     salt: str | None = None,
+    reference: Any = None,
 ) -> Analysis:
-    """Read a ping file (path or bytes) and return its summary and ranked findings."""
+    """Read a ping file (path or bytes) and return its summary and ranked findings;
+    ``reference`` is a population to compare the panel's homes with (a
+    :class:`explorer.reading.reference.Reference`)."""
     cfg = config if isinstance(config, Config) else load_config(config)
     read = read_pings(source, columns=columns, tz=tz, name=name)
-    return analyze_read(read, resolution=resolution, config=cfg, salt=salt)
+    return analyze_read(read, resolution=resolution, config=cfg, salt=salt, reference=reference)

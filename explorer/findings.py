@@ -101,6 +101,11 @@ class FindingKind(StrEnum):
         "partial_period",
         "The first or last day is cut short: a delivery made before the day ended.",
     )
+    COVERAGE_BIAS = (
+        "coverage_bias",
+        "A region whose residents are sampled far below or above the rest: devices with a "
+        "home there per resident.",
+    )
     TRANSIENT_DEVICES = (
         "transient_devices",
         "Most devices are seen too briefly to be followed over days.",
@@ -114,7 +119,8 @@ class Finding:
     ``cells`` are lower-case hex H3 ids; ``evidence`` holds the numbers behind the
     finding and the series its chart needs (JSON-serialisable, no markup); ``period``
     is the span of time a finding is about (``{"start", "end"}``, ISO 8601 UTC
-    instants), or None for findings about places or the whole data.
+    instants), or None for findings about places or the whole data; ``regions`` are
+    the reference population's ids of the regions a finding concerns (coverage).
     """
 
     kind: str
@@ -125,6 +131,7 @@ class Finding:
     cells: tuple[str, ...] = ()
     evidence: dict[str, Any] = field(default_factory=dict)
     period: dict[str, str] | None = None
+    regions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.severity not in _SEVERITY_RANK:
@@ -135,11 +142,13 @@ class Finding:
 
     @property
     def id(self) -> str:  # noqa: A003 - the design names this field "id"
-        """Stable id from the kind, the sorted cells and the period if any (16 hex
-        characters): two gaps of one delivery have no cells, but differ in time."""
+        """Stable id from the kind, the sorted cells, and the period and regions if any
+        (16 hex characters): two gaps of one delivery have no cells, but differ in time."""
         text = self.kind + ":" + ",".join(sorted(self.cells))
         if self.period is not None:
             text += f"@{self.period['start']}/{self.period['end']}"
+        if self.regions:
+            text += "#" + ",".join(sorted(self.regions))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +161,7 @@ class Finding:
             "story": self.story,
             "cells": list(self.cells),
             "period": dict(self.period) if self.period is not None else None,
+            "regions": list(self.regions),
             "evidence": self.evidence,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -19,13 +20,22 @@ UNKNOWN_TYPE = "unknown"
 class Context:
     """Summaries in, findings out: detectors read only this.
 
-    ``salt`` keys the short device labels shown in stories (never the ids).
+    ``salt`` keys the short device labels shown in stories (never the ids);
+    ``reference`` is the reference population the user gave
+    (:class:`explorer.reading.reference.Reference`), or None.
     """
 
-    def __init__(self, summary: Summary, config: Config | None = None, salt: str = "") -> None:
+    def __init__(
+        self,
+        summary: Summary,
+        config: Config | None = None,
+        salt: str = "",
+        reference: Any = None,
+    ) -> None:
         self.summary = summary
         self.config = config or Config()
         self.salt = salt
+        self.reference = reference
 
     @cached_property
     def cells(self) -> pl.DataFrame:

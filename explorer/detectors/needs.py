@@ -21,8 +21,11 @@ DEVICE_TYPES = "device_types"
 WHOLE_DAY = "whole_day"
 #: More than one local day: the check compares days.
 SEVERAL_DAYS = "several_days"
+#: A reference population (regions with residents): the check compares the panel's
+#: homes with who lives there.
+REFERENCE = "reference"
 #: Every need, in the order their reasons are told.
-NEEDS = (DEVICE_IDS, DEVICE_TYPES, WHOLE_DAY, SEVERAL_DAYS)
+NEEDS = (DEVICE_IDS, DEVICE_TYPES, WHOLE_DAY, SEVERAL_DAYS, REFERENCE)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -19,6 +19,7 @@ def finding_dict(**fields: Any) -> dict[str, Any]:
         "story": "s",
         "cells": ["88754e6499fffff"],
         "period": None,
+        "regions": [],
         "evidence": {},
         "baseline": False,
     }
