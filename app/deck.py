@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -159,6 +160,22 @@ def _polygons(layer_id: str, rows: str, *, filled: bool, fill: list[int]) -> pdk
     return _literal(layer, line_width_units="pixels")
 
 
+def hexagon_layer(layer_id: str, data: Any) -> pdk.Layer:
+    """Cells filled by their ``color`` (rows with ``hex`` and ``color``), pickable."""
+    return pdk.Layer(
+        "H3HexagonLayer",
+        id=layer_id,
+        data=data,
+        get_hexagon="hex",
+        get_fill_color="color",
+        pickable=True,
+        auto_highlight=True,
+        opacity=0.75,
+        stroked=False,
+        extruded=False,
+    )
+
+
 def build_deck(
     rows_json: str,
     selected_cells: list[str],
@@ -175,21 +192,7 @@ def build_deck(
     take ``view`` whole (the same id keeps the user's pan and zoom across reruns).
     """
     under, over = base_layers(base, basemap) if base is not None else ([], [])
-    layers = [
-        *under,
-        pdk.Layer(
-            "H3HexagonLayer",
-            id="cells",
-            data=_PLACEHOLDER,
-            get_hexagon="hex",
-            get_fill_color="color",
-            pickable=True,
-            auto_highlight=True,
-            opacity=0.75,
-            stroked=False,
-            extruded=False,
-        ),
-    ]
+    layers = [*under, hexagon_layer("cells", _PLACEHOLDER)]
     if selected_cells:
         layers.append(
             pdk.Layer(

@@ -225,18 +225,7 @@ def _loss_deck(layer: pv.LossLayer, camera: dict[str, float], basemap: bool, vie
     """The cells coloured by share of devices lost, over the offline base map."""
     base = base_map(camera)
     under, over = deck.base_layers(base, basemap)
-    cells = pdk.Layer(
-        "H3HexagonLayer",
-        id="panel-loss",
-        data=_ROWS,
-        get_hexagon="hex",
-        get_fill_color="color",
-        pickable=True,
-        auto_highlight=True,
-        opacity=0.75,
-        stroked=False,
-        extruded=False,
-    )
+    cells = deck.hexagon_layer("panel-loss", _ROWS)
     rows = {_ROWS: layer.rows.drop("share_lost").write_json()}
     rows |= {deck._BASE_PLACEHOLDER.format(k): v for k, v in base.rows_json.items()}
     # As on the Map page: no style at all unless the online basemap is on.
