@@ -28,6 +28,7 @@ PAGES = {
     "map": "app.views.map_view:map_page",
     "time": "app.views.time_of_day:time_page",
     "devices": "app.views.device_types:devices_page",
+    "panel": "app.views.panel:panel_page",
     "data": "app.views.data:data_page",
 }
 
