@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from explorer.detectors import devices, mix, panel, places, quality, snapping, time, travel
+from explorer.detectors import (
+    coverage,
+    devices,
+    mix,
+    panel,
+    places,
+    quality,
+    snapping,
+    time,
+    travel,
+)
 from explorer.detectors.context import Context
 from explorer.detectors.needs import SkippedCheck, skipped_check
 from explorer.findings import Finding, rank, severity_at_least
@@ -26,6 +36,7 @@ DETECTORS: list[Detector] = [
     *snapping.DETECTORS,
     *travel.DETECTORS,
     *panel.DETECTORS,
+    *coverage.DETECTORS,
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from explorer.analysis import Analysis
 from explorer.findings import Finding, severity_at_least
 from explorer.reading.column_choice import column_choices
+from explorer.reports.coverage import coverage_section
 from explorer.reports.html import render_html
 from explorer.reports.markdown import render_markdown
 from explorer.reports.panel import panel_section
@@ -58,6 +59,7 @@ def report_dict(analysis: Analysis, baseline: Collection[str] = ()) -> dict[str,
             "findings": [finding_dict(f, baseline) for f in analysis.findings],
             **checks_sections(analysis),
             "panel": panel_section(analysis),
+            "coverage": coverage_section(analysis),
         }
     )
 

@@ -17,6 +17,7 @@ from explorer.reports.charts import (
     split_far_cells,
     value_bars,
 )
+from explorer.reports.coverage_render import coverage_sentences, regions_table, table_caption
 from explorer.reports.evidence import (
     evidence_charts,
     format_value,
@@ -296,6 +297,18 @@ def _panel(data: dict[str, Any]) -> str:
     )
 
 
+def _coverage(data: dict[str, Any]) -> str:
+    """The "Coverage" section: the reference, homes, overall rate, fit, table of regions."""
+    coverage = data.get("coverage")
+    if not coverage:
+        return ""
+    return (
+        f'<h2>Coverage</h2><div class="card"><p>{_e(" ".join(coverage_sentences(coverage)))}'
+        f'</p><p class="meta">{_e(table_caption(coverage))}:</p>'
+        f"{_table(regions_table(coverage))}</div>"
+    )
+
+
 def render_html(data: dict[str, Any]) -> str:
     """The whole report as one offline HTML document."""
     findings = data.get("findings") or []
@@ -308,7 +321,7 @@ def render_html(data: dict[str, Any]) -> str:
             f"{ran}</div>"
         )
     body += [_finding(rank, f, shown_evidence(data, f)) for rank, f in enumerate(findings, start=1)]
-    body += [_panel(data), _about(data), _time_and_area(data), _top_cells(data)]
+    body += [_coverage(data), _panel(data), _about(data), _time_and_area(data), _top_cells(data)]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from explorer.reports.coverage_render import coverage_sentences, regions_table, table_caption
 from explorer.reports.evidence import format_value, humanise, key_numbers, records
 from explorer.reports.panel_render import (
     daily_table,
@@ -319,6 +320,18 @@ def _panel(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _coverage(data: dict[str, Any]) -> list[str]:
+    """The "Coverage" section: the reference, the homes, the overall rate, the fit and
+    the table of regions (nothing without a reference population)."""
+    coverage = data.get("coverage")
+    if not coverage:
+        return []
+    header, rows = regions_table(coverage)
+    cells = [tuple(md(v) for v in row) for row in rows]
+    lines = ["## Coverage", "", md(" ".join(coverage_sentences(coverage))), ""]
+    return lines + [f"{md(table_caption(coverage))}:", "", *_table(header, cells), ""]
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """The whole report as Markdown text."""
     lines = [f"# Ping bias report: {md(data.get('source', ''))}", ""]
@@ -334,4 +347,4 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines += [md(checks_run_sentence(data)), ""]
     for rank, finding in enumerate(findings, start=1):
         lines += _finding(rank, finding, shown_evidence(data, finding))
-    return "\n".join(lines + _panel(data) + _top_cells(data))
+    return "\n".join(lines + _coverage(data) + _panel(data) + _top_cells(data))

@@ -91,6 +91,22 @@ def _grid(finding: Finding) -> str:
     return f"about {about(metres).removeprefix('about ')} m" if metres else "a coarse grid"
 
 
+def _region(finding: Finding) -> str:
+    """The name of the region a coverage finding is about ('a region' without one)."""
+    name = finding.evidence.get("name")
+    return str(name) if isinstance(name, str) and name else "a region"
+
+
+def _coverage_times(finding: Finding) -> str:
+    """'about 4.5 times below' / 'about 2.1 times above' / 'far below' (no homes)."""
+    ratio = _ev(finding, "ratio")
+    if not ratio:
+        return "far below"
+    if ratio < 1:
+        return f"about {1 / ratio:.1f} times below"
+    return f"about {ratio:.1f} times above"
+
+
 #: kind -> the problem in one clause with its consequence.
 PROBLEMS: dict[str, Callable[[Finding], str]] = {
     "timezone_shift": lambda f: (
@@ -158,6 +174,10 @@ PROBLEMS: dict[str, Callable[[Finding], str]] = {
         "most devices are seen too briefly to be followed over days, so per-device habits "
         "(homes, routines, repeat visits) rest on a minority of the panel"
     ),
+    "coverage_bias": lambda f: (
+        f"{_region(f)} is sampled {_coverage_times(f)} the rest of the panel, so counts of "
+        "people there are off by that much until weighted"
+    ),
 }
 
 #: kind -> the check that found nothing, in words (the order in which they are named).
@@ -183,6 +203,7 @@ PASSED = {
     "partial_period": "cut-short days",
     "panel_shift": "shifts in the panel",
     "transient_devices": "devices too brief to follow",
+    "coverage_bias": "coverage of the residents",
 }
 
 #: kind -> what the data is not fit for while the problem stands.
@@ -208,6 +229,7 @@ NOT_FIT = {
     "panel_shift": "comparing before and after the panel's shift",
     "partial_period": "daily counts of the cut-short day",
     "transient_devices": "following devices over days without a usable-panel rule",
+    "coverage_bias": "counting people by region without the coverage weights",
 }
 
 #: Uses of the data: (words, what the data must have (one need or several), kinds that
@@ -276,4 +298,5 @@ NEED_WORDS = {
     "device_types": "it names fewer than two device types",
     "whole_day": "it covers less than a whole day",
     "several_days": "it covers a single day",
+    "reference": "no reference population was given",
 }
