@@ -62,4 +62,4 @@ class Reference:
             first = np.ones(point_index.size, dtype=bool)
             first[1:] = point_index[1:] != point_index[:-1]
             out[point_index[first]] = ids[region_index[first]]
-        return pl.Series("region_id", out, dtype=pl.String)
+        return pl.Series("region_id", out.tolist(), dtype=pl.String)
