@@ -136,6 +136,16 @@ def cell_resolution(cell: int) -> int:
     return h3.get_resolution(int(cell))
 
 
+def cells_from_str(values: pl.Series) -> pl.DataFrame:
+    """``cell`` (UInt64) and ``resolution`` of hex cell ids (case and blanks aside),
+    vectorised; both null where a value is not a valid cell."""
+    frame = pl.DataFrame({"text": values.cast(pl.String).str.strip_chars().str.to_lowercase()})
+    cells = frame.select(cell=plh3.str_to_int("text"))
+    valid = cells.select(plh3.is_valid_cell("cell").fill_null(False)).to_series()
+    cells = cells.with_columns(cell=pl.when(valid).then(pl.col("cell")))
+    return cells.with_columns(resolution=plh3.get_resolution("cell").cast(pl.Int8))
+
+
 def cell_centre(cell: int) -> tuple[float, float]:
     """(lat, lon) of a cell's centre."""
     return h3.cell_to_latlng(int(cell))

@@ -56,6 +56,21 @@ def _add_reading_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_reference_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reference",
+        metavar="FILE",
+        help="reference population: regions with residents (GeoJSON, GeoPackage, zipped "
+        "Shapefile, GeoParquet) or a CSV of H3 cells with a population column",
+    )
+    parser.add_argument(
+        "--population-col", help="column of --reference holding residents (default: detected)"
+    )
+    parser.add_argument(
+        "--region-id-col", help="column of --reference holding region ids (default: detected)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m explorer", description="Find the biases in location pings."
@@ -72,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--config", help="TOML or JSON file of thresholds")
     analyze.add_argument("--baseline", help="file of accepted finding ids (JSON report or list)")
+    _add_reference_flags(analyze)
     profile = sub.add_parser("profile", help="print the dataset profile of a ping file")
     _add_reading_flags(profile)
     profile.add_argument("--format", choices=("json", "markdown"), default="markdown")

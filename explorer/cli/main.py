@@ -26,6 +26,8 @@ from explorer.config import load_config
 from explorer.engines.choose import analyze_source, summarise_source
 from explorer.errors import PingFileError
 from explorer.reading.paths import system_error
+from explorer.reading.reference import Reference
+from explorer.reading.reference_files import read_reference
 from explorer.reports.contract import failing_findings, render
 from explorer.summary.panel_rule import parse_rule
 
@@ -78,10 +80,22 @@ class _StdoutClosed(Exception):
     """Whoever read stdout closed it before the whole output was written."""
 
 
+def _reference(args: argparse.Namespace) -> Reference | None:
+    """The reference population named by ``--reference`` (None without it)."""
+    if not args.reference:
+        if args.population_col or args.region_id_col:
+            raise PingFileError("--population-col and --region-id-col need --reference FILE.")
+        return None
+    return read_reference(
+        args.reference, population_col=args.population_col, region_id_col=args.region_id_col
+    )
+
+
 def _run_analyze(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     baseline = load_baseline(args.baseline)
+    reference = _reference(args)
     started = time.perf_counter()
     analysis = analyze_source(
         args.path,
@@ -93,6 +107,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         chunk_rows=args.chunk_rows,
         progress=_progress(args),
+        reference=reference,
     )
     _progress(args)(
         f"analysed {analysis.summary.rows_used:,} pings at resolution {analysis.resolution} "

@@ -167,8 +167,10 @@ def analyze_source(
     chunk_rows: int | None = None,
     salt: str | None = None,
     progress: Progress = _quiet,
+    reference: Any = None,
 ) -> Analysis:
-    """Summarise with the chosen engine, then detect and rank findings."""
+    """Summarise with the chosen engine, then detect and rank findings (against a
+    ``reference`` population, :class:`explorer.reading.reference.Reference`, if given)."""
     summary, meta = summarise_source(
         source,
         resolution=resolution,
@@ -189,4 +191,5 @@ def analyze_source(
         suggested_resolution=meta["suggested_resolution"],
         input_sha256=meta["input_sha256"],
         columns=meta["columns"],
+        reference=reference,
     )
