@@ -182,7 +182,7 @@ def regions_of_rows(
     """
     population, missing, unparsable = numbers(attributes[columns["population"]])
     ids = np.asarray(ids, dtype=object)
-    id_missing = np.array([value is None or value == "" for value in ids], dtype=bool)
+    id_missing = pd.isna(ids) | (ids == "")
     checks = [
         *reasons,
         ("population_missing", missing),
