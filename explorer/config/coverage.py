@@ -49,6 +49,12 @@ class CoverageConfig:
         "regions with expected homes; with fewer it cannot be told from the planted "
         "outliers and the test stays Poisson (the ratio thresholds still hold it).",
     )
+    typical_min_expected: float = setting(
+        5.0,
+        "The typical rate each region is compared with is the residents-weighted median "
+        "rate of the regions expecting at least 5 home devices (their rates are within "
+        "about half of the truth); with fewer than 3 such regions it is the pooled rate.",
+    )
     max_weight_to_median: float = setting(
         5.0,
         "A region's weight is capped at 5 times the median device's weight: a region with "

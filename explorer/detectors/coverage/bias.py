@@ -1,12 +1,13 @@
 """``coverage_bias``: regions whose residents the panel samples far below or above the
 rest, told one finding per region.
 
-Each region's home devices are tested against what the overall rate predicts from
-its residents, two-sided, under a gamma-Poisson law whose spread between regions is
+Each region's home devices are tested against what the typical rate (the
+residents-weighted median of the regions' rates, :func:`rates.typical_rate`) predicts
+from its residents, two-sided, under a gamma-Poisson law whose spread between regions is
 estimated robustly (:func:`rates.robust_dispersion`): a region is surprising only
 beyond the usual spread of regions, and a few planted outliers cannot widen that
 yardstick. Benjamini-Hochberg runs across all regions tested. Severity rests on the
-effect: the rate ratio (region / overall) at the conservative end of its exact
+effect: the rate ratio (region / typical) at the conservative end of its exact
 Poisson interval, against ``Config.coverage`` ratios. Regions are told one by one,
 not grouped with their neighbours: they are the reference's own units (a census
 tract, a district), named by the user, and a weight is made per region.
@@ -34,8 +35,11 @@ from explorer.text import count
 #: Residents at which the funnel's limits are given (log-spaced between the smallest
 #: and the largest region).
 FUNNEL_STEPS = 24
-#: Two-sided levels of the funnel's limits: 95 % and 99.8 % (Spiegelhalter's funnel).
-FUNNEL_LEVELS = {"95": 0.05, "99.8": 0.002}
+#: Normal quantiles of the funnel's two-sided limits: 95 % and 99.8 % (Spiegelhalter).
+FUNNEL_LEVELS = {"95": 1.959964, "99.8": 3.090232}
+#: The rate over all regions is told beside the typical one when they differ by more
+#: than this share (a large region sampled apart pulls the pooled rate).
+OVERALL_TOLD = 0.1
 
 
 def count_sf(k: np.ndarray, expected: np.ndarray, alpha: float) -> np.ndarray:
@@ -55,7 +59,7 @@ def two_sided_p(k: np.ndarray, expected: np.ndarray, alpha: float) -> np.ndarray
 
 
 def conservative_factor(ratio_low: np.ndarray, ratio_high: np.ndarray) -> np.ndarray:
-    """How many times below or above the overall rate a region surely is: 1 / the high
+    """How many times below or above the typical rate a region surely is: 1 / the high
     end of the ratio's interval when it lies under 1, the low end when above 1, else 1."""
     under = np.where(ratio_high < 1, 1 / np.maximum(ratio_high, 1e-12), 1.0)
     over = np.where(ratio_low > 1, ratio_low, 1.0)
@@ -75,13 +79,16 @@ def severity_of(factor: float, cfg: Any) -> str | None:
 def tested_regions(table: CoverageTable) -> pl.DataFrame:
     """The regions with residents, each with its two-sided p-value, its conservative
     factor and whether Benjamini-Hochberg keeps it at ``fdr`` (set by the caller)."""
-    regions = table.regions.filter(pl.col("residents") > 0)
+    regions = table.regions.filter(pl.col("residents") > 0).with_columns(
+        (pl.col(f"rate{end}") / table.typical_rate).alias(f"typical_ratio{end}")
+        for end in ("", "_low", "_high")
+    )
     k = regions["home_devices"].to_numpy().astype(float)
     expected = regions["expected"].to_numpy().astype(float)
     p = two_sided_p(k, expected, table.dispersion)
     factor = conservative_factor(
-        regions["ratio_low"].to_numpy().astype(float),
-        regions["ratio_high"].to_numpy().astype(float),
+        regions["typical_ratio_low"].to_numpy().astype(float),
+        regions["typical_ratio_high"].to_numpy().astype(float),
     )
     return regions.with_columns(p_value=pl.Series(p), factor=pl.Series(factor))
 
@@ -93,7 +100,7 @@ def detect_coverage_bias(ctx: Context) -> list[Finding]:
         return []
     cfg = ctx.config.coverage
     table = coverage_table(ctx.summary, ctx.reference, ctx.config)
-    if not table.overall_rate:
+    if not table.typical_rate:
         return []
     regions = tested_regions(table)
     found = benjamini_hochberg(regions["p_value"].to_numpy(), ctx.config.severity.fdr)
@@ -110,32 +117,32 @@ def detect_coverage_bias(ctx: Context) -> list[Finding]:
 
 def funnel_series(table: CoverageTable, regions: pl.DataFrame, most: int) -> dict[str, Any]:
     """The funnel plot: residents and rate of (at most ``most``, the most populous)
-    regions, and the limits around the overall rate by residents at 95 % and 99.8 %."""
+    regions, and the limits around the typical rate by residents at 95 % and 99.8 %."""
     shown = regions.sort(["residents", "region_id"], descending=[True, False]).head(most)
     points = [
         {"region_id": r["region_id"], "residents": r["residents"], "rate": r["rate"]}
         for r in shown.iter_rows(named=True)
     ]
     return {
-        "overall_rate": table.overall_rate,
+        "typical_rate": table.typical_rate,
         "dispersion": table.dispersion,
         "points": points,
-        "limits": funnel_limits(regions["residents"], table.overall_rate, table.dispersion),
+        "limits": funnel_limits(regions["residents"], table.typical_rate, table.dispersion),
     }
 
 
-def funnel_limits(residents: pl.Series, overall: float, alpha: float) -> list[dict[str, float]]:
+def funnel_limits(residents: pl.Series, typical: float, alpha: float) -> list[dict[str, float]]:
     """Rates (per 1,000) within which a region of so many residents falls at 95 % and
-    99.8 % under the overall rate and the regions' spread (normal approximation of the
+    99.8 % under the typical rate and the regions' spread (normal approximation of the
     gamma-Poisson count, floored at 0)."""
     low, high = float(residents.min() or 1.0), float(residents.max() or 1.0)
     steps = np.geomspace(max(low, 1.0), max(high, low * 1.01, 1.0), FUNNEL_STEPS)
     out = []
     for pop in steps:
-        expected = overall * pop / 1_000.0
+        expected = typical * pop / 1_000.0
         sd = np.sqrt(expected + alpha * expected**2)
         record = {"residents": float(pop)}
-        for name, z in (("95", 1.959964), ("99.8", 3.090232)):
+        for name, z in FUNNEL_LEVELS.items():
             record[f"low_{name}"] = max(0.0, expected - z * sd) / pop * 1_000.0
             record[f"high_{name}"] = (expected + z * sd) / pop * 1_000.0
         out.append(record)
@@ -150,7 +157,7 @@ def _finding(
         severity = "low"
     cells = table.home_cells.filter(pl.col("region_id") == row["region_id"])
     listed = cells.height <= cfg.max_finding_cells
-    under = row["ratio"] < 1
+    under = row["typical_ratio"] < 1
     evidence = {
         "region_id": row["region_id"],
         "name": row["name"],
@@ -162,10 +169,12 @@ def _finding(
         "rate_low": row["rate_low"],
         "rate_high": row["rate_high"],
         "shrunk_rate": row["shrunk_rate"],
+        "typical_rate": table.typical_rate,
         "overall_rate": table.overall_rate,
+        "typical_ratio": row["typical_ratio"],
+        "typical_ratio_low": row["typical_ratio_low"],
+        "typical_ratio_high": row["typical_ratio_high"],
         "ratio": row["ratio"],
-        "ratio_low": row["ratio_low"],
-        "ratio_high": row["ratio_high"],
         "factor": row["factor"],
         "p_value": row["p_value"],
         "dispersion": table.dispersion,
@@ -214,34 +223,36 @@ def _title(ev: dict[str, Any]) -> str:
     how = "under" if ev["direction"] == "under" else "over"
     return (
         f"{ev['name']} is {how}-sampled: {rate_words(ev['rate'])} devices per 1,000 "
-        f"residents against {rate_words(ev['overall_rate'])} overall"
+        f"residents against {rate_words(ev['typical_rate'])} in a typical region"
     )
 
 
 def _story(ev: dict[str, Any]) -> str:
     under = ev["direction"] == "under"
     if under:
-        low, high = 1 / ev["ratio_high"], 1 / max(ev["ratio_low"], 1e-12)
+        low, high = 1 / ev["typical_ratio_high"], 1 / max(ev["typical_ratio_low"], 1e-12)
     else:
-        low, high = ev["ratio_low"], ev["ratio_high"]
+        low, high = ev["typical_ratio_low"], ev["typical_ratio_high"]
+    against = f"{rate_words(ev['typical_rate'])} in a typical region"
+    if abs(ev["overall_rate"] / ev["typical_rate"] - 1) > OVERALL_TOLD:
+        against += f" ({rate_words(ev['overall_rate'])} over all regions)"
     tested = f"95 % interval; {count(ev['regions_tested'])} regions tested"
     if ev["home_devices"] == 0:
         text = (
             f"{ev['name']} has no device with a home there for its {count(ev['residents'])} "
-            f"residents, where about {count(ev['expected_home_devices'])} were due at the "
-            f"panel's {rate_words(ev['overall_rate'])} devices per 1,000 residents: anything "
-            f"counted here misses its residents (at least {times_words(low)} times below the "
-            f"panel's rate, {tested})."
+            f"residents, where about {count(ev['expected_home_devices'])} were due at "
+            f"{against} per 1,000 residents: anything counted here misses its residents (at "
+            f"least {times_words(low)} times below the typical rate, {tested})."
         )
     else:
-        point = 1 / ev["ratio"] if under else ev["ratio"]
+        point = 1 / ev["typical_ratio"] if under else ev["typical_ratio"]
         text = (
             f"{ev['name']} has {rate_words(ev['rate'])} devices per 1,000 residents against "
-            f"{rate_words(ev['overall_rate'])} overall: anything counted here "
+            f"{against}: anything counted here "
             f"{'under' if under else 'over'}-represents it about {times_words(point)} times. "
             f"Its {count(ev['home_devices'])} devices with a home there stand for "
             f"{count(ev['residents'])} residents, {times_words(low)} to {times_words(high)} "
-            f"times {'below' if under else 'above'} the panel's rate ({tested})."
+            f"times {'below' if under else 'above'} the typical rate ({tested})."
         )
     text += (
         " Weight its devices by the coverage section's weights before counting people, or "

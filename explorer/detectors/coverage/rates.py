@@ -44,12 +44,15 @@ class CoverageTable:
     """The panel's homes against a reference population.
 
     ``regions``: one row per reference region with ``region_id``, ``name``,
-    ``residents``, ``home_devices``, ``expected`` (home devices at the overall rate),
+    ``residents``, ``home_devices``, ``expected`` (home devices at the typical rate),
     ``rate`` (home devices per 1,000 residents, null without residents), ``rate_low``
     and ``rate_high`` (exact Poisson 95 % interval), ``shrunk_rate`` (gamma-Poisson
     empirical Bayes), ``ratio`` (rate / overall) with ``ratio_low``/``ratio_high``,
     ``weight`` (post-stratification weight of each of its home devices, mean 1 over
-    devices; null without homes or residents) and ``weight_capped``. ``homes`` counts
+    devices; null without homes or residents) and ``weight_capped``. ``overall_rate``
+    pools all regions with residents; ``typical_rate`` (:func:`typical_rate`) is what a
+    region is compared with, so that one large region sampled apart cannot drag the
+    yardstick of all the others. ``homes`` counts
     devices by what home inference made of them (``home_counts``) plus ``in_regions``
     and ``outside``; ``fit`` is the log-log fit of home devices on residents;
     ``dispersion`` the robust between-region spread of rates (gamma-Poisson α, 0 =
@@ -58,6 +61,7 @@ class CoverageTable:
 
     regions: pl.DataFrame
     overall_rate: float | None
+    typical_rate: float | None
     fit: dict[str, Any]
     homes: dict[str, int]
     outside: int
@@ -107,6 +111,21 @@ def garwood(k: np.ndarray, level: float = ALPHA) -> tuple[np.ndarray, np.ndarray
     low = np.where(k > 0, special.gammaincinv(np.maximum(k, 1e-300), level / 2), 0.0)
     high = special.gammaincinv(k + 1.0, 1 - level / 2)
     return low, high
+
+
+def typical_rate(k: np.ndarray, exposure: np.ndarray, overall: float, min_expected: float) -> float:
+    """The residents-weighted median rate of the regions expecting at least
+    ``min_expected`` home devices at the ``overall`` rate; ``overall`` itself with fewer
+    than 3 such regions. Unlike the pooled rate, a region holding 40 % of the residents
+    and sampled four times less leaves it where the other regions are."""
+    use = exposure * overall >= min_expected
+    if use.sum() < 3:
+        return overall
+    rates, weights = k[use] / exposure[use], exposure[use]
+    order = np.argsort(rates, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    middle = np.searchsorted(cumulative, cumulative[-1] / 2)
+    return float(rates[order][middle]) or overall
 
 
 def robust_dispersion(k: np.ndarray, expected: np.ndarray, min_regions: int) -> float:
@@ -222,10 +241,12 @@ def coverage_table(summary: Summary, reference: Any, config: Config) -> Coverage
     pop = regions["residents"].to_numpy().astype(float)
     exposure = pop / PER_RESIDENTS
     with_residents = pop > 0
-    overall = None
+    overall = typical = None
     if with_residents.any():
         overall = float(k[with_residents].sum() / exposure[with_residents].sum())
+        typical = typical_rate(k, exposure, overall, cfg.typical_min_expected)
     columns = _rate_columns(k, exposure, overall, cfg.max_weight_to_median)
+    columns["expected"] = np.where(exposure > 0, exposure * (typical or 0.0), np.nan)
     capped = pl.Series("weight_capped", columns.pop("weight_capped"), dtype=pl.Boolean)
     numbers = [pl.Series(name, values, dtype=pl.Float64) for name, values in columns.items()]
     regions = regions.with_columns(*numbers, capped).with_columns(pl.col(pl.Float64).fill_nan(None))
@@ -243,6 +264,7 @@ def coverage_table(summary: Summary, reference: Any, config: Config) -> Coverage
     return CoverageTable(
         regions=regions,
         overall_rate=overall,
+        typical_rate=typical,
         fit=loglog_fit(k, pop),
         homes=counts,
         outside=counts["outside"],
@@ -265,7 +287,6 @@ def _rate_columns(
     weights, capped = region_weights(k, exposure * PER_RESIDENTS, max_to_median)
     base = overall if overall else np.nan
     return {
-        "expected": np.where(has, exposure * (overall or 0.0), np.nan),
         "rate": rate,
         "rate_low": rate_low,
         "rate_high": rate_high,
