@@ -54,8 +54,8 @@ class Context:
 
     @cached_property
     def hourly(self) -> pl.DataFrame:
-        """Per UTC hour of the period (see :func:`explorer.summary.panel.hourly_series`)."""
-        return panel_views.hourly_series(self.summary)
+        """Pings per UTC hour of the period (see :func:`explorer.summary.panel.hourly_pings`)."""
+        return panel_views.hourly_pings(self.summary)
 
     @cached_property
     def panel_devices(self) -> pl.DataFrame:

@@ -21,7 +21,7 @@ from explorer.detectors.needs import DEVICE_IDS, SEVERAL_DAYS
 from explorer.findings import Finding
 from explorer.interactive.map_layers import NO_VALUE_COLOR, PALETTE, LegendStop, map_resolution
 from explorer.summary import Summary
-from explorer.summary.panel import daily_series, hourly_series, panel_devices
+from explorer.summary.panel import daily_series, hourly_pings, panel_devices
 from explorer.summary.panel_rule import PanelRule, qualifying_days
 from explorer.text import count, pct
 
@@ -131,7 +131,7 @@ def panel_view(
     """The page's rule-independent numbers for one analysis (see :class:`PanelView`)."""
     daily = daily_series(summary)
     reason = no_panel_reason(lacking)
-    hourly = hourly_series(summary) if SEVERAL_DAYS in lacking else None
+    hourly = hourly_pings(summary) if SEVERAL_DAYS in lacking else None
     devices = _device_table(summary) if reason is None else _device_table_schema()
     return PanelView(daily, hourly, devices, shaded_periods(findings), reason, default_rule)
 

@@ -75,6 +75,23 @@ def hourly_series(summary: Summary) -> pl.DataFrame:
     return out.with_columns(start=start).select("hour", "start", *out.columns[1:])
 
 
+def hourly_pings(summary: Summary) -> pl.DataFrame:
+    """Pings per UTC hour of the period, empty hours included (hour, start, pings): the
+    part of :func:`hourly_series` that needs no device counts, which cost a pass over
+    every device's hours (about a second on 10 M pings)."""
+    hours = summary.tables["period_hours"].group_by("hour").agg(pl.col("pings").sum())
+    if hours.is_empty():
+        return pl.DataFrame(
+            schema={"hour": pl.Int32, "start": pl.Datetime("us", "UTC"), "pings": pl.Int64}
+        )
+    first, last = int(hours["hour"].min()), int(hours["hour"].max())
+    frame = pl.DataFrame({"hour": pl.int_range(first, last + 1, dtype=pl.Int32, eager=True)})
+    start = (pl.col("hour").cast(pl.Int64) * _HOUR_S * 1_000_000).cast(pl.Datetime("us", "UTC"))
+    return frame.join(hours, on="hour", how="left").select(
+        "hour", start=start, pings=pl.col("pings").fill_null(0).cast(pl.Int64)
+    )
+
+
 def daily_types(summary: Summary) -> pl.DataFrame:
     """Devices per local day and main device type (day, device_type, devices)."""
     pairs = summary.tables["device_days"].select("device", "day")

@@ -19,6 +19,7 @@ from explorer.summary import merge, summarise
 from explorer.summary.panel import (
     daily_series,
     daily_types,
+    hourly_pings,
     hourly_series,
     iso_hour,
     median_gaps,
@@ -95,6 +96,7 @@ def test_hourly_series_counts_utc_hours_and_keeps_empty_ones(city):
     inside = ours.filter(pl.col("start").is_between(hole, hole + dt.timedelta(hours=23)))
     assert inside.height == 24 and inside["pings"].sum() == 0
     assert iso_hour(int(inside["hour"][0])) == hole.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert hourly_pings(summary).equals(ours.select("hour", "start", "pings"))
 
 
 def test_per_device_days_hours_and_types(city):

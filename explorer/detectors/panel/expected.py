@@ -45,7 +45,7 @@ def hourly_model(
     hourly: pl.DataFrame, period_hours: pl.DataFrame, config: PanelGapsConfig
 ) -> HourlyModel | None:
     """The expected pings of every hour of ``hourly`` (see
-    :func:`explorer.summary.panel.hourly_series`), or None with too few whole UTC days.
+    :func:`explorer.summary.panel.hourly_pings`), or None with too few whole UTC days.
 
     ``period_hours`` (hour, local day, pings) tells which UTC hours fall on a local
     weekend: weekend hours have their own profile (no commute, later mornings).
