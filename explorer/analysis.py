@@ -60,9 +60,15 @@ class Analysis:
     lacking: dict[str, str] = field(default_factory=dict)
     #: The reference population given by the user (explorer.reading.reference), or None.
     reference: Any = None
+    #: The detectors' context, whose derived views (per cell, per device, per day) the
+    #: reports reuse rather than derive again.
+    detection_context: Any = field(default=None, repr=False, compare=False)
 
     @property
     def context(self) -> Context:
+        known = self.detection_context
+        if known is not None and known.summary is self.summary and known.config is self.config:
+            return known
         from explorer.detectors import Context  # see analyze_summary
 
         return Context(self.summary, self.config, self.salt, self.reference)
@@ -297,7 +303,8 @@ def analyze_summary(
         if need in needed
     }
     runnable, skipped = plan_checks(lacking)
-    findings = detect_all(Context(summary, config, salt, reference), runnable)
+    context = Context(summary, config, salt, reference)
+    findings = detect_all(context, runnable)
     return Analysis(
         source=source,
         resolution=summary.resolution,
@@ -315,6 +322,7 @@ def analyze_summary(
         checks_run=tuple(detector.kind for detector in runnable),
         lacking=lacking,
         reference=reference,
+        detection_context=context,
     )
 
 

@@ -65,18 +65,23 @@ def panel_section(analysis: Analysis) -> dict[str, Any]:
         "device_ids": with_ids,
         "reason": None if with_ids else f"Device figures are empty: {reason}.",
         "day_convention": {"text": DAY_CONVENTION, "utc_offset_hours": offset},
-        "days": day_records(summary, with_ids),
-        "devices": device_distributions(summary) if with_ids else None,
+        "days": day_records(summary, with_ids, analysis.context.daily),
+        "devices": device_distributions(summary, analysis.context.panel_devices)
+        if with_ids
+        else None,
         "survival": _survival(summary) if with_ids else [],
         "rule": rule_block(summary, rule, with_ids),
         "periods": period_records(analysis.findings, offset),
     }
 
 
-def day_records(summary: Summary, with_ids: bool = True) -> list[dict[str, Any]]:
+def day_records(
+    summary: Summary, with_ids: bool = True, series: pl.DataFrame | None = None
+) -> list[dict[str, Any]]:
     """One record per local day: pings and, with device ids, devices, pings per device,
-    new and returning devices and devices by main type (null and empty without)."""
-    series = daily_series(summary)
+    new and returning devices and devices by main type (null and empty without);
+    ``series`` is the summary's daily series if already derived."""
+    series = daily_series(summary) if series is None else series
     types = _types_by_day(summary) if with_ids else {}
     out = []
     for row in series.iter_rows(named=True):
@@ -109,10 +114,13 @@ def _types_by_day(summary: Summary) -> dict[dt.date, dict[str, int]]:
     return out
 
 
-def device_distributions(summary: Summary) -> dict[str, Any]:
+def device_distributions(
+    summary: Summary, per_device: pl.DataFrame | None = None
+) -> dict[str, Any]:
     """Devices counted, and per figure (active days, pings and hours per active day,
-    median gap) its quantiles and histogram over :data:`HISTOGRAM_BINS`."""
-    per_device = panel_devices(summary)
+    median gap) its quantiles and histogram over :data:`HISTOGRAM_BINS`; ``per_device``
+    is the summary's per-device panel view if already derived."""
+    per_device = panel_devices(summary) if per_device is None else per_device
     figures = {}
     for name, edges in HISTOGRAM_BINS.items():
         values = per_device[name]
