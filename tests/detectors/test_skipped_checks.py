@@ -14,11 +14,13 @@ import re
 
 import polars as pl
 import pytest
+import shapely
 
 import explorer.detectors as registry
-from explorer.analysis import Analysis, analyze, spans_several_days
-from explorer.detectors.needs import DEVICE_IDS, NEEDS, SEVERAL_DAYS, WHOLE_DAY
+from explorer.analysis import NO_REFERENCE, Analysis, analyze, spans_several_days
+from explorer.detectors.needs import DEVICE_IDS, NEEDS, REFERENCE, SEVERAL_DAYS, WHOLE_DAY
 from explorer.findings import FindingKind
+from explorer.reading.reference import Reference
 from explorer.reports.contract import render, report_dict
 from explorer.reports.schema import validate_report
 from explorer.synth.pings import generate_pings
@@ -57,6 +59,20 @@ DAY_CHECKS = ["panel_gap", "partial_period", "panel_shift", "transient_devices"]
 SINGLE_DAY = "the data covers a single day"
 NO_ID_COLUMN = "the file has no device id column"
 NO_TYPE_COLUMN = "the file has no device type column"
+#: The check that compares the panel's homes with a reference population: skipped
+#: whenever none is given (these files come without one).
+COVERAGE = "coverage_bias"
+
+
+def coverage_skipped(*needs: str, reasons: tuple[str, ...] = ()) -> dict:
+    """The skipped coverage check, lacking ``needs`` (with ``reasons``) and a reference."""
+    return {
+        "check": COVERAGE,
+        "missing": [*needs, REFERENCE],
+        "reason": "; ".join([*reasons, NO_REFERENCE]),
+    }
+
+
 #: The checks that read the hour of the day.
 HOUR_CHECKS = ["hour_profile", "timezone_shift"]
 #: A real file of 3.6 hours of GPS tracks (see its README), when present.
@@ -112,7 +128,7 @@ def assert_listed(skipped: list[dict], markdown: str, html: str) -> None:
         name = item["check"].replace("_", " ")
         for text in (markdown.lower(), html.lower()):
             assert name in text, (name, item)
-            assert item["reason"].split("; ")[0] in text, item
+            assert item["reason"].split("; ")[0].lower() in text, item
     assert f"{len(skipped)} of {len(registry.DETECTORS)} checks could not run" in markdown
 
 
@@ -121,7 +137,7 @@ def test_without_device_ids_the_device_checks_are_skipped_and_said(n):
     data, markdown, html = reports(analysis_of("no_ids", n))
     assert data["skipped"] == [
         {"check": kind, "missing": ["device_ids"], "reason": NO_ID_COLUMN} for kind in DEVICE_CHECKS
-    ]
+    ] + [coverage_skipped("device_ids", reasons=(NO_ID_COLUMN,))]
     assert data["checks_run"] == PING_CHECKS
     assert_listed(data["skipped"], markdown, html)
     assert "--device-col" in markdown and "--device-col" in html
@@ -148,8 +164,8 @@ def test_without_device_types_only_the_mix_check_is_skipped(n):
     assert data["skipped"] == [
         {"check": kind, "missing": ["device_types"], "reason": NO_TYPE_COLUMN}
         for kind in mix_checks
-    ]
-    assert data["checks_run"] == [k for k in registry_kinds() if k not in mix_checks]
+    ] + [coverage_skipped()]
+    assert data["checks_run"] == [k for k in registry_kinds() if k not in [*mix_checks, COVERAGE]]
     assert_listed(data["skipped"], markdown, html)
     assert "--type-col" in markdown and "--device-col" not in markdown
 
@@ -181,28 +197,28 @@ def test_without_either_column_the_mix_check_gives_both_reasons():
 )
 def test_an_empty_or_uniform_column_is_told_apart_from_a_missing_one(change, reason, missing):
     analysis = analyze(csv_bytes(pings(3_000).with_columns(change)), name="x.csv")
-    assert analysis.lacking == {missing: reason}
-    assert {s.reason for s in analysis.skipped} == {reason}
+    assert analysis.lacking == {missing: reason, REFERENCE: NO_REFERENCE}
+    assert {s.reason for s in analysis.skipped if s.check != COVERAGE} == {reason}
 
 
 @pytest.mark.parametrize("n", SIZES)
 def test_a_whole_single_day_runs_every_check_but_those_comparing_days(n):
     analysis = analysis_of("one_day", n)
-    assert analysis.lacking == {SEVERAL_DAYS: SINGLE_DAY}
+    assert analysis.lacking == {SEVERAL_DAYS: SINGLE_DAY, REFERENCE: NO_REFERENCE}
     data, markdown, html = reports(analysis)
     # Every other detector works from one whole day (each was checked on one-day data);
     # the panel checks compare days.
     assert data["skipped"] == [
         {"check": kind, "missing": ["several_days"], "reason": SINGLE_DAY} for kind in DAY_CHECKS
-    ]
-    assert data["checks_run"] == [k for k in registry_kinds() if k not in DAY_CHECKS]
+    ] + [coverage_skipped("several_days", reasons=(SINGLE_DAY,))]
+    assert data["checks_run"] == [k for k in registry_kinds() if k not in [*DAY_CHECKS, COVERAGE]]
     assert_listed(data["skipped"], markdown, html)
 
 
 @pytest.mark.parametrize("n", SIZES)
 def test_part_of_a_day_skips_the_hour_checks(n):
     analysis = analysis_of("six_hours", n)
-    assert set(analysis.lacking) == {WHOLE_DAY, SEVERAL_DAYS}
+    assert set(analysis.lacking) == {WHOLE_DAY, SEVERAL_DAYS, REFERENCE}
     assert re.fullmatch(
         r"the data spans (5\.\d|6\.0) hours, not a whole day", analysis.lacking[WHOLE_DAY]
     )
@@ -210,7 +226,9 @@ def test_part_of_a_day_skips_the_hour_checks(n):
     reason = analysis.lacking[WHOLE_DAY]
     assert data["skipped"] == [
         {"check": kind, "missing": ["whole_day"], "reason": reason} for kind in HOUR_CHECKS
-    ] + [{"check": kind, "missing": ["several_days"], "reason": SINGLE_DAY} for kind in DAY_CHECKS]
+    ] + [
+        {"check": kind, "missing": ["several_days"], "reason": SINGLE_DAY} for kind in DAY_CHECKS
+    ] + [coverage_skipped("several_days", reasons=(SINGLE_DAY,))]
     assert_listed(data["skipped"], markdown, html)
     assert f"Hour profile, timezone shift: {reason}." in markdown
 
@@ -219,10 +237,11 @@ def test_part_of_a_day_skips_the_hour_checks(n):
 def test_real_tracks_of_a_few_hours_skip_the_hour_checks():
     mapping = {"device_id": "device", "timestamp": "time", "device_type": "device_class"}
     analysis = analyze(REAL_TRACKS, columns=mapping)
-    assert [s.check for s in analysis.skipped] == HOUR_CHECKS + DAY_CHECKS
+    assert [s.check for s in analysis.skipped] == HOUR_CHECKS + DAY_CHECKS + [COVERAGE]
     assert {s.reason for s in analysis.skipped} == {
         "the data spans 3.6 hours, not a whole day",
         SINGLE_DAY,
+        f"{SINGLE_DAY}; {NO_REFERENCE}",
     }
     assert not any(f.kind in HOUR_CHECKS for f in analysis.findings)
 
@@ -230,7 +249,7 @@ def test_real_tracks_of_a_few_hours_skip_the_hour_checks():
 @pytest.mark.parametrize("n", SIZES)
 def test_the_checks_that_compare_days_run_from_two_days_on(n):
     several = analyze(csv_bytes(pings(n, days=2)), name="two_days.csv")
-    assert several.skipped == ()
+    assert [s.check for s in several.skipped] == [COVERAGE]
     assert set(DAY_CHECKS) <= set(several.checks_run)
 
 
@@ -262,14 +281,15 @@ def test_a_report_without_findings_says_which_checks_ran(case):
     assert analysis.findings == []
     data, markdown, html = reports(analysis)
     ran = data["checks_run"]
-    assert ran == (PING_CHECKS if case == "no_ids" else registry_kinds())
+    assert ran == (PING_CHECKS if case == "no_ids" else registry_kinds()[:-1])
+    assert registry_kinds()[-1] == COVERAGE
     sentence = f"The {len(ran)} checks that ran: {', '.join(k.replace('_', ' ') for k in ran)}."
     assert sentence in markdown.replace("\\_", "_") and sentence in html
     summary = f"No findings in {analysis.summary.rows_used:,} pings."
     assert summary in markdown and summary in html
     if case == "no_ids":
         total = len(registry.DETECTORS)
-        assert f"{len(DEVICE_CHECKS)} of {total} checks could not run" in markdown
+        assert f"{len(DEVICE_CHECKS) + 1} of {total} checks could not run" in markdown
 
 
 def test_every_detector_declares_its_kind_and_needs():
@@ -279,16 +299,35 @@ def test_every_detector_declares_its_kind_and_needs():
     for detector in registry.DETECTORS:
         assert set(detector.needs) <= set(NEEDS), detector.__name__
     needing_ids = [d.kind for d in registry.DETECTORS if DEVICE_IDS in d.needs]
-    assert needing_ids == DEVICE_CHECKS
+    assert needing_ids == [*DEVICE_CHECKS, COVERAGE]
     assert [d.kind for d in registry.DETECTORS if WHOLE_DAY in d.needs] == HOUR_CHECKS
-    assert [d.kind for d in registry.DETECTORS if SEVERAL_DAYS in d.needs] == DAY_CHECKS
+    assert [d.kind for d in registry.DETECTORS if SEVERAL_DAYS in d.needs] == [
+        *DAY_CHECKS,
+        COVERAGE,
+    ]
+    assert [d.kind for d in registry.DETECTORS if REFERENCE in d.needs] == [COVERAGE]
 
 
-def test_a_file_with_everything_skips_nothing(synthetic_file):
+def test_a_file_with_everything_skips_only_the_coverage_check(synthetic_file):
     analysis = analyze(synthetic_file(pings(5_000), folder="complete"))
+    data = report_dict(analysis)
+    assert analysis.lacking == {REFERENCE: NO_REFERENCE}
+    assert data["skipped"] == [coverage_skipped()]
+    assert data["checks_run"] == registry_kinds()[:-1]
+
+
+def test_a_file_with_everything_and_a_reference_skips_nothing(synthetic_file):
+    frame = pings(5_000)
+    box = shapely.box(
+        frame["lon"].min(), frame["lat"].min(), frame["lon"].max(), frame["lat"].max()
+    )
+    regions = pl.DataFrame({"region_id": ["all"], "name": ["All"], "population": [1e5]})
+    reference = Reference("one box", regions, (box,))
+    analysis = analyze(synthetic_file(frame, folder="complete"), reference=reference)
     data = report_dict(analysis)
     assert analysis.lacking == {} and data["skipped"] == []
     assert data["checks_run"] == registry_kinds()
+    assert data["coverage"]["regions"][0]["id"] == "all"
 
 
 def registry_kinds() -> list[str]:
