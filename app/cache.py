@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import streamlit as st
@@ -41,6 +42,10 @@ from explorer.reading.decode import UnpackedTooLarge
 from explorer.reading.pings import ReadResult, read_pings
 from explorer.summary import Summary, summarise
 from explorer.summary.views import label_key, label_key_of_pings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from explorer.interactive.coverage_view import CoverageView
+    from explorer.reading.reference import Reference
 
 SAMPLE_KEY = "sample"
 #: Entries kept per stage; a few datasets x filter settings at a time.
@@ -299,3 +304,75 @@ def comparison_for(
     """An area (hex ids) against the rest of the filtered data."""
     summary = analysis_for(dataset_key, columns, zone, filters, res).summary
     return compare_area(summary, hex_ids)
+
+
+def sample_population_path() -> Path | None:
+    """The bundled sample's population layer (``population.geojson`` beside the sample;
+    ``$PBE_SAMPLE_POPULATION`` overrides it), None when there is none."""
+    configured = os.environ.get("PBE_SAMPLE_POPULATION")
+    path = Path(configured) if configured else sample_path().with_name("population.geojson")
+    return path if path.is_file() else None
+
+
+@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
+def own_reference(dataset_key: str, sha256: str) -> Reference | None:
+    """The dataset's own reference population (the sample's layer, or the one uploaded
+    with the dataset, whose ``sha256`` keys the cache); raises PingFileError when it
+    cannot be read, None when there is none."""
+    from explorer.reading.reference_files import read_reference  # geopandas: when used
+
+    del sha256  # part of the cache key only: a new upload is a new entry
+    if dataset_key == SAMPLE_KEY:
+        path = sample_population_path()
+        return None if path is None else read_reference(path)
+    found = store().get_reference(dataset_key)
+    return None if found is None else read_reference(found.data, name=found.name)
+
+
+@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
+def coverage_for(
+    dataset_key: str,
+    columns: Columns,
+    zone: str | None,
+    filters: FilterKey,
+    res: int,
+    choice: str | None,
+    sha256: str,
+) -> CoverageView | None:
+    """The Coverage page's numbers against the dataset's own reference (``choice`` None)
+    or the coarse default (``"coarse"``); None without a reference. Raises PingFileError
+    when the reference cannot be read or no city lies near the data."""
+    from explorer.interactive.coverage_view import coverage_view, data_box
+    from explorer.reading.reference_files import coarse_reference
+
+    analysis = analysis_for(dataset_key, columns, zone, filters, res)
+    if choice == "coarse":
+        reference = coarse_reference(*data_box(analysis.summary))
+    else:
+        reference = own_reference(dataset_key, sha256)
+    if reference is None:
+        return None
+    with analysis_slot():
+        return coverage_view(analysis.summary, reference, analysis.config, analysis.salt)
+
+
+@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
+def device_weights_for(
+    dataset_key: str,
+    columns: Columns,
+    zone: str | None,
+    filters: FilterKey,
+    res: int,
+    choice: str | None,
+    sha256: str,
+) -> bytes:
+    """Weights per device under the file's own device ids, as CSV bytes."""
+    from explorer.interactive.coverage_view import device_weights_csv
+
+    analysis = analysis_for(dataset_key, columns, zone, filters, res)
+    view = coverage_for(dataset_key, columns, zone, filters, res, choice, sha256)
+    pings = filtered_pings(dataset_key, columns, zone, filters)
+    with analysis_slot():
+        return device_weights_csv(
+            analysis.summary, view.reference, pings["device_id"], analysis.config
+        )

@@ -7,7 +7,9 @@ travel in a link: which uploads this session owns, column mappings per file hash
 the last view (Streamlit clears query parameters on a page switch, so the view is
 carried over from here). The time zone of naive timestamps is part of the view (``tz``):
 a colleague opening the link reads the file the same way, and so is the Panel page's
-usable-panel rule (``rule=N,M``): a colleague sees what the same rule keeps.
+usable-panel rule (``rule=N,M``): a colleague sees what the same rule keeps; and so is
+the Coverage page's choice of the coarse default reference (``ref=coarse``) over the
+dataset's own.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _CELL_RE = re.compile(r"^[0-9a-f]{15,16}$")
 _SWITCH = {"on": True, "off": False}
 #: Longest panel rule a link may give ("N,M"); longer text is not a rule.
 _RULE_MAX_CHARS = 12
+#: References the Coverage page can be told to use instead of the dataset's own.
+REFERENCES = ("coarse",)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class ViewState:
     basemap: bool | None = None  # None: the server's default (``PBE_BASEMAP``)
     tz: str | None = None  # IANA zone of naive timestamps; None: the zone at each place
     rule: PanelRule | None = None  # the Panel page's rule; None: the configured default
+    ref: str | None = None  # Coverage page: "coarse" default; None: the dataset's own
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any]) -> ViewState:
@@ -98,6 +103,7 @@ class ViewState:
             basemap=_SWITCH.get(get("basemap") or ""),
             tz=_zone(get("tz")),
             rule=_rule(get("rule"))[0],
+            ref=get("ref") if get("ref") in REFERENCES else None,
         )
 
     def to_query(self) -> dict[str, str]:

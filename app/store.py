@@ -2,7 +2,9 @@
 
 Each dataset is two files in one directory: ``<id>.data`` (the uploaded bytes) and
 ``<id>.json`` (name, size, sha256, creation time, column mapping; no salt: device
-labels are keyed by the data, :func:`explorer.summary.views.label_key`). Both are
+labels are keyed by the data, :func:`explorer.summary.views.label_key`), and a third,
+``<id>.reference``, when a reference population was uploaded for it (the Coverage page):
+it belongs to the dataset, travels with its link and goes when the dataset goes. All are
 written atomically (temporary file in the same directory, then ``os.replace``), so a
 crash never leaves half a file under a valid id. Ids are ``secrets.token_urlsafe(16)``
 (128 random bits); anything else is rejected before it touches the file system.
@@ -66,6 +68,15 @@ class StoredDataset:
     refused: str = ""
 
 
+@dataclass(frozen=True)
+class StoredReference:
+    """The reference population uploaded for a dataset: its file name, sha256 and bytes."""
+
+    name: str
+    sha256: str
+    data: bytes
+
+
 def _write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` so readers see the old file or the whole new one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
@@ -92,6 +103,9 @@ class DatasetStore:
 
     def _paths(self, dataset_id: str) -> tuple[Path, Path]:
         return self.root / f"{dataset_id}.data", self.root / f"{dataset_id}.json"
+
+    def _reference_path(self, dataset_id: str) -> Path:
+        return self.root / f"{dataset_id}.reference"
 
     def put(self, data: bytes, name: str, *, now: float | None = None) -> str:
         """Store ``data`` under a new id and return the id (old datasets are purged)."""
@@ -172,6 +186,53 @@ class DatasetStore:
         data = self._paths(dataset_id)[0]
         return data if self.info(dataset_id) is not None and data.is_file() else None
 
+    def put_reference(self, dataset_id: str, data: bytes, name: str) -> bool:
+        """Keep ``data`` as the dataset's reference population (replacing any before);
+        False when the dataset is unknown or expired."""
+        meta = self._meta(dataset_id)
+        if meta is None or self.info(dataset_id) is None:
+            return False
+        _write_atomic(self._reference_path(dataset_id), data)
+        meta["reference"] = {
+            "name": Path(name).name[:200] or "reference",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        # The metadata goes last, as in put(): it names the reference once it is whole.
+        _write_atomic(self._paths(dataset_id)[1], json.dumps(meta).encode())
+        return True
+
+    def reference_info(self, dataset_id: str) -> StoredReference | None:
+        """Name and sha256 of the dataset's reference population (``data`` empty), or None."""
+        meta = self._meta(dataset_id)
+        if meta is None or self.info(dataset_id) is None:
+            return None
+        ref = meta.get("reference")
+        if not isinstance(ref, dict) or not self._reference_path(dataset_id).is_file():
+            return None
+        return StoredReference(str(ref.get("name", "reference")), str(ref.get("sha256", "")), b"")
+
+    def get_reference(self, dataset_id: str) -> StoredReference | None:
+        """The dataset's reference population with its bytes, or None."""
+        found = self.reference_info(dataset_id)
+        if found is None:
+            return None
+        try:
+            return replace(found, data=self._reference_path(dataset_id).read_bytes())
+        except OSError:
+            return None
+
+    def delete_reference(self, dataset_id: str) -> bool:
+        """Forget the dataset's reference population; True when there was one."""
+        meta = self._meta(dataset_id)
+        if meta is None or "reference" not in meta:
+            return False
+        del meta["reference"]
+        _write_atomic(self._paths(dataset_id)[1], json.dumps(meta).encode())
+        with contextlib.suppress(FileNotFoundError):
+            self._reference_path(dataset_id).unlink()
+        return True
+
     def set_refused(self, dataset_id: str, reason: str) -> bool:
         """Remember that this dataset is too large to analyse here, so that opening its
         link says so without reading it again."""
@@ -203,6 +264,7 @@ class DatasetStore:
             return False
         meta = self._meta(dataset_id)
         if keep_refusal and meta is not None and meta.get("refused"):
+            self._reference_path(dataset_id).unlink(missing_ok=True)
             data = self._paths(dataset_id)[0]
             with contextlib.suppress(FileNotFoundError):
                 data.unlink()
@@ -210,7 +272,7 @@ class DatasetStore:
             return False
         removed = False
         # Metadata first: without it the id is unknown even if the data lingers.
-        for path in reversed(self._paths(dataset_id)):
+        for path in (*reversed(self._paths(dataset_id)), self._reference_path(dataset_id)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed = True
@@ -232,6 +294,7 @@ class DatasetStore:
         leftovers = [
             *self.root.glob(".tmp-*"),
             *(p for p in self.root.glob("*.data") if not p.with_suffix(".json").exists()),
+            *(p for p in self.root.glob("*.reference") if not p.with_suffix(".json").exists()),
         ]
         for path in leftovers:
             with contextlib.suppress(OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.views.coverage import coverage_page
 from app.views.data import data_page
 from app.views.device_types import devices_page
 from app.views.findings import findings_page
@@ -17,6 +18,7 @@ PAGES = (
     (time_page, "Time of day", "time"),
     (devices_page, "Device types", "devices"),
     (panel_page, "Panel", "panel"),
+    (coverage_page, "Coverage", "coverage"),
     (data_page, "Data", "data"),
 )
 
