@@ -32,6 +32,12 @@ from explorer.synth.panel_biases import (
     local_midnight,
 )
 from explorer.synth.pings import generate_pings
+from tests.detectors.coverage.conftest import (
+    census_reference,
+    coverage_findings,
+    grid_regions,
+    sample_panel,
+)
 
 #: Labels a reader cannot read: test-statistic names and raw keys.
 RAW_LABEL = re.compile(r"^(tv|z|p value|p_value|tv .*)$", re.IGNORECASE)
@@ -106,6 +112,17 @@ def _panel_faults(city: str, seed: int) -> list[pl.DataFrame]:
     return [cut, denser, churn_ids(weeks, 0.8, seed)]
 
 
+def _coverage_faults(city: str, seed: int) -> list[Finding]:
+    """A region of a census reference sampled at a fifth of the others' rate."""
+    pings = generate_pings(150_000, city=city, seed=seed, days=14).pings
+    summary = summarise(pings, 8)
+    ids, polygons = grid_regions(pings, 3)
+    reference = census_reference(summary, ids, polygons)
+    region = reference.regions.sort("population")["region_id"][-2]
+    panel = sample_panel(summary, reference, 0.4, seed, planted={region: 0.2})
+    return coverage_findings(panel, reference)
+
+
 @pytest.fixture(scope="module")
 def by_kind() -> dict[str, list[Finding]]:
     """Findings of every kind, from planted data of two cities."""
@@ -119,6 +136,8 @@ def by_kind() -> dict[str, list[Finding]]:
         for pings in (_with_every_other_kind(base, seed), shifted.pings, venues, *panel):
             for finding in _findings(pings):
                 found.setdefault(finding.kind, []).append(finding)
+        for finding in _coverage_faults(city, seed):
+            found.setdefault(finding.kind, []).append(finding)
     return found
 
 

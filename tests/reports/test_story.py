@@ -173,7 +173,11 @@ def test_data_without_device_ids_counts_pings_only():
     assert "devices" not in sentences[0] and "device" not in sentences[0]
     assert "It has no device ids, so every count is of pings, not people" in story
     assert "the pings are" in story and "the devices are" not in story
-    assert f"{len(analysis.skipped)} checks could not run because no row has a device id" in story
+    # The coverage check lacks a reference too: both lacks are told in words.
+    assert (
+        f"{len(analysis.skipped)} checks could not run because the data has no device ids "
+        "and no reference population was given"
+    ) in story
     assert "not for counting people" in story and "trip and dwell" not in story
 
 
@@ -183,7 +187,10 @@ def test_data_without_device_types_says_so_and_drops_type_comparisons():
     story = data_story(_analysis(frame.with_columns(device_type=pl.lit(None, pl.String)), columns))
     assert_reads_well(story)
     assert "The file gives no device types." in story
-    assert "could not run because the file has no device type column" in story
+    assert (
+        "could not run because it names fewer than two device types and no reference "
+        "population was given"
+    ) in story
     assert "comparing device types" not in story
 
 
@@ -195,6 +202,7 @@ def test_part_of_a_day_is_told_in_hours_and_unfit_for_daily_profiles():
     assert_reads_well(story)
     assert "over about 5 hours on 3 June 2024" in story
     assert "could not run because it covers less than a whole day" in story
+    assert "no reference population was given" in story
     assert "not for daily time-of-day profiles" in story
 
 
@@ -205,7 +213,13 @@ def _without(analysis: Analysis, **fields) -> Analysis:
 def test_every_combination_of_counts_reads_naturally():
     base = _city("new_york", 1)
     finding = Finding("timezone_shift", "high", 5.0, "t", "s", (), {"best_shift_hours": -5})
-    one_check = _without(base, checks_run=("timezone_shift", "duplicate_pings"), findings=[finding])
+    one_check = _without(
+        base,
+        checks_run=("timezone_shift", "duplicate_pings"),
+        findings=[finding],
+        skipped=(),
+        lacking={},
+    )
     story = data_story(one_check)
     assert "One problem would change a conclusion: the clock looks about 5 hours off" in story
     assert "The other check of duplicates found nothing wrong." in story
