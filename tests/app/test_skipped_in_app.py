@@ -79,7 +79,8 @@ def test_findings_page_lists_the_checks_that_could_not_run(page_app, without_ids
     at = page_app("findings", ds=without_ids).run()
     assert not at.exception
     caveat = text_of(keyed_blocks(at, "skipped-checks")["skipped-checks"])
-    assert f"10 of {ALL_CHECKS} checks could not run" in caveat
+    # The ten device checks, and the coverage check (no ids and no reference population).
+    assert f"11 of {ALL_CHECKS} checks could not run" in caveat
     assert f"{DEVICE_CHECKS}: the file has no device id column." in caveat
     ids = finding_ids(at)
     assert ids, "the planted null island and coarse coordinates are still found"
@@ -145,7 +146,8 @@ def test_without_device_types_only_the_mix_check_is_skipped(store, page_app) -> 
     dataset = upload(store, ("device_type",), ("null_island",), "notypes.csv")
     at = page_app("findings", ds=dataset).run()
     caveat = text_of(keyed_blocks(at, "skipped-checks")["skipped-checks"])
-    assert f"2 of {ALL_CHECKS} checks could not run" in caveat
+    # The two mix checks, and the coverage check (no reference population).
+    assert f"3 of {ALL_CHECKS} checks could not run" in caveat
     assert "Device type skew, device type changes: the file has no device type column." in caveat
     time_page = page_app("time", ds=dataset).run()
     assert {t for spec, _ in charts(time_page) for t in y_titles(spec)} == {"share of device-hours"}
@@ -167,10 +169,16 @@ def test_no_findings_says_which_checks_ran(store, page_app) -> None:
     assert "skipped-checks" in keyed_blocks(at, "skipped")
 
 
-def test_a_complete_file_has_no_caveat(page_app) -> None:
+def test_a_complete_file_has_no_caveat_but_the_reference(page_app) -> None:
     at = page_app("findings").run()
     assert not at.exception and finding_ids(at)
-    assert not keyed_blocks(at, "skipped-checks") and not keyed_blocks(at, "checks-run")
+    assert not keyed_blocks(at, "checks-run")
+    # Only the coverage check may be skipped: it needs a reference population.
+    caveat = keyed_blocks(at, "skipped-checks")
+    if caveat:
+        text = text_of(caveat["skipped-checks"])
+        assert f"1 of {ALL_CHECKS} checks could not run" in text
+        assert "Coverage bias: no reference population was given" in text
     for name in ("time", "devices"):
         page = page_app(name).run()
         assert not keyed_blocks(page, "not-drawn") and charts(page)
