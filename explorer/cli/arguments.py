@@ -78,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     analyze = sub.add_parser("analyze", help="report the findings of a ping file")
     _add_reading_flags(analyze)
-    analyze.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    analyze.add_argument(
+        "--format",
+        choices=("json", "markdown", "html", "csv"),
+        default="markdown",
+        help="report format; csv writes the weights per region of --reference instead",
+    )
     analyze.add_argument("--output", help="write the report here instead of stdout")
     analyze.add_argument(
         "--fail-on",
@@ -88,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--config", help="TOML or JSON file of thresholds")
     analyze.add_argument("--baseline", help="file of accepted finding ids (JSON report or list)")
     _add_reference_flags(analyze)
+    analyze.add_argument(
+        "--weights-per-device",
+        metavar="FILE",
+        help="also write each device's weight against --reference to this CSV, under the "
+        "file's own device ids",
+    )
     profile = sub.add_parser("profile", help="print the dataset profile of a ping file")
     _add_reading_flags(profile)
     profile.add_argument("--format", choices=("json", "markdown"), default="markdown")

@@ -22,6 +22,7 @@ from explorer.cli.arguments import READING_FLAGS, build_parser
 from explorer.cli.files import load_baseline, output_problem, setting_problem
 from explorer.cli.inputs import readable_input
 from explorer.cli.process import EXIT_FLUSH_FAILED
+from explorer.cli.weights import region_weights_csv, weights_problem, write_device_weights
 from explorer.config import load_config
 from explorer.engines.choose import analyze_source, summarise_source
 from explorer.errors import PingFileError
@@ -113,7 +114,17 @@ def _run_analyze(args: argparse.Namespace) -> int:
         f"analysed {analysis.summary.rows_used:,} pings at resolution {analysis.resolution} "
         f"in {time.perf_counter() - started:.1f} s: {len(analysis.findings)} findings"
     )
-    _emit(render(analysis, args.format, baseline), args.output)
+    if args.format == "csv":
+        _emit(region_weights_csv(analysis), args.output)
+    else:
+        _emit(render(analysis, args.format, baseline), args.output)
+    if args.weights_per_device:
+        target = args.weights_per_device
+        rows = _written(
+            target,
+            lambda: write_device_weights(analysis, args.path, target, _columns(args), args.tz),
+        )
+        _log(f"wrote the weights of {rows:,} devices to {target}")
     if args.fail_on and failing_findings(analysis, args.fail_on, baseline):
         return EXIT_FINDINGS
     return EXIT_OK
@@ -201,6 +212,13 @@ def _run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _device_weights_problem(args: argparse.Namespace) -> str | None:
+    """Why the ``--weights-per-device`` file cannot be written (None when it can)."""
+    target = getattr(args, "weights_per_device", None)
+    problem = output_problem(target, args.path) if target else None
+    return problem.replace("--output", "--weights-per-device") if problem else None
+
+
 def _flag_problem(args: argparse.Namespace) -> str | None:
     """Why a file named by a flag cannot be used, before any work (None when all can)."""
     output = getattr(args, "output", None)
@@ -208,6 +226,8 @@ def _flag_problem(args: argparse.Namespace) -> str | None:
         output_problem(output, args.path) if output else None,
         setting_problem("--config", getattr(args, "config", None)),
         setting_problem("--baseline", getattr(args, "baseline", None)),
+        weights_problem(args),
+        _device_weights_problem(args),
     )
     return next((problem for problem in problems if problem), None)
 

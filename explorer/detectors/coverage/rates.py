@@ -297,16 +297,3 @@ def _rate_columns(
         "weight": weights,
         "weight_capped": capped,
     }
-
-
-def device_weights(summary: Summary, reference: Any, config: Config) -> pl.DataFrame:
-    """Per device with a confident home inside a region: ``device`` (hash),
-    ``region_id`` and ``weight`` (its region's; null when the region has no residents).
-    Devices without a confident home, or with a home outside every region, get none."""
-    table = coverage_table(summary, reference, config)
-    homes = device_homes(summary, reference, config).filter(pl.col("region_id").is_not_null())
-    return (
-        homes.join(table.regions.select("region_id", "weight"), on="region_id", how="left")
-        .select("device", "region_id", "weight")
-        .sort("device")
-    )

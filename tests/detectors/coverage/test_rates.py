@@ -13,7 +13,6 @@ from explorer.config import Config
 from explorer.detectors.coverage.rates import (
     coverage_table,
     device_homes,
-    device_weights,
     gamma_poisson_shrink,
     garwood,
     loglog_fit,
@@ -22,6 +21,7 @@ from explorer.detectors.coverage.rates import (
     robust_dispersion,
     typical_rate,
 )
+from explorer.detectors.coverage.weights import device_weights
 from explorer.reading.reference import Reference
 from tests.detectors.coverage.conftest import (
     census_reference,
