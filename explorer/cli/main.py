@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from explorer.analysis import profile_blocks
 from explorer.cleaning import clean
@@ -27,10 +27,11 @@ from explorer.config import load_config
 from explorer.engines.choose import analyze_source, summarise_source
 from explorer.errors import PingFileError
 from explorer.reading.paths import system_error
-from explorer.reading.reference import Reference
-from explorer.reading.reference_files import read_reference
 from explorer.reports.contract import failing_findings, render
 from explorer.summary.panel_rule import parse_rule
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from explorer.reading.reference import Reference
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 T = TypeVar("T")
@@ -87,6 +88,10 @@ def _reference(args: argparse.Namespace) -> Reference | None:
         if args.population_col or args.region_id_col:
             raise PingFileError("--population-col and --region-id-col need --reference FILE.")
         return None
+    # Imported here: reading geodata loads geopandas and pandas, which every other run
+    # of the command line (profile above all) does without.
+    from explorer.reading.reference_files import read_reference
+
     return read_reference(
         args.reference, population_col=args.population_col, region_id_col=args.region_id_col
     )
