@@ -365,6 +365,7 @@ def coverage_page() -> None:
         _fit(view)
     st.subheader("Regions")
     with st.container(key="coverage-table"):
+        st.markdown(inert(cv.flagged_words(view)))
         st.dataframe(view.table.to_pandas(), hide_index=True)
     _downloads(page, view, choice, sha)
     st.subheader("Coverage findings")

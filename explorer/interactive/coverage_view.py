@@ -50,6 +50,9 @@ NO_RATE_COLOR = (190, 190, 190)
 #: Simplification of region outlines sent to the browser (degrees, ~10 m) and the
 #: decimals their vertices keep (~1 m): a census layer stays light on the page.
 OUTLINE_TOLERANCE, OUTLINE_DECIMALS = 1e-4, 5
+#: Zoom levels taken off the regions' tight view, so the outer regions are not cut off
+#: on a map shorter than it is wide.
+CAMERA_MARGIN_ZOOM = 0.5
 #: Points on the drawn fit line.
 FIT_POINTS = 50
 #: Share of pings left out at each end of the data's box for the coarse default: a few
@@ -228,7 +231,8 @@ def camera_for(features: dict[str, Any]) -> dict[str, float]:
         return {"latitude": 0.0, "longitude": 0.0, "zoom": 1.0}
     shapes = [shapely.geometry.shape(f["geometry"]) for f in features["features"]]
     lon_min, lat_min, lon_max, lat_max = shapely.total_bounds(shapes)
-    return view_for_bounds(lat_min, lat_max, lon_min, lon_max)
+    view = view_for_bounds(lat_min, lat_max, lon_min, lon_max)
+    return {**view, "zoom": max(0.0, round(view["zoom"] - CAMERA_MARGIN_ZOOM, 2))}
 
 
 def display_table(regions: pl.DataFrame) -> pl.DataFrame:
@@ -291,6 +295,21 @@ def headline(view: CoverageView) -> str:
         f"{count(regions.height)} regions of {count(regions['residents'].sum())} residents "
         f"({count(view.coverage.outside)} outside every region). Overall: {overall}."
     )
+
+
+def flagged_words(view: CoverageView) -> str:
+    """The regions a coverage finding names, worst first: "Regions flagged: Middle
+    South-East (medium, 0.26 × the overall rate)"; or that none is."""
+    flagged = view.table.filter(pl.col("finding") != "")
+    if flagged.is_empty():
+        return "No region is flagged: none is covered far below or above the rest."
+    order = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
+    rows = sorted(flagged.iter_rows(named=True), key=lambda r: (order[r["finding"]], r["id"]))
+    parts = [
+        f"{r['name']} ({r['finding'].lower()}, {r['× overall']:.2f} × the overall rate)"
+        for r in rows
+    ]
+    return "Regions flagged: " + "; ".join(parts) + "."
 
 
 def weights_csv(table: CoverageTable) -> bytes:

@@ -85,6 +85,8 @@ def test_the_sample_shows_its_layer_with_the_under_sampled_district_flagged(bund
     assert first["× overall"] < 0.4
     # Every other district is within a factor of about two of the overall rate.
     assert table["× overall"].iloc[1:].between(0.5, 2.2).all()
+    flagged = text_of(keyed_blocks(at, "coverage-table")["coverage-table"])
+    assert flagged.startswith("Regions flagged: Middle South-East (")
     findings = text_of(keyed_blocks(at, "coverage-findings")["coverage-findings"])
     assert "Middle South-East is under-sampled" in findings
     headline = text_of(keyed_blocks(at, "coverage-headline")["coverage-headline"])

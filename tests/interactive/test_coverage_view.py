@@ -113,12 +113,16 @@ def test_the_planted_district_is_the_reddest_and_flagged(args):
     assert district in flagged
     assert props["flag"] in ("MEDIUM", "HIGH")
     assert view.table.filter(pl.col("id") == district)["finding"][0] == props["flag"]
+    name = view.table.filter(pl.col("id") == district)["name"][0]
+    assert cv.flagged_words(view).startswith(f"Regions flagged: {name} (")
 
 
 def test_a_uniform_panel_shows_no_flag_above_low():
     _, _, _, view = case(*CASES[2])
     assert all(f.severity == "low" for f in view.findings)
     assert set(view.table["finding"]) <= {"", "LOW"}
+    words = cv.flagged_words(view)
+    assert words.startswith("No region is flagged") or "(medium" not in words
 
 
 def test_flags_take_the_worst_severity_of_the_findings_naming_a_region():
