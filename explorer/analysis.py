@@ -158,7 +158,7 @@ def spans_several_days(summary: Summary) -> bool:
 
 
 #: Why the coverage check cannot run without a reference population.
-NO_REFERENCE = "no reference population was given (regions with residents: --reference FILE)"
+NO_REFERENCE = "no reference population was given"
 
 
 def lacking_inputs(

@@ -27,11 +27,13 @@ from explorer.reports.evidence import (
 )
 from explorer.reports.markdown import (
     MAX_KEY_NUMBERS,
+    REFERENCE_HINT,
     cells_text,
     checks_run_sentence,
     column_choice_rows,
     column_hint,
     lacks_device_ids,
+    needs_reference,
     not_run_sentence,
     rejection_lines,
     severity_counts,
@@ -207,11 +209,11 @@ def _checks(data: dict[str, Any]) -> str:
     items = "".join(
         f"<li>{_e(names)}: {_e(reason)}.</li>" for reason, names in skipped_groups(data)
     )
-    hint = column_hint(data)
+    hints = [h for h in (column_hint(data), needs_reference(data) and REFERENCE_HINT) if h]
     return (
         '<div class="note skipped"><p><strong>Checks that could not run.</strong> '
         f"{_e(not_run_sentence(data))} What they look for is neither found nor ruled out:</p>"
-        f"<ul>{items}</ul>" + (f"<p>{_e(hint)}</p>" if hint else "") + "</div>"
+        f"<ul>{items}</ul>" + "".join(f"<p>{_e(h)}</p>" for h in hints) + "</div>"
     )
 
 

@@ -107,6 +107,19 @@ def column_hint(data: dict[str, Any]) -> str | None:
     )
 
 
+#: How to give the coverage check its reference population (the reports' words).
+REFERENCE_HINT = (
+    "To check who the panel represents, give a population layer (regions with their "
+    "residents: GeoJSON, GeoPackage, zipped Shapefile, GeoParquet, or a CSV of H3 cells) "
+    "with --reference FILE, or upload it on the app's Coverage page."
+)
+
+
+def needs_reference(data: dict[str, Any]) -> bool:
+    """Whether a check was skipped for want of a reference population."""
+    return any("reference" in (item.get("missing") or ()) for item in data.get("skipped") or [])
+
+
 def lacks_device_ids(data: dict[str, Any]) -> bool:
     """Whether checks were skipped for want of device ids (every device count reads 0)."""
     return any("device_ids" in (s.get("missing") or ()) for s in data.get("skipped") or [])
@@ -249,6 +262,7 @@ def _checks(data: dict[str, Any]) -> list[str]:
         lines.append("")
         hint = column_hint(data)
         lines += [md(hint), ""] if hint else []
+        lines += [md(REFERENCE_HINT), ""] if needs_reference(data) else []
     return lines
 
 

@@ -56,11 +56,16 @@ def thinned():
 
 def test_without_a_reference_the_section_is_null():
     pings = city_pings("new_york", 0).head(20_000)
-    data = report_dict(
-        analyze(pings.with_columns(pl.col("timestamp").dt.epoch("ms")).write_csv().encode())
-    )
+    analysis = analyze(pings.with_columns(pl.col("timestamp").dt.epoch("ms")).write_csv().encode())
+    data = report_dict(analysis)
     validate_report(data)
     assert data["coverage"] is None
+    # The skipped check says what is missing; the reports say how to give it, the app
+    # (which shows no command line) keeps the reason alone.
+    skipped = {s["check"]: s["reason"] for s in data["skipped"]}
+    assert skipped["coverage_bias"] == "no reference population was given"
+    for text in (render(analysis, "markdown"), render(analysis, "html")):
+        assert "with --reference FILE, or upload it on the app" in text
 
 
 def test_the_section_holds_every_region_with_rates_and_weights(thinned):
