@@ -71,6 +71,51 @@ def _add_reference_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Help of each reading flag's column, by flag name (compare repeats them per side).
+_COLUMN_HELP = {
+    "lat_col": "latitude",
+    "lon_col": "longitude",
+    "time_col": "the timestamp (or the clock time)",
+    "date_col": "the date, when time is separate",
+    "device_col": "the device id",
+    "type_col": "the device type / OS",
+}
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    """``compare BEFORE AFTER``: shared reading flags, and ``--before-*``/``--after-*``
+    overrides of the columns and zone of one side."""
+    compare = sub.add_parser("compare", help="report what changed between two deliveries")
+    compare.add_argument("before", help="the earlier delivery: file, folder, glob or URL")
+    compare.add_argument("after", help="the later delivery: file, folder, glob or URL")
+    for flag, what in _COLUMN_HELP.items():
+        name = flag.replace("_", "-")
+        compare.add_argument(f"--{name}", help=f"column holding {what} (both sides)")
+        for side in ("before", "after"):
+            compare.add_argument(f"--{side}-{name}", help=f"column holding {what} ({side})")
+    compare.add_argument("--tz", help="IANA zone of timestamps without zone (both sides)")
+    for side in ("before", "after"):
+        compare.add_argument(f"--{side}-tz", help=f"IANA zone of naive timestamps ({side})")
+    compare.add_argument(
+        "--resolution",
+        type=int,
+        choices=range(0, 16),
+        metavar="R",
+        help="H3 resolution 0-15 of both sides (default: suggested from the after data)",
+    )
+    compare.add_argument("--engine", choices=("auto", "memory", "chunked", "dask"), default="auto")
+    compare.add_argument("--chunk-rows", type=int, metavar="N", help="rows per chunk")
+    compare.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    compare.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    compare.add_argument("--output", help="write the comparison here instead of stdout")
+    compare.add_argument(
+        "--fail-on",
+        choices=("high", "medium", "low"),
+        help="exit 1 when a change at or above this level exists",
+    )
+    compare.add_argument("--config", help="TOML or JSON file of thresholds")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m explorer", description="Find the biases in location pings."
@@ -124,4 +169,5 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("--output", required=True, help="the cleaned file (.csv, .csv.gz, .parquet)")
     clean.add_argument("--config", help="TOML or JSON file of thresholds")
+    _add_compare(sub)
     return parser

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -217,6 +218,56 @@ def _run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _side_columns(args: argparse.Namespace, side: str) -> dict[str, str]:
+    """The columns of one side of ``compare``: its ``--before-*``/``--after-*`` flags
+    over the flags shared by both."""
+    columns = _columns(args)
+    for flag, role in READING_FLAGS.items():
+        if getattr(args, f"{side}_{flag}"):
+            columns[role] = getattr(args, f"{side}_{flag}")
+    return columns
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    """``compare BEFORE AFTER``: both analysed at one resolution, the changes reported."""
+    # Imported here: the other commands never pay for the comparison's statistics.
+    from explorer.compare import compare_sources, failing_changes, render_comparison
+
+    problems = (
+        output_problem(args.output, s) if args.output else None for s in (args.before, args.after)
+    )
+    problem = next((p for p in problems if p), None)
+    if problem:
+        raise PingFileError(problem)
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        before, after = (
+            stack.enter_context(readable_input(s, _progress(args)))
+            for s in (args.before, args.after)
+        )
+        comparison = compare_sources(
+            before,
+            after,
+            resolution=args.resolution,
+            before_columns=_side_columns(args, "before"),
+            after_columns=_side_columns(args, "after"),
+            before_tz=args.before_tz or args.tz,
+            after_tz=args.after_tz or args.tz,
+            config=load_config(args.config),
+            engine=args.engine,
+            chunk_rows=args.chunk_rows,
+            progress=_progress(args),
+        )
+    _progress(args)(
+        f"compared at resolution {comparison.resolution} in "
+        f"{time.perf_counter() - started:.1f} s: {len(comparison.changes)} changes"
+    )
+    _emit(render_comparison(comparison, args.format), args.output)
+    if args.fail_on and failing_changes(comparison, args.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def _device_weights_problem(args: argparse.Namespace) -> str | None:
     """Why the ``--weights-per-device`` file cannot be written (None when it can)."""
     target = getattr(args, "weights_per_device", None)
@@ -228,7 +279,7 @@ def _flag_problem(args: argparse.Namespace) -> str | None:
     """Why a file named by a flag cannot be used, before any work (None when all can)."""
     output = getattr(args, "output", None)
     problems = (
-        output_problem(output, args.path) if output else None,
+        output_problem(output, args.path) if output and hasattr(args, "path") else None,
         setting_problem("--config", getattr(args, "config", None)),
         setting_problem("--baseline", getattr(args, "baseline", None)),
         weights_problem(args),
@@ -250,6 +301,8 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     runners = {"analyze": _run_analyze, "profile": _run_profile, "clean": _run_clean}
     try:
+        if args.command == "compare":
+            return _run_compare(args)
         with readable_input(args.path, _progress(args)) as path:
             args.path = path
             return runners[args.command](args)

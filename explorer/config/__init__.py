@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.config.base import setting
+from explorer.config.compare import CompareConfig
 from explorer.config.coverage import CoverageConfig
 from explorer.config.devices import DevicesConfig
 from explorer.config.geography import GeographyConfig
@@ -51,6 +52,7 @@ class Config:
     panel_shift: PanelShiftConfig = field(default_factory=PanelShiftConfig)
     panel_devices: PanelDevicesConfig = field(default_factory=PanelDevicesConfig)
     coverage: CoverageConfig = field(default_factory=CoverageConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)

@@ -73,6 +73,8 @@ code{font-size:13px;background:#f2f4f7;padding:1px 4px;border-radius:4px}
 .charts svg{display:block;max-width:100%;height:auto;margin:12px 0}
 .map svg{max-width:100%;height:auto}
 """
+#: The page style, shared with the comparison's HTML (explorer.compare.render).
+PAGE_CSS = _CSS
 
 
 def _e(value: Any) -> str:
