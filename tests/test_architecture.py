@@ -154,7 +154,7 @@ STAGES = (
     ("explorer.summary",),
     ("explorer.stats", "explorer.text", "explorer.findings", "explorer.detectors"),
     ("explorer.analysis", "explorer.cleaning", "explorer.interactive", "explorer.testing"),
-    ("explorer.reports", "explorer.engines", "explorer.synth"),
+    ("explorer.reports", "explorer.engines", "explorer.synth", "explorer.compare"),
     ("explorer.cli", "explorer.__main__"),
 )
 

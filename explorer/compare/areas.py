@@ -139,7 +139,7 @@ def detect_area_shares(areas: Areas, config: CompareConfig) -> tuple[list[Change
         return [], table
     found = benjamini_hochberg(tested["p_value"].to_numpy(), config.fdr)
     ratios = (tested["after_share"] / tested["before_share"]).to_numpy()
-    far = (ratios >= config.low_share_ratio) | (ratios <= 1 / config.low_share_ratio)
+    far = (ratios >= config.low_area_ratio) | (ratios <= 1 / config.low_area_ratio)
     flagged = tested.filter(pl.Series(found & far))
     changes = []
     for direction, rising in (("rose", True), ("fell", False)):
@@ -151,9 +151,9 @@ def detect_area_shares(areas: Areas, config: CompareConfig) -> tuple[list[Change
 
 
 def _severity(conservative: float, points: float, config: CompareConfig) -> str:
-    if conservative >= config.high_share_ratio and points >= config.high_share_points:
+    if conservative >= config.high_area_ratio and points >= config.high_share_points:
         return "high"
-    if conservative >= config.medium_share_ratio and points >= config.medium_share_points:
+    if conservative >= config.medium_area_ratio and points >= config.medium_share_points:
         return "medium"
     return "low"
 

@@ -33,18 +33,18 @@ class CompareConfig:
         "An area is tested only when at least 10 devices have their main area there on "
         "one side: fewer is a few households, whatever their share does.",
     )
-    low_share_ratio: float = setting(
+    low_area_ratio: float = setting(
         1.25,
         "An area whose share of devices moved significantly by at least a quarter (point "
         "estimate) is told as low: visible on a map, rarely enough to change a result.",
     )
-    medium_share_ratio: float = setting(
+    medium_area_ratio: float = setting(
         1.5,
         "From 1.5 times (or two thirds) the share before at the conservative end of its "
         "interval, counts of people in that area are off by half beyond the panel's "
         "own change: medium.",
     )
-    high_share_ratio: float = setting(
+    high_area_ratio: float = setting(
         2.5,
         "From 2.5 times (or 40 %) the share before at the conservative end, the area was "
         "largely added or dropped by the supplier: high.",
@@ -140,8 +140,8 @@ class CompareConfig:
     match_coarser_steps: int = setting(
         1,
         "Findings of one kind are the same finding when their cells overlap once both "
-        "are taken one H3 level coarser: a pile-up whose neighbouring cell joined it is "
-        "the same pile-up.",
+        "are taken one H3 level coarser: a spike that moved to the next cell of its "
+        "block is the same spike.",
     )
     changed_score_ratio: float = setting(
         2.0,
