@@ -103,9 +103,19 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         metavar="R",
         help="H3 resolution 0-15 of both sides (default: suggested from the after data)",
     )
-    compare.add_argument("--engine", choices=("auto", "memory", "chunked", "dask"), default="auto")
-    compare.add_argument("--chunk-rows", type=int, metavar="N", help="rows per chunk")
-    compare.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    compare.add_argument(
+        "--engine",
+        choices=("auto", "memory", "chunked", "dask"),
+        default="auto",
+        help="how to process each input (default: auto)",
+    )
+    compare.add_argument("--chunk-rows", type=int, metavar="N", help="rows per chunk (chunked)")
+    compare.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stage messages on stderr (default: when stderr is a terminal)",
+    )
     compare.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
     compare.add_argument("--output", help="write the comparison here instead of stdout")
     compare.add_argument(

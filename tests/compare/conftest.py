@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -60,8 +59,3 @@ def before_week(weeks, analysed) -> Callable[[str, int], Analysis]:
         return cache[(city, seed)]
 
     return get
-
-
-def write_frame(frame: pl.DataFrame, path: Path) -> Path:
-    write_pings(frame, path)
-    return path
