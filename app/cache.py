@@ -232,13 +232,40 @@ def _summary(
 def analysis_for(
     dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int
 ) -> Analysis:
-    """Detect and rank findings on the filtered summary."""
-    key = ("analysis", dataset_key, columns, zone, filters, res)
-    return _frames().get(key, lambda: _analysis(dataset_key, columns, zone, filters, res))
+    """Detect and rank findings on the filtered summary, against the dataset's own
+    reference population when it has one (the sample's layer, or one uploaded with it)."""
+    sha = reference_sha(dataset_key)
+    key = ("analysis", dataset_key, columns, zone, filters, res, sha)
+    return _frames().get(key, lambda: _analysis(dataset_key, columns, zone, filters, res, sha))
+
+
+def reference_sha(dataset_key: str) -> str:
+    """What names the dataset's own reference population in cache keys: its sha256,
+    ``"sample"`` for the sample's layer, empty without one (a new upload, a new key)."""
+    if dataset_key == SAMPLE_KEY:
+        return "sample" if sample_population_path() is not None else ""
+    found = store().reference_info(dataset_key)
+    return found.sha256 if found is not None else ""
+
+
+def _own_reference_or_none(dataset_key: str, sha: str) -> Reference | None:
+    """The dataset's own reference for its findings; one that cannot be read gives none
+    here (the Coverage page says why in its sentence)."""
+    if not sha:
+        return None
+    try:
+        return own_reference(dataset_key, sha)
+    except PingFileError:
+        return None
 
 
 def _analysis(
-    dataset_key: str, columns: Columns, zone: str | None, filters: FilterKey, res: int
+    dataset_key: str,
+    columns: Columns,
+    zone: str | None,
+    filters: FilterKey,
+    res: int,
+    sha: str = "",
 ) -> Analysis:
     read = read_dataset(dataset_key, columns, zone)
     summary = summary_for(dataset_key, columns, zone, filters, res)
@@ -252,6 +279,7 @@ def _analysis(
             suggested_resolution=suggested_for(dataset_key, columns, zone),
             input_sha256=read.input_sha256,
             columns=read.columns,
+            reference=_own_reference_or_none(dataset_key, sha),
         )
 
 

@@ -29,6 +29,7 @@ PAGES = {
     "time": "app.views.time_of_day:time_page",
     "devices": "app.views.device_types:devices_page",
     "panel": "app.views.panel:panel_page",
+    "coverage": "app.views.coverage:coverage_page",
     "data": "app.views.data:data_page",
 }
 

@@ -9,6 +9,7 @@ import pytest
 
 from app import cache
 from explorer.analysis import analyze
+from explorer.reading.reference_files import read_reference
 from explorer.summary.views import LABEL_KEY_ENV
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "pings.csv"
@@ -26,7 +27,10 @@ def sample_app(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_the_app_labels_devices_as_the_report_does(sample_app) -> None:
-    report = analyze(SAMPLE, resolution=8)
+    # The app analyses the sample against its population layer, as the command line
+    # does with --reference.
+    population = read_reference(SAMPLE.with_name("population.geojson"))
+    report = analyze(SAMPLE, resolution=8, reference=population)
     shown = sample_app.analysis_for(cache.SAMPLE_KEY, (), None, UNFILTERED, 8)
     assert shown.salt == report.salt
     assert [f.to_dict() for f in shown.findings] == [f.to_dict() for f in report.findings]
