@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from explorer.analysis import analyze
 from explorer.interactive.grouping import group_findings
+from explorer.reading.reference_files import read_reference
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +20,16 @@ MAP = ".st-key-map-panel [data-testid='stDeckGlJsonChart']"
 DESKTOP_HEIGHT = 1000
 
 
+def sample_findings():
+    """The sample's findings as the app makes them: against its population layer."""
+    population = read_reference(SAMPLE.with_name("population.geojson"))
+    return analyze(SAMPLE, reference=population).findings
+
+
 @pytest.fixture(scope="module")
 def groups():
     """The sample's findings as the page should group them."""
-    return group_findings(analyze(SAMPLE).findings)
+    return group_findings(sample_findings())
 
 
 def top(page: Page, selector: str) -> float:
@@ -104,7 +111,7 @@ def test_kind_filter_and_severity_link(app, new_page, groups) -> None:
 
     linked = new_page()
     app.goto(linked, "/?severities=medium")
-    medium = {f.id for f in analyze(SAMPLE).findings if f.severity == "medium"}
+    medium = {f.id for f in sample_findings() if f.severity == "medium"}
     expect(app.findings(linked)).to_have_count(len(medium))
     assert set(app.finding_ids(linked)) == medium
 
