@@ -375,7 +375,7 @@ def coverage_for(
 
     analysis = analysis_for(dataset_key, columns, zone, filters, res)
     if choice == "coarse":
-        reference = coarse_reference(*data_box(analysis.summary))
+        reference = coarse_reference(*data_box(analysis.summary, analysis.config))
     else:
         reference = own_reference(dataset_key, sha256)
     if reference is None:

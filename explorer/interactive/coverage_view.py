@@ -29,6 +29,7 @@ from explorer.interactive.map_layers import LegendStop, view_for_bounds
 from explorer.reading.device_hash import device_hashes
 from explorer.safe_csv import csv_bytes
 from explorer.summary import Summary
+from explorer.summary.homes import HomeRule, homes_per_cell
 from explorer.text import count
 
 #: Class edges of a region's rate over the overall rate: 1.25 times either way is "about
@@ -58,6 +59,11 @@ FIT_POINTS = 50
 #: Share of pings left out at each end of the data's box for the coarse default: a few
 #: pings at (0, 0) must not stretch the box over an ocean.
 BOX_TRIM = 0.005
+#: Share of homes left out at each end of the homes' box: the coarse default covers
+#: where the panel's devices live, not every town its travellers pass through (towns at
+#: the edge of a box drawn around all pings hold most of its residents and no homes, and
+#: would make every place with homes look over-sampled).
+HOME_BOX_TRIM = 0.05
 
 
 @dataclass(frozen=True)
@@ -342,22 +348,33 @@ def device_weights_csv(
     return csv_bytes(joined.select("device_id", "region_id", "weight"))
 
 
-def data_box(summary: Summary) -> tuple[float, float, float, float]:
-    """(lat_min, lat_max, lon_min, lon_max) holding all but BOX_TRIM of the pings at
-    each end, from the summary's cells: the area a coarse default should cover."""
-    cells = summary.tables["cells"]
-    if cells.is_empty():
-        raise ValueError("no pings: no area to take a coarse reference for")
-    lat, lon = cell_centres(cells["cell"])
-    weights = cells["pings"].to_numpy().astype(np.float64)
-    return (*_trimmed(lat, weights), *_trimmed(lon, weights))
+def data_box(summary: Summary, config: Config | None = None) -> tuple[float, float, float, float]:
+    """(lat_min, lat_max, lon_min, lon_max): the area a coarse default should cover.
+
+    Where the panel's devices live: the box holding all but HOME_BOX_TRIM of the
+    confident homes at each end; without homes, all but BOX_TRIM of the pings."""
+    config = config or Config()
+    rule = HomeRule(
+        config.coverage.home_resolution, config.coverage.min_nights, config.coverage.min_home_share
+    )
+    homes = homes_per_cell(summary, rule)
+    if homes.height:
+        lat, lon = cell_centres(homes["cell"])
+        weights, trim = homes["home_devices"].to_numpy().astype(np.float64), HOME_BOX_TRIM
+    else:
+        cells = summary.tables["cells"]
+        if cells.is_empty():
+            raise ValueError("no pings: no area to take a coarse reference for")
+        lat, lon = cell_centres(cells["cell"])
+        weights, trim = cells["pings"].to_numpy().astype(np.float64), BOX_TRIM
+    return (*_trimmed(lat, weights, trim), *_trimmed(lon, weights, trim))
 
 
-def _trimmed(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+def _trimmed(values: np.ndarray, weights: np.ndarray, trim: float) -> tuple[float, float]:
     order = np.argsort(values)
     cum = np.cumsum(weights[order]) / weights.sum()
-    low = values[order][np.searchsorted(cum, BOX_TRIM)]
-    high = values[order][min(np.searchsorted(cum, 1 - BOX_TRIM), len(values) - 1)]
+    low = values[order][np.searchsorted(cum, trim)]
+    high = values[order][min(np.searchsorted(cum, 1 - trim), len(values) - 1)]
     return float(low), float(high)
 
 

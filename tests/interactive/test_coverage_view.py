@@ -219,3 +219,18 @@ def test_regions_given_as_cells_are_drawn_cell_by_cell():
         shape = shapely.geometry.shape(feature["geometry"])
         assert shape.contains(shapely.Point(lo, la))
     assert view.table.height == 3
+
+
+def test_the_coarse_default_covers_where_the_homes_are_not_every_ping():
+    """Travellers' pings far out (a day trip 60 km away) stretch the pings' box; the
+    coarse default's box follows the devices' homes instead."""
+    import datetime as dt
+
+    base = generate_pings(40_000, city="new_york", seed=3, days=14).pings
+    far = base.head(2_000).with_columns(
+        lat=pl.col("lat") + 0.55, timestamp=pl.col("timestamp") + dt.timedelta(hours=1)
+    )
+    summary = summarise(pl.concat([base, far]), 8)
+    lat_min, lat_max, _, _ = cv.data_box(summary)
+    assert lat_max < base["lat"].quantile(0.999) + 0.01
+    assert lat_min > base["lat"].quantile(0.001) - 0.01
