@@ -44,6 +44,7 @@ from explorer.summary import Summary, summarise
 from explorer.summary.views import label_key, label_key_of_pings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from explorer.interactive.compare_view import CompareView
     from explorer.interactive.coverage_view import CoverageView
     from explorer.reading.reference import Reference
 
@@ -332,6 +333,28 @@ def comparison_for(
     """An area (hex ids) against the rest of the filtered data."""
     summary = analysis_for(dataset_key, columns, zone, filters, res).summary
     return compare_area(summary, hex_ids)
+
+
+#: The filters of a whole dataset (no date, hour or device-type filter).
+WHOLE: FilterKey = (None, None, 0, 24, None)
+
+
+@st.cache_resource(max_entries=_ENTRIES, show_spinner=False)
+def delivery_comparison_for(
+    before: tuple[str, Columns, str],
+    after: tuple[str, Columns, str],
+    zone: str | None,
+    res: int,
+) -> CompareView:
+    """What the Compare page shows: two whole datasets, each ``(key, columns, reference
+    sha256)``, analysed at ``res`` and compared (the second is the later delivery)."""
+    from explorer.compare import compare_analyses
+    from explorer.interactive.compare_view import compare_view
+
+    earlier = analysis_for(before[0], before[1], zone, WHOLE, res)
+    later = analysis_for(after[0], after[1], zone, WHOLE, res)
+    with analysis_slot():
+        return compare_view(compare_analyses(earlier, later))
 
 
 def sample_population_path() -> Path | None:

@@ -66,7 +66,7 @@ def share_box(view: ViewState, url_path: str) -> None:
     base = st.context.url or DEFAULT_BASE_URL
     root = base.rstrip("/")
     # st.context.url includes the page path; replace it with this page's.
-    for known in ("findings", "map", "time", "devices", "panel", "coverage", "data"):
+    for known in ("findings", "map", "time", "devices", "panel", "coverage", "compare", "data"):
         if root.endswith("/" + known):
             root = root[: -len(known) - 1]
     query = urlencode(view.to_query())

@@ -9,7 +9,8 @@ carried over from here). The time zone of naive timestamps is part of the view (
 a colleague opening the link reads the file the same way, and so is the Panel page's
 usable-panel rule (``rule=N,M``): a colleague sees what the same rule keeps; and so is
 the Coverage page's choice of the coarse default reference (``ref=coarse``) over the
-dataset's own.
+dataset's own; and so is the Compare page's earlier dataset (``before``, checked like
+``ds``), compared with the view's dataset as the later one.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class ViewState:
     tz: str | None = None  # IANA zone of naive timestamps; None: the zone at each place
     rule: PanelRule | None = None  # the Panel page's rule; None: the configured default
     ref: str | None = None  # Coverage page: "coarse" default; None: the dataset's own
+    before: str | None = None  # Compare page: the earlier dataset ("sample" or a store id)
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any]) -> ViewState:
@@ -104,6 +106,7 @@ class ViewState:
             tz=_zone(get("tz")),
             rule=_rule(get("rule"))[0],
             ref=get("ref") if get("ref") in REFERENCES else None,
+            before=_ds(get("before")),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -318,6 +321,11 @@ def add_owned(dataset_id: str) -> None:
 
 def drop_owned(dataset_id: str) -> None:
     _bucket("owned").pop(dataset_id, None)
+
+
+def owned_ids() -> tuple[str, ...]:
+    """The ids of this session's uploads, oldest first (the Compare page offers them)."""
+    return tuple(_bucket("owned"))
 
 
 def mapping_for(sha256: str) -> dict[str, str] | None:

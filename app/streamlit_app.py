@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.views.compare import compare_page
 from app.views.coverage import coverage_page
 from app.views.data import data_page
 from app.views.device_types import devices_page
@@ -19,6 +20,7 @@ PAGES = (
     (devices_page, "Device types", "devices"),
     (panel_page, "Panel", "panel"),
     (coverage_page, "Coverage", "coverage"),
+    (compare_page, "Compare", "compare"),
     (data_page, "Data", "data"),
 )
 

@@ -28,6 +28,13 @@ HOUR_PAIRS = (
         "share of device-hours",
     ),
     ("hours", "reference", ("This data", "A human day"), "Pings by local hour", "share of pings"),
+    (
+        "before_hours",
+        "after_hours",
+        ("Before", "After"),
+        "Devices' hours by local hour",
+        "share of device-hours",
+    ),
 )
 #: (first, second, names, title) of {category: share} mixes drawn side by side; a key
 #: is drawn in the first pair whose both keys are there.
@@ -36,6 +43,7 @@ MIX_PAIRS = (
     ("area_mix", "overall_mix", ("This area", "Overall"), "Device-type mix of devices"),
     ("area_ping_mix", "regional_ping_mix", ("This area", "Around it"), "Device-type mix of pings"),
     ("mix", "reference_mix", ("Observed", "Expected"), "Mix"),
+    ("before_mix", "after_mix", ("Before", "After"), "Device-type mix of devices"),
 )
 #: Most charts drawn for one finding.
 MAX_CHARTS = 4
