@@ -181,7 +181,8 @@ def _diff_deck(cv: CompareView, basemap: bool) -> pdk.Deck:
                 id="changed",
                 data=[{"hex": h} for h in diff.outlined],
                 get_hexagon="hex",
-                filled=False,
+                filled=True,
+                get_fill_color=[0, 0, 0, 0],
                 stroked=True,
                 get_line_color=OUTLINE,
                 line_width_min_pixels=3,
@@ -224,7 +225,13 @@ def _daily_chart(cv: CompareView) -> None:
         "data": {"name": "daily"},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "day", "type": "temporal", "title": None, "axis": {"format": "%b %d"}},
+            "x": {
+                "field": "day",
+                "type": "temporal",
+                "timeUnit": "yearmonthdate",
+                "title": None,
+                "axis": {"format": "%b %d", "tickCount": {"interval": "day", "step": 1}},
+            },
             "y": {"field": "devices", "type": "quantitative", "title": "devices"},
             "color": {
                 "field": "side",
