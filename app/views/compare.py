@@ -184,6 +184,8 @@ def _diff_deck(cv: CompareView, basemap: bool) -> pdk.Deck:
                 filled=True,
                 get_fill_color=[0, 0, 0, 0],
                 stroked=True,
+                # deck.gl draws an H3 outline only on flat (not extruded) hexagons.
+                extruded=False,
                 get_line_color=OUTLINE,
                 line_width_min_pixels=3,
                 pickable=False,

@@ -86,6 +86,7 @@ def test_a_dropped_district_shows_as_a_card_a_lost_area_and_two_series(
     assert len(decks) == 1
     spec = decks[0].proto.json
     assert '"color":[178,24,43]' in spec.replace(" ", "")
+    assert '"id":"changed"' in spec.replace(" ", "")  # the changed area outlined
     legend = text_of(keyed_blocks(at, "map-legend")["map-legend"])
     assert "lost" in legend and "about no change" in legend
     # Devices per day of both sides on one chart.
