@@ -275,7 +275,11 @@ def test_merged_chunks_and_grouped_bootstrap_give_the_same_answer():
     ]
     merged = detect_timezone_shift(Context(merge(parts)))[0].evidence
     for key, value in whole.evidence.items():
-        assert np.allclose(merged[key], value) if isinstance(value, list) else merged[key] == value
+        # Sums over devices merged in another order may differ in their last bits.
+        if isinstance(value, list | float):
+            assert np.allclose(merged[key], value, rtol=1e-9, atol=1e-12), key
+        else:
+            assert merged[key] == value, key
     # Past shift_bootstrap_groups devices, whole groups of devices are resampled.
     grouped = Config(time=TimeConfig(shift_bootstrap_groups=4))
     ev = found(frame, config=grouped)[0].evidence
