@@ -30,6 +30,7 @@ PAGES = {
     "devices": "app.views.device_types:devices_page",
     "panel": "app.views.panel:panel_page",
     "coverage": "app.views.coverage:coverage_page",
+    "compare": "app.views.compare:compare_page",
     "data": "app.views.data:data_page",
 }
 
