@@ -222,7 +222,8 @@ def period_change(before: dict, after: dict, config: CompareConfig) -> Change | 
         "period",
         severity,
         round(100 * gap / longer, 4),
-        f"The after delivery covers {gap:.1f} days {shorter} ({days[0]:.1f} against {days[1]:.1f})",
+        f"The after delivery covers {days[1]:.1f} days against {days[0]:.1f} before "
+        f"({gap:.1f} days {shorter})",
         story,
         evidence=evidence,
         period={"start": after["start"], "end": after["end"]},

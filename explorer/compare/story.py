@@ -35,7 +35,7 @@ def _serious(changes: list[dict[str, Any]]) -> str:
         )
         return f"Nothing changed that matters: no change reaches medium severity{listed}."
     counts = [
-        plural(n, level)
+        f"{count(n)} {level}"
         for level in ("high", "medium")
         if (n := sum(c["severity"] == level for c in serious))
     ]

@@ -78,3 +78,17 @@ def test_markdown_and_html_tell_every_change_and_escape_the_data(planted):
     assert "<script>" not in markdown and "\\<script\\>" in markdown
     assert "http" not in html.replace("&#47;", "")
     assert html.count("<svg") >= 3  # daily series, maps and the before/after mixes
+
+
+def test_the_story_counts_serious_changes_in_plain_words():
+    from explorer.compare.story import _serious
+
+    def change(severity: str, title: str) -> dict:
+        return {"severity": severity, "title": title, "kind": "panel_changed", "evidence": {}}
+
+    two = _serious([change("high", "A rose."), change("medium", "B fell."), change("low", "C")])
+    assert two == "What changed that matters (1 high and 1 medium changes): A rose; B fell."
+    one = _serious([change("medium", "B fell.")])
+    assert one == "What changed that matters (1 medium change): B fell."
+    quiet = _serious([change("low", "C")])
+    assert quiet.startswith("Nothing changed that matters") and "1 low change is listed" in quiet
