@@ -60,7 +60,8 @@ Measured = tuple[float, float, float]
 def run_process(args: list[str]) -> Measured:
     """Wall seconds, CPU seconds (user + system) and peak resident memory (GB) of a child
     process. On a shared machine the wall clock moves with the neighbours' load; the CPU
-    seconds show whether the work itself changed."""
+    seconds show whether the work itself changed. Linux counts the parent's resident size
+    at the fork in the child's peak, so the caller must be small (the bench script is)."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
