@@ -144,26 +144,43 @@ class Finding:
     def id(self) -> str:  # noqa: A003 - the design names this field "id"
         """Stable id from the kind, the sorted cells, and the period and regions if any
         (16 hex characters): two gaps of one delivery have no cells, but differ in time."""
-        text = self.kind + ":" + ",".join(sorted(self.cells))
-        if self.period is not None:
-            text += f"@{self.period['start']}/{self.period['end']}"
-        if self.regions:
-            text += "#" + ",".join(sorted(self.regions))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return stable_id(self.kind, self.cells, self.period, self.regions)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "severity": self.severity,
-            "score": self.score,
-            "title": self.title,
-            "story": self.story,
-            "cells": list(self.cells),
-            "period": dict(self.period) if self.period is not None else None,
-            "regions": list(self.regions),
-            "evidence": self.evidence,
-        }
+        return record_dict(self)
+
+
+def stable_id(
+    head: str,
+    cells: Iterable[str],
+    period: dict[str, str] | None = None,
+    regions: Iterable[str] = (),
+) -> str:
+    """16 hex characters of ``head`` (a kind, and what else names the record), the sorted
+    cells, and the period and regions if any: findings and comparison changes alike."""
+    text = head + ":" + ",".join(sorted(cells))
+    if period is not None:
+        text += f"@{period['start']}/{period['end']}"
+    regions = sorted(regions)
+    if regions:
+        text += "#" + ",".join(regions)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def record_dict(record: Any) -> dict[str, Any]:
+    """A finding-shaped record (a Finding, a comparison's change) as the JSON holds it."""
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "severity": record.severity,
+        "score": record.score,
+        "title": record.title,
+        "story": record.story,
+        "cells": list(record.cells),
+        "period": dict(record.period) if record.period is not None else None,
+        "regions": list(record.regions),
+        "evidence": record.evidence,
+    }
 
 
 def severity_at_least(severity: str, level: str) -> bool:

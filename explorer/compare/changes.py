@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from explorer.findings import SEVERITIES
+from explorer.findings import SEVERITIES, record_dict, stable_id
 
 _RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
@@ -77,26 +76,10 @@ class Change:
     @property
     def id(self) -> str:  # noqa: A003 - the contract names this field "id"
         """16 hex characters from the kind, subject, sorted cells, period and regions."""
-        text = f"{self.kind}/{self.subject}:" + ",".join(sorted(self.cells))
-        if self.period is not None:
-            text += f"@{self.period['start']}/{self.period['end']}"
-        if self.regions:
-            text += "#" + ",".join(sorted(self.regions))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return stable_id(f"{self.kind}/{self.subject}", self.cells, self.period, self.regions)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "severity": self.severity,
-            "score": self.score,
-            "title": self.title,
-            "story": self.story,
-            "cells": list(self.cells),
-            "period": dict(self.period) if self.period is not None else None,
-            "regions": list(self.regions),
-            "evidence": self.evidence,
-        }
+        return record_dict(self)
 
 
 def worse(a: str, b: str) -> str:
