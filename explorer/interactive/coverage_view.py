@@ -21,12 +21,15 @@ import shapely
 from explorer.binning.cells import cell_boundary, cell_centres
 from explorer.config import Config
 from explorer.detectors.context import Context
-from explorer.detectors.coverage import CoverageTable, coverage_table, detect_coverage_bias
-from explorer.detectors.coverage import device_weights as device_weight_table
+from explorer.detectors.coverage import (
+    CoverageTable,
+    coverage_table,
+    detect_coverage_bias,
+    device_weights_by_id,
+)
 from explorer.detectors.coverage.bias import funnel_limits
 from explorer.findings import Finding
 from explorer.interactive.map_layers import LegendStop, view_for_bounds
-from explorer.reading.device_hash import device_hashes
 from explorer.safe_csv import csv_bytes
 from explorer.summary import Summary
 from explorer.summary.homes import HomeRule, homes_per_cell
@@ -341,11 +344,7 @@ def device_weights_csv(
 ) -> bytes:
     """Per device with a home in a region, under the user's own ``device_ids`` (the
     pings' id column): id, region and weight, as formula-safe CSV bytes."""
-    weights = device_weight_table(summary, reference, config or Config())
-    ids = pl.DataFrame({"device_id": device_ids.drop_nulls().unique().cast(pl.String)})
-    ids = ids.with_columns(device=device_hashes(ids["device_id"]))
-    joined = ids.join(weights, on="device", how="inner").sort("device_id")
-    return csv_bytes(joined.select("device_id", "region_id", "weight"))
+    return csv_bytes(device_weights_by_id(summary, reference, config or Config(), device_ids))
 
 
 def data_box(summary: Summary, config: Config | None = None) -> tuple[float, float, float, float]:
