@@ -26,6 +26,7 @@ from explorer.detectors.coverage import (
     coverage_table,
     detect_coverage_bias,
     device_weights_by_id,
+    region_weights_frame,
 )
 from explorer.detectors.coverage.bias import funnel_limits
 from explorer.findings import Finding
@@ -324,19 +325,7 @@ def flagged_words(view: CoverageView) -> str:
 def weights_csv(table: CoverageTable) -> bytes:
     """Per region: id, name, residents, home devices, rate with interval and weight, as
     formula-safe CSV bytes."""
-    return csv_bytes(
-        table.regions.select(
-            pl.col("region_id").alias("id"),
-            "name",
-            "residents",
-            "home_devices",
-            "rate",
-            "rate_low",
-            "rate_high",
-            "weight",
-            "weight_capped",
-        )
-    )
+    return csv_bytes(region_weights_frame(table))
 
 
 def device_weights_csv(

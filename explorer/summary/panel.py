@@ -21,7 +21,7 @@ from explorer.summary.views import device_types
 _HOUR_S = 3_600
 #: Median gaps are computed for at most this many devices (those of the smallest hashes,
 #: a fixed, engine-independent sample): their distribution is then known to about a
-#: percent, while all devices of a 10 M-ping file would take seconds to sort.
+#: percent, without sorting every device's moments (cost in docs/performance.md).
 GAP_SAMPLE = 20_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -78,7 +78,7 @@ def hourly_series(summary: Summary) -> pl.DataFrame:
 def hourly_pings(summary: Summary) -> pl.DataFrame:
     """Pings per UTC hour of the period, empty hours included (hour, start, pings): the
     part of :func:`hourly_series` that needs no device counts, which cost a pass over
-    every device's hours (about a second on 10 M pings)."""
+    every device's hours."""
     hours = summary.tables["period_hours"].group_by("hour").agg(pl.col("pings").sum())
     if hours.is_empty():
         return pl.DataFrame(
