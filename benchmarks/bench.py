@@ -1,10 +1,14 @@
 """``python -m benchmarks.bench``: time read, bin, summarise and the whole analysis.
 
-Generates N synthetic pings once (cached under ``.bench/``) as CSV and Parquet, then
-reports medians of several in-process runs per stage, the wall clock and peak resident
-memory of ``python -m explorer profile|analyze`` run as separate processes (in rounds),
-and the naive notebook approach (pandas + row-wise ``apply(h3.latlng_to_cell)`` +
-groupby) on a 1-million-row slice for comparison.
+Generates N synthetic pings once (cached under ``.bench/``, see :mod:`benchmarks.shapes`):
+today's shape (one city, epoch milliseconds, time order) and the realistic shapes (four
+metros, UUID ids, shuffled, ISO strings with ``Z``, with offsets or naive), each as CSV
+and Parquet. Then, as separate processes in rounds: ``python -m explorer profile|analyze``
+on today's shape, and ``analyze`` next to the best-library script
+(:mod:`benchmarks.peer`) on every realistic shape and format — wall clock, CPU seconds,
+peak resident memory, and how many times faster ``analyze`` is than the peer. Last, the
+medians of in-process runs per stage and the naive notebook approach (pandas + row-wise
+``apply(h3.latlng_to_cell)`` + groupby) on a 1-million-row slice, both on today's shape.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.shapes import SHAPES, epoch_paths, parse_shapes, shape_paths
 from explorer.cli.process import keep_freed_memory
 
-BENCH_DIR = Path(".bench")
 NAIVE_ROWS = 1_000_000
 
 
@@ -34,23 +38,27 @@ def _median_time(fn: Callable[[], object], runs: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def ensure_files(rows: int) -> tuple[Path, Path]:
-    """Synthetic CSV and Parquet of ``rows`` pings (New York, planted biases), made once."""
-    BENCH_DIR.mkdir(exist_ok=True)
-    csv_path = BENCH_DIR / f"pings_{rows}.csv"
-    parquet_path = BENCH_DIR / f"pings_{rows}.parquet"
-    if not (csv_path.exists() and parquet_path.exists()):
-        from explorer.synth.pings import generate_pings, write_pings
+def _generate(rows: int, shapes: tuple[str, ...]) -> None:
+    """Write missing input files in a child process: generating 10 M pings takes gigabytes,
+    which this process must not hold when it forks the measured commands."""
+    command = [sys.executable, "-m", "benchmarks.shapes", "--rows", str(rows)]
+    subprocess.run([*command, "--shapes", ",".join(shapes)], check=True)
 
-        print(f"generating {rows:,} pings (once) ...", file=sys.stderr, flush=True)
-        result = generate_pings(
-            rows,
-            seed=11,
-            biases=("coordinate_pileup", "null_island", "duplicate_pings", "device_type_skew"),
-        )
-        write_pings(result, parquet_path)
-        write_pings(result, csv_path)
-    return csv_path, parquet_path
+
+def ensure_files(rows: int) -> tuple[Path, Path]:
+    """Today's shape as CSV and Parquet (New York, planted biases, epoch ms), made once."""
+    paths = epoch_paths(rows)
+    if not all(p.exists() for p in paths.values()):
+        _generate(rows, ())
+    return paths["csv"], paths["parquet"]
+
+
+def ensure_realistic(rows: int, shapes: tuple[str, ...]) -> dict[str, dict[str, Path]]:
+    """The realistic ``shapes`` by shape and format (``{"iso_utc": {"parquet": ...}}``)."""
+    paths = {shape: shape_paths(rows, shape) for shape in shapes}
+    if not all(p.exists() for by_format in paths.values() for p in by_format.values()):
+        _generate(rows, shapes)
+    return paths
 
 
 #: Wall seconds, CPU seconds and peak resident memory (GB) of one run.
@@ -85,6 +93,53 @@ def in_rounds(
         for key, command in commands.items():
             measured[key].append(measure(command))
     return measured
+
+
+def process_commands(
+    epoch: dict[str, Path], realistic: dict[str, dict[str, Path]]
+) -> dict[str, list[str]]:
+    """Separate-process commands labelled ``"<program> <shape> <format>"``, in the order
+    of a round: ``profile`` and ``analyze`` on today's shape, then ``analyze`` and the
+    peer script one after the other on each realistic shape and format."""
+    explorer = [sys.executable, "-m", "explorer"]
+    commands = {
+        f"{name} epoch_ms {fmt}": [*explorer, name, str(path), "--format", "json"]
+        for fmt, path in epoch.items()
+        for name in ("profile", "analyze")
+    }
+    for shape, by_format in realistic.items():
+        for fmt, path in by_format.items():
+            commands[f"analyze {shape} {fmt}"] = [
+                *explorer,
+                "analyze",
+                str(path),
+                "--format",
+                "json",
+            ]
+            commands[f"peer {shape} {fmt}"] = [sys.executable, "-m", "benchmarks.peer", str(path)]
+    return commands
+
+
+def process_table(measured: dict[str, list[Measured]]) -> list[str]:
+    """Markdown rows of :func:`in_rounds`' results: median wall and CPU seconds, highest
+    peak, and for ``analyze`` on a file the peer also ran on, "ours ÷ peer": the median
+    over rounds of peer wall ÷ ``analyze`` wall (above 1: ``analyze`` is faster)."""
+    lines = [
+        "| command | shape | format | wall s | CPU s | peak RSS GB | ours ÷ peer |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for key, runs in measured.items():
+        program, shape, fmt = key.split()
+        walls, cpus, peaks = zip(*runs, strict=True)
+        peer = measured.get(f"peer {shape} {fmt}") if program == "analyze" else None
+        ratio = ""
+        if peer:
+            ratio = f"{statistics.median(p[0] / o[0] for o, p in zip(runs, peer)):.2f}×"
+        lines.append(
+            f"| {program} | {shape} | {fmt} | {statistics.median(walls):.2f} "
+            f"| {statistics.median(cpus):.2f} | {max(peaks):.2f} | {ratio} |"
+        )
+    return lines
 
 
 def naive_rows_per_second(csv_path: Path, rows: int) -> float:
@@ -144,31 +199,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--resolution", type=int, default=8)
+    parser.add_argument(
+        "--shapes",
+        type=parse_shapes,
+        default=SHAPES,
+        help=f"realistic shapes to run, comma-separated (default all: {','.join(SHAPES)}; "
+        "empty for none)",
+    )
     args = parser.parse_args(argv)
     keep_freed_memory()  # as the command line does
     csv_path, parquet_path = ensure_files(args.rows)
+    realistic = ensure_realistic(args.rows, args.shapes)
     print(
         f"# Benchmark: {args.rows:,} pings, H3 resolution {args.resolution}, median of "
         f"{args.runs} runs\n# machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}\n"
+        f"Python {platform.python_version()}\n# shapes: epoch_ms (one city, epoch ms, time "
+        f"order); {', '.join(args.shapes) or 'no realistic shape'} (four metros, UUID ids, "
+        "shuffled)\n"
     )
     # Separate processes first: a child's peak RSS counts the parent it was forked from
     # until it execs, so they must start while this process is still small.
-    commands = {
-        f"{name} {label}": [sys.executable, "-m", "explorer", name, str(path), "--format", "json"]
-        for label, path in (("parquet", parquet_path), ("csv", csv_path))
-        for name in ("profile", "analyze")
-    }
-    runs = in_rounds(commands, args.runs)
-    print("| command (separate process) | wall s | CPU s | peak RSS GB |\n|---|---:|---:|---:|")
-    for key, measured in runs.items():
-        walls, cpus, peaks = zip(*measured, strict=True)
-        print(
-            f"| {key} | {statistics.median(walls):.2f} "
-            f"| {statistics.median(cpus):.2f} | {max(peaks):.2f} |",
-            flush=True,
-        )
-    print("\n| input | stage | seconds | rows/s |\n|---|---|---:|---:|")
+    commands = process_commands({"parquet": parquet_path, "csv": csv_path}, realistic)
+    for line in process_table(in_rounds(commands, args.runs)):
+        print(line, flush=True)
+    print("\n| input (epoch_ms) | stage | seconds | rows/s |\n|---|---|---:|---:|")
     for label, path in (("parquet", parquet_path), ("csv", csv_path)):
         times = stage_times(path, args.runs, args.resolution)
         for stage in ("read", "bin", "summarise", "end_to_end"):
