@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from explorer._speed.timestamps import Layout, layout_of, read_fixed_layout
 from explorer.geography.timezones import localize_naive, zone_names
 from explorer.reading.detection import (
     EPOCH_UNIT_WORDS,
@@ -141,7 +142,7 @@ def _strings_to_instants(text: pl.Series, tz: str | None) -> tuple[pl.Series, Ti
     if fmt is None:
         empty = pl.repeat(None, len(text), dtype=pl.Datetime("us", "UTC"), eager=True)
         return empty, Timing("no readable timestamps", naive=False)
-    parsed = text.str.to_datetime(fmt.format, strict=False, time_unit="us")
+    parsed = _parse_format(text, fmt, sample)
     retry = parsed.is_null() & text.is_not_null()
     if bool(retry.any()):
         index = retry.arg_true()
@@ -152,6 +153,36 @@ def _strings_to_instants(text: pl.Series, tz: str | None) -> tuple[pl.Series, Ti
         )
         parsed = parsed.scatter(index, again)
     return parsed, _string_timing(fmt, tz)
+
+
+def _parse_format(text: pl.Series, fmt: TimestampFormat, sample: pl.Series) -> pl.Series:
+    """``text`` read with ``fmt``: rows of the sample's commonest ISO layout digit by digit,
+    the others (and every row when there is no such layout) by polars' parser."""
+    layout = _common_layout(sample, fmt)
+    if layout is None:
+        return text.str.to_datetime(fmt.format, strict=False, time_unit="us")
+    parsed = read_fixed_layout(text, layout)
+    rest = parsed.is_null() & text.is_not_null()
+    if bool(rest.any()):
+        index = rest.arg_true()
+        general = text.gather(index).str.to_datetime(fmt.format, strict=False, time_unit="us")
+        parsed = parsed.scatter(index, general)
+    return parsed
+
+
+def _common_layout(sample: pl.Series, fmt: TimestampFormat) -> Layout | None:
+    """The fixed layout of the sample's commonest length among values ``fmt`` reads."""
+    readable = sample.filter(
+        sample.str.to_datetime(fmt.format, strict=False, time_unit="us").is_not_null()
+    )
+    if readable.is_empty():
+        return None
+    lengths = readable.str.len_bytes()
+    example = readable.filter(lengths == lengths.mode().sort()[0])[0]
+    layout = layout_of(example)
+    if layout is None or layout.aware != fmt.aware:
+        return None
+    return layout
 
 
 def _format_hits(sample: pl.Series, fmt: TimestampFormat | None) -> int:
