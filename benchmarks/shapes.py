@@ -4,7 +4,7 @@ Two kinds of file, each as Parquet and CSV:
 
 - ``epoch_ms``, today's shape: one city (New York), integer epoch-millisecond timestamps,
   16-hex-digit device ids, rows in time order;
-- the realistic shapes, as vendors export pings: four metros on three continents (New
+- the realistic shapes, as vendors export pings: four metros on four continents (New
   York, São Paulo, London, Singapore), 36-character UUID device ids, rows shuffled, over
   four weeks that span both March daylight-saving changes, with timestamps as strings in
   one of :data:`SHAPES`: ``iso_utc`` (``2024-03-04T07:31:09Z``), ``iso_offset`` (the
