@@ -49,6 +49,10 @@ MAX_ABS_LAT = 70.0
 MIN_RESOLUTION = 5
 #: Below this many points the grid costs more than it saves.
 MIN_POINTS = 200_000
+#: Points spread too widely for one grid (metros on several continents) get a grid per
+#: one-degree tile that holds at least this many of them; each such tile costs a scan of
+#: the points, so there are at most points / this many.
+MIN_TILE_POINTS = 200_000
 #: A grid with more squares than this per point is too sparse to gain: its corners cost
 #: about as many H3 calls as its squares save.
 MAX_SQUARES_PER_POINT = 0.25
@@ -206,10 +210,52 @@ def grid_cells(
         return cells(lat, lon)
     grid, side = _fitted_grid(lat, lon, edge_km / _KM_PER_DEG_LAT)
     if grid is None:
-        return cells(lat, lon)
+        return _tile_by_tile(lat, lon, resolution, edge_km, cells, eligible, threads)
     index = _squares(lat, lon, grid, side, threads)
     square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
     out = square_cell[index]
     rest = np.flatnonzero(~square_ok[index])
+    out[rest] = cells(lat[rest], lon[rest])
+    return out
+
+
+def _tiles(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The one-degree tile (0 to 64,799) of every point; -1 where a coordinate is not finite."""
+    tile = np.full(lat.size, -1, dtype=np.int32)
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    row = np.clip(np.floor(lat[finite]) + 90, 0, 179)
+    col = np.clip(np.floor(lon[finite]) + 180, 0, 359)
+    tile[finite] = (row * 360 + col).astype(np.int32)
+    return tile
+
+
+def _tile_by_tile(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    resolution: int,
+    edge_km: float,
+    cells: Cells,
+    eligible: Eligible,
+    threads: int,
+) -> np.ndarray:
+    """Cells of points too spread out for one grid (several metros far apart): each
+    one-degree tile holding at least ``MIN_TILE_POINTS`` points gets a grid of its own, the
+    points of the other tiles are computed one by one."""
+    tile = _tiles(lat, lon)
+    counts = np.bincount(tile + 1, minlength=180 * 360 + 1)[1:]
+    out = np.empty(lat.size, dtype=np.uint64)
+    placed = np.zeros(lat.size, dtype=bool)
+    for busy in np.flatnonzero(counts >= MIN_TILE_POINTS):
+        inside = np.flatnonzero(tile == busy)
+        tile_lat, tile_lon = lat[inside], lon[inside]
+        grid, side = _fitted_grid(tile_lat, tile_lon, edge_km / _KM_PER_DEG_LAT)
+        if grid is None:
+            continue
+        index = _squares(tile_lat, tile_lon, grid, side, threads)
+        square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
+        on_grid = square_ok[index]
+        out[inside[on_grid]] = square_cell[index[on_grid]]
+        placed[inside[on_grid]] = True
+    rest = np.flatnonzero(~placed)
     out[rest] = cells(lat[rest], lon[rest])
     return out

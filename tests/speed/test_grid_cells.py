@@ -201,3 +201,21 @@ def test_invalid_points_are_reported_by_h3_as_before():
     lat[::7] = np.nan
     with pytest.raises(ValueError, match="invalid latitude"):
         by_grid(lat, lon, 8)
+
+
+def test_metros_on_several_continents_get_a_grid_each(monkeypatch):
+    """Clouds too far apart for one grid: each busy one-degree tile (a metro may straddle
+    two) gets its own, stragglers and quiet tiles go point by point."""
+    monkeypatch.setattr(binning_grid, "MIN_TILE_POINTS", 20_000)
+    rng = np.random.default_rng(26)
+    centres = [(40.75, -73.98), (-23.55, -46.63), (51.5, -0.01), (1.3, 103.85)]
+    parts = [city(rng, lat0, lon0, 60_000, spread=SPREAD[8]) for lat0, lon0 in centres]
+    far = 2_000  # pings scattered over the world: tiles far below the floor
+    parts.append((rng.uniform(-60, 60, far), rng.uniform(-180, 180, far)))
+    lat = np.concatenate([p[0] for p in parts])
+    lon = np.concatenate([p[1] for p in parts])
+    order = rng.permutation(lat.size)
+    lat, lon = lat[order], lon[order]
+    got, asked = by_grid(lat, lon, 8)
+    assert np.array_equal(got, expected(lat, lon, 8))
+    assert asked < 0.6 * lat.size, asked
