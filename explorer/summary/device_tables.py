@@ -189,14 +189,57 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
     places = factorize(cells_to_parent(pl.Series(cells.values, dtype=pl.UInt64), resolution))
     place = devices.of(places.codes[cells.codes])
     seconds = devices.of(frame["timestamp"].dt.epoch("s").to_numpy())
-    hour = seconds // 3_600
+    hour = seconds // _SECONDS_PER_HOUR
     first_hour = int(hour.min()) if hour.size else 0
     n_hours = (int(hour.max()) - first_hour + 1) if hour.size else 1
     key = key_of(devices.devices.codes, n_hours, hour - first_hour)
     key *= len(places)
     key += place
+    within = seconds - hour * _SECONDS_PER_HOUR
+    space = len(devices.devices) * n_hours * len(places)
+    by_sort = space * _SECONDS_PER_HOUR < _KEY_LIMIT
+    keys, pings, first, last = (_moments_by_sort if by_sort else _moments_by_group)(key, within)
+    moment, place_code = np.divmod(keys, len(places))
+    dev_code, hour_offset = np.divmod(moment, n_hours)
+    hour_start = (hour_offset + first_hour).astype(np.int64) * _SECONDS_PER_HOUR
+    return pl.DataFrame(
+        {
+            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
+            "hour": pl.Series(hour_offset + first_hour, dtype=pl.Int32),
+            "place": pl.Series(np.asarray(places.values)[place_code], dtype=pl.UInt64),
+            "pings": pl.Series(pings, dtype=pl.Int64),
+            "first_seen": pl.Series(first + hour_start, dtype=pl.Int64),
+            "last_seen": pl.Series(last + hour_start, dtype=pl.Int64),
+        }
+    )
+
+
+_SECONDS_PER_HOUR = 3_600
+#: Keys stay below this so that a moment's key times the seconds of an hour fits int64.
+_KEY_LIMIT = 2**62
+
+
+def _moments_by_sort(
+    key: np.ndarray, second_in_hour: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct moment keys, pings, and first and last second within the hour, from one
+    sort of key × 3600 + second: each moment is a run, its ends the first and last ping."""
+    key *= _SECONDS_PER_HOUR
+    key += second_in_hour
+    key.sort()
+    starts, lengths = runs(key // _SECONDS_PER_HOUR)
+    ends = starts + lengths - 1
+    moments, first = np.divmod(key[starts], _SECONDS_PER_HOUR)
+    return moments, lengths, first, key[ends] % _SECONDS_PER_HOUR
+
+
+def _moments_by_group(
+    key: np.ndarray, second_in_hour: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`_moments_by_sort`, by a hash group-by, for key spaces too large to carry
+    the seconds."""
     grouped = (
-        pl.DataFrame({"key": key, "second": seconds})
+        pl.DataFrame({"key": key, "second": second_in_hour})
         .group_by("key")
         .agg(
             pings=pl.len().cast(pl.Int64),
@@ -204,18 +247,7 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
             last_seen=pl.col("second").max(),
         )
     )
-    moment, place_code = np.divmod(grouped["key"].to_numpy(), len(places))
-    dev_code, hour_offset = np.divmod(moment, n_hours)
-    return pl.DataFrame(
-        {
-            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
-            "hour": pl.Series(hour_offset + first_hour, dtype=pl.Int32),
-            "place": pl.Series(np.asarray(places.values)[place_code], dtype=pl.UInt64),
-            "pings": grouped["pings"],
-            "first_seen": grouped["first_seen"],
-            "last_seen": grouped["last_seen"],
-        }
-    )
+    return tuple(grouped[name].to_numpy() for name in ("key", "pings", "first_seen", "last_seen"))
 
 
 def _device_days(devices: DeviceCodes, day: np.ndarray, hour: np.ndarray) -> pl.DataFrame:
