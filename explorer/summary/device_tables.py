@@ -10,9 +10,12 @@ polars group-bys (``tests/test_summary_devices.py`` checks that).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import polars as pl
 
+from explorer._speed.blocks import blockwise
 from explorer._speed.codes import (
     Coded,
     DeviceCodes,
@@ -189,16 +192,17 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
     places = factorize(cells_to_parent(pl.Series(cells.values, dtype=pl.UInt64), resolution))
     place = devices.of(places.codes[cells.codes])
     seconds = devices.of(frame["timestamp"].dt.epoch("s").to_numpy())
-    hour = seconds // _SECONDS_PER_HOUR
-    first_hour = int(hour.min()) if hour.size else 0
-    n_hours = (int(hour.max()) - first_hour + 1) if hour.size else 1
-    key = key_of(devices.devices.codes, n_hours, hour - first_hour)
-    key *= len(places)
-    key += place
-    within = seconds - hour * _SECONDS_PER_HOUR
+    first_hour = int(seconds.min()) // _SECONDS_PER_HOUR if seconds.size else 0
+    n_hours = (int(seconds.max()) // _SECONDS_PER_HOUR - first_hour + 1) if seconds.size else 1
     space = len(devices.devices) * n_hours * len(places)
-    by_sort = space * _SECONDS_PER_HOUR < _KEY_LIMIT
-    keys, pings, first, last = (_moments_by_sort if by_sort else _moments_by_group)(key, within)
+    if space * _SECONDS_PER_HOUR >= _KEY_LIMIT:
+        keys, pings, first, last = _moments_by_group(
+            devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
+        )
+    else:
+        keys, pings, first, last = _moments_by_sort(
+            devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
+        )
     moment, place_code = np.divmod(keys, len(places))
     dev_code, hour_offset = np.divmod(moment, n_hours)
     hour_start = (hour_offset + first_hour).astype(np.int64) * _SECONDS_PER_HOUR
@@ -219,27 +223,68 @@ _SECONDS_PER_HOUR = 3_600
 _KEY_LIMIT = 2**62
 
 
+def _moment_keys(
+    device: np.ndarray,
+    seconds: np.ndarray,
+    place: np.ndarray,
+    key: np.ndarray,
+    within: np.ndarray,
+    hour: np.ndarray,
+    *,
+    first_hour: int,
+    n_hours: int,
+    n_places: int,
+) -> None:
+    """One block of ``key`` = (device, UTC hour, place) and ``within`` = the second within
+    the hour (``hour`` is scratch)."""
+    np.floor_divide(seconds, _SECONDS_PER_HOUR, out=hour)
+    np.subtract(seconds, hour * _SECONDS_PER_HOUR, out=within, casting="unsafe")
+    hour -= first_hour
+    np.multiply(device, n_hours, out=key, dtype=np.int64)
+    key += hour
+    key *= n_places
+    key += place
+
+
 def _moments_by_sort(
-    key: np.ndarray, second_in_hour: np.ndarray
+    device: np.ndarray,
+    seconds: np.ndarray,
+    place: np.ndarray,
+    first_hour: int,
+    n_hours: int,
+    n_places: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct moment keys, pings, and first and last second within the hour, from one
-    sort of key × 3600 + second: each moment is a run, its ends the first and last ping."""
+    sort of key × 3600 + second: each moment is a run, its ends the first and last ping.
+    The keys are made a cache-sized block at a time, the seconds kept as 16-bit values."""
+    key = np.empty(seconds.size, dtype=np.int64)
+    within = np.empty(seconds.size, dtype=np.int16)
+    step = partial(_moment_keys, first_hour=first_hour, n_hours=n_hours, n_places=n_places)
+    blockwise(step, [device, seconds, place], [key, within], [np.int64])
     key *= _SECONDS_PER_HOUR
-    key += second_in_hour
+    key += within
     key.sort()
-    starts, lengths = runs(key // _SECONDS_PER_HOUR)
-    ends = starts + lengths - 1
-    moments, first = np.divmod(key[starts], _SECONDS_PER_HOUR)
-    return moments, lengths, first, key[ends] % _SECONDS_PER_HOUR
+    np.divmod(key, _SECONDS_PER_HOUR, out=(key, within), casting="unsafe")
+    starts, lengths = runs(key)
+    return key[starts], lengths, within[starts], within[starts + lengths - 1]
 
 
 def _moments_by_group(
-    key: np.ndarray, second_in_hour: np.ndarray
+    device: np.ndarray,
+    seconds: np.ndarray,
+    place: np.ndarray,
+    first_hour: int,
+    n_hours: int,
+    n_places: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`_moments_by_sort`, by a hash group-by, for key spaces too large to carry
+    """As :func:`_moments_by_sort`, by a hash group-by, for key spaces too wide to carry
     the seconds."""
+    key = np.empty(seconds.size, dtype=np.int64)
+    within = np.empty(seconds.size, dtype=np.int16)
+    step = partial(_moment_keys, first_hour=first_hour, n_hours=n_hours, n_places=n_places)
+    blockwise(step, [device, seconds, place], [key, within], [np.int64])
     grouped = (
-        pl.DataFrame({"key": key, "second": second_in_hour})
+        pl.DataFrame({"key": key, "second": within})
         .group_by("key")
         .agg(
             pings=pl.len().cast(pl.Int64),

@@ -22,16 +22,23 @@ def period_hours(frame: pl.DataFrame) -> pl.DataFrame:
     """Pings per (UTC hour since the epoch, local day) of prepared pings."""
     if frame.is_empty():
         return _EMPTY
-    hour = np.floor_divide(frame["timestamp"].dt.epoch("s").to_numpy(), _HOUR_S)
-    day = frame["day"].to_physical().to_numpy().astype(np.int64)
-    first_hour, first_day = int(hour.min()), int(day.min())
-    n_days = int(day.max()) - first_day + 1
-    key = (hour - first_hour) * n_days + (day - first_day)
-    space = (int(hour.max()) - first_hour + 1) * n_days
+    hour = pl.col("timestamp").dt.epoch("s") // _HOUR_S
+    day = pl.col("day").to_physical().cast(pl.Int64)
+    ends = frame.select(
+        hour.min().alias("first_hour"),
+        hour.max().alias("last_hour"),
+        day.min().alias("first_day"),
+        day.max().alias("last_day"),
+    ).row(0, named=True)
+    first_hour, first_day = ends["first_hour"], ends["first_day"]
+    n_days = ends["last_day"] - first_day + 1
+    # One pass of polars' elementwise expressions: no input-sized numpy temporaries.
+    key = frame.select((hour - first_hour) * n_days + (day - first_day)).to_series().to_numpy()
+    space = (ends["last_hour"] - first_hour + 1) * n_days
     if space <= 2 * key.size + 1_000_000:
         keys, counts = counts_of(key, space)
     else:  # timestamps years apart: sort instead of a mostly empty dense array
-        key.sort()
+        key = np.sort(key)
         starts, counts = runs(key)
         keys = key[starts]
     hour_offset, day_offset = np.divmod(keys, n_days)
