@@ -35,7 +35,7 @@ browser:
 
 test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
