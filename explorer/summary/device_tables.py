@@ -44,12 +44,13 @@ def _dense(space: int, rows: int) -> bool:
 
 
 def _count_keys(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of ``keys`` (all in [0, space)) and how often each occurs."""
+    """Distinct values of ``keys`` (all in [0, space)) and how often each occurs; a sparse
+    ``keys`` is sorted in place (callers pass keys they made and no longer need)."""
     if _dense(space, keys.size):
         return counts_of(keys, space)
-    ordered = np.sort(keys)
-    starts, lengths = runs(ordered)
-    return ordered[starts], lengths
+    keys.sort()
+    starts, lengths = runs(keys)
+    return keys[starts], lengths
 
 
 def cell_devices(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> pl.DataFrame:
@@ -306,8 +307,10 @@ def _device_days(devices: DeviceCodes, day: np.ndarray, hour: np.ndarray) -> pl.
     key *= _HOURS
     key += hour
     keys, counts = _count_keys(key, len(devices.devices) * n_days * _HOURS)
-    pair, hours = np.divmod(keys, _HOURS)
-    bits = np.left_shift(np.uint32(1), hours.astype(np.uint32), dtype=np.uint32)
+    del key
+    hours = np.empty(keys.size, dtype=np.uint8)
+    pair, _ = np.divmod(keys, _HOURS, out=(keys, hours), casting="unsafe")
+    bits = np.left_shift(np.uint32(1), hours, dtype=np.uint32)
     pair_starts, _ = runs(pair)
     pings = np.add.reduceat(counts, pair_starts) if counts.size else counts
     mask = np.bitwise_or.reduceat(bits, pair_starts) if bits.size else bits
