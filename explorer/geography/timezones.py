@@ -43,6 +43,56 @@ def zone_names(lat: pl.Series, lon: pl.Series) -> pl.Series:
     return frame.join(squares, on=["gy", "gx"], how="left", maintain_order="left")["zone"]
 
 
+def _square_zones(lat: np.ndarray, lon: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Zone names and each point's zone index, looked up once per coarse grid square (the
+    squares of :func:`zone_names`), the squares told apart by dense codes, not strings."""
+    rows, cols = round(180 / ZONE_GRID_DEG) + 2, round(360 / ZONE_GRID_DEG) + 2
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    gy = np.floor(np.where(finite, lat, 0.0) / ZONE_GRID_DEG).astype(np.int64) + rows // 2
+    gx = np.floor(np.where(finite, lon, 0.0) / ZONE_GRID_DEG).astype(np.int64) + cols // 2
+    square = gy * cols + gx
+    square[~finite] = -1  # no place, no zone: read as UTC, as zone_names leaves it
+    coded = factorize(pl.Series(square))
+    square_gy, square_gx = np.divmod(np.asarray(coded.values), cols)
+    centre_lat = np.clip((square_gy - rows // 2 + 0.5) * ZONE_GRID_DEG, -89.99, 89.99)
+    centre_lon = ((square_gx - cols // 2 + 0.5) * ZONE_GRID_DEG + 180.0) % 360.0 - 180.0
+    names = [
+        (tzfpy.get_tz(float(x), float(y)) or "UTC") if key >= 0 else "UTC"
+        for x, y, key in zip(centre_lon, centre_lat, np.asarray(coded.values))
+    ]
+    zones = sorted(set(names))
+    index = {zone: i for i, zone in enumerate(zones)}
+    zone_of_square = np.array([index[name] for name in names], dtype=np.int64)
+    return zones, zone_of_square[coded.codes]
+
+
+def localize_naive_at(naive: pl.Series, lat: pl.Series, lon: pl.Series) -> pl.Series:
+    """:func:`localize_naive` with each row's zone taken from its coordinates, as
+    :func:`zone_names` finds it: zones as codes and offsets from a dense (zone,
+    quarter-hour) table, so no per-row zone names are made or joined."""
+    naive = naive.cast(pl.Datetime("us"))
+    valid = naive.is_not_null().to_numpy()
+    if len(naive) == 0 or not valid.any():
+        return naive.dt.replace_time_zone("UTC")
+    zones, zone = _square_zones(lat.to_numpy(), lon.to_numpy())
+    us = naive.dt.epoch("us").fill_null(0).to_numpy()
+    quarter_us = _QUARTER_HOUR_S * 1_000_000
+    q = us // quarter_us
+    q_min, q_max = int(q[valid].min()), int(q[valid].max())
+    span = q_max - q_min + 1
+    if span * len(zones) > _MAX_LUT:
+        return localize_naive(naive, pl.Series(zones, dtype=pl.String).gather(zone))
+    quarters = pl.DataFrame({"q": pl.int_range(q_min, q_max + 1, eager=True)})
+    table = np.zeros((len(zones), span), dtype=np.int64)
+    for i, name in enumerate(zones):
+        offsets = _offsets(quarters.with_columns(zone=pl.lit(name)), from_local=True)
+        table[i] = offsets["offset_s"].to_numpy()
+    row = np.where(valid, zone * span + (q - q_min), 0)
+    utc = us - table.ravel()[row] * 1_000_000
+    out = pl.Series(naive.name, utc).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return out if valid.all() else pl.select(pl.when(pl.Series(valid)).then(out)).to_series()
+
+
 def _offsets(keys: pl.DataFrame, *, from_local: bool) -> pl.DataFrame:
     """UTC offset in seconds for each unique (zone, quarter-hour) key.
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from explorer._speed.timestamps import Layout, layout_of, read_fixed_layout
-from explorer.geography.timezones import localize_naive, zone_names
+from explorer.geography.timezones import localize_naive, localize_naive_at
 from explorer.reading.detection import (
     EPOCH_UNIT_WORDS,
     EPOCH_UNITS,
@@ -268,8 +268,9 @@ def to_utc(
     """UTC instants: naive values read in ``tz`` or at each ping's own zone."""
     if not timing.naive or len(values) == 0:
         return values.cast(pl.Datetime("us", "UTC"))
-    zone = tz if tz is not None else zone_names(lat, lon)
-    return localize_naive(values, zone).cast(pl.Datetime("us", "UTC"))
+    if tz is None:
+        return localize_naive_at(values, lat, lon).cast(pl.Datetime("us", "UTC"))
+    return localize_naive(values, tz).cast(pl.Datetime("us", "UTC"))
 
 
 def clean_device_id(ids: pl.Series) -> pl.Series:

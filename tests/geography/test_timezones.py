@@ -8,10 +8,12 @@ import pytest
 
 from explorer._speed import blocks
 from explorer.binning.cells import latlng_to_cells
+from explorer.geography import timezones
 from explorer.geography.timezones import (
     local_offsets,
     local_offsets_by_cell,
     localize_naive,
+    localize_naive_at,
     zone_names,
 )
 
@@ -77,3 +79,47 @@ def test_many_zones_over_decades_join_instead_of_a_table():
     fast = local_offsets_by_cell(ts, cells)
     assert fast.to_list() == local_offsets(ts, zone_names(lat, lon)).to_list()
     assert len(set(fast.to_list())) > 4
+
+
+#: Zones with whole-hour, half-hour and three-quarter-hour offsets and half-hour summer time
+#: (Lord Howe), on both hemispheres, and points near a zone border (Indiana, Arizona).
+NAIVE_PLACES = [
+    *PLACES,
+    (27.7, 85.3),  # Kathmandu, +5:45
+    (-31.55, 159.08),  # Lord Howe, +10:30 / +11
+    (-43.95, -176.55),  # Chatham, +12:45 / +13:45
+    (33.45, -112.07),  # Phoenix, no summer time
+    (39.77, -86.16),  # Indianapolis
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_naive_times_at_their_places_match_the_per_row_zone_names(seed):
+    """Codes and a dense table give what per-row zone names and a join give, summer-time
+    gaps and overlaps included (the times are drawn on quarter hours around them too)."""
+    rng = np.random.default_rng(seed)
+    n = 6_000
+    pick = rng.integers(0, len(NAIVE_PLACES), n)
+    lat = pl.Series([NAIVE_PLACES[i][0] for i in pick]) + rng.normal(0, 0.2, n)
+    lon = pl.Series([NAIVE_PLACES[i][1] for i in pick]) + rng.normal(0, 0.2, n)
+    naive = instants(n, 366, seed).dt.replace_time_zone(None)
+    naive = naive.dt.truncate("15m") if seed == 2 else naive
+    naive = naive.scatter([5, 17], None)
+    ours = localize_naive_at(naive, lat, lon)
+    theirs = localize_naive(naive, zone_names(lat, lon))
+    assert ours.dtype == pl.Datetime("us", "UTC")
+    assert ours.to_list() == theirs.to_list()
+    assert ours.null_count() == 2
+    offsets = (naive.dt.replace_time_zone("UTC") - ours).dt.total_seconds().drop_nulls()
+    assert {20700, 37800, 39600, 45900, 49500} <= set(offsets.to_list())
+
+
+def test_naive_times_over_centuries_are_joined_instead(monkeypatch):
+    monkeypatch.setattr(timezones, "_MAX_LUT", 10)
+    lat, lon = pl.Series([40.71, 51.5, 40.71]), pl.Series([-74.0, -0.12, -74.0])
+    naive = pl.Series(
+        [dt.datetime(1900, 7, 1, 12), dt.datetime(2024, 7, 1, 12), dt.datetime(2100, 1, 1, 12)]
+    )
+    ours = localize_naive_at(naive, lat, lon)
+    assert ours.to_list() == localize_naive(naive, zone_names(lat, lon)).to_list()
+    assert ours[1] == dt.datetime(2024, 7, 1, 11, tzinfo=dt.UTC)
