@@ -129,3 +129,19 @@ def test_the_column_parse_falls_back_for_rows_of_another_layout(minority: str) -
     assert not timing.naive
     assert parsed.values.equals(expected.rename(parsed.values.name), check_names=False)
     assert int(parsed.unparsable.sum()) == expected.null_count()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_small_blocks_on_threads_give_the_same_values(monkeypatch, threads):
+    from explorer._speed import timestamps
+
+    monkeypatch.setattr(timestamps, "CACHE_BLOCK", 97)
+    rng = np.random.default_rng(9)
+    stamps = _random_stamps(rng, 3_000, "+HH:MM", 3, "T")
+    stamps[::11] = [None] * len(stamps[::11])
+    text = pl.Series("ts", stamps)
+    ours = read_fixed_layout(text, layout_of(stamps[1]), threads=threads)
+    theirs = text.str.to_datetime(AWARE, strict=False, time_unit="us")
+    leap_second = (text.str.slice(17, 2) == "60").fill_null(False)  # left to polars' parser
+    assert ours.filter(~leap_second).equals(theirs.filter(~leap_second), check_names=False)
+    assert ours.null_count() > len(stamps[::11])
