@@ -40,22 +40,23 @@ def device_day_profiles(ctx: Context) -> DeviceDays:
     cell_ids, cell_hours = _cell_hour_matrix(tables["cell_hours"])
     devices, device_code = np.unique(rows["device"].to_numpy(), return_inverse=True)
     cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())
-    masks = rows["hour_mask"].to_numpy().astype(np.int64)
+    masks = rows["hour_mask"].to_numpy().astype("<u4")
     pings = rows["pings"].to_numpy().astype(float)
-    # Each row's seen hours: (row, hour) pairs, and the cell's pings in that hour.
-    seen = [np.flatnonzero(masks & (np.int64(1) << h)) for h in range(HOURS)]
-    weight = [cell_hours[cell_code[r], h] for h, r in enumerate(seen)]
-    total = np.zeros(masks.size)
-    count = np.zeros(masks.size)
-    for r, w in zip(seen, weight):
-        total[r] += w
-        count[r] += 1
-    hours = np.zeros((devices.size, HOURS))
-    for h, (r, w) in enumerate(zip(seen, weight)):
-        # A row's pings split as its cell's pings split over the row's hours (evenly
-        # when the cell has none there).
-        share = np.where(total[r] > 0, w / np.where(total[r] > 0, total[r], 1.0), 1.0 / count[r])
-        hours[:, h] = np.bincount(device_code[r], weights=share * pings[r], minlength=devices.size)
+    # Each row's seen hours as (row, hour) pairs, row by row, from the bits of its mask.
+    bits = np.unpackbits(masks.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
+    row, hour = np.nonzero(bits[:, :HOURS])
+    weight = cell_hours[cell_code[row], hour]  # the cell's pings in that hour
+    total = np.bincount(row, weights=weight, minlength=masks.size)
+    count = np.bincount(row, minlength=masks.size)
+    # A row's pings split as its cell's pings split over the row's hours (evenly when the
+    # cell has none there).
+    row_total = total[row]
+    share = np.where(
+        row_total > 0, weight / np.where(row_total > 0, row_total, 1.0), 1 / count[row]
+    )
+    hours = np.bincount(
+        device_code[row] * HOURS + hour, weights=share * pings[row], minlength=devices.size * HOURS
+    ).reshape(devices.size, HOURS)
     days = _days_per_device(tables["device_days"], devices)
     totals = hours.sum(axis=1)
     keep = (totals > 0) & (days > 0)
