@@ -195,8 +195,11 @@ def _parquet_types(payload: Buffer, coded: list[str]) -> pl.Series:
 
 def _contiguous(column: pl.Series) -> pl.Series:
     """A numeric column in one chunk, concatenated by numpy (which reuses freed heap
-    where polars' rechunk maps fresh pages); polars takes the array without a copy."""
-    if column.n_chunks() == 1 or column.null_count() or not column.dtype.is_numeric():
+    where polars' rechunk maps fresh pages); polars takes the array without a copy.
+    Other columns are left in their chunks."""
+    if not column.dtype.is_numeric():
+        return column  # text (timestamps as strings) is parsed chunk by chunk anyway
+    if column.n_chunks() == 1 or column.null_count():
         return column.rechunk()
     parts = [chunk.to_numpy() for chunk in column.get_chunks()]
     return pl.Series(column.name, np.concatenate(parts), dtype=column.dtype)

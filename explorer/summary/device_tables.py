@@ -204,17 +204,24 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
         keys, pings, first, last = _moments_by_sort(
             devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
         )
-    moment, place_code = np.divmod(keys, len(places))
-    dev_code, hour_offset = np.divmod(moment, n_hours)
-    hour_start = (hour_offset + first_hour).astype(np.int64) * _SECONDS_PER_HOUR
+    # Split in place: the table has nearly as many rows as there are pings.
+    place_code = np.empty(keys.size, dtype=np.int32)
+    hour = np.empty(keys.size, dtype=np.int32)
+    np.divmod(keys, len(places), out=(keys, place_code), casting="unsafe")
+    np.divmod(keys, n_hours, out=(keys, hour), casting="unsafe")  # keys: device codes now
+    hour += first_hour
+    first_seen = hour.astype(np.int64)
+    first_seen *= _SECONDS_PER_HOUR
+    last_seen = first_seen + last
+    first_seen += first
     return pl.DataFrame(
         {
-            "device": pl.Series(devices.devices.values[dev_code], dtype=pl.UInt64),
-            "hour": pl.Series(hour_offset + first_hour, dtype=pl.Int32),
+            "device": pl.Series(devices.devices.values[keys], dtype=pl.UInt64),
+            "hour": pl.Series(hour, dtype=pl.Int32),
             "place": pl.Series(np.asarray(places.values)[place_code], dtype=pl.UInt64),
             "pings": pl.Series(pings, dtype=pl.Int64),
-            "first_seen": pl.Series(first + hour_start, dtype=pl.Int64),
-            "last_seen": pl.Series(last + hour_start, dtype=pl.Int64),
+            "first_seen": pl.Series(first_seen, dtype=pl.Int64),
+            "last_seen": pl.Series(last_seen, dtype=pl.Int64),
         }
     )
 
@@ -293,7 +300,10 @@ def _moments_by_group(
             last_seen=pl.col("second").max(),
         )
     )
-    return tuple(grouped[name].to_numpy() for name in ("key", "pings", "first_seen", "last_seen"))
+    return tuple(
+        grouped[name].to_numpy(writable=True)
+        for name in ("key", "pings", "first_seen", "last_seen")
+    )
 
 
 def _device_days(devices: DeviceCodes, day: np.ndarray, hour: np.ndarray) -> pl.DataFrame:
