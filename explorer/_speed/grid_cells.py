@@ -220,13 +220,17 @@ def grid_cells(
 
 
 def _tiles(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """The one-degree tile (0 to 64,799) of every point; -1 where a coordinate is not finite."""
-    tile = np.full(lat.size, -1, dtype=np.int32)
+    """The one-degree tile (0 to 64,799, so 16 bits) of every point; 64,800 where a
+    coordinate is not finite."""
+    tile = np.full(lat.size, _NO_TILE, dtype=np.uint16)
     finite = np.isfinite(lat) & np.isfinite(lon)
     row = np.clip(np.floor(lat[finite]) + 90, 0, 179)
     col = np.clip(np.floor(lon[finite]) + 180, 0, 359)
-    tile[finite] = (row * 360 + col).astype(np.int32)
+    tile[finite] = row * 360 + col
     return tile
+
+
+_NO_TILE = 180 * 360
 
 
 def _tile_by_tile(
@@ -240,22 +244,25 @@ def _tile_by_tile(
 ) -> np.ndarray:
     """Cells of points too spread out for one grid (several metros far apart): each
     one-degree tile holding at least ``MIN_TILE_POINTS`` points gets a grid of its own, the
-    points of the other tiles are computed one by one."""
+    points of the other tiles are computed one by one. The points are put in tile order
+    once (a radix sort of 16-bit tiles), so each tile is a slice."""
     tile = _tiles(lat, lon)
-    counts = np.bincount(tile + 1, minlength=180 * 360 + 1)[1:]
+    order = np.argsort(tile, kind="stable")
+    bounds = np.searchsorted(tile[order], np.arange(_NO_TILE + 2))
+    lat, lon = lat[order], lon[order]
     out = np.empty(lat.size, dtype=np.uint64)
     placed = np.zeros(lat.size, dtype=bool)
-    for busy in np.flatnonzero(counts >= MIN_TILE_POINTS):
-        inside = np.flatnonzero(tile == busy)
-        tile_lat, tile_lon = lat[inside], lon[inside]
-        grid, side = _fitted_grid(tile_lat, tile_lon, edge_km / _KM_PER_DEG_LAT)
+    for busy in np.flatnonzero(np.diff(bounds) >= MIN_TILE_POINTS):
+        part = slice(bounds[busy], bounds[busy + 1])
+        grid, side = _fitted_grid(lat[part], lon[part], edge_km / _KM_PER_DEG_LAT)
         if grid is None:
             continue
-        index = _squares(tile_lat, tile_lon, grid, side, threads)
+        index = _squares(lat[part], lon[part], grid, side, threads)
         square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
-        on_grid = square_ok[index]
-        out[inside[on_grid]] = square_cell[index[on_grid]]
-        placed[inside[on_grid]] = True
+        out[part] = square_cell[index]
+        placed[part] = square_ok[index]
     rest = np.flatnonzero(~placed)
     out[rest] = cells(lat[rest], lon[rest])
-    return out
+    cells_in_input_order = np.empty_like(out)
+    cells_in_input_order[order] = out
+    return cells_in_input_order
