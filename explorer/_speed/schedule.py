@@ -59,3 +59,12 @@ class Steps:
 
     def _ready(self, name: str, results: dict[str, Any]) -> bool:
         return all(n in results for n in self._steps[name].needs)
+
+
+def map_on_threads(work: Callable[[Any], Any], items: list[Any], threads: int) -> list[Any]:
+    """``[work(item) for item in items]``, up to ``threads`` items at a time, results in
+    the items' order; the first failure (in that order) is raised."""
+    if threads <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(work, items))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -15,6 +17,8 @@ from explorer.summary import views as derived
 
 #: The device type of a ping whose file gives none.
 UNKNOWN_TYPE = "unknown"
+
+T = TypeVar("T")
 
 
 class Context:
@@ -36,6 +40,19 @@ class Context:
         self.config = config or Config()
         self.salt = salt
         self.reference = reference
+        self._shared: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def shared(self, name: str, build: Callable[[Context], T]) -> T:
+        """``build(self)`` once per context, under ``name``: a view several detectors
+        share. Detectors run on threads, so the first to ask builds it, the others wait."""
+        with self._locks_lock:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._shared:
+                self._shared[name] = build(self)
+            return self._shared[name]
 
     @cached_property
     def cells(self) -> pl.DataFrame:

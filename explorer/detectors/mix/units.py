@@ -34,11 +34,12 @@ def region_resolution(resolution: int, edge_km: float) -> int:
 def type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
     """(cell, device, code) for every (cell, device) row and the type of each code
     (see :func:`explorer.summary.views.coded_cell_devices`), once per context."""
-    key = "_mix_type_codes"
-    if key not in ctx.__dict__:
-        types = ctx.devices.select("device", "device_type")
-        ctx.__dict__[key] = coded_cell_devices(ctx.summary.tables["cell_devices"], types)
-    return ctx.__dict__[key]
+    return ctx.shared("mix.type_codes", _type_codes)
+
+
+def _type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
+    types = ctx.devices.select("device", "device_type")
+    return coded_cell_devices(ctx.summary.tables["cell_devices"], types)
 
 
 def overall_mix(ctx: Context) -> dict[str, float]:

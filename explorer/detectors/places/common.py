@@ -29,10 +29,7 @@ T = TypeVar("T")
 
 def cached(ctx: Context, name: str, build: Callable[[Context], T]) -> T:
     """``build(ctx)`` once per context (several detectors share the result)."""
-    key = f"_places_{name}"
-    if key not in ctx.__dict__:
-        ctx.__dict__[key] = build(ctx)
-    return ctx.__dict__[key]
+    return ctx.shared(f"places.{name}", build)
 
 
 def unit_vectors_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
