@@ -211,12 +211,26 @@ def grid_cells(
     grid, side = _fitted_grid(lat, lon, edge_km / _KM_PER_DEG_LAT)
     if grid is None:
         return _tile_by_tile(lat, lon, resolution, edge_km, cells, eligible, threads)
-    index = _squares(lat, lon, grid, side, threads)
-    square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
-    out = square_cell[index]
-    rest = np.flatnonzero(~square_ok[index])
+    out, placed = _on_grid(lat, lon, grid, side, cells, eligible, threads)
+    rest = np.flatnonzero(~placed)
     out[rest] = cells(lat[rest], lon[rest])
     return out
+
+
+def _on_grid(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    grid: tuple[float, float, int, int],
+    side: float,
+    cells: Cells,
+    eligible: Eligible,
+    threads: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's cell taken from its grid square, and whether the square gave one (the
+    others' cells are left for the caller to compute)."""
+    index = _squares(lat, lon, grid, side, threads)
+    square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
+    return square_cell[index], square_ok[index]
 
 
 def _tiles(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -257,10 +271,9 @@ def _tile_by_tile(
         grid, side = _fitted_grid(lat[part], lon[part], edge_km / _KM_PER_DEG_LAT)
         if grid is None:
             continue
-        index = _squares(lat[part], lon[part], grid, side, threads)
-        square_cell, square_ok = _square_cells(index, grid, side, cells, eligible)
-        out[part] = square_cell[index]
-        placed[part] = square_ok[index]
+        out[part], placed[part] = _on_grid(
+            lat[part], lon[part], grid, side, cells, eligible, threads
+        )
     rest = np.flatnonzero(~placed)
     out[rest] = cells(lat[rest], lon[rest])
     cells_in_input_order = np.empty_like(out)

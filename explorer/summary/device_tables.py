@@ -196,14 +196,11 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
     first_hour = int(seconds.min()) // _SECONDS_PER_HOUR if seconds.size else 0
     n_hours = (int(seconds.max()) // _SECONDS_PER_HOUR - first_hour + 1) if seconds.size else 1
     space = len(devices.devices) * n_hours * len(places)
-    if space * _SECONDS_PER_HOUR >= _KEY_LIMIT:
-        keys, pings, first, last = _moments_by_group(
-            devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
-        )
-    else:
-        keys, pings, first, last = _moments_by_sort(
-            devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
-        )
+    key, within = _moment_keys(
+        devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
+    )
+    by_sort = space * _SECONDS_PER_HOUR < _KEY_LIMIT
+    keys, pings, first, last = (_moments_by_sort if by_sort else _moments_by_group)(key, within)
     # Split in place: the table has nearly as many rows as there are pings.
     place_code = np.empty(keys.size, dtype=np.int32)
     hour = np.empty(keys.size, dtype=np.int32)
@@ -235,6 +232,23 @@ def _moment_keys(
     device: np.ndarray,
     seconds: np.ndarray,
     place: np.ndarray,
+    first_hour: int,
+    n_hours: int,
+    n_places: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each ping's moment key (device, UTC hour, place) and its second within the hour (as
+    16-bit values), made a cache-sized block at a time."""
+    key = np.empty(seconds.size, dtype=np.int64)
+    within = np.empty(seconds.size, dtype=np.int16)
+    step = partial(_moment_block, first_hour=first_hour, n_hours=n_hours, n_places=n_places)
+    blockwise(step, [device, seconds, place], [key, within], [np.int64])
+    return key, within
+
+
+def _moment_block(
+    device: np.ndarray,
+    seconds: np.ndarray,
+    place: np.ndarray,
     key: np.ndarray,
     within: np.ndarray,
     hour: np.ndarray,
@@ -243,8 +257,7 @@ def _moment_keys(
     n_hours: int,
     n_places: int,
 ) -> None:
-    """One block of ``key`` = (device, UTC hour, place) and ``within`` = the second within
-    the hour (``hour`` is scratch)."""
+    """One block of :func:`_moment_keys` (``hour`` is scratch)."""
     np.floor_divide(seconds, _SECONDS_PER_HOUR, out=hour)
     np.subtract(seconds, hour * _SECONDS_PER_HOUR, out=within, casting="unsafe")
     hour -= first_hour
@@ -255,20 +268,11 @@ def _moment_keys(
 
 
 def _moments_by_sort(
-    device: np.ndarray,
-    seconds: np.ndarray,
-    place: np.ndarray,
-    first_hour: int,
-    n_hours: int,
-    n_places: int,
+    key: np.ndarray, within: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct moment keys, pings, and first and last second within the hour, from one
     sort of key × 3600 + second: each moment is a run, its ends the first and last ping.
-    The keys are made a cache-sized block at a time, the seconds kept as 16-bit values."""
-    key = np.empty(seconds.size, dtype=np.int64)
-    within = np.empty(seconds.size, dtype=np.int16)
-    step = partial(_moment_keys, first_hour=first_hour, n_hours=n_hours, n_places=n_places)
-    blockwise(step, [device, seconds, place], [key, within], [np.int64])
+    Works in place in ``key`` and ``within``."""
     key *= _SECONDS_PER_HOUR
     key += within
     key.sort()
@@ -278,19 +282,10 @@ def _moments_by_sort(
 
 
 def _moments_by_group(
-    device: np.ndarray,
-    seconds: np.ndarray,
-    place: np.ndarray,
-    first_hour: int,
-    n_hours: int,
-    n_places: int,
+    key: np.ndarray, within: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`_moments_by_sort`, by a hash group-by, for key spaces too wide to carry
     the seconds."""
-    key = np.empty(seconds.size, dtype=np.int64)
-    within = np.empty(seconds.size, dtype=np.int16)
-    step = partial(_moment_keys, first_hour=first_hour, n_hours=n_hours, n_places=n_places)
-    blockwise(step, [device, seconds, place], [key, within], [np.int64])
     grouped = (
         pl.DataFrame({"key": key, "second": within})
         .group_by("key")
