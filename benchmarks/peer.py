@@ -36,7 +36,7 @@ _LAYOUTS = (
 def _scan(path: Path) -> pl.LazyFrame:
     if path.suffix == ".parquet":
         return pl.scan_parquet(path)
-    return pl.scan_csv(path, schema_overrides={"timestamp": pl.String, "device_id": pl.String})
+    return pl.scan_csv(path, schema_overrides={"device_id": pl.String})
 
 
 def timestamp_expr(first: str | int) -> pl.Expr:
