@@ -50,8 +50,8 @@ MIN_RESOLUTION = 5
 #: Below this many points the grid costs more than it saves.
 MIN_POINTS = 200_000
 #: Points spread too widely for one grid (metros on several continents) get a grid per
-#: one-degree tile that holds at least this many of them; each such tile costs a scan of
-#: the points, so there are at most points / this many.
+#: one-degree tile that holds at least this many of them: the same floor as a whole input
+#: (``MIN_POINTS``), below which a grid's corners cost more than its squares save.
 MIN_TILE_POINTS = 200_000
 #: A grid with more squares than this per point is too sparse to gain: its corners cost
 #: about as many H3 calls as its squares save.
