@@ -210,7 +210,7 @@ def grid_cells(
         return cells(lat, lon)
     grid, side = _fitted_grid(lat, lon, edge_km / _KM_PER_DEG_LAT)
     if grid is None:
-        return _tile_by_tile(lat, lon, resolution, edge_km, cells, eligible, threads)
+        return _tile_by_tile(lat, lon, edge_km, cells, eligible, threads)
     out, placed = _on_grid(lat, lon, grid, side, cells, eligible, threads)
     rest = np.flatnonzero(~placed)
     out[rest] = cells(lat[rest], lon[rest])
@@ -250,7 +250,6 @@ _NO_TILE = 180 * 360
 def _tile_by_tile(
     lat: np.ndarray,
     lon: np.ndarray,
-    resolution: int,
     edge_km: float,
     cells: Cells,
     eligible: Eligible,

@@ -24,28 +24,15 @@ _QUARTER_HOUR_S = 900
 
 
 def zone_names(lat: pl.Series, lon: pl.Series) -> pl.Series:
-    """IANA zone name for every ping, looked up once per coarse grid square."""
-    frame = pl.DataFrame({"lat": lat, "lon": lon}).with_columns(
-        gy=(pl.col("lat") / ZONE_GRID_DEG).floor().cast(pl.Int32),
-        gx=(pl.col("lon") / ZONE_GRID_DEG).floor().cast(pl.Int32),
-    )
-    squares = frame.select("gy", "gx").unique()
-    gy = squares["gy"].to_numpy()
-    gx = squares["gx"].to_numpy()
-    centre_lat = np.clip((gy + 0.5) * ZONE_GRID_DEG, -89.99, 89.99)
-    centre_lon = ((gx + 0.5) * ZONE_GRID_DEG + 180.0) % 360.0 - 180.0
-    names = [tzfpy.get_tz(float(x), float(y)) or "UTC" for x, y in zip(centre_lon, centre_lat)]
-    if len(set(names)) == 1:
-        return pl.Series("zone", [names[0]], dtype=pl.String).extend_constant(
-            names[0], len(lat) - 1
-        )
-    squares = squares.with_columns(zone=pl.Series(names, dtype=pl.String))
-    return frame.join(squares, on=["gy", "gx"], how="left", maintain_order="left")["zone"]
+    """IANA zone name for every ping, looked up once per coarse grid square ("UTC" where a
+    coordinate is missing)."""
+    zones, zone = _square_zones(lat.to_numpy(), lon.to_numpy())
+    return pl.Series("zone", zones, dtype=pl.String).gather(zone)
 
 
 def _square_zones(lat: np.ndarray, lon: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Zone names and each point's zone index, looked up once per coarse grid square (the
-    squares of :func:`zone_names`), the squares told apart by dense codes, not strings."""
+    """Zone names and each point's zone index, looked up once per coarse grid square of
+    ``ZONE_GRID_DEG`` (at its centre), the squares told apart by dense codes."""
     rows, cols = round(180 / ZONE_GRID_DEG) + 2, round(360 / ZONE_GRID_DEG) + 2
     finite = np.isfinite(lat) & np.isfinite(lon)
     gy = np.floor(np.where(finite, lat, 0.0) / ZONE_GRID_DEG).astype(np.int64) + rows // 2
@@ -82,13 +69,9 @@ def localize_naive_at(naive: pl.Series, lat: pl.Series, lon: pl.Series) -> pl.Se
     span = q_max - q_min + 1
     if span * len(zones) > _MAX_LUT:
         return localize_naive(naive, pl.Series(zones, dtype=pl.String).gather(zone))
-    quarters = pl.DataFrame({"q": pl.int_range(q_min, q_max + 1, eager=True)})
-    table = np.zeros((len(zones), span), dtype=np.int64)
-    for i, name in enumerate(zones):
-        offsets = _offsets(quarters.with_columns(zone=pl.lit(name)), from_local=True)
-        table[i] = offsets["offset_s"].to_numpy()
+    table = _offset_table(zones, q_min, span, from_local=True)
     row = np.where(valid, zone * span + (q - q_min), 0)
-    utc = us - table.ravel()[row] * 1_000_000
+    utc = us - table.ravel()[row].astype(np.int64) * 1_000_000
     out = pl.Series(naive.name, utc).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     return out if valid.all() else pl.select(pl.when(pl.Series(valid)).then(out)).to_series()
 
@@ -117,6 +100,17 @@ def _offsets(keys: pl.DataFrame, *, from_local: bool) -> pl.DataFrame:
     if not parts:
         return keys.with_columns(offset_s=pl.lit(0, pl.Int32))
     return pl.concat(parts)
+
+
+def _offset_table(zones: list[str], q_min: int, span: int, *, from_local: bool) -> np.ndarray:
+    """UTC offsets in seconds (zones × ``span`` quarter hours from ``q_min``): the dense
+    table the per-ping offsets are read from (see :func:`_offsets` for ``from_local``)."""
+    quarters = pl.DataFrame({"q": pl.int_range(q_min, q_min + span, eager=True)})
+    table = np.zeros((len(zones), span), dtype=np.int32)
+    for i, name in enumerate(zones):
+        offsets = _offsets(quarters.with_columns(zone=pl.lit(name)), from_local=from_local)
+        table[i] = offsets["offset_s"].to_numpy()
+    return table
 
 
 def _offset_per_ping(naive_us: pl.Series, zone: pl.Series, *, from_local: bool) -> pl.Series:
@@ -193,11 +187,7 @@ def local_offsets_by_cell(
     if span * len(zones) > _MAX_LUT:
         names = pl.Series(zones, dtype=pl.String).gather(zone_of_cell[coded.codes])
         return local_offsets(timestamp, names)
-    keys = pl.DataFrame({"q": pl.int_range(q_min, q_max + 1, eager=True)})
-    lut = np.zeros((len(zones), span), dtype=np.int32)
-    for i, name in enumerate(zones):
-        lut[i] = _offsets(keys.with_columns(zone=pl.lit(name)), from_local=False)["offset_s"]
-    flat = lut.ravel()
+    flat = _offset_table(zones, q_min, span, from_local=False).ravel()
     offsets = np.empty(us.size, dtype=np.int32)
 
     def step(us: np.ndarray, codes: np.ndarray, out: np.ndarray, row: np.ndarray) -> None:
