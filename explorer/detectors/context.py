@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
@@ -54,38 +53,38 @@ class Context:
                 self._shared[name] = build(self)
             return self._shared[name]
 
-    @cached_property
+    @property
     def cells(self) -> pl.DataFrame:
         """Per-cell view (see :func:`explorer.summary.views.cell_frame`)."""
-        return derived.cell_frame(self.summary)
+        return self.shared("cells", lambda ctx: derived.cell_frame(ctx.summary))
 
-    @cached_property
+    @property
     def devices(self) -> pl.DataFrame:
         """Per-device view (see :func:`explorer.summary.views.device_frame`)."""
-        return derived.device_frame(self.summary)
+        return self.shared("devices", lambda ctx: derived.device_frame(ctx.summary))
 
-    @cached_property
+    @property
     def daily(self) -> pl.DataFrame:
         """Per local day of the period (see :func:`explorer.summary.panel.daily_series`)."""
-        return panel_views.daily_series(self.summary)
+        return self.shared("daily", lambda ctx: panel_views.daily_series(ctx.summary))
 
-    @cached_property
+    @property
     def hourly(self) -> pl.DataFrame:
         """Pings per UTC hour of the period (see :func:`explorer.summary.panel.hourly_pings`)."""
-        return panel_views.hourly_pings(self.summary)
+        return self.shared("hourly", lambda ctx: panel_views.hourly_pings(ctx.summary))
 
-    @cached_property
+    @property
     def panel_devices(self) -> pl.DataFrame:
         """Per device over time (see :func:`explorer.summary.panel.panel_devices`)."""
-        return panel_views.panel_devices(self.summary)
+        return self.shared("panel_devices", lambda ctx: panel_views.panel_devices(ctx.summary))
 
-    @cached_property
+    @property
     def hour_totals(self) -> np.ndarray:
-        return derived.hour_totals(self.summary)
+        return self.shared("hour_totals", lambda ctx: derived.hour_totals(ctx.summary))
 
-    @cached_property
+    @property
     def type_totals(self) -> dict[str, int]:
-        return derived.type_totals(self.summary)
+        return self.shared("type_totals", lambda ctx: derived.type_totals(ctx.summary))
 
     @property
     def has_devices(self) -> bool:
