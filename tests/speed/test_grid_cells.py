@@ -219,3 +219,43 @@ def test_metros_on_several_continents_get_a_grid_each(monkeypatch):
     got, asked = by_grid(lat, lon, 8)
     assert np.array_equal(got, expected(lat, lon, 8))
     assert asked < 0.6 * lat.size, asked
+
+
+@pytest.mark.parametrize(("res", "spread"), [(8, 0.003), (9, 0.0015)])
+def test_quartering_busy_squares_cuts_h3_calls(monkeypatch, res, spread):
+    """Busy squares straddling a cell edge are quartered: a quarter fewer points or more
+    go to H3 than with the grid's squares alone, and the cells stay exact."""
+    rng = np.random.default_rng(21)
+    lat, lon = city(rng, 1.30, 103.85, 300_000, spread=spread)
+    got, asked = by_grid(lat, lon, res)
+    assert np.array_equal(got, expected(lat, lon, res))
+    monkeypatch.setattr(binning_grid, "MAX_SPLITS", 0)
+    unsplit, asked_unsplit = by_grid(lat, lon, res)
+    assert np.array_equal(unsplit, got)
+    assert asked < 0.75 * asked_unsplit, (asked, asked_unsplit)
+
+
+@pytest.mark.parametrize("res", [8, 9])
+def test_points_on_quarter_lines_and_cell_edges(res):
+    """Points exactly on the lines of the first four quarterings and hugging cell edges,
+    inside a cloud busy enough for squares to be quartered."""
+    rng = np.random.default_rng(30 + res)
+    lat, lon = city(rng, -23.55, -46.63, 250_000, spread=SPREAD[res])
+    edge_deg = binning.cell_edge_km(res) / binning_grid._KM_PER_DEG_LAT
+    grid, side = binning_grid._fitted_grid(lat, lon, edge_deg)
+    assert grid is not None
+    lat_lo, lon_lo, rows, cols = grid
+    n = 20_000
+    step = side / 2.0 ** rng.integers(1, 5, n)
+    i, j = rng.integers(0, rows, n), rng.integers(0, cols, n)
+    on_lat = lat_lo + i * side + step * rng.integers(0, 2, n)
+    on_lon = lon_lo + j * side + step * rng.integers(0, 2, n)
+    q_lat = np.concatenate([on_lat, on_lat + side * rng.uniform(0, 1, n)])
+    q_lon = np.concatenate([on_lon + side * rng.uniform(0, 1, n), on_lon])
+    cells = sorted({int(c) for c in expected(lat[:2000], lon[:2000], res)})[:100]
+    e_lat, e_lon = edge_points(rng, cells, 40)
+    lat = np.concatenate([lat, q_lat, e_lat])
+    lon = np.concatenate([lon, q_lon, e_lon])
+    got, asked = by_grid(lat, lon, res)
+    assert np.array_equal(got, expected(lat, lon, res))
+    assert asked < 0.6 * lat.size
