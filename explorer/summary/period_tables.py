@@ -8,12 +8,19 @@ daily series (days as people live them at each ping's place) come from one table
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import polars as pl
 
-from explorer._speed.codes import counts_of, runs
+from explorer._speed.blocks import CACHE_BLOCK
+from explorer._speed.codes import runs
 
-_HOUR_S = 3_600
+_HOUR_US = 3_600_000_000
+#: (hour, day) key spaces up to this size are counted in one dense array, block by block
+#: (four weeks of hours times local days is about 20,000); wider ones (timestamps years
+#: apart) are sorted.
+_DENSE_SPACE = 4_000_000
 
 _EMPTY = pl.DataFrame(schema={"hour": pl.Int32, "day": pl.Date, "pings": pl.Int64})
 
@@ -22,25 +29,32 @@ def period_hours(frame: pl.DataFrame) -> pl.DataFrame:
     """Pings per (UTC hour since the epoch, local day) of prepared pings."""
     if frame.is_empty():
         return _EMPTY
-    hour = pl.col("timestamp").dt.epoch("s") // _HOUR_S
-    day = pl.col("day").to_physical().cast(pl.Int64)
-    ends = frame.select(
-        hour.min().alias("first_hour"),
-        hour.max().alias("last_hour"),
-        day.min().alias("first_day"),
-        day.max().alias("last_day"),
-    ).row(0, named=True)
-    first_hour, first_day = ends["first_hour"], ends["first_day"]
-    n_days = ends["last_day"] - first_day + 1
-    # One pass of polars' elementwise expressions: no input-sized numpy temporaries.
-    key = frame.select((hour - first_hour) * n_days + (day - first_day)).to_series().to_numpy()
-    space = (ends["last_hour"] - first_hour + 1) * n_days
-    if space <= 2 * key.size + 1_000_000:
-        keys, counts = counts_of(key, space)
+    utc_us = frame["timestamp"].dt.epoch("us")
+    day = frame["day"].to_physical()
+    # Floor division: the hour of half a second before 1970 is -1, not 0.
+    first_hour, last_hour = (int(t) // _HOUR_US for t in (utc_us.min(), utc_us.max()))
+    first_day, last_day = int(day.min()), int(day.max())
+    n_days = last_day - first_day + 1
+    space = (last_hour - first_hour + 1) * n_days
+    key = partial(_key_block, first_hour=first_hour, first_day=first_day, n_days=n_days)
+    utc_us, day = utc_us.to_numpy(), day.to_numpy()
+    if space <= _DENSE_SPACE:
+        # Counted a cache-sized block at a time: no key array the size of the pings.
+        counts = np.zeros(space, dtype=np.int64)
+        scratch = np.empty(min(CACHE_BLOCK, utc_us.size), dtype=np.int64)
+        for start in range(0, utc_us.size, CACHE_BLOCK):
+            part = slice(start, start + CACHE_BLOCK)
+            keys = scratch[: utc_us[part].size]
+            key(utc_us[part], day[part], keys)
+            counts += np.bincount(keys, minlength=space)
+        keys = np.flatnonzero(counts)
+        counts = counts[keys]
     else:  # timestamps years apart: sort instead of a mostly empty dense array
-        key = np.sort(key)
-        starts, counts = runs(key)
-        keys = key[starts]
+        keys = np.empty(utc_us.size, dtype=np.int64)
+        key(utc_us, day, keys)
+        keys.sort()
+        starts, counts = runs(keys)
+        keys = keys[starts]
     hour_offset, day_offset = np.divmod(keys, n_days)
     return pl.DataFrame(
         {
@@ -49,3 +63,21 @@ def period_hours(frame: pl.DataFrame) -> pl.DataFrame:
             "pings": pl.Series(counts, dtype=pl.Int64),
         }
     )
+
+
+def _key_block(
+    utc_us: np.ndarray,
+    day: np.ndarray,
+    key: np.ndarray,
+    *,
+    first_hour: int,
+    first_day: int,
+    n_days: int,
+) -> None:
+    """Each ping's (hour, day) key: hours since ``first_hour`` times ``n_days`` plus days
+    since ``first_day``, written into ``key``."""
+    np.floor_divide(utc_us, _HOUR_US, out=key)
+    key -= first_hour
+    key *= n_days
+    key += day
+    key -= first_day

@@ -559,3 +559,18 @@ def test_partitions_split_every_row_once_by_key_and_spread_round_coordinates(nam
                 overlap = seen & {tuple(r) for r in part.select(key_columns).rows()}
                 assert not overlap or other == index
     assert partition(frame, name, 1, keys) == {0: frame}
+
+
+@pytest.mark.parametrize("name", ["pool", "hard", "years"])
+def test_period_hours_counted_in_small_blocks(name, monkeypatch):
+    """The period table is counted a block at a time: blocks of 7 pings (last one short)
+    give the plain group-by's table."""
+    from explorer.summary import period_tables
+
+    monkeypatch.setattr(period_tables, "CACHE_BLOCK", 7)
+    pings, res = CASES[name]
+    ours = summarise(pings, res).tables["period_hours"]
+    reference = reference_cell_tables(prepare(pings, res))["period_hours"]
+    keys = list(TABLES["period_hours"][0])
+    assert ours.height > 1
+    assert ours.sort(keys).equals(reference.sort(keys).select(ours.columns))
