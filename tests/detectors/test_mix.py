@@ -174,3 +174,62 @@ def test_planted_skew_found_at_finer_resolution() -> None:
     assert km_to_nearest_cell(hits[0], bias.lat, bias.lon) < 1.5
     assert all(h3.get_resolution(c) == 9 for c in hits[0].cells)
     assert hits[0].evidence["device_type"] == "ios"
+
+
+def test_areas_counted_together_as_each_alone() -> None:
+    """The pooled areas are counted in one pass: each group's mix, devices and reference
+    are those of the group counted alone, groups sharing a region included."""
+    from explorer.binning.cells import connected_components
+    from explorer.detectors.mix.skew import _area_counts, _near_devices
+    from explorer.detectors.mix.units import unit_map, unit_type_table
+
+    result = generate_pings(N, city="sao_paulo", seed=3, biases=(KIND,))
+    ctx = Context(summarise(result.pings, RES), salt="test")
+    mix = overall_mix(ctx)
+    units = unit_map(ctx)
+    table = unit_type_table(ctx, units, list(mix), mix)
+    near = _near_devices(ctx, units, table, table["unit"].unique())
+    busiest = table.group_by("unit").agg(pl.col("n").first()).sort("n", descending=True)
+    chosen = busiest["unit"].head(40).to_list()
+    groups = connected_components(chosen, k=1) + [chosen[:3], [chosen[5]]]
+    shared = {near.parent_of[u] for g in groups for u in g}
+    assert len(shared) < sum(len(g) for g in groups)  # some groups share a region
+    together = _area_counts(ctx, near, groups, mix)
+    assert len(together) == len(groups)
+    for group, counted in zip(groups, together, strict=True):
+        area_mix, devices, reference = counted
+        assert devices > 0
+        assert sum(area_mix.values()) == pytest.approx(1.0)
+        assert set(reference) == set(mix)
+        assert _area_counts(ctx, near, [group], mix) == [counted]
+        plain_mix, plain_devices, plain_reference = filtered_area(ctx, near.rows, group, mix)
+        assert area_mix == pytest.approx(plain_mix)
+        assert devices == plain_devices
+        assert reference == pytest.approx(plain_reference)
+
+
+def filtered_area(ctx: Context, rows: pl.DataFrame, group: list[int], mix: dict) -> tuple:
+    """One group's (area mix, devices, reference) by plain filters, as the text says: the
+    devices seen in the group, and the rest of its regions without them."""
+    names = type_names(ctx)
+    inside = rows.filter(pl.col("unit").is_in(group))
+    present = inside.unique("device")
+    n = present.height
+    area = {}
+    for code, k in present.group_by("code").agg(k=pl.len()).iter_rows():
+        area[names[code]] = k / n
+    outside = rows.filter(
+        pl.col("parent").is_in(inside["parent"].unique().implode())
+        & ~pl.col("unit").is_in(group)
+        & ~pl.col("device").is_in(present["device"].implode())
+    )
+    counts = {names[c]: k for c, k in outside.group_by("code").agg(k=pl.len()).iter_rows()}
+    m = ctx.config.mix.region_prior_devices
+    reference = {t: (counts.get(t, 0) + m * s) / (outside.height + m) for t, s in mix.items()}
+    return dict(sorted(area.items())), n, reference
+
+
+def type_names(ctx: Context) -> list[str]:
+    from explorer.detectors.mix.units import type_codes
+
+    return type_codes(ctx)[1]
