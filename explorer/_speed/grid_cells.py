@@ -32,6 +32,7 @@ from functools import partial
 import numpy as np
 
 from explorer._speed.blocks import blockwise
+from explorer._speed.schedule import map_on_threads
 
 #: Grid squares per cell edge, at most and at least. Squares that straddle a cell edge
 #: are quartered where busy (``SPLIT_MIN_POINTS``), so the grid may start coarse; within
@@ -394,14 +395,19 @@ def _tile_by_tile(
     lat, lon = lat[order], lon[order]
     out = np.empty(lat.size, dtype=np.uint64)
     placed = np.zeros(lat.size, dtype=bool)
-    for busy in np.flatnonzero(np.diff(bounds) >= MIN_TILE_POINTS):
+    edge_deg = edge_km / _KM_PER_DEG_LAT
+
+    def one_tile(busy: int) -> None:
         part = slice(bounds[busy], bounds[busy + 1])
-        grid, side = _fitted_grid(lat[part], lon[part], edge_km / _KM_PER_DEG_LAT)
-        if grid is None:
-            continue
-        out[part], placed[part] = _on_grid(
-            lat[part], lon[part], grid, side, cells, eligible, threads
-        )
+        grid, side = _fitted_grid(lat[part], lon[part], edge_deg)
+        if grid is not None:
+            out[part], placed[part] = _on_grid(
+                lat[part], lon[part], grid, side, cells, eligible, threads=1
+            )
+
+    # Tiles are independent and each writes its own slice: a tile per thread.
+    busy_tiles = np.flatnonzero(np.diff(bounds) >= MIN_TILE_POINTS).tolist()
+    map_on_threads(one_tile, busy_tiles, threads)
     rest = np.flatnonzero(~placed)
     out[rest] = cells(lat[rest], lon[rest])
     cells_in_input_order = np.empty_like(out)
