@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from explorer._speed.codes import factorize
 from explorer.binning.cells import (
     cell_centres,
     cell_edge_km,
@@ -61,18 +62,26 @@ def jumps(ctx: Context) -> pl.DataFrame:
     moments = moments.filter(pl.col("device").is_in(wide.implode()))
     if moments.height < 2:
         return _NO_JUMPS
-    moments = _with_centres(moments.select("device", "place", "first_seen", "last_seen"), "place")
-    ordered = moments.sort(["device", "first_seen", "last_seen", "place"])
-    device, place = ordered["device"].to_numpy(), ordered["place"].to_numpy()
-    lat, lon = ordered["lat"].to_numpy(), ordered["lon"].to_numpy()
+    ordered = moments.select("device", "place", "first_seen", "last_seen").sort(
+        ["device", "first_seen", "last_seen", "place"]
+    )
+    device = ordered["device"].to_numpy()
+    # Places are few (coarse cells): each row carries its place's code, and a centre is
+    # looked up only for the rows of candidate pairs.
+    places = factorize(ordered["place"])
+    place = places.codes
+    centre_lat, centre_lon = cell_centres(pl.Series(places.values, dtype=pl.UInt64))
     first, last = ordered["first_seen"].to_numpy(), ordered["last_seen"].to_numpy()
     pairs = []
     for step in range(1, NEIGHBOURS + 1):
         a = np.flatnonzero((device[step:] == device[:-step]) & (place[step:] != place[:-step]))
-        far = haversine_km(lat[a], lon[a], lat[a + step], lon[a + step]) > reach
+        pa, pb = place[a], place[a + step]
+        far = haversine_km(centre_lat[pa], centre_lon[pa], centre_lat[pb], centre_lon[pb]) > reach
         pairs.append(np.column_stack([a[far], a[far] + step]))
     a, b = np.concatenate(pairs).T
-    km = haversine_km(lat[a], lon[a], lat[b], lon[b]) - slack
+    lat_a, lon_a = centre_lat[place[a]], centre_lon[place[a]]
+    lat_b, lon_b = centre_lat[place[b]], centre_lon[place[b]]
+    km = haversine_km(lat_a, lon_a, lat_b, lon_b) - slack
     gaps = np.abs(np.stack([first[b] - last[a], first[b] - first[a], last[b] - last[a]]))
     seconds = np.maximum(np.minimum(gaps.min(axis=0), np.abs(last[b] - first[a])), 1)
     frame = pl.DataFrame(
@@ -80,10 +89,10 @@ def jumps(ctx: Context) -> pl.DataFrame:
             "device": ordered["device"].gather(a),
             "from_place": ordered["place"].gather(a),
             "to_place": ordered["place"].gather(b),
-            "from_lat": lat[a],
-            "from_lon": lon[a],
-            "to_lat": lat[b],
-            "to_lon": lon[b],
+            "from_lat": lat_a,
+            "from_lon": lon_a,
+            "to_lat": lat_b,
+            "to_lon": lon_b,
             "km": km,
             "seconds": seconds,
             "kmh": km / (seconds / 3_600),
@@ -149,7 +158,8 @@ def _artefact_places(ctx: Context, resolution: int) -> pl.Series:
 def _stray_ends(ctx: Context, fast: pl.DataFrame, moments: pl.DataFrame) -> pl.DataFrame:
     """For each impossible jump, the end where its device was seen less (the stray fix);
     on a tie, the end farther from the data's main mass (stray fixes land away from it)."""
-    seen = moments.group_by("device", "place").agg(pl.col("pings").sum().alias("seen"))
+    jumpers = moments.filter(pl.col("device").is_in(fast["device"].unique().implode()))
+    seen = jumpers.group_by("device", "place").agg(pl.col("pings").sum().alias("seen"))
     ends = fast.join(
         seen.rename({"place": "from_place", "seen": "from_seen"}), on=["device", "from_place"]
     ).join(seen.rename({"place": "to_place", "seen": "to_seen"}), on=["device", "to_place"])
