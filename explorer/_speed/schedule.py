@@ -18,6 +18,7 @@ from typing import Any
 class _Step:
     work: Callable[..., Any]
     needs: tuple[str, ...]
+    after: tuple[str, ...] = ()
 
 
 class Steps:
@@ -26,11 +27,14 @@ class Steps:
     def __init__(self) -> None:
         self._steps: dict[str, _Step] = {}
 
-    def add(self, name: str, work: Callable[..., Any], *needs: str) -> None:
-        """Add step ``name``: ``work(*results of needs)``, its result named ``name``."""
+    def add(
+        self, name: str, work: Callable[..., Any], *needs: str, after: tuple[str, ...] = ()
+    ) -> None:
+        """Add step ``name``: ``work(*results of needs)``, its result named ``name``; it
+        also waits for the steps ``after`` (without taking their results)."""
         if name in self._steps:
             raise ValueError(f"step {name!r} is added twice")
-        self._steps[name] = _Step(work, needs)
+        self._steps[name] = _Step(work, needs, after)
 
     def run(self, given: dict[str, Any], threads: int) -> dict[str, Any]:
         """Every step's result (and ``given``), with up to ``threads`` steps at a time.
@@ -39,7 +43,7 @@ class Steps:
         ones are waited for, and its exception is raised.
         """
         results = dict(given)
-        missing = {n for s in self._steps.values() for n in s.needs} - results.keys()
+        missing = {n for s in self._steps.values() for n in s.needs + s.after} - results.keys()
         if missing - self._steps.keys():
             raise ValueError(f"no step or input gives {sorted(missing - self._steps.keys())}")
         waiting = [n for n in self._steps if n not in results]
@@ -58,7 +62,8 @@ class Steps:
         return results
 
     def _ready(self, name: str, results: dict[str, Any]) -> bool:
-        return all(n in results for n in self._steps[name].needs)
+        step = self._steps[name]
+        return all(n in results for n in step.needs + step.after)
 
 
 def map_on_threads(work: Callable[[Any], Any], items: list[Any], threads: int) -> list[Any]:
