@@ -120,7 +120,10 @@ def runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     change[0] = True
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
     starts = np.flatnonzero(change)
-    return starts, np.diff(np.append(starts, sorted_keys.size))
+    lengths = np.empty_like(starts)  # differences of the starts, written in place
+    np.subtract(starts[1:], starts[:-1], out=lengths[:-1])
+    lengths[-1] = sorted_keys.size - starts[-1]
+    return starts, lengths
 
 
 def key_of(outer: np.ndarray, space: int, inner: np.ndarray) -> np.ndarray:

@@ -365,13 +365,27 @@ def _lattice(
 
 def _tiles(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """The one-degree tile (0 to 64,799, so 16 bits) of every point; 64,800 where a
-    coordinate is not finite."""
-    tile = np.full(lat.size, _NO_TILE, dtype=np.uint16)
-    finite = np.isfinite(lat) & np.isfinite(lon)
-    row = np.clip(np.floor(lat[finite]) + 90, 0, 179)
-    col = np.clip(np.floor(lon[finite]) + 180, 0, 359)
-    tile[finite] = row * 360 + col
+    coordinate is not finite. Made a cache-sized block at a time."""
+    tile = np.empty(lat.size, dtype=np.uint16)
+    blockwise(_tiles_block, [lat, lon], [tile], scratch=[np.float64, np.float64])
     return tile
+
+
+def _tiles_block(
+    lat: np.ndarray, lon: np.ndarray, tile: np.ndarray, row: np.ndarray, col: np.ndarray
+) -> None:
+    np.floor(lat, out=row)
+    row += 90
+    np.clip(row, 0, 179, out=row)
+    np.floor(lon, out=col)
+    col += 180
+    np.clip(col, 0, 359, out=col)
+    row *= 360
+    row += col
+    # Coordinates that are not finite (clipped above when infinite) go to the last slot.
+    np.copyto(row, _NO_TILE, where=~np.isfinite(lat))
+    np.copyto(row, _NO_TILE, where=~np.isfinite(lon))
+    np.copyto(tile, row, casting="unsafe")
 
 
 _NO_TILE = 180 * 360

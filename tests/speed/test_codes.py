@@ -92,3 +92,20 @@ def test_keys_made_of_codes_pass_32_bits_without_overflow():
     cells = Coded(np.array([0, 99_999], dtype=np.int32), np.arange(100_000, dtype=np.uint64))
     by_cell = _by_cell(cells, np.array([0, 29_999], dtype=np.int32), 30_000, "inner", pl.Int64)
     assert sorted(by_cell.select("cell", "inner").rows()) == [(0, 0), (99_999, 29_999)]
+
+
+@pytest.mark.parametrize(
+    ("keys", "starts", "lengths"),
+    [
+        ([], [], []),
+        ([7], [0], [1]),
+        ([1, 1, 1], [0], [3]),
+        ([1, 2, 2, 5, 5, 5, 9], [0, 1, 3, 6], [1, 2, 3, 1]),
+    ],
+)
+def test_runs_of_sorted_keys(keys, starts, lengths):
+    from explorer._speed.codes import runs
+
+    got_starts, got_lengths = runs(np.array(keys, dtype=np.int64))
+    assert got_starts.tolist() == starts
+    assert got_lengths.tolist() == lengths

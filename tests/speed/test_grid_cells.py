@@ -259,3 +259,18 @@ def test_points_on_quarter_lines_and_cell_edges(res):
     got, asked = by_grid(lat, lon, res)
     assert np.array_equal(got, expected(lat, lon, res))
     assert asked < 0.6 * lat.size
+
+
+def test_tiles_of_points_edges_and_non_finite_coordinates(monkeypatch):
+    """Each point's one-degree tile, made block by block (blocks of 7 here): poles and
+    ±180° clipped into the last row and column, NaN and ±inf in the no-tile slot."""
+    from explorer._speed import blocks
+
+    monkeypatch.setattr(blocks, "CACHE_BLOCK", 7)
+    lat = np.array([40.7, -33.9, 90.0, -90.0, 0.0, -0.5, np.nan, 10.0, np.inf, -np.inf, 1.0])
+    lon = np.array([-74.0, 151.2, 180.0, -180.0, 0.0, -0.5, 1.0, np.nan, 1.0, 1.0, -np.inf])
+    no = binning_grid._NO_TILE
+    rows = [130, 56, 179, 0, 90, 89]
+    cols = [106, 331, 359, 0, 180, 179]
+    want = [r * 360 + c for r, c in zip(rows, cols, strict=True)] + [no] * 5
+    assert binning_grid._tiles(lat, lon).tolist() == want
