@@ -6,9 +6,9 @@ a few thousand cells. So the data's bulk is covered by a grid of lat/lon squares
 16 per cell edge, and H3 is asked only for the squares' corners. A square whose four
 corners lie in the same cell lies inside that cell, and its points take the cell
 without an H3 call. A busy square that straddles a cell edge is quartered, and its
-quarters are treated the same way, up to ``MAX_SPLITS`` times. The other points (sparse
-squares, points off the grid or next to a square's side) are computed one by one as
-before.
+quarters are treated the same way (:mod:`explorer._speed.quarters`). The other points
+(sparse squares, points off the grid or next to a square's side) are computed one by one
+as before.
 
 Why this is exact, not approximate. Cell edges are great-circle arcs (straight lines in
 the gnomonic projection of an icosahedron face), so a hexagon that lies on one face is
@@ -26,16 +26,17 @@ resolutions, along cell edges.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 
+from explorer._speed import quarters
 from explorer._speed.blocks import blockwise
+from explorer._speed.quarters import Cells, Eligibility, Eligible, one_cell, quarter_squares
 from explorer._speed.schedule import map_on_threads
 
 #: Grid squares per cell edge, at most and at least. Squares that straddle a cell edge
-#: are quartered where busy (``SPLIT_MIN_POINTS``), so the grid may start coarse; within
+#: are quartered where busy (``quarters.SPLIT_MIN_POINTS``), so the grid may start coarse; within
 #: these bounds the side is chosen for ``POINTS_PER_SQUARE``.
 SQUARES_PER_EDGE = (2, 16)
 #: Points per square aimed at (over the grid's extent): it weighs the corners' H3 calls
@@ -62,13 +63,6 @@ MAX_SQUARES_PER_POINT = 0.25
 #: Squares with fewer points than this are computed point by point (a corner costs as
 #: much as a point).
 MIN_POINTS_PER_SQUARE = 2
-#: A square that straddles a cell edge is quartered when it holds at least this many
-#: points: a split costs five H3 calls and places about half of its points.
-SPLIT_MIN_POINTS = 10
-#: Splits of a square, at most: after four a quarter's side is 1/16 of the grid's (metres),
-#: and the few points still straddling go to H3 one by one (more splits placed no more
-#: points on realistic data).
-MAX_SPLITS = 4
 #: The grid covers the central part of the data (these quantiles of a sample, widened by
 #: ``EXTENT_PAD`` of their span on each side), so far-away points (null island, a trip
 #: abroad) do not blow it up; points off the grid are computed directly.
@@ -76,9 +70,6 @@ EXTENT_QUANTILES = (0.01, 0.99)
 EXTENT_PAD = 0.05
 _SAMPLE = 100_000
 _KM_PER_DEG_LAT = 111.195
-
-Cells = Callable[[np.ndarray, np.ndarray], np.ndarray]
-Eligible = Callable[[np.ndarray], np.ndarray]
 
 
 def _extent(values: np.ndarray) -> tuple[float, float]:
@@ -187,33 +178,6 @@ def _square_corners(
     return used, counts[used], np.stack([node_cell[corner] for corner in corners])
 
 
-def _one_cell(corners: np.ndarray, eligible: _Eligibility) -> np.ndarray:
-    """Per square (a column of ``corners``): whether its four corners share one eligible
-    cell, so that every point inside it, away from its sides, lies in that cell."""
-    same = (corners[1] == corners[0]) & (corners[2] == corners[0]) & (corners[3] == corners[0])
-    same[same] = eligible(corners[0][same])
-    return same
-
-
-class _Eligibility:
-    """``eligible`` asked once per distinct cell, however many squares and splits ask."""
-
-    def __init__(self, eligible: Eligible) -> None:
-        self._eligible = eligible
-        self._cells = np.zeros(0, dtype=np.uint64)
-        self._flags = np.zeros(0, dtype=bool)
-
-    def __call__(self, cells: np.ndarray) -> np.ndarray:
-        distinct = np.unique(cells)
-        new = distinct[~np.isin(distinct, self._cells)]
-        if new.size:
-            cells_known = np.concatenate([self._cells, new])
-            flags = np.concatenate([self._flags, self._eligible(new)])
-            order = np.argsort(cells_known)
-            self._cells, self._flags = cells_known[order], flags[order]
-        return self._flags[np.searchsorted(self._cells, cells)]
-
-
 def grid_cells(
     lat: np.ndarray,
     lon: np.ndarray,
@@ -250,117 +214,36 @@ def _on_grid(
     threads: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each point's cell taken from its grid square (or a quarter of one, see
-    :func:`_split`), and whether a square gave one (the others' cells are left for the
-    caller to compute)."""
+    :func:`explorer._speed.quarters.quarter_squares`), and whether a square gave one (the
+    others' cells are left for the caller to compute)."""
     rows, cols = grid[2], grid[3]
     index = _squares(lat, lon, grid, side, threads)
     used, counts, corners = _square_corners(index, grid, side, cells)
-    known = _Eligibility(eligible)
-    inside = _one_cell(corners, known)
+    known = Eligibility(eligible)
+    inside = one_cell(corners, known)
     # One slot more, never placed: index -1 (off the grid) reads it.
     square_cell = np.zeros(rows * cols + 1, dtype=np.uint64)
     square_ok = np.zeros(rows * cols + 1, dtype=bool)
     square_cell[used[inside]] = corners[0][inside]
     square_ok[used[inside]] = True
     out, placed = square_cell[index], square_ok[index]
-    split = ~inside & (counts >= SPLIT_MIN_POINTS)
+    split = ~inside & (counts >= quarters.SPLIT_MIN_POINTS)
     if split.any():
-        _split(
-            lat, lon, index, used[split], corners[:, split], grid, side, cells, known, out, placed
+        quarter_squares(
+            lat,
+            lon,
+            index,
+            used[split],
+            corners[:, split],
+            grid,
+            side,
+            cells,
+            known,
+            out,
+            placed,
+            margin=EDGE_MARGIN,
         )
     return out, placed
-
-
-def _split(
-    lat: np.ndarray,
-    lon: np.ndarray,
-    index: np.ndarray,
-    squares: np.ndarray,
-    corners: np.ndarray,
-    grid: tuple[float, float, int, int],
-    side: float,
-    cells: Cells,
-    known: _Eligibility,
-    out: np.ndarray,
-    placed: np.ndarray,
-) -> None:
-    """Quarter the ``squares`` that straddle a cell edge, again and again: the quarters
-    inside one cell give their points that cell (written into ``out`` and ``placed``), the
-    busy ones still straddling are quartered in turn, up to ``MAX_SPLITS`` times.
-
-    Each split asks H3 for five points per square (its sides' midpoints and its centre),
-    and a cell edge crosses about two of the four quarters, so about half of a square's
-    points are placed per split: the points left for H3 one by one shrink geometrically
-    instead of staying a fixed share of the input.
-    """
-    lat_lo, lon_lo, rows, cols = grid
-    # One slot more, never a parent: index -1 (off the grid) reads it.
-    parent_of = np.full(rows * cols + 1, -1, dtype=np.int64)
-    parent_of[squares] = np.arange(squares.size)
-    parent = parent_of[index]
-    members = np.flatnonzero(parent >= 0)
-    parent = parent[members]
-    # Each member's position within its square, in [0, 1) along latitude and longitude,
-    # computed as in _squares so that it agrees with the square the point was put in.
-    u = (lat[members] - lat_lo) / side
-    u -= np.floor(u)
-    v = (lon[members] - lon_lo) / side
-    v -= np.floor(v)
-    row, col = np.divmod(squares, cols)
-    south, west = lat_lo + row * side, lon_lo + col * side
-    for _ in range(MAX_SPLITS):
-        side /= 2
-        lattice = _lattice(corners, south, west, side, cells)
-        u *= 2
-        v *= 2
-        upper, east = u >= 1, v >= 1
-        u -= upper
-        v -= east
-        quarter = parent * 4 + upper * 2 + east
-        clear = (np.abs(u - 0.5) <= 0.5 - EDGE_MARGIN) & (np.abs(v - 0.5) <= 0.5 - EDGE_MARGIN)
-        members, quarter, u, v = members[clear], quarter[clear], u[clear], v[clear]
-        # Quarter q = 2 * upper + east of each square; its corners in the lattice.
-        corners = np.stack(
-            [
-                np.stack([lattice[r + dr, c + dc] for r in (0, 1) for c in (0, 1)], axis=1).ravel()
-                for dr in (0, 1)
-                for dc in (0, 1)
-            ]
-        )
-        inside = _one_cell(corners, known)
-        hit = inside[quarter]
-        out[members[hit]] = corners[0][quarter[hit]]
-        placed[members[hit]] = True
-        counts = np.bincount(quarter, minlength=inside.size)
-        again = ~inside & (counts >= SPLIT_MIN_POINTS)
-        if not again.any():
-            return
-        keep = again[quarter]
-        members, quarter, u, v = members[keep], quarter[keep], u[keep], v[keep]
-        renumber = np.cumsum(again) - 1
-        parent = renumber[quarter]
-        chosen = np.flatnonzero(again)
-        square, q = np.divmod(chosen, 4)
-        south = south[square] + (q >> 1) * side
-        west = west[square] + (q & 1) * side
-        corners = corners[:, chosen]
-
-
-def _lattice(
-    corners: np.ndarray, south: np.ndarray, west: np.ndarray, side: float, cells: Cells
-) -> np.ndarray:
-    """The cells at the 3 x 3 points of each square of side ``2 * side`` (shape (3, 3,
-    squares), latitude first): its four corners as given, five more from H3."""
-    lattice = np.empty((3, 3, south.size), dtype=np.uint64)
-    lattice[0, 0], lattice[0, 2], lattice[2, 0], lattice[2, 2] = corners
-    new = ((0, 1), (1, 0), (1, 1), (1, 2), (2, 1))
-    got = cells(
-        np.concatenate([south + r * side for r, _ in new]),
-        np.concatenate([west + c * side for _, c in new]),
-    ).reshape(len(new), south.size)
-    for (r, c), values in zip(new, got, strict=True):
-        lattice[r, c] = values
-    return lattice
 
 
 def _tiles(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from explorer._speed import grid_cells as binning_grid
+from explorer._speed import quarters
 from explorer.binning import cells as binning
 
 
@@ -229,7 +230,7 @@ def test_quartering_busy_squares_cuts_h3_calls(monkeypatch, res, spread):
     lat, lon = city(rng, 1.30, 103.85, 300_000, spread=spread)
     got, asked = by_grid(lat, lon, res)
     assert np.array_equal(got, expected(lat, lon, res))
-    monkeypatch.setattr(binning_grid, "MAX_SPLITS", 0)
+    monkeypatch.setattr(quarters, "MAX_SPLITS", 0)
     unsplit, asked_unsplit = by_grid(lat, lon, res)
     assert np.array_equal(unsplit, got)
     assert asked < 0.75 * asked_unsplit, (asked, asked_unsplit)
