@@ -427,3 +427,41 @@ def test_part_of_the_data_cut_to_the_hour_heaps_every_hour(new_york):
     assert len(ev["heaps"]) >= 20
     assert ev["share"] == pytest.approx(0.1, abs=0.01)
     assert "cut to the hour" in found[0].story
+
+
+def test_device_day_profiles_are_exact_where_each_cell_has_one_device():
+    """A device alone in its cells: its profile is its pings' share at each local hour,
+    and its days are the local days it was seen on."""
+    from datetime import UTC as _UTC
+    from datetime import datetime as _datetime
+
+    from explorer.detectors.context import Context as _Context
+    from explorer.detectors.time.device_hours import device_day_profiles
+    from explorer.summary import summarise as _summarise
+    from tests.detectors.conftest import pings_from_columns as _pings
+
+    # Three devices far apart (around London, UTC in January) at known days and hours.
+    plan = {
+        "a": (51.50, -0.12, [(1, 8), (1, 8), (1, 9), (2, 17)]),
+        "b": (51.60, -0.30, [(3, 22), (4, 22), (5, 22)]),
+        "c": (51.40, 0.05, [(6, 0), (6, 12), (6, 12), (6, 12), (6, 23)]),
+    }
+    ids, stamps, lats, lons = [], [], [], []
+    for device, (lat, lon, when) in plan.items():
+        for day, hour in when:
+            ids.append(device)
+            stamps.append(_datetime(2024, 1, day, hour, 30, tzinfo=_UTC))
+            lats.append(lat)
+            lons.append(lon)
+    pings = _pings(ids, stamps, lats, lons, ["android"] * len(ids))
+    out = device_day_profiles(_Context(_summarise(pings, 9), salt="test"))
+    assert out.pings == len(ids)
+    got = {(tuple(np.round(p, 9)), float(d)) for p, d in zip(out.profiles, out.days, strict=True)}
+    expected = {
+        (
+            tuple(np.round(np.bincount([h for _, h in when], minlength=24) / len(when), 9)),
+            float(len({d for d, _ in when})),
+        )
+        for _, _, when in plan.values()
+    }
+    assert got == expected
