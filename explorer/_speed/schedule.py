@@ -18,7 +18,6 @@ from typing import Any
 class _Step:
     work: Callable[..., Any]
     needs: tuple[str, ...]
-    after: tuple[str, ...] = ()
 
 
 class Steps:
@@ -27,14 +26,11 @@ class Steps:
     def __init__(self) -> None:
         self._steps: dict[str, _Step] = {}
 
-    def add(
-        self, name: str, work: Callable[..., Any], *needs: str, after: tuple[str, ...] = ()
-    ) -> None:
-        """Add step ``name``: ``work(*results of needs)``, its result named ``name``; it
-        also waits for the steps ``after`` (without taking their results)."""
+    def add(self, name: str, work: Callable[..., Any], *needs: str) -> None:
+        """Add step ``name``: ``work(*results of needs)``, its result named ``name``."""
         if name in self._steps:
             raise ValueError(f"step {name!r} is added twice")
-        self._steps[name] = _Step(work, needs, after)
+        self._steps[name] = _Step(work, needs)
 
     def run(self, given: dict[str, Any], threads: int) -> dict[str, Any]:
         """Every step's result (and ``given``), with up to ``threads`` steps at a time.
@@ -43,7 +39,7 @@ class Steps:
         ones are waited for, and its exception is raised.
         """
         results = dict(given)
-        missing = {n for s in self._steps.values() for n in s.needs + s.after} - results.keys()
+        missing = {n for s in self._steps.values() for n in s.needs} - results.keys()
         if missing - self._steps.keys():
             raise ValueError(f"no step or input gives {sorted(missing - self._steps.keys())}")
         waiting = [n for n in self._steps if n not in results]
@@ -62,8 +58,7 @@ class Steps:
         return results
 
     def _ready(self, name: str, results: dict[str, Any]) -> bool:
-        step = self._steps[name]
-        return all(n in results for n in step.needs + step.after)
+        return all(n in results for n in self._steps[name].needs)
 
 
 def map_on_threads(work: Callable[[Any], Any], items: list[Any], threads: int) -> list[Any]:

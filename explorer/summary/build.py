@@ -137,16 +137,7 @@ def _summary_of(
     steps.add("clock_tables", clock_tables, "prepared", "cell_codes")
     steps.add("device_days", device_days_table, "prepared", "devices")
     steps.add("cell_devices", cell_devices, "prepared", "cell_codes", "devices")
-    # The two largest sorts of per-ping keys run one after the other: the second reuses
-    # the memory the first freed, instead of both mapping fresh pages at once.
-    steps.add(
-        "device_moments",
-        device_moments,
-        "prepared",
-        "cell_codes",
-        "devices",
-        after=("device_days",),
-    )
+    steps.add("device_moments", device_moments, "prepared", "cell_codes", "devices")
     steps.add("period_hours", period_hours, "prepared")
     steps.add("device_nights", device_nights, "prepared", "cell_codes", "devices")
     _add_per_ping_steps(steps, per_ping, config)

@@ -64,20 +64,3 @@ def test_steps_waiting_for_each_other_are_refused():
     steps.add("b", lambda a: a, "a")
     with pytest.raises(ValueError, match="wait for each other"):
         steps.run({}, threads=1)
-
-
-def test_a_step_after_another_waits_without_taking_its_result():
-    order = []
-    steps = Steps()
-    steps.add("first", lambda: (time.sleep(0.2), order.append("first"))[0] or "done")
-    steps.add("second", lambda x: order.append("second") or x + 1, "x", after=("first",))
-    results = steps.run({"x": 1}, threads=3)
-    assert order == ["first", "second"]
-    assert results["second"] == 2
-
-
-def test_waiting_after_a_missing_step_is_refused():
-    steps = Steps()
-    steps.add("a", lambda: 1, after=("nowhere",))
-    with pytest.raises(ValueError, match="'nowhere'"):
-        steps.run({}, threads=1)
