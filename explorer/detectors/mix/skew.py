@@ -46,36 +46,26 @@ class _Near:
     is the device's type: ``names[code]``), split by region: an area's counts read only
     its own regions, not every candidate's."""
 
-    rows: pl.DataFrame
     by_parent: dict[int, pl.DataFrame]
     parent_of: dict[int, int]
+    empty: pl.DataFrame
     names: list[str]
-    region_counts: pl.DataFrame  # (parent, code, n): rows per region and type
 
     @classmethod
     def of(cls, near: pl.DataFrame, parent_of: dict[int, int], names: list[str]) -> _Near:
         parts = near.partition_by("parent", as_dict=True)
         by_parent = {key[0]: part for key, part in parts.items()}
-        counts = near.group_by("parent", "code").agg(n=pl.len())
-        return cls(near, by_parent, parent_of, names, counts)
+        return cls(by_parent, parent_of, near.head(0), names)
 
     def by_type(self, rows: pl.DataFrame) -> dict[str, int]:
         """Rows of ``rows`` per device type."""
         counts = rows.group_by("code").agg(n=pl.len())
         return {self.names[c]: int(n) for c, n in counts.iter_rows() if c is not None}
 
-    def by_area_type(self, counts: pl.DataFrame) -> dict[int, dict[str, int]]:
-        """``counts`` (area, code, n) per area and device type."""
-        out: dict[int, dict[str, int]] = {}
-        for area, c, n in counts.select("area", "code", "n").iter_rows():
-            if c is not None and n:
-                out.setdefault(area, {})[self.names[c]] = int(n)
-        return out
-
     def around(self, component: list[int]) -> pl.DataFrame:
         """Rows in the regions of the units of ``component``."""
         parents = sorted({self.parent_of[u] for u in component if u in self.parent_of})
-        return pl.concat([self.by_parent[p] for p in parents]) if parents else self.rows.head(0)
+        return pl.concat([self.by_parent[p] for p in parents]) if parents else self.empty
 
 
 def _near_devices(
@@ -90,74 +80,32 @@ def _near_devices(
     return _Near.of(coded.join(region, on="cell"), dict(in_region.iter_rows()), names)
 
 
-_AreaCounts = tuple[dict[str, float], int, dict[str, float]]
-
-
 def _area_counts(
-    ctx: Context, near: _Near, components: list[list[int]], mix: dict[str, float]
-) -> list[_AreaCounts]:
-    """(area mix, distinct devices, reference mix) of each group of units in ``components``.
+    ctx: Context, near: _Near, component: list[int], mix: dict[str, float]
+) -> tuple[dict[str, float], int, dict[str, float]]:
+    """(area mix, distinct devices, reference mix) of a group of units.
 
     The reference is the rest of the area's regions, leaving out every device seen in
     the area: devices of a skewed place roam its surroundings, and counting them there
-    would hide the skew behind a reference it has itself shifted. All groups are counted
-    in one pass of joins (a group is an ``area`` number), not one filter chain per group.
+    would hide the skew behind a reference it has itself shifted.
     """
-    groups = pl.DataFrame(
-        {
-            "unit": [u for component in components for u in component],
-            "area": [i for i, component in enumerate(components) for _ in component],
-        },
-        schema={"unit": near.rows.schema["unit"], "area": pl.Int64},
+    around = near.around(component)
+    inside = around.filter(pl.col("unit").is_in(component))
+    present = inside.unique("device")
+    devices = present.height
+    area_mix = {t: n / devices for t, n in sorted(near.by_type(present).items())}
+    parents = inside["parent"].unique().implode()
+    outside = around.filter(
+        pl.col("parent").is_in(parents)
+        & ~pl.col("unit").is_in(component)
+        & ~pl.col("device").is_in(present["device"].implode())
     )
-    rows = near.rows
-    inside = rows.join(groups, on="unit")
-    present = inside.unique(["area", "device"])
-    regions = inside.select("area", "parent").unique()
-    # Rows outside an area but in its regions, without the area's devices: all rows of
-    # its regions, less its own rows, less its devices' rows elsewhere in its regions.
-    # Counted so, each region's rows are counted once, not once per area around it.
-    in_regions = (
-        regions.join(near.region_counts, on="parent")
-        .group_by("area", "code")
-        .agg(pl.col("n").sum())
-    )
-    strays = (
-        present.select("area", "device")
-        .join(rows, on="device")
-        .join(regions, on=["area", "parent"], how="semi")
-        .join(groups, on=["area", "unit"], how="anti")
-    )
-    outside = (
-        in_regions.join(_by_code(inside, "own"), on=["area", "code"], how="left", nulls_equal=True)
-        .join(_by_code(strays, "strays"), on=["area", "code"], how="left", nulls_equal=True)
-        .select(
-            "area",
-            "code",
-            n=pl.col("n") - pl.col("own").fill_null(0) - pl.col("strays").fill_null(0),
-        )
-    )
-    devices = _per_area(present.group_by("area").agg(n=pl.len()))
-    others = _per_area(outside.group_by("area").agg(pl.col("n").sum()))
-    in_types, out_types = near.by_area_type(_by_code(present)), near.by_area_type(outside)
+    counts = near.by_type(outside)
     m = ctx.config.mix.region_prior_devices
-    out = []
-    for i in range(len(components)):
-        n, counts = devices.get(i, 0), out_types.get(i, {})
-        area_mix = {t: k / n for t, k in sorted(in_types.get(i, {}).items())}
-        rest = others.get(i, 0)
-        reference = {t: (counts.get(t, 0) + m * share) / (rest + m) for t, share in mix.items()}
-        out.append((area_mix, n, reference))
-    return out
-
-
-def _by_code(rows: pl.DataFrame, name: str = "n") -> pl.DataFrame:
-    """Rows of ``rows`` per (area, code), in column ``name``."""
-    return rows.group_by("area", "code").agg(pl.len().alias(name))
-
-
-def _per_area(counts: pl.DataFrame) -> dict[int, int]:
-    return dict(zip(counts["area"].to_list(), counts["n"].to_list(), strict=True))
+    reference = {
+        t: (counts.get(t, 0) + m * share) / (outside.height + m) for t, share in mix.items()
+    }
+    return area_mix, devices, reference
 
 
 def _pooled_units(
@@ -165,33 +113,29 @@ def _pooled_units(
     screened: pl.DataFrame,
     m_tests: int,
     n_types: int,
-    areas_of: Callable[[list[list[int]]], list[_AreaCounts]],
+    area_of: Callable[[list[int]], tuple[dict[str, float], float, dict[str, float]]],
 ) -> list[int]:
     """Units of groups of suggestive neighbouring units that are significant pooled.
 
     An area split over several units may be too weak in each; neighbours leaning the
-    same way are pooled (``areas_of``: per group, their mix, devices or effective
-    devices, and the region's mix without them) and retested, with a Bonferroni bound
-    over all units tested, so pooling cannot add false alarms faster than single units do.
+    same way are pooled (``area_of``: their mix, devices or effective devices, and the
+    region's mix without them) and retested, with a Bonferroni bound over all units
+    tested, so pooling cannot add false alarms faster than single units do.
     """
     cfg = ctx.config.mix
     bound = ctx.config.severity.fdr / max(m_tests, 1)
-    groups = [
-        (focal[0], component)
-        for focal, group in screened.group_by("focal_type", maintain_order=True)
-        for component in connected_components(group["unit"].to_list(), k=1)
-    ]
     out: list[int] = []
-    areas = areas_of([component for _, component in groups]) if groups else []
-    for (focal, component), (area, n, reference) in zip(groups, areas, strict=True):
-        ref = reference[focal]
-        k = round(area.get(focal, 0.0) * n)
-        p = float(two_sided_binomial_p(k, round(n), ref)) * n_types
-        # Pooled areas already clear a Bonferroni bound and min_area_devices-sized
-        # counts, so their raw difference is judged (shrinking it again would count
-        # the uncertainty twice).
-        if p <= bound and k / max(round(n), 1) - ref >= cfg.min_share_difference:
-            out.extend(component)
+    for focal, group in screened.group_by("focal_type"):
+        for component in connected_components(group["unit"].to_list(), k=1):
+            area, n, reference = area_of(component)
+            ref = reference[focal[0]]
+            k = round(area.get(focal[0], 0.0) * n)
+            p = float(two_sided_binomial_p(k, round(n), ref)) * n_types
+            # Pooled areas already clear a Bonferroni bound and min_area_devices-sized
+            # counts, so their raw difference is judged (shrinking it again would count
+            # the uncertainty twice).
+            if p <= bound and k / max(round(n), 1) - ref >= cfg.min_share_difference:
+                out.extend(component)
     return out
 
 
@@ -331,24 +275,22 @@ def detect_device_type_skew(ctx: Context) -> list[Finding]:
     ping_mix = overall_ping_mix(ctx)
 
     def mixes(component: list[int]) -> _Mixes:
-        [(devices, n_devices, reference)] = _area_counts(ctx, near, [component], mix)
+        devices, n_devices, reference = _area_counts(ctx, near, component, mix)
         inside = near.around(component).filter(pl.col("unit").is_in(component))
         local, pings, n_pings = places.area(component, inside, names)
         ping_reference = places.regional_ping_mix(component) or ping_mix
         return _Mixes(devices, local, reference, mix, pings, ping_reference, n_devices, n_pings)
 
-    areas_of = {
-        "main_type": lambda groups: _area_counts(ctx, near, groups, mix),
-        "ping_type": lambda groups: [
-            (a.local, a.n_devices, a.reference) for a in map(mixes, groups)
-        ],
+    area_of = {
+        "main_type": lambda c: _area_counts(ctx, near, c, mix),
+        "ping_type": lambda c: (lambda a: (a.local, a.n_devices, a.reference))(mixes(c)),
     }
     m_tests = sum(s.height for s in scored.values())
     flagged = {
         m: screened[m].filter(
             (pl.col("discovery") & (pl.col("difference") >= cfg.min_share_difference))
             | pl.col("unit").is_in(
-                _pooled_units(ctx, screened[m], m_tests, len(tested), areas_of[m])
+                _pooled_units(ctx, screened[m], m_tests, len(tested), area_of[m])
             )
         )
         for m in scored
