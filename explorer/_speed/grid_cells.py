@@ -229,20 +229,26 @@ def _on_grid(
     out, placed = square_cell[index], square_ok[index]
     split = ~inside & (counts >= quarters.SPLIT_MIN_POINTS)
     if split.any():
-        quarter_squares(
-            lat,
-            lon,
-            index,
-            used[split],
-            corners[:, split],
-            grid,
-            side,
-            cells,
-            known,
-            out,
-            placed,
-            margin=EDGE_MARGIN,
-        )
+        # The squares are independent and each writes its own points: halves on threads.
+        parts = np.array_split(np.flatnonzero(split), max(threads, 1))
+
+        def quarter(part: np.ndarray) -> None:
+            quarter_squares(
+                lat,
+                lon,
+                index,
+                used[part],
+                corners[:, part],
+                grid,
+                side,
+                cells,
+                known,
+                out,
+                placed,
+                margin=EDGE_MARGIN,
+            )
+
+        map_on_threads(quarter, [p for p in parts if p.size], threads)
     return out, placed
 
 

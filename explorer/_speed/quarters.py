@@ -9,6 +9,7 @@ half of a square's points, so the points left for H3 one by one shrink geometric
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -34,22 +35,25 @@ def one_cell(corners: np.ndarray, eligible: Eligibility) -> np.ndarray:
 
 
 class Eligibility:
-    """``eligible`` asked once per distinct cell, however many squares and splits ask."""
+    """``eligible`` asked once per distinct cell, however many squares and splits ask (and
+    from however many threads: one at a time)."""
 
     def __init__(self, eligible: Eligible) -> None:
         self._eligible = eligible
         self._cells = np.zeros(0, dtype=np.uint64)
         self._flags = np.zeros(0, dtype=bool)
+        self._lock = threading.Lock()
 
     def __call__(self, cells: np.ndarray) -> np.ndarray:
         distinct = np.unique(cells)
-        new = distinct[~np.isin(distinct, self._cells)]
-        if new.size:
-            cells_known = np.concatenate([self._cells, new])
-            flags = np.concatenate([self._flags, self._eligible(new)])
-            order = np.argsort(cells_known)
-            self._cells, self._flags = cells_known[order], flags[order]
-        return self._flags[np.searchsorted(self._cells, cells)]
+        with self._lock:
+            new = distinct[~np.isin(distinct, self._cells)]
+            if new.size:
+                cells_known = np.concatenate([self._cells, new])
+                flags = np.concatenate([self._flags, self._eligible(new)])
+                order = np.argsort(cells_known)
+                self._cells, self._flags = cells_known[order], flags[order]
+            return self._flags[np.searchsorted(self._cells, cells)]
 
 
 def quarter_squares(
@@ -77,12 +81,14 @@ def quarter_squares(
     instead of staying a fixed share of the input.
     """
     lat_lo, lon_lo, rows, cols = grid
-    # One slot more, never a parent: index -1 (off the grid) reads it.
-    parent_of = np.full(rows * cols + 1, -1, dtype=np.int64)
+    # One slot more, never split: index -1 (off the grid) reads it. The members are found
+    # through a flag per square (one byte per point read), their squares' numbers after.
+    split = np.zeros(rows * cols + 1, dtype=bool)
+    split[squares] = True
+    members = np.flatnonzero(split[index])
+    parent_of = np.zeros(rows * cols + 1, dtype=np.int64)
     parent_of[squares] = np.arange(squares.size)
-    parent = parent_of[index]
-    members = np.flatnonzero(parent >= 0)
-    parent = parent[members]
+    parent = parent_of[index[members]]
     # Each member's position within its square, in [0, 1) along latitude and longitude,
     # computed as in _squares so that it agrees with the square the point was put in.
     u = (lat[members] - lat_lo) / side
