@@ -7,7 +7,6 @@ checked byte by byte against it; rows that do not fit are left to the general pa
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from explorer._speed.blocks import CACHE_BLOCK
+from explorer._speed.schedule import map_on_threads
 
 _DIGIT = ord("0")
 _US_PER_S = 1_000_000
@@ -182,13 +182,7 @@ def _read_chunk(
         micros[part][rows] = values
         fits[part][rows] = ok
 
-    blocks = range(0, len(starts), CACHE_BLOCK)
-    if threads <= 1 or len(blocks) <= 1:
-        for first in blocks:
-            one(first)
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(one, blocks))
+    map_on_threads(one, list(range(0, len(starts), CACHE_BLOCK)), threads)
 
 
 def read_fixed_layout(text: pl.Series, layout: Layout, threads: int = 2) -> pl.Series:

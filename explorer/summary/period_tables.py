@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 import polars as pl
 
-from explorer._speed.blocks import CACHE_BLOCK
+from explorer._speed.blocks import blockwise
 from explorer._speed.codes import runs
 
 _HOUR_US = 3_600_000_000
@@ -41,12 +41,12 @@ def period_hours(frame: pl.DataFrame) -> pl.DataFrame:
     if space <= _DENSE_SPACE:
         # Counted a cache-sized block at a time: no key array the size of the pings.
         counts = np.zeros(space, dtype=np.int64)
-        scratch = np.empty(min(CACHE_BLOCK, utc_us.size), dtype=np.int64)
-        for start in range(0, utc_us.size, CACHE_BLOCK):
-            part = slice(start, start + CACHE_BLOCK)
-            keys = scratch[: utc_us[part].size]
-            key(utc_us[part], day[part], keys)
-            counts += np.bincount(keys, minlength=space)
+
+        def count(us: np.ndarray, days: np.ndarray, keys: np.ndarray) -> None:
+            key(us, days, keys)
+            counts[:] += np.bincount(keys, minlength=space)
+
+        blockwise(count, [utc_us, day], [], scratch=[np.int64])
         keys = np.flatnonzero(counts)
         counts = counts[keys]
     else:  # timestamps years apart: sort instead of a mostly empty dense array

@@ -565,9 +565,9 @@ def test_partitions_split_every_row_once_by_key_and_spread_round_coordinates(nam
 def test_period_hours_counted_in_small_blocks(name, monkeypatch):
     """The period table is counted a block at a time: blocks of 7 pings (last one short)
     give the plain group-by's table."""
-    from explorer.summary import period_tables
+    from explorer._speed import blocks
 
-    monkeypatch.setattr(period_tables, "CACHE_BLOCK", 7)
+    monkeypatch.setattr(blocks, "CACHE_BLOCK", 7)
     pings, res = CASES[name]
     ours = summarise(pings, res).tables["period_hours"]
     reference = reference_cell_tables(prepare(pings, res))["period_hours"]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from explorer._speed.codes import factorize
 from explorer.detectors.context import Context
 
 HOURS = 24
@@ -39,7 +38,7 @@ def device_day_profiles(ctx: Context) -> DeviceDays:
     tables = ctx.summary.tables
     rows = tables["cell_devices"].filter(pl.col("device").is_not_null())
     cell_ids, cell_hours = _cell_hour_matrix(tables["cell_hours"])
-    devices, device_code = _sorted_codes(rows["device"])
+    devices, device_code = np.unique(rows["device"].to_numpy(), return_inverse=True)
     cell_code = np.searchsorted(cell_ids, rows["cell"].to_numpy())
     masks = rows["hour_mask"].to_numpy().astype("<u4")
     pings = rows["pings"].to_numpy().astype(float)
@@ -66,19 +65,9 @@ def device_day_profiles(ctx: Context) -> DeviceDays:
     )
 
 
-def _sorted_codes(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values sorted and each value's index among them (``numpy.unique``
-    with ``return_inverse``), by one hash pass and a sort of the distinct values only."""
-    coded = factorize(values)
-    order = np.argsort(coded.values)
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    return np.asarray(coded.values)[order], rank[coded.codes]
-
-
 def _cell_hour_matrix(cell_hours: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Sorted cell ids and their (cells, 24) pings per local hour."""
-    ids, code = _sorted_codes(cell_hours["cell"])
+    ids, code = np.unique(cell_hours["cell"].to_numpy(), return_inverse=True)
     hour = cell_hours["hour"].to_numpy().astype(np.int64)
     pings = cell_hours["pings"].to_numpy().astype(float)
     matrix = np.bincount(code * HOURS + hour, weights=pings, minlength=ids.size * HOURS)
