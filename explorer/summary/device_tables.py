@@ -191,13 +191,20 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
         return _EMPTY_MOMENTS
     resolution = min(MOMENT_PLACE_RESOLUTION, cell_resolution(int(cells.values[0])))
     places = factorize(cells_to_parent(pl.Series(cells.values, dtype=pl.UInt64), resolution))
-    place = devices.of(places.codes[cells.codes])
-    seconds = devices.of(frame["timestamp"].dt.epoch("s").to_numpy())
-    first_hour = int(seconds.min()) // _SECONDS_PER_HOUR if seconds.size else 0
-    n_hours = (int(seconds.max()) // _SECONDS_PER_HOUR - first_hour + 1) if seconds.size else 1
+    stamps = frame["timestamp"]
+    micros = devices.of(stamps.to_physical().to_numpy())
+    first_hour, n_hours = 0, 1
+    if micros.size:
+        first_hour = int(micros.min()) // _US_PER_HOUR
+        n_hours = int(micros.max()) // _US_PER_HOUR - first_hour + 1
     space = len(devices.devices) * n_hours * len(places)
     key, within = _moment_keys(
-        devices.devices.codes, seconds, place, first_hour, n_hours, len(places)
+        devices.devices.codes,
+        micros,
+        devices.of(cells.codes),
+        places,
+        first_hour,
+        n_hours,
     )
     by_sort = space * _SECONDS_PER_HOUR < _KEY_LIMIT
     keys, pings, first, last = (_moments_by_sort if by_sort else _moments_by_group)(key, within)
@@ -224,47 +231,59 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
 
 
 _SECONDS_PER_HOUR = 3_600
+_US_PER_SECOND = 1_000_000
+_US_PER_HOUR = _SECONDS_PER_HOUR * _US_PER_SECOND
 #: Keys stay below this so that a moment's key times the seconds of an hour fits int64.
 _KEY_LIMIT = 2**62
 
 
 def _moment_keys(
     device: np.ndarray,
-    seconds: np.ndarray,
-    place: np.ndarray,
+    micros: np.ndarray,
+    cell: np.ndarray,
+    places: Coded,
     first_hour: int,
     n_hours: int,
-    n_places: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each ping's moment key (device, UTC hour, place) and its second within the hour (as
-    16-bit values), made a cache-sized block at a time."""
-    key = np.empty(seconds.size, dtype=np.int64)
-    within = np.empty(seconds.size, dtype=np.int16)
-    step = partial(_moment_block, first_hour=first_hour, n_hours=n_hours, n_places=n_places)
-    blockwise(step, [device, seconds, place], [key, within], [np.int64])
+    16-bit values), from its epoch microseconds and cell code, a cache-sized block at a
+    time: the pings' seconds and places are never made whole (``places.codes`` is each
+    cell code's place code)."""
+    key = np.empty(micros.size, dtype=np.int64)
+    within = np.empty(micros.size, dtype=np.int16)
+    step = partial(
+        _moment_block,
+        place_of_cell=places.codes,
+        n_places=len(places),
+        first_hour=first_hour,
+        n_hours=n_hours,
+    )
+    blockwise(step, [device, micros, cell], [key, within], [np.int64])
     return key, within
 
 
 def _moment_block(
     device: np.ndarray,
-    seconds: np.ndarray,
-    place: np.ndarray,
+    micros: np.ndarray,
+    cell: np.ndarray,
     key: np.ndarray,
     within: np.ndarray,
-    hour: np.ndarray,
+    seconds: np.ndarray,
     *,
+    place_of_cell: np.ndarray,
+    n_places: int,
     first_hour: int,
     n_hours: int,
-    n_places: int,
 ) -> None:
-    """One block of :func:`_moment_keys` (``hour`` is scratch)."""
-    np.floor_divide(seconds, _SECONDS_PER_HOUR, out=hour)
+    """One block of :func:`_moment_keys` (``seconds`` is scratch)."""
+    np.floor_divide(micros, _US_PER_SECOND, out=seconds)
+    hour = seconds // _SECONDS_PER_HOUR
     np.subtract(seconds, hour * _SECONDS_PER_HOUR, out=within, casting="unsafe")
     hour -= first_hour
     np.multiply(device, n_hours, out=key, dtype=np.int64)
     key += hour
     key *= n_places
-    key += place
+    key += place_of_cell[cell]
 
 
 def _moments_by_sort(
