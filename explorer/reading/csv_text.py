@@ -9,12 +9,14 @@ value never fails a file.
 from __future__ import annotations
 
 import csv
+import mmap
 import re
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -26,6 +28,7 @@ from explorer.reading.column_names import detect_columns
 from explorer.reading.decode import (
     SNIFF_BYTES,
     Buffer,
+    FileMap,
     decompress,
     empty,
     first_text,
@@ -44,6 +47,7 @@ _NEWLINE = re.compile(r"\r\n|\n|\r")
 _FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _INT = re.compile(r"^[+-]?\d{1,18}$")
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+_LINE_FEED = ord("\n")
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,14 @@ def read_body(
     body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
 ) -> tuple[pa.Table, int]:
     """Parse the data lines with pyarrow; returns the table and the malformed-line count."""
+    return _parse(as_valid_utf8(body), layout, types)
+
+
+def _parse(
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+) -> tuple[pa.Table, int]:
+    """:func:`read_body` of a body known to be valid UTF-8."""
     counter = _MalformedCounter()
-    body = as_valid_utf8(body)
     table = pacsv.read_csv(
         pa.BufferReader(body),
         read_options=pacsv.ReadOptions(
@@ -226,30 +236,102 @@ def read_body(
     return table, counter.count
 
 
+#: The body is parsed this many bytes at a time, cut at line ends, and the mapped file's
+#: pages under each part are let go once it is parsed: a large file never counts whole
+#: towards the process's memory beside its parsed table (a 1 GB CSV peaked at 2.6 GB).
+PART_BYTES = 256 << 20
+
+LetGo = Callable[[pa.Buffer], None]
+
+
+def _keep(_part: pa.Buffer) -> None:
+    return None
+
+
+def page_release(text: Buffer) -> LetGo:
+    """A function that lets go of the mapped file pages under a slice of ``text``'s buffer
+    (they stay valid: touching them again reads the file); nothing for text in memory or
+    for a slice that is a copy (text transcoded, long lines cut)."""
+    if not isinstance(text, FileMap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return _keep
+    base, size = pa.py_buffer(text).address, len(text)
+
+    def let_go(part: pa.Buffer) -> None:
+        start = part.address - base
+        if start >= 0 and start + part.size <= size and part.size and not text.closed:
+            first = start - start % mmap.PAGESIZE
+            text.madvise(mmap.MADV_DONTNEED, first, start + part.size - first)
+
+    return let_go
+
+
+def line_parts(body: pa.Buffer, quoted: bool, size: int) -> list[pa.Buffer]:
+    """``body`` cut into slices of about ``size`` bytes, each ending at a line end (or the
+    body's end). A quoted file stays whole: its fields may hold line breaks."""
+    if quoted or body.size <= size:
+        return [body]
+    data = np.frombuffer(body, dtype=np.uint8)
+    parts, start = [], 0
+    while start < body.size:
+        end = _line_end(data, start + size)
+        parts.append(body.slice(start, end - start))
+        start = end
+    return parts
+
+
+def _line_end(data: np.ndarray, at: int) -> int:
+    """The position just past the first line feed at or after ``at`` (the data's length
+    if there is none), looked for a window at a time."""
+    window = MAX_LINE_BYTES
+    while at < data.size:
+        found = np.flatnonzero(data[at : at + window] == _LINE_FEED)
+        if found.size:
+            return at + int(found[0]) + 1
+        at += window
+    return data.size
+
+
 def read_typed_or_strings(
-    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType], let_go: LetGo = _keep
 ) -> tuple[pa.Table, int]:
     """Read with numeric types; redo with strings when some value does not convert.
 
     Lines longer than :data:`MAX_LINE_BYTES` are cut out first and counted with the
-    malformed ones: the parser could not hold them, and would fail the whole read.
+    malformed ones: the parser could not hold them, and would fail the whole read. The
+    body is checked as UTF-8 whole, then parsed a part at a time (:func:`line_parts`),
+    ``let_go`` called on each part once parsed and on the body before the first.
     """
     body, cut = long_lines.without_long_lines(body, MAX_LINE_BYTES)
-    table, malformed = _typed_or_strings(body, layout, types)
+    body = as_valid_utf8(body)
+    let_go(body)
+    parts = line_parts(body, layout.quoted, PART_BYTES)
+    table, malformed = _typed_or_strings(parts, layout, types, let_go)
     return table, malformed + cut
 
 
 def _typed_or_strings(
-    body: pa.Buffer, layout: CsvLayout, types: Mapping[str, pa.DataType]
+    parts: list[pa.Buffer], layout: CsvLayout, types: Mapping[str, pa.DataType], let_go: LetGo
 ) -> tuple[pa.Table, int]:
     try:
-        return read_body(body, layout, types)
+        return _parse_parts(parts, layout, types, let_go)
     except pa.ArrowInvalid as exc:
         message = str(exc).lower()
         if "conversion error" not in message or "utf8" in message:
             raise
     strings = {c: (t if t == DICTIONARY else pa.string()) for c, t in types.items()}
-    return read_body(body, layout, strings)
+    return _parse_parts(parts, layout, strings, let_go)
+
+
+def _parse_parts(
+    parts: list[pa.Buffer], layout: CsvLayout, types: Mapping[str, pa.DataType], let_go: LetGo
+) -> tuple[pa.Table, int]:
+    tables, malformed = [], 0
+    for part in parts:
+        table, bad = _parse(part, layout, types)
+        let_go(part)
+        tables.append(table)
+        malformed += bad
+    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)), malformed
 
 
 def unparsable(label: str) -> PingFileError:
@@ -303,6 +385,6 @@ def _parse_csv(payload: Buffer, explicit: Mapping[str, str] | None, label: str) 
     types = column_types(layout, mapping)
     # Invalid UTF-8 beyond the sniffed head is read as Latin-1 (see as_valid_utf8).
     table, malformed = read_typed_or_strings(
-        pa.py_buffer(text).slice(layout.body_offset), layout, types
+        pa.py_buffer(text).slice(layout.body_offset), layout, types, page_release(text)
     )
     return ParsedCsv(table, mapping, malformed, layout.delimiter)

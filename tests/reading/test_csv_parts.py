@@ -1,0 +1,129 @@
+"""A CSV body parsed a part at a time parses to what one piece would, and a mapped
+file's pages are let go part by part (so a large file never counts whole in memory)."""
+
+from __future__ import annotations
+
+import mmap
+import random
+
+import pyarrow as pa
+import pytest
+
+from explorer.reading import csv_text as csvio
+from explorer.reading import decode
+
+
+def _plain_csv(rows: int, seed: int) -> bytes:
+    """Unquoted pings (so the body may be cut) with malformed lines here and there."""
+    rng = random.Random(seed)
+    lines = ["device_id,timestamp,lat,lon,device_type"]
+    for i in range(rows):
+        lat, lon = 40 + rng.random(), -74 + rng.random()
+        line = f"d{i % 211},{1717387200 + i},{lat:.6f},{lon:.6f},{rng.choice(['ios', 'android'])}"
+        if i % 1_000 == 7:
+            line += ",extra"  # too many fields: skipped and counted
+        elif i % 1_000 == 500:
+            line = line.rsplit(",", 2)[0]  # too few fields
+        lines.append(line)
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("size", [1, 100, 4096, 65_536])
+def test_parts_end_at_line_ends_and_join_to_the_body(size: int) -> None:
+    body = pa.py_buffer(_plain_csv(3_000, seed=1))
+    parts = csvio.line_parts(body, quoted=False, size=size)
+    assert b"".join(p.to_pybytes() for p in parts) == body.to_pybytes()
+    assert all(p.to_pybytes().endswith(b"\n") for p in parts)
+    assert all(p.size >= size for p in parts[:-1])
+    assert len(parts) > 1
+
+
+def test_a_quoted_or_small_body_stays_whole_and_a_tail_without_line_feed_is_one_part() -> None:
+    body = pa.py_buffer(_plain_csv(1_000, seed=2))
+    assert csvio.line_parts(body, quoted=True, size=100) == [body]
+    assert csvio.line_parts(body, quoted=False, size=body.size) == [body]
+    # Carriage returns only: no line feed to cut at after the first part's start.
+    text = pa.py_buffer(b"a,b\r" * 5_000)
+    parts = csvio.line_parts(text, quoted=False, size=100)
+    assert [p.size for p in parts] == [text.size]
+    mixed = pa.py_buffer(b"a,b\n" * 100 + b"a,b\r" * 5_000)
+    parts = csvio.line_parts(mixed, quoted=False, size=40)
+    assert b"".join(p.to_pybytes() for p in parts) == mixed.to_pybytes()
+    assert parts[-1].size > 5_000 * 4 - 1  # the tail from the last line feed on
+
+
+@pytest.mark.parametrize("bad_late_value", [False, True])
+def test_parts_parse_to_the_table_of_one_piece(
+    monkeypatch: pytest.MonkeyPatch, bad_late_value: bool
+) -> None:
+    data = _plain_csv(40_000, seed=3)
+    if bad_late_value:  # a later part fails the typed parse: every part is read as strings
+        late = data.index(b",40.5", len(data) * 3 // 4)
+        data = data[:late] + b",4O.5" + data[late + 5 :]
+    whole = csvio.parse_input(data, None, "pings.csv")
+    parsed: list[int] = []
+    parse = csvio._parse
+
+    def counted(body, layout, types):
+        parsed.append(body.size)
+        return parse(body, layout, types)
+
+    monkeypatch.setattr(csvio, "_parse", counted)
+    monkeypatch.setattr(csvio, "PART_BYTES", 50_000)
+    parts = csvio.parse_input(data, None, "pings.csv")
+    # Every part once, in order; with the bad value, the typed read stops at its part and
+    # every part is read again as strings.
+    header = data.index(b"\n") + 1
+    sizes = [p.size for p in csvio.line_parts(pa.py_buffer(data[header:]), False, 50_000)]
+    assert len(sizes) > 5 and parsed[-len(sizes) :] == sizes
+    typed = parsed[: -len(sizes)]
+    assert (
+        (typed == sizes[: len(typed)] and 0 < len(typed) < len(sizes))
+        if bad_late_value
+        else not typed
+    )
+    assert isinstance(whole, csvio.ParsedCsv) and isinstance(parts, csvio.ParsedCsv)
+    assert parts.table.num_rows == whole.table.num_rows == 40_000 - 80
+    assert parts.malformed == whole.malformed == 80
+    assert parts.table.column("lat").type == (pa.string() if bad_late_value else pa.float64())
+    assert parts.table.combine_chunks().equals(whole.table.combine_chunks())
+    # Device types stay dictionary-coded, a dictionary per part.
+    assert pa.types.is_dictionary(parts.table.column("device_type").type)
+
+
+def test_a_mapped_file_is_let_go_part_by_part_and_still_reads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    data = _plain_csv(20_000, seed=4)
+    path = tmp_path / "pings.csv"
+    path.write_bytes(data)
+    released: list[tuple[int, int]] = []
+    original = mmap.mmap.madvise
+
+    def recording(self, option, start=0, length=None):
+        if option == mmap.MADV_DONTNEED:
+            released.append((start, length))
+        return original(self, option, start, *(() if length is None else (length,)))
+
+    monkeypatch.setattr(decode.FileMap, "madvise", recording)
+    monkeypatch.setattr(csvio, "PART_BYTES", 100_000)
+    raw, label = decode.load_bytes(path, None)
+    assert isinstance(raw, decode.FileMap)
+    parsed = csvio.parse_input(raw, None, label)
+    expected = csvio.parse_input(data, None, label)
+    assert isinstance(parsed, csvio.ParsedCsv) and isinstance(expected, csvio.ParsedCsv)
+    assert parsed.table.combine_chunks().equals(expected.table.combine_chunks())
+    # The whole body once checked, then each part once parsed, on page boundaries.
+    header = data.index(b"\n") + 1
+    parts = csvio.line_parts(pa.py_buffer(data[header:]), False, 100_000)
+    assert len(released) == 1 + len(parts) and len(parts) > 2
+    assert all(start % mmap.PAGESIZE == 0 for start, _ in released)
+    assert released[0][0] + released[0][1] == len(data)
+    assert released[-1][0] + released[-1][1] == len(data)
+    assert raw[:header] == data[:header]  # pages let go still read the file
+
+
+def test_text_in_memory_is_never_let_go() -> None:
+    let_go = csvio.page_release(b"a,b\n1,2\n")
+    let_go(pa.py_buffer(b"a,b\n"))  # nothing to release, and no error
+    assert let_go is csvio.page_release(bytearray(b"x"))
