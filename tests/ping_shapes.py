@@ -7,6 +7,7 @@ cities over a week, written with any header, value format, delimiter and column 
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import numpy as np
@@ -88,3 +89,21 @@ def make_csv(city: str, columns: list[tuple[str, str]], separator: str = ",") ->
     body = frame.write_csv(separator=separator, include_header=False)
     header = separator.join(name for name, _ in columns)
     return (header + "\n" + body).encode()
+
+
+def malformed_csv(rows: int, seed: int, quoted_ids: bool = True) -> bytes:
+    """Pings with malformed lines (one in 500: too many or too few fields), and, with
+    ``quoted_ids``, a quoted id with a comma every 13 rows (a quoted file is parsed
+    whole; an unquoted one may be cut into parts)."""
+    rng = random.Random(seed)
+    lines = ["device_id,timestamp,lat,lon,device_type"]
+    for i in range(rows):
+        lat, lon = 40 + rng.random(), -74 + rng.random()
+        device = f'"dev,{i % 97}"' if quoted_ids and i % 13 == 0 else f"d{i % 211}"
+        line = f"{device},{1717387200 + i},{lat:.6f},{lon:.6f},{rng.choice(['ios', 'android'])}"
+        if i % 1_000 == 7:
+            line += ",extra"  # too many fields: skipped and counted
+        elif i % 1_000 == 500:
+            line = line.rsplit(",", 2)[0]  # too few fields
+        lines.append(line)
+    return ("\n".join(lines) + "\n").encode()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
@@ -11,6 +9,7 @@ from polars.testing import assert_frame_equal
 from explorer.reading import csv_text as csvio
 from explorer.reading import mapped_columns as src
 from explorer.reading.pings import read_pings
+from tests.ping_shapes import malformed_csv
 
 
 def test_block_size_is_capped_for_large_inputs_and_split_for_small_ones() -> None:
@@ -21,27 +20,11 @@ def test_block_size_is_capped_for_large_inputs_and_split_for_small_ones() -> Non
     assert csvio.block_bytes(10_000) == 1 << 20  # pyarrow's own default, the floor
 
 
-def _messy_csv(rows: int, seed: int) -> bytes:
-    """Pings with malformed lines, quoted ids and one bad coordinate far past the head."""
-    rng = random.Random(seed)
-    lines = ["device_id,timestamp,lat,lon,device_type"]
-    for i in range(rows):
-        lat, lon = 40 + rng.random(), -74 + rng.random()
-        device = f'"dev,{i % 97}"' if i % 13 == 0 else f"d{i % 211}"
-        line = f"{device},{1717387200 + i},{lat:.6f},{lon:.6f},{rng.choice(['ios', 'android'])}"
-        if i % 1_000 == 7:
-            line += ",extra"  # too many fields: skipped and counted
-        elif i % 1_000 == 500:
-            line = line.rsplit(",", 2)[0]  # too few fields
-        lines.append(line)
-    return ("\n".join(lines) + "\n").encode()
-
-
 @pytest.mark.parametrize("bad_late_value", [False, True])
 def test_small_and_default_blocks_parse_to_the_same_table(
     monkeypatch: pytest.MonkeyPatch, bad_late_value: bool
 ) -> None:
-    data = _messy_csv(40_000, seed=3)
+    data = malformed_csv(40_000, seed=3)
     if bad_late_value:  # the typed parse fails late and is redone with strings
         late = data.index(b",40.5", len(data) // 2)
         data = data[:late] + b",4O.5" + data[late + 5 :]
@@ -62,7 +45,7 @@ def test_many_blocks_give_contiguous_numbers_and_the_same_pings(
 ) -> None:
     """Numbers reach numpy in one chunk each; text stays in the parser's chunks (polars
     takes it as string views, without copying): the pings equal a one-block read."""
-    data = _messy_csv(40_000, seed=5)
+    data = malformed_csv(40_000, seed=5)
     one_block = read_pings(data)
     monkeypatch.setattr(csvio, "_MIN_BLOCK_BYTES", 1 << 12)
     monkeypatch.setattr(csvio, "BLOCK_BYTES", 1 << 12)

@@ -4,33 +4,18 @@ file's pages are let go part by part (so a large file never counts whole in memo
 from __future__ import annotations
 
 import mmap
-import random
 
 import pyarrow as pa
 import pytest
 
 from explorer.reading import csv_text as csvio
 from explorer.reading import decode
-
-
-def _plain_csv(rows: int, seed: int) -> bytes:
-    """Unquoted pings (so the body may be cut) with malformed lines here and there."""
-    rng = random.Random(seed)
-    lines = ["device_id,timestamp,lat,lon,device_type"]
-    for i in range(rows):
-        lat, lon = 40 + rng.random(), -74 + rng.random()
-        line = f"d{i % 211},{1717387200 + i},{lat:.6f},{lon:.6f},{rng.choice(['ios', 'android'])}"
-        if i % 1_000 == 7:
-            line += ",extra"  # too many fields: skipped and counted
-        elif i % 1_000 == 500:
-            line = line.rsplit(",", 2)[0]  # too few fields
-        lines.append(line)
-    return ("\n".join(lines) + "\n").encode()
+from tests.ping_shapes import malformed_csv
 
 
 @pytest.mark.parametrize("size", [1, 100, 4096, 65_536])
 def test_parts_end_at_line_ends_and_join_to_the_body(size: int) -> None:
-    body = pa.py_buffer(_plain_csv(3_000, seed=1))
+    body = pa.py_buffer(malformed_csv(3_000, seed=1, quoted_ids=False))
     parts = csvio.line_parts(body, quoted=False, size=size)
     assert b"".join(p.to_pybytes() for p in parts) == body.to_pybytes()
     assert all(p.to_pybytes().endswith(b"\n") for p in parts)
@@ -39,7 +24,7 @@ def test_parts_end_at_line_ends_and_join_to_the_body(size: int) -> None:
 
 
 def test_a_quoted_or_small_body_stays_whole_and_a_tail_without_line_feed_is_one_part() -> None:
-    body = pa.py_buffer(_plain_csv(1_000, seed=2))
+    body = pa.py_buffer(malformed_csv(1_000, seed=2, quoted_ids=False))
     assert csvio.line_parts(body, quoted=True, size=100) == [body]
     assert csvio.line_parts(body, quoted=False, size=body.size) == [body]
     # Carriage returns only: no line feed to cut at after the first part's start.
@@ -56,7 +41,7 @@ def test_a_quoted_or_small_body_stays_whole_and_a_tail_without_line_feed_is_one_
 def test_parts_parse_to_the_table_of_one_piece(
     monkeypatch: pytest.MonkeyPatch, bad_late_value: bool
 ) -> None:
-    data = _plain_csv(40_000, seed=3)
+    data = malformed_csv(40_000, seed=3, quoted_ids=False)
     if bad_late_value:  # a later part fails the typed parse: every part is read as strings
         late = data.index(b",40.5", len(data) * 3 // 4)
         data = data[:late] + b",4O.5" + data[late + 5 :]
@@ -94,7 +79,7 @@ def test_parts_parse_to_the_table_of_one_piece(
 def test_a_mapped_file_is_let_go_part_by_part_and_still_reads(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
-    data = _plain_csv(20_000, seed=4)
+    data = malformed_csv(20_000, seed=4, quoted_ids=False)
     path = tmp_path / "pings.csv"
     path.write_bytes(data)
     released: list[tuple[int, int]] = []
