@@ -93,7 +93,9 @@ def decide_pair(a: Profile, b: Profile) -> list[Guess]:
     land; else the narrower spread; else unsure."""
     a90, b90 = (number_share(p, 90.0) >= CONTENT_SHARE for p in (a, b))
     if a90 != b90:
-        return _by_range(a, b) if a90 else _by_range(b, a)
+        lat, lon = (a, b) if a90 else (b, a)
+        # A column without numbers is not "beyond ±90°": it tells nothing about the pair.
+        return _by_range(lat, lon) if lon.finite.size else []
     if not a90:
         return []
     land_ab, land_ba = land_share(a, b), land_share(b, a)

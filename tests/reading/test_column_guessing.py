@@ -515,3 +515,15 @@ def test_detection_on_any_sample_answers_or_asks(columns, rows) -> None:
         else:
             assert set(found.values()) <= set(names)
             assert all(isinstance(c, ColumnName) for c in found.values())
+
+
+def test_a_coordinate_named_column_without_values_pairs_with_nothing() -> None:
+    """Found by the property test above: a column named like a coordinate whose sampled
+    values are all missing, beside one holding a number within ±90°, once crashed the
+    pairing (the range of no numbers); it answers or asks instead."""
+    sample = {
+        "": pl.Series("", [".000"], dtype=pl.String),
+        "X": pl.Series("X", [None], dtype=pl.String),
+    }
+    with pytest.raises(ColumnMappingError, match="No timestamp column recognised"):
+        detect_columns(["X", ""], None, sample)
