@@ -48,6 +48,7 @@ _FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _INT = re.compile(r"^[+-]?\d{1,18}$")
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _LINE_FEED = ord("\n")
+_BOM = "\ufeff".encode()
 
 
 @dataclass(frozen=True)
@@ -267,13 +268,17 @@ def page_release(text: Buffer) -> LetGo:
 
 def line_parts(body: pa.Buffer, quoted: bool, size: int) -> list[pa.Buffer]:
     """``body`` cut into slices of about ``size`` bytes, each ending at a line end (or the
-    body's end). A quoted file stays whole: its fields may hold line breaks."""
+    body's end). A quoted file stays whole: its fields may hold line breaks. No part
+    starts with a byte-order mark: the parser drops one at the start of its input, while
+    inside a body it is data (files concatenated from exports that each begin with one)."""
     if quoted or body.size <= size:
         return [body]
     data = np.frombuffer(body, dtype=np.uint8)
     parts, start = [], 0
     while start < body.size:
         end = _line_end(data, start + size)
+        while bytes(data[end : end + len(_BOM)]) == _BOM:
+            end = _line_end(data, end)
         parts.append(body.slice(start, end - start))
         start = end
     return parts

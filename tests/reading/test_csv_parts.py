@@ -112,3 +112,58 @@ def test_text_in_memory_is_never_let_go() -> None:
     let_go = csvio.page_release(b"a,b\n1,2\n")
     let_go(pa.py_buffer(b"a,b\n"))  # nothing to release, and no error
     assert let_go is csvio.page_release(bytearray(b"x"))
+
+
+def _parsed_in_parts(data: bytes, part_bytes: int, monkeypatch: pytest.MonkeyPatch):
+    whole = csvio.parse_input(data, None, "pings.csv")
+    with monkeypatch.context() as patch:
+        patch.setattr(csvio, "PART_BYTES", part_bytes)
+        parts = csvio.parse_input(data, None, "pings.csv")
+    assert isinstance(whole, csvio.ParsedCsv) and isinstance(parts, csvio.ParsedCsv)
+    return whole, parts
+
+
+@pytest.mark.parametrize("first", ["device_id", "lat"])
+def test_a_byte_order_mark_inside_the_body_stays_data_at_a_cut(
+    monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """Exports concatenated with ``cat``, the second beginning with a byte-order mark: the
+    parser drops one at the start of its input, so no part may start with it (found in
+    review: the mark vanished from an id, or a latitude read as a number that the whole
+    parse reads as text)."""
+    columns = ["device_id", "timestamp", "lat", "lon"]
+    if first == "lat":
+        columns = ["lat", "lon", "timestamp", "device_id"]
+    values = {"device_id": "d{i}", "timestamp": "1717387200", "lat": "40.5", "lon": "-74.5"}
+    line = ",".join(values[c] for c in columns) + "\n"
+    rows = "".join(line.format(i=i) for i in range(3))
+    marked = "\ufeff" + line.format(i=9) + line.format(i=10)
+    data = (",".join(columns) + "\n" + rows + marked).encode()
+    whole, parts = _parsed_in_parts(data, 64, monkeypatch)
+    assert parts.table.equals(whole.table)
+    column = whole.table.column(first).to_pylist()
+    assert column[3] == ("\ufeffd9" if first == "device_id" else "\ufeff40.5")
+
+
+@pytest.mark.parametrize(
+    "shape", ["crlf", "blank_lines", "no_final_newline", "cr_only_tail", "whitespace_lines"]
+)
+@pytest.mark.parametrize("part_bytes", [1, 7, 64, 5_000])
+def test_line_endings_and_odd_lines_parse_alike_in_parts(
+    monkeypatch: pytest.MonkeyPatch, shape: str, part_bytes: int
+) -> None:
+    data = malformed_csv(3_000, seed=6, quoted_ids=False)
+    if shape == "crlf":
+        data = data.replace(b"\n", b"\r\n")
+    elif shape == "blank_lines":
+        data = data.replace(b"\nd1", b"\n\n\nd1")
+    elif shape == "no_final_newline":
+        data = data.rstrip(b"\n")
+    elif shape == "cr_only_tail":
+        half = data.index(b"\n", len(data) // 2)
+        data = data[:half] + data[half:].replace(b"\n", b"\r")
+    else:
+        data = data.replace(b"\nd2", b"\n   \nd2")
+    whole, parts = _parsed_in_parts(data, part_bytes, monkeypatch)
+    assert parts.table.combine_chunks().equals(whole.table.combine_chunks())
+    assert parts.malformed == whole.malformed
