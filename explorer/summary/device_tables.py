@@ -206,28 +206,69 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
         first_hour,
         n_hours,
     )
-    by_sort = space * _SECONDS_PER_HOUR < _KEY_LIMIT
-    keys, pings, first, last = (_moments_by_sort if by_sort else _moments_by_group)(key, within)
-    # Split in place: the table has nearly as many rows as there are pings.
-    place_code = np.empty(keys.size, dtype=np.int32)
-    hour = np.empty(keys.size, dtype=np.int32)
-    np.divmod(keys, len(places), out=(keys, place_code), casting="unsafe")
-    np.divmod(keys, n_hours, out=(keys, hour), casting="unsafe")  # keys: device codes now
-    hour += first_hour
-    first_seen = hour.astype(np.int64)
-    first_seen *= _SECONDS_PER_HOUR
-    last_seen = first_seen + last
-    first_seen += first
+    last_in_run = space * _SECONDS_PER_HOUR < _KEY_LIMIT
+    if last_in_run:
+        starts, pings = _moments_by_sort(key, within)
+        first = last = within
+    else:
+        key, pings, first, last = _moments_by_group(key, within)
+        starts = np.arange(key.size)
+    # The table has nearly a row per ping: its columns are written a block of moments at
+    # a time, with no moment-sized keys, codes or seconds in between.
+    n = starts.size
+    device, place = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+    hour = np.empty(n, dtype=np.int32)
+    first_seen, last_seen = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    step = partial(
+        _moment_rows,
+        sources=(key, first, last),
+        last_in_run=last_in_run,
+        shape=(len(places), n_hours, first_hour),
+        values=(devices.devices.values, np.asarray(places.values)),
+    )
+    blockwise(step, [starts, pings], [device, hour, place, first_seen, last_seen])
     return pl.DataFrame(
         {
-            "device": pl.Series(devices.devices.values[keys], dtype=pl.UInt64),
+            "device": pl.Series(device, dtype=pl.UInt64),
             "hour": pl.Series(hour, dtype=pl.Int32),
-            "place": pl.Series(np.asarray(places.values)[place_code], dtype=pl.UInt64),
+            "place": pl.Series(place, dtype=pl.UInt64),
             "pings": pl.Series(pings, dtype=pl.Int64),
             "first_seen": pl.Series(first_seen, dtype=pl.Int64),
             "last_seen": pl.Series(last_seen, dtype=pl.Int64),
         }
     )
+
+
+def _moment_rows(
+    starts: np.ndarray,
+    pings: np.ndarray,
+    device: np.ndarray,
+    hour: np.ndarray,
+    place: np.ndarray,
+    first_seen: np.ndarray,
+    last_seen: np.ndarray,
+    *,
+    sources: tuple[np.ndarray, np.ndarray, np.ndarray],
+    last_in_run: bool,
+    shape: tuple[int, int, int],
+    values: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """One block of moments' rows: moment ``i``'s key, first and last second are
+    ``key[starts[i]]``, ``first[starts[i]]`` and ``last`` at its run's last row (or at
+    ``starts[i]`` when each moment is one row)."""
+    key, first, last = sources
+    n_places, n_hours, first_hour = shape
+    device_values, place_values = values
+    code = key[starts]
+    code, place_code = np.divmod(code, n_places)
+    code, moment_hour = np.divmod(code, n_hours)  # code: the device's now
+    device[:] = device_values[code]
+    place[:] = place_values[place_code]
+    moment_hour += first_hour
+    hour[:] = moment_hour
+    moment_hour *= _SECONDS_PER_HOUR
+    np.add(moment_hour, first[starts], out=first_seen)
+    np.add(moment_hour, last[starts + pings - 1] if last_in_run else last[starts], out=last_seen)
 
 
 _SECONDS_PER_HOUR = 3_600
@@ -286,25 +327,22 @@ def _moment_block(
     key += place_of_cell[cell]
 
 
-def _moments_by_sort(
-    key: np.ndarray, within: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct moment keys, pings, and first and last second within the hour, from one
-    sort of key × 3600 + second: each moment is a run, its ends the first and last ping.
-    Works in place in ``key`` and ``within``."""
+def _moments_by_sort(key: np.ndarray, within: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each moment's pings are after one sort of key × 3600 + second, in place in
+    ``key`` and ``within`` (split again into moment key and second): each moment is a run,
+    its first ping first and its last ping last. Returns each run's start and length."""
     key *= _SECONDS_PER_HOUR
     key += within
     key.sort()
     np.divmod(key, _SECONDS_PER_HOUR, out=(key, within), casting="unsafe")
-    starts, lengths = runs(key)
-    return key[starts], lengths, within[starts], within[starts + lengths - 1]
+    return runs(key)
 
 
 def _moments_by_group(
     key: np.ndarray, within: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`_moments_by_sort`, by a hash group-by, for key spaces too wide to carry
-    the seconds."""
+    """Distinct moment keys, pings, and first and last second within the hour, one row per
+    moment, by a hash group-by: for key spaces too wide to carry the seconds."""
     grouped = (
         pl.DataFrame({"key": key, "second": within})
         .group_by("key")
