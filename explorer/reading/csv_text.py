@@ -104,7 +104,8 @@ def _check_header(fields: list[str], explicit: Mapping[str, str] | None, label: 
 
 def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) -> CsvLayout:
     """Find the header line, its column names, the delimiter and where the data starts."""
-    head = text[:SNIFF_BYTES].decode("utf-8", errors="replace")
+    skip = len(_BOM) if text[: len(_BOM)] == _BOM else 0  # a byte-order mark before the header
+    head = text[skip:SNIFF_BYTES].decode("utf-8", errors="replace")
     lines = [line for line in _NEWLINE.split(head) if line.strip()]
     if not lines:
         raise PingFileError(f"{label} is empty; export the file again with a header and rows.")
@@ -113,7 +114,7 @@ def sniff_layout(text: bytes, explicit: Mapping[str, str] | None, label: str) ->
     delimiter = _sniff_delimiter(lines)
     fields = next(csv.reader([lines[0]], delimiter=delimiter), [])
     _check_header(fields, explicit, label)
-    start = first_text(text)
+    start = first_text(text, skip)
     newline = text.find(b"\n", start)
     # A carriage return ends the header only before the first newline: look no further,
     # or a file without one would be searched to its end.

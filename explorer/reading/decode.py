@@ -30,9 +30,10 @@ def has_text(data: bytes | memoryview, start: int = 0) -> bool:
     return _NOT_BLANK.search(data, start) is not None
 
 
-def first_text(data: bytes | memoryview) -> int:
-    """Where the first character other than whitespace is (the length if there is none)."""
-    found = _NOT_BLANK.search(data)
+def first_text(data: bytes | memoryview, start: int = 0) -> int:
+    """Where the first character other than whitespace is, from ``start`` (the length if
+    there is none)."""
+    found = _NOT_BLANK.search(data, start)
     return found.start() if found else len(data)
 
 
@@ -301,10 +302,10 @@ _ASCII_BYTES = bytes([0, 9, 10, 13, *range(0x20, 0x7F)])
 
 
 def to_utf8(payload: Buffer, encoding: str, label: str) -> Buffer:
-    if encoding == "utf-8":
+    """The payload as UTF-8 text: itself when it is UTF-8 already, with or without a
+    byte-order mark (the CSV sniffer reads past the mark: no copy of a mapped file)."""
+    if encoding in ("utf-8", "utf-8-sig"):
         return payload
-    if encoding == "utf-8-sig":
-        return payload[3:]
     text = bytes(payload).decode(encoding, errors="replace")
     if "\x00" in text:
         raise not_text(label)

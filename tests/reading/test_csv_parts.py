@@ -167,3 +167,32 @@ def test_line_endings_and_odd_lines_parse_alike_in_parts(
     whole, parts = _parsed_in_parts(data, part_bytes, monkeypatch)
     assert parts.table.combine_chunks().equals(whole.table.combine_chunks())
     assert parts.malformed == whole.malformed
+
+
+@pytest.mark.parametrize("blank_lines", ["", "\n\n", "\r\n  \n"])
+def test_a_marked_utf8_file_is_read_in_place_like_an_unmarked_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, blank_lines: str
+) -> None:
+    """A byte-order mark before the header (Excel's "CSV UTF-8") is read past, not cut off
+    by copying the file: the mapped file's pages are let go as an unmarked file's."""
+    data = malformed_csv(20_000, seed=7, quoted_ids=False)
+    path = tmp_path / "marked.csv"
+    path.write_bytes("\ufeff".encode() + blank_lines.encode() + data)
+    released: list[int] = []
+    original = mmap.mmap.madvise
+
+    def recording(self, option, start=0, length=None):
+        released.append(option)
+        return original(self, option, start, *(() if length is None else (length,)))
+
+    monkeypatch.setattr(decode.FileMap, "madvise", recording)
+    monkeypatch.setattr(csvio, "PART_BYTES", 100_000)
+    raw, label = decode.load_bytes(path, None)
+    marked = csvio.parse_input(raw, None, label)
+    plain = csvio.parse_input(data, None, label)
+    assert isinstance(marked, csvio.ParsedCsv) and isinstance(plain, csvio.ParsedCsv)
+    assert marked.table.column_names == plain.table.column_names
+    assert "device_id" in marked.table.column_names  # the header's first name, no mark
+    assert marked.table.combine_chunks().equals(plain.table.combine_chunks())
+    assert marked.malformed == plain.malformed
+    assert released.count(mmap.MADV_DONTNEED) > 2  # the body and its parts, in place
