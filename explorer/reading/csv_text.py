@@ -305,11 +305,14 @@ def read_typed_or_strings(
     Lines longer than :data:`MAX_LINE_BYTES` are cut out first and counted with the
     malformed ones: the parser could not hold them, and would fail the whole read. The
     body is checked as UTF-8 whole, then parsed a part at a time (:func:`line_parts`),
-    ``let_go`` called on each part once parsed and on the body before the first.
+    ``let_go`` called on each part once parsed and on the given body before the first
+    (when lines were cut or the text transcoded, a copy is parsed: the given body's pages
+    go before it).
     """
+    given = body
     body, cut = long_lines.without_long_lines(body, MAX_LINE_BYTES)
     body = as_valid_utf8(body)
-    let_go(body)
+    let_go(given)
     parts = line_parts(body, layout.quoted, PART_BYTES)
     table, malformed = _typed_or_strings(parts, layout, types, let_go)
     return table, malformed + cut

@@ -196,3 +196,42 @@ def test_a_marked_utf8_file_is_read_in_place_like_an_unmarked_one(
     assert marked.table.combine_chunks().equals(plain.table.combine_chunks())
     assert marked.malformed == plain.malformed
     assert released.count(mmap.MADV_DONTNEED) > 2  # the body and its parts, in place
+
+
+@pytest.mark.parametrize("oddity", ["long_line", "latin1_byte"])
+def test_a_mapped_file_parsed_from_a_copy_is_let_go_before_the_parse(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, oddity: str
+) -> None:
+    """A line over the parser's limit is cut out and a byte that is not UTF-8 makes the
+    text Latin-1: either way a copy is parsed, so the whole mapped body goes first."""
+    data = malformed_csv(20_000, seed=8, quoted_ids=False)
+    late = data.index(b"\n", len(data) * 3 // 4) + 1
+    extra = (
+        b"x" * (csvio.MAX_LINE_BYTES + 10) + b"\n"
+        if oddity == "long_line"
+        else b"d\xe9,1,2,3,ios\n"
+    )
+    data = data[:late] + extra + data[late:]
+    path = tmp_path / "odd.csv"
+    path.write_bytes(data)
+    released: list[tuple[int, int]] = []
+    parsed: list[int] = []
+    original, parse = mmap.mmap.madvise, csvio._parse
+
+    def recording(self, option, start=0, length=None):
+        released.append((start, length))
+        return original(self, option, start, *(() if length is None else (length,)))
+
+    def counted(body, layout, types):
+        parsed.append(len(released))
+        return parse(body, layout, types)
+
+    monkeypatch.setattr(decode.FileMap, "madvise", recording)
+    monkeypatch.setattr(csvio, "_parse", counted)
+    raw, label = decode.load_bytes(path, None)
+    result = csvio.parse_input(raw, None, label)
+    assert isinstance(result, csvio.ParsedCsv)
+    assert result.table.num_rows >= 20_000 - 40
+    assert parsed and parsed[0] == 1  # the mapped body was let go before the first parse
+    start, length = released[0]
+    assert start == 0 and length == len(data)
