@@ -170,9 +170,7 @@ def _csv_chunks(
             )
         yield src.read_table(head + rest, explicit, label)
         return
-    if encoding == "utf-8-sig":
-        head = head[3:]
-    layout = csvio.sniff_layout(head, explicit, label)
+    layout = csvio.sniff_layout(head, explicit, label)  # it reads past a byte-order mark
     mapping = detect_columns(layout.written, explicit, lambda: csvio.head_sample(layout))
     types = csvio.column_types(layout, mapping)
     body = head[layout.body_offset :]

@@ -191,8 +191,7 @@ def device_moments(frame: pl.DataFrame, cells: Coded, devices: DeviceCodes) -> p
         return _EMPTY_MOMENTS
     resolution = min(MOMENT_PLACE_RESOLUTION, cell_resolution(int(cells.values[0])))
     places = factorize(cells_to_parent(pl.Series(cells.values, dtype=pl.UInt64), resolution))
-    stamps = frame["timestamp"]
-    micros = devices.of(stamps.to_physical().to_numpy())
+    micros = devices.of(frame["timestamp"].dt.epoch("us").to_numpy())
     first_hour, n_hours = 0, 1
     if micros.size:
         first_hour = int(micros.min()) // _US_PER_HOUR

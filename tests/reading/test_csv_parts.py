@@ -235,3 +235,24 @@ def test_a_mapped_file_parsed_from_a_copy_is_let_go_before_the_parse(
     assert parsed and parsed[0] == 1  # the mapped body was let go before the first parse
     start, length = released[0]
     assert start == 0 and length == len(data)
+
+
+def test_the_chunked_engine_reads_a_marked_file_like_an_unmarked_one(tmp_path) -> None:
+    """The layout sniffer reads past a byte-order mark for every engine (the chunked
+    reader no longer cuts it off itself)."""
+    from explorer.engines.choose import summarise_source
+
+    data = malformed_csv(5_000, seed=9, quoted_ids=False)
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    plain.write_bytes(data)
+    marked.write_bytes("\ufeff".encode() + data)
+
+    def tables(path):
+        summary = summarise_source(path, engine="chunked", chunk_rows=1_000)
+        summary = summary[0] if isinstance(summary, tuple) else summary
+        return summary, {k: t.sort(t.columns) for k, t in summary.tables.items() if t.height}
+
+    (a, ta), (b, tb) = tables(plain), tables(marked)
+    assert a.rows_read == b.rows_read == 5_000
+    assert a.rejected_by_reason == b.rejected_by_reason
+    assert ta.keys() == tb.keys() and all(ta[k].equals(tb[k]) for k in ta)
