@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from explorer.config import Config
-from explorer.summary import Summary
+from explorer.summary import Summary, panel_rule
 from explorer.summary import panel as panel_views
 from explorer.summary import views as derived
 
@@ -56,7 +56,9 @@ class Context:
     @property
     def cells(self) -> pl.DataFrame:
         """Per-cell view (see :func:`explorer.summary.views.cell_frame`)."""
-        return self.shared("cells", lambda ctx: derived.cell_frame(ctx.summary))
+        return self.shared(
+            "cells", lambda ctx: derived.cell_frame(ctx.summary, coded=ctx.type_codes)
+        )
 
     @property
     def devices(self) -> pl.DataFrame:
@@ -77,6 +79,42 @@ class Context:
     def panel_devices(self) -> pl.DataFrame:
         """Per device over time (see :func:`explorer.summary.panel.panel_devices`)."""
         return self.shared("panel_devices", lambda ctx: panel_views.panel_devices(ctx.summary))
+
+    @property
+    def daily_types(self) -> pl.DataFrame:
+        """Devices per local day and main type (see
+        :func:`explorer.summary.panel.daily_types`)."""
+        return self.shared("daily_types", lambda ctx: panel_views.daily_types(ctx.summary))
+
+    @property
+    def qualifying_days(self) -> pl.DataFrame:
+        """Per device, its days with M or more hours seen for each M of the survival grid
+        and of the configured panel rule (see
+        :func:`explorer.summary.panel_rule.qualifying_days`)."""
+        hours = tuple(sorted({*panel_rule.HOURS_GRID, self.config.panel_devices.rule_hours}))
+        return self.shared(
+            "qualifying_days", lambda ctx: panel_rule.qualifying_days(ctx.summary, hours)
+        )
+
+    @property
+    def survival(self) -> pl.DataFrame:
+        """What each rule of the survival grid keeps (see
+        :func:`explorer.summary.panel_rule.survival_table`)."""
+        return self.shared(
+            "survival",
+            lambda ctx: panel_rule.survival_table(ctx.summary, per_device=ctx.qualifying_days),
+        )
+
+    @property
+    def type_codes(self) -> tuple[pl.DataFrame, list[str]]:
+        """(cell, device, code) for every (cell, device) row and the main type each code
+        names (see :func:`explorer.summary.views.coded_cell_devices`)."""
+        return self.shared(
+            "type_codes",
+            lambda ctx: derived.coded_cell_devices(
+                ctx.summary.tables["cell_devices"], ctx.devices.select("device", "device_type")
+            ),
+        )
 
     @property
     def hour_totals(self) -> np.ndarray:

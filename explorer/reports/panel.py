@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from explorer.summary.panel import daily_series, daily_types, panel_devices, quantiles
-from explorer.summary.panel_rule import PanelRule, qualifying_days, survival_table
+from explorer.summary.panel_rule import PanelRule, qualifying_days
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from explorer.analysis import Analysis
@@ -55,7 +55,7 @@ _GAP_WORDS |= {604_800: "a week or more"}
 
 def panel_section(analysis: Analysis) -> dict[str, Any]:
     """The report's ``panel`` block of ``analysis`` (JSON-safe, days as ISO dates)."""
-    summary = analysis.summary
+    summary, context = analysis.summary, analysis.context
     reason = analysis.lacking.get("device_ids")
     with_ids = reason is None
     offset = main_utc_offset(summary)
@@ -65,37 +65,44 @@ def panel_section(analysis: Analysis) -> dict[str, Any]:
         "device_ids": with_ids,
         "reason": None if with_ids else f"Device figures are empty: {reason}.",
         "day_convention": {"text": DAY_CONVENTION, "utc_offset_hours": offset},
-        "days": day_records(summary, with_ids, analysis.context.daily),
-        "devices": device_distributions(summary, analysis.context.panel_devices)
-        if with_ids
-        else None,
-        "survival": _survival(summary) if with_ids else [],
-        "rule": rule_block(summary, rule, with_ids),
+        "days": day_records(
+            summary, with_ids, context.daily, context.daily_types if with_ids else None
+        ),
+        "devices": device_distributions(summary, context.panel_devices) if with_ids else None,
+        "survival": _survival(context.survival) if with_ids else [],
+        "rule": rule_block(summary, rule, with_ids, context.qualifying_days if with_ids else None),
         "periods": period_records(analysis.findings, offset),
     }
 
 
 def day_records(
-    summary: Summary, with_ids: bool = True, series: pl.DataFrame | None = None
+    summary: Summary,
+    with_ids: bool = True,
+    series: pl.DataFrame | None = None,
+    types: pl.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """One record per local day: pings and, with device ids, devices, pings per device,
     new and returning devices and devices by main type (null and empty without);
-    ``series`` is the summary's daily series if already derived."""
+    ``series`` is the summary's daily series and ``types`` its devices per day and main
+    type (:func:`explorer.summary.panel.daily_types`), if already derived."""
     series = daily_series(summary) if series is None else series
-    types = _types_by_day(summary) if with_ids else {}
+    if types is None and with_ids:
+        types = daily_types(summary)
+    by_day = _types_by_day(types) if with_ids else {}
     out = []
     for row in series.iter_rows(named=True):
         record = {"day": row["day"].isoformat(), "pings": row["pings"]}
         for key in ("devices", "pings_per_device", "new_devices", "returning_devices"):
             record[key] = _rounded(row[key]) if with_ids else None
-        record["devices_by_type"] = types.get(row["day"], {})
+        record["devices_by_type"] = by_day.get(row["day"], {})
         out.append(record)
     return out
 
 
-def _types_by_day(summary: Summary) -> dict[dt.date, dict[str, int]]:
-    """Devices per day and main type, the :data:`MAX_DAY_TYPES` commonest types named."""
-    frame = daily_types(summary).with_columns(pl.col("device_type").fill_null("unknown"))
+def _types_by_day(daily: pl.DataFrame) -> dict[dt.date, dict[str, int]]:
+    """Devices per day and main type, the :data:`MAX_DAY_TYPES` commonest types named
+    (from :func:`explorer.summary.panel.daily_types`)."""
+    frame = daily.with_columns(pl.col("device_type").fill_null("unknown"))
     totals = frame.group_by("device_type").agg(pl.col("devices").sum())
     named = totals.sort(["devices", "device_type"], descending=[True, False]).head(MAX_DAY_TYPES)
     keep = set(named["device_type"].to_list())
@@ -156,9 +163,16 @@ def _bin_label(name: str, lo: float, hi: float | None) -> str:
     return f"{lo:g} to under {hi:g}"
 
 
-def rule_block(summary: Summary, rule: PanelRule, with_ids: bool = True) -> dict[str, Any]:
+def rule_block(
+    summary: Summary,
+    rule: PanelRule,
+    with_ids: bool = True,
+    per_device: pl.DataFrame | None = None,
+) -> dict[str, Any]:
     """The default usable-panel rule, in words, and what it keeps (devices and their
-    pings, counts and shares; null without device ids)."""
+    pings, counts and shares; null without device ids). ``per_device`` is
+    :func:`explorer.summary.panel_rule.qualifying_days` for (at least) the rule's hours,
+    if already derived."""
     block: dict[str, Any] = {
         "min_days": rule.min_days,
         "min_hours": rule.min_hours,
@@ -167,7 +181,8 @@ def rule_block(summary: Summary, rule: PanelRule, with_ids: bool = True) -> dict
     }
     if not with_ids:
         return block | dict.fromkeys(("devices", "device_share", "pings", "ping_share"))
-    per_device = qualifying_days(summary, (rule.min_hours,))
+    if per_device is None:
+        per_device = qualifying_days(summary, (rule.min_hours,))
     kept = per_device[f"days_h{rule.min_hours}"] >= rule.min_days
     devices, pings = int(kept.sum()), int(per_device["pings"].filter(kept).sum() or 0)
     total_devices, total_pings = per_device.height, int(per_device["pings"].sum() or 0)
@@ -179,8 +194,7 @@ def rule_block(summary: Summary, rule: PanelRule, with_ids: bool = True) -> dict
     }
 
 
-def _survival(summary: Summary) -> list[dict[str, Any]]:
-    table = survival_table(summary)
+def _survival(table: pl.DataFrame) -> list[dict[str, Any]]:
     return table.with_columns(pl.col("device_share", "ping_share").round(SHARE_DIGITS)).to_dicts()
 
 

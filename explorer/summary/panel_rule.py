@@ -90,11 +90,15 @@ def survival_table(
     summary: Summary,
     days_grid: tuple[int, ...] = DAYS_GRID,
     hours_grid: tuple[int, ...] = HOURS_GRID,
+    per_device: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """What each rule of the grid keeps: min_days, min_hours, devices, device_share,
     pings, ping_share (of the pings with a device id). Days beyond the period's are
-    left out of the grid (no device could meet them)."""
-    per_device = qualifying_days(summary, hours_grid)
+    left out of the grid (no device could meet them). ``per_device`` is
+    :func:`qualifying_days` of the summary for (at least) ``hours_grid``, if already
+    derived."""
+    if per_device is None:
+        per_device = qualifying_days(summary, hours_grid)
     total_devices, total_pings = per_device.height, int(per_device["pings"].sum() or 0)
     n_days = summary.tables["device_days"]["day"].n_unique()
     grid = [d for d in days_grid if d <= max(n_days, 1)]

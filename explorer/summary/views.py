@@ -60,20 +60,25 @@ def device_types(summary: Summary) -> pl.DataFrame:
     )
 
 
-def cell_frame(summary: Summary) -> pl.DataFrame:
+def cell_frame(
+    summary: Summary, coded: tuple[pl.DataFrame, list[str]] | None = None
+) -> pl.DataFrame:
     """One row per cell.
 
     Columns: cell, pings, devices, no_device_pings, first_seen, last_seen,
     hour_pings (24, local hours), hour_devices (24: devices seen at each local hour),
     weekday_pings (7, Monday first), type_pings and type_devices (structs by type),
-    lat, lon (cell centre).
+    lat, lon (cell centre). ``coded`` is :func:`coded_cell_devices` of the summary's
+    devices and main types, if already derived.
     """
     t = summary.tables
     cells = t["cells"].sort("cell")
     ids = cells["cell"]
     cd = t["cell_devices"]
     devices = cd.group_by("cell").agg(devices=pl.len().cast(pl.Int64))
-    type_devices = _type_devices(cd, _per_device(summary).select("device", "device_type"))
+    if coded is None:
+        coded = coded_cell_devices(cd, _per_device(summary).select("device", "device_type"))
+    type_devices = _type_devices(*coded)
     out = (
         cells.with_columns(
             hour_pings=_wide(ids, t["cell_hours"], "hour", HOURS),
@@ -121,9 +126,9 @@ def named_codes(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     return frame.join(lookup, on="code", how="left").select(columns)
 
 
-def _type_devices(cell_devices: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
-    """(cell, device_type, devices): distinct devices of each main type per cell."""
-    coded, names = coded_cell_devices(cell_devices, types)
+def _type_devices(coded: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """(cell, device_type, devices): distinct devices of each main type per cell, from
+    :func:`coded_cell_devices`."""
     counted = coded.group_by("cell", "code").agg(devices=pl.len().cast(pl.Int64))
     return named_codes(counted, names)
 

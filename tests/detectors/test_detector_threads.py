@@ -52,3 +52,33 @@ def test_a_shared_view_is_built_once_while_others_wait():
         thread.join()
     assert len(builds) == 1
     assert results == [42, 42, 42, 42]
+
+
+def test_the_detectors_and_the_report_derive_each_shared_view_once(monkeypatch):
+    """Views that several detectors and the report's panel section read (devices by day
+    and type, days qualifying per device, cell rows coded by main type) are derived
+    once per analysis, not once per reader."""
+    from explorer.analysis import analyze_summary
+    from explorer.reports.contract import render
+    from explorer.summary import panel, panel_rule, views
+
+    calls: dict[str, int] = {}
+
+    def counted(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(panel, "daily_types")
+    counted(panel_rule, "qualifying_days")
+    counted(views, "coded_cell_devices")
+    pings = generate_pings(30_000, seed=3, days=7, biases=("device_type_skew",))
+    summary = summarise(pings.pings, 8)
+    analysis = analyze_summary(summary, source="generated")
+    report = render(analysis, "json")
+    assert '"survival"' in report and '"devices_by_type"' in report
+    assert calls == {"daily_types": 1, "qualifying_days": 1, "coded_cell_devices": 1}

@@ -28,7 +28,6 @@ from explorer.detectors.mix.units import (
     region_resolution,
     score_units,
     two_sided_binomial_p,
-    type_codes,
     unit_map,
     unit_type_table,
 )
@@ -72,7 +71,7 @@ def _near_devices(
     ctx: Context, units: pl.DataFrame, table: pl.DataFrame, candidates: pl.Series
 ) -> _Near:
     """(cell, device, type code, unit, parent) in the regions of candidate units."""
-    coded, names = type_codes(ctx)
+    coded, names = ctx.type_codes
     parent_of = table.select("unit", "parent").unique()
     parents = parent_of.filter(pl.col("unit").is_in(candidates.implode()))["parent"]
     in_region = parent_of.filter(pl.col("parent").is_in(parents.implode()))
@@ -254,7 +253,7 @@ def detect_device_type_skew(ctx: Context) -> list[Finding]:
         return []
     units = unit_map(ctx)
     table = unit_type_table(ctx, units, tested, mix)
-    coded, names = type_codes(ctx)
+    coded, names = ctx.type_codes
     parent_res = region_resolution(min(ctx.resolution, cfg.unit_resolution), cfg.region_edge_km)
     places = PlaceTypes.of(ctx, units, coded, names, parent_res)
     tables = {"main_type": table}

@@ -10,7 +10,7 @@ import polars as pl
 from explorer.binning.cells import cell_edge_km, cells_to_parent
 from explorer.detectors.context import Context
 from explorer.stats import benjamini_hochberg, beta_binomial_shrink, binomial_sf
-from explorer.summary.views import coded_cell_devices, named_codes
+from explorer.summary.views import named_codes
 
 
 def two_sided_binomial_p(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -29,17 +29,6 @@ def region_resolution(resolution: int, edge_km: float) -> int:
         if cell_edge_km(res) >= edge_km:
             return res
     return 0
-
-
-def type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
-    """(cell, device, code) for every (cell, device) row and the type of each code
-    (see :func:`explorer.summary.views.coded_cell_devices`), once per context."""
-    return ctx.shared("mix.type_codes", _type_codes)
-
-
-def _type_codes(ctx: Context) -> tuple[pl.DataFrame, list[str]]:
-    types = ctx.devices.select("device", "device_type")
-    return coded_cell_devices(ctx.summary.tables["cell_devices"], types)
 
 
 def overall_mix(ctx: Context) -> dict[str, float]:
@@ -69,7 +58,7 @@ def unit_type_table(
 ) -> pl.DataFrame:
     """(unit, device_type, k, n, region_share): distinct devices of each type per unit."""
     cfg = ctx.config.mix
-    coded, names = type_codes(ctx)
+    coded, names = ctx.type_codes
     present = coded.join(units, on="cell")
     if ctx.resolution > min(ctx.resolution, cfg.unit_resolution):
         present = present.select("unit", "device", "code").unique()

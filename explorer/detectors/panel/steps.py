@@ -15,7 +15,6 @@ import numpy as np
 import polars as pl
 
 from explorer.detectors.context import UNKNOWN_TYPE, Context
-from explorer.summary.panel import daily_types
 
 _WEEK = 7
 #: A centred week needs this many whole days to give a rolling median (one hole allowed).
@@ -81,7 +80,7 @@ def panel_metrics(ctx: Context, daily: pl.DataFrame) -> list[Metric]:
 
 def _type_shares(ctx: Context, daily: pl.DataFrame, devices: np.ndarray) -> list[Metric]:
     """Each main known type's share of the devices a day, when two or more are known."""
-    types = daily_types(ctx.summary).filter(pl.col("device_type") != UNKNOWN_TYPE)
+    types = ctx.daily_types.filter(pl.col("device_type") != UNKNOWN_TYPE)
     totals = types.group_by("device_type").agg(pl.col("devices").sum())
     main = totals.filter(
         pl.col("devices") >= ctx.config.panel_shift.min_type_share * totals["devices"].sum()

@@ -24,7 +24,7 @@ from explorer.detectors.needs import DEVICE_IDS, SEVERAL_DAYS, check
 from explorer.detectors.places.common import plain, share_interval
 from explorer.findings import Finding, FindingKind
 from explorer.summary.panel import quantiles
-from explorer.summary.panel_rule import PanelRule, survival_table
+from explorer.summary.panel_rule import PanelRule
 from explorer.text import count, pct, plural
 
 #: Bins of the days-seen histogram (first and last active days counted, inclusive).
@@ -119,7 +119,7 @@ def detect_transient_devices(ctx: Context) -> list[Finding]:
     brief = judged.filter("brief")
     transient_pings = int(brief["pings"].sum())
     rule = PanelRule(cfg.rule_days, cfg.rule_hours)
-    table = survival_table(ctx.summary)
+    table = ctx.survival
     hours = sorted({*SURVIVAL_HOURS, rule.min_hours})
     evidence = {
         "devices": total,
