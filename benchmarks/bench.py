@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.shapes import SHAPES, epoch_paths, parse_shapes, shape_paths
-from explorer.cli.process import keep_freed_memory
+from explorer.cli.process import keep_freed_memory, no_huge_page_advice
 
 NAIVE_ROWS = 1_000_000
 
@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     keep_freed_memory()  # as the command line does
+    no_huge_page_advice()
     csv_path, parquet_path = ensure_files(args.rows)
     realistic = ensure_realistic(args.rows, args.shapes)
     print(

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.cli.process import keep_freed_memory
+from explorer.cli.process import keep_freed_memory, no_huge_page_advice
 
 SCALE_DIR = Path(".bench") / "scale"
 BIASES = ("coordinate_pileup", "null_island", "duplicate_pings", "device_type_skew")
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dask-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     keep_freed_memory()  # as the command line does
+    no_huge_page_advice()
     if args.dask_child:
         return dask_child(args.dask_child, args.resolution)
     folder = ensure_dataset(args.rows, args.files)

@@ -15,6 +15,7 @@ from explorer.cli.process import (
     heap_to_warm,
     keep_freed_memory,
     no_blas_threads,
+    no_huge_page_advice,
     warm_heap,
 )
 
@@ -24,10 +25,11 @@ def run() -> int:
     input will need is faulted in on the idle core while the commands import."""
     kept = keep_freed_memory()
     no_blas_threads()
+    no_huge_page_advice()
     args = build_parser().parse_args()
     if kept:
         warm_heap(heap_to_warm(args))
-    from explorer.cli.main import run_command  # after no_blas_threads: it imports numpy
+    from explorer.cli.main import run_command  # after the two above: it imports numpy
 
     return run_command(args)
 

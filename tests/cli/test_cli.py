@@ -375,3 +375,25 @@ def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset
         env["OPENBLAS_NUM_THREADS"] = preset
     proc = run_python(code, env=env)
     assert proc.stdout.split() == ["0", "False", "True", expected], proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "False"), ("1", "True")])
+def test_the_command_asks_numpy_for_no_huge_page_advice_unless_told(biased_csv, preset, expected):
+    """numpy's huge-page advice made fresh memory cost a host fault per 2 MB page on a
+    virtual machine that returns free memory to its host: the command turns it off
+    before numpy is imported, and a value the user set is kept."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from explorer.cli import run\n"
+        "imported_before = 'numpy' in sys.modules\n"
+        f"sys.argv = ['explorer', 'profile', {str(biased_csv)!r}, '--format', 'json']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = run()\n"
+        "from numpy._core.multiarray import _get_madvise_hugepage\n"
+        "print(code, imported_before, _get_madvise_hugepage())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if preset is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = preset
+    proc = run_python(code, env=env)
+    assert proc.stdout.split() == ["0", "False", expected], proc.stderr[-2000:]
