@@ -212,3 +212,10 @@ def test_image_installs_every_package_the_app_imports() -> None:
                 if not dists & declared:
                     missing.setdefault(name, path.relative_to(ROOT).as_posix())
     assert not missing, f"imported but not in [project].dependencies: {missing}"
+
+
+def test_the_app_asks_numpy_for_no_huge_page_advice(instructions) -> None:
+    """The app's analyses allocate as the command line's do; the image turns numpy's
+    huge-page advice off as the command line does (``explorer/cli/process.py``)."""
+    env = " ".join(args_of(instructions, "ENV"))
+    assert re.search(r"\bNUMPY_MADVISE_HUGEPAGE=0\b", env)
