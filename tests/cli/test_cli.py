@@ -357,10 +357,20 @@ def test_a_text_baseline_takes_ids_with_comments_and_any_case(write_file):
     assert load_baseline(str(baseline)) == {"2fb01128786fdbbf", "40dcab1ac79684c5"}
 
 
-@pytest.mark.parametrize(("preset", "expected"), [(None, "1"), ("3", "3")])
-def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset, expected):
-    """OpenBLAS's threads spin at numpy's import for nothing (no BLAS here): the command
-    asks for none before numpy is imported, and a number the user set is kept."""
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ({}, ["1", "False"]),
+        ({"OPENBLAS_NUM_THREADS": "3", "NUMPY_MADVISE_HUGEPAGE": "1"}, ["3", "True"]),
+    ],
+)
+def test_the_command_sets_numpys_environment_before_importing_it_unless_told(
+    biased_csv, preset, expected
+):
+    """Before numpy is imported, the command asks OpenBLAS for no threads (they spin at
+    numpy's import for nothing: no BLAS here) and numpy for no huge-page advice (on a
+    virtual machine that returns free memory to its host, each fresh 2 MB page cost a
+    host fault); values the user set are kept."""
     code = (
         "import os, sys, contextlib, io\n"
         "from explorer.cli import run\n"
@@ -368,32 +378,11 @@ def test_the_command_asks_openblas_for_no_threads_unless_told(biased_csv, preset
         f"sys.argv = ['explorer', 'profile', {str(biased_csv)!r}, '--format', 'json']\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = run()\n"
-        "print(code, imported_before, 'numpy' in sys.modules, os.environ['OPENBLAS_NUM_THREADS'])\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    if preset is not None:
-        env["OPENBLAS_NUM_THREADS"] = preset
-    proc = run_python(code, env=env)
-    assert proc.stdout.split() == ["0", "False", "True", expected], proc.stderr[-2000:]
-
-
-@pytest.mark.parametrize(("preset", "expected"), [(None, "False"), ("1", "True")])
-def test_the_command_asks_numpy_for_no_huge_page_advice_unless_told(biased_csv, preset, expected):
-    """numpy's huge-page advice made fresh memory cost a host fault per 2 MB page on a
-    virtual machine that returns free memory to its host: the command turns it off
-    before numpy is imported, and a value the user set is kept."""
-    code = (
-        "import sys, contextlib, io\n"
-        "from explorer.cli import run\n"
-        "imported_before = 'numpy' in sys.modules\n"
-        f"sys.argv = ['explorer', 'profile', {str(biased_csv)!r}, '--format', 'json']\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    code = run()\n"
         "from numpy._core.multiarray import _get_madvise_hugepage\n"
-        "print(code, imported_before, _get_madvise_hugepage())\n"
+        "print(code, imported_before, os.environ['OPENBLAS_NUM_THREADS'], "
+        "_get_madvise_hugepage())\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
-    if preset is not None:
-        env["NUMPY_MADVISE_HUGEPAGE"] = preset
+    names = ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")
+    env = {k: v for k, v in os.environ.items() if k not in names} | preset
     proc = run_python(code, env=env)
-    assert proc.stdout.split() == ["0", "False", expected], proc.stderr[-2000:]
+    assert proc.stdout.split() == ["0", "False", *expected], proc.stderr[-2000:]
