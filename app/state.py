@@ -393,6 +393,14 @@ def widget_value(key: str) -> Any:
     return st.session_state.get(key)
 
 
+def forget_widget(key: str) -> None:
+    """Drop a keyed widget's value from the session. An uploader's value holds the
+    uploaded bytes, which a session otherwise keeps until it expires (Streamlit keeps a
+    closed session a few minutes for a reconnect): three uploads in a row held three
+    copies."""
+    st.session_state.pop(key, None)
+
+
 def mark_widget(key: str, value: Any) -> None:
     """Nothing to record any more: :func:`sync_widget` sets every widget on every run.
 

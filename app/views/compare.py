@@ -21,7 +21,7 @@ from app import cache, components, deck, frame, mapview, sidebar, state
 from app.components import inert
 from app.evidence import show_evidence
 from app.store import is_valid_id
-from app.views.findings import UPLOAD_TYPES, _release
+from app.views.findings import UPLOAD_TYPES, release_upload
 from explorer.errors import ColumnMappingError, PingFileError
 from explorer.interactive.basemap import base_map
 from explorer.interactive.compare_view import (
@@ -115,9 +115,10 @@ def _upload() -> None:
         return
     state.mark_upload(upload.file_id)
     dataset_id = cache.store().put(upload.getvalue(), upload.name)
-    _release(upload.file_id)
+    release_upload("compare-upload", upload.file_id)
     state.add_owned(dataset_id)
     state.write_view(state.read_view().with_changes(before=dataset_id))
+    st.rerun()  # drawn again with the stored file as BEFORE, the uploader empty
 
 
 def chooser() -> None:

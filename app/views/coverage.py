@@ -21,6 +21,7 @@ import streamlit as st
 from app import cache, deck, frame, mapview, sidebar, state
 from app.components import inert, severity_badge
 from app.frame import Page
+from app.views.findings import release_upload
 from explorer.errors import PingFileError
 from explorer.interactive import coverage_view as cv
 from explorer.interactive.basemap import base_map
@@ -87,6 +88,7 @@ def _upload_reference(page: Page) -> None:
         _reference_error(UNREADABLE_REFERENCE)
         return
     cache.store().put_reference(page.dataset.key, data, upload.name)
+    release_upload("reference-upload", upload.file_id)
     _set_reference(None)
     st.rerun()
 

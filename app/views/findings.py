@@ -73,19 +73,23 @@ def upload_section() -> None:
         return
     state.mark_upload(upload.file_id)
     dataset_id = cache.store().put(upload.getvalue(), upload.name)
-    _release(upload.file_id)
+    release_upload("upload", upload.file_id)
     state.add_owned(dataset_id)
     state.write_view(ViewState(ds=dataset_id))
+    st.rerun()  # drawn again for the stored dataset, the uploader empty
 
 
-def _release(file_id: str) -> None:
-    """Drop the uploaded bytes from Streamlit's memory once they are in the store: they
-    would otherwise stay there until the session ends, an upload's size per session (the
-    uploader then shows no file; the dataset is read from the store)."""
+def release_upload(key: str, file_id: str) -> None:
+    """Drop the uploaded bytes from Streamlit's memory once they are stored: from its
+    upload manager and from the uploader's value (``key``), which would otherwise hold
+    them until the session expires, an upload's size per session (the uploader then
+    shows no file; the data are read from the store). The caller reruns the page: the
+    uploader drawn in this run has no value left to read."""
     ctx = get_script_run_ctx()
     manager = getattr(ctx, "uploaded_file_mgr", None)
     if ctx is not None and manager is not None:
         manager.remove_file(ctx.session_id, file_id)
+    state.forget_widget(key)
 
 
 def _on_kinds() -> None:

@@ -144,3 +144,11 @@ def text_of(block: object) -> str:
     walk(block)
     # Undo markdown escapes (user-supplied names are escaped before drawing).
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))
+
+
+def uploads_held(at: AppTest) -> list[str]:
+    """Session-state keys that still hold an uploaded file (its bytes) after a run."""
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    state = at.session_state
+    return [key for key in state if isinstance(state[key], UploadedFile)]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.store import DatasetStore
 from explorer.synth.pings import generate_pings
-from tests.app.conftest import TIMEOUT, keyed_blocks, run_page, text_of
+from tests.app.conftest import TIMEOUT, keyed_blocks, run_page, text_of, uploads_held
 from tests.compare.planting import busy_area, drop_area_devices
 
 COMPARE = "app.views.compare:compare_page"
@@ -151,3 +151,15 @@ def test_the_page_is_in_the_navigation() -> None:
     from app.views.compare import compare_page
 
     assert (compare_page, "Compare", "compare") in PAGES
+
+
+def test_an_earlier_upload_is_stored_and_leaves_no_copy_in_the_session(
+    store: DatasetStore, deliveries
+) -> None:
+    before, after = deliveries
+    later = store.put(after, "after.csv")
+    at = ok(compare_app(ds=later).run())
+    at.file_uploader(key="compare-upload").set_value(("before.csv", before, "text/csv"))
+    ok(at.run())
+    assert store.get(at.query_params["before"]).data == before
+    assert uploads_held(at) == []

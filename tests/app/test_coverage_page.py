@@ -20,7 +20,7 @@ from explorer.synth.population import (
     plant_under_sampled,
     to_geojson,
 )
-from tests.app.conftest import TIMEOUT, keyed_blocks, run_page, text_of
+from tests.app.conftest import TIMEOUT, keyed_blocks, run_page, text_of, uploads_held
 
 COVERAGE = "app.views.coverage:coverage_page"
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +165,19 @@ def test_the_owner_gets_the_uploader(store: DatasetStore, small_sample: Path) ->
     ok(at.run())
     assert "Upload a reference population" in str(at.main)
     assert "Only the session that uploaded" not in text_of(at.main)
+
+
+def test_an_uploaded_reference_is_kept_with_its_dataset_and_leaves_no_copy_in_the_session(
+    store: DatasetStore, small_sample: Path, small_layer: bytes
+) -> None:
+    dataset_id = store.put(small_sample.read_bytes(), "mine.csv")
+    at = coverage_app(ds=dataset_id)
+    at.session_state["_pbe_owned"] = {dataset_id: True}
+    ok(at.run())
+    upload = ("districts.geojson", small_layer, "application/geo+json")
+    ok(at.file_uploader(key="reference-upload").set_value(upload).run())
+    assert store.reference_info(dataset_id) is not None
+    assert uploads_held(at) == []
 
 
 def test_a_reference_that_cannot_be_read_gives_one_sentence(

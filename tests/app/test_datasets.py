@@ -7,7 +7,7 @@ import polars as pl
 from app import pipeline
 from app.store import DatasetStore
 from explorer.analysis import analyze
-from tests.app.conftest import PAGES, csv_bytes, finding_ids, keyed_blocks, text_of
+from tests.app.conftest import PAGES, csv_bytes, finding_ids, keyed_blocks, text_of, uploads_held
 
 
 def test_stored_upload_via_link_shows_its_own_findings(store: DatasetStore, page_app) -> None:
@@ -155,3 +155,16 @@ def test_an_unexpected_reading_failure_of_an_upload_keeps_the_app_usable(
     assert not at.exception
     assert [e.value for e in at.error] == [pipeline.UNREADABLE]
     assert finding_ids(at) == sample_ids
+
+
+def test_a_stored_upload_leaves_no_copy_of_its_bytes_in_the_session(
+    store: DatasetStore, page_app
+) -> None:
+    """Once the upload is in the store, the session holds no uploaded file: Streamlit
+    keeps a closed session for minutes, so each held upload was a copy of its size."""
+    data = csv_bytes(10_000, ("null_island",), seed=22)
+    at = page_app("findings").run()
+    at.file_uploader(key="upload").set_value(("island.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert store.get(at.query_params["ds"]).data == data
+    assert uploads_held(at) == []
