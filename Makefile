@@ -20,8 +20,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(VENV)/.installed-run $@
 
+# The app runs with the memory settings of the Docker image (see its ENV), unless the
+# environment sets them.
 run: $(VENV)/.installed-run
-	$(BIN)/streamlit run app/streamlit_app.py --server.headless true --server.port $(PORT) \
+	NUMPY_MADVISE_HUGEPAGE=$${NUMPY_MADVISE_HUGEPAGE:-0} MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} \
+		$(BIN)/streamlit run app/streamlit_app.py --server.headless true --server.port $(PORT) \
 		--browser.gatherUsageStats false
 
 # The browser tests need Debian's chromium; as root we install it, otherwise we stop

@@ -214,8 +214,10 @@ def test_image_installs_every_package_the_app_imports() -> None:
     assert not missing, f"imported but not in [project].dependencies: {missing}"
 
 
-def test_the_app_asks_numpy_for_no_huge_page_advice(instructions) -> None:
-    """The app's analyses allocate as the command line's do; the image turns numpy's
-    huge-page advice off as the command line does (``explorer/cli/process.py``)."""
+def test_the_app_runs_with_the_memory_settings_it_was_measured_with(instructions) -> None:
+    """numpy's huge-page advice off, as the command line does
+    (``explorer/cli/process.py``), and two glibc arenas, so the threads Streamlit runs
+    sessions on do not each keep what their analyses freed."""
     env = " ".join(args_of(instructions, "ENV"))
     assert re.search(r"\bNUMPY_MADVISE_HUGEPAGE=0\b", env)
+    assert re.search(r"\bMALLOC_ARENA_MAX=2\b", env)
