@@ -5,12 +5,10 @@ FROM python:3.11-slim
 
 # NUMPY_MADVISE_HUGEPAGE=0: numpy asks for no transparent huge pages, as the command
 # line does (explorer/cli/process.py). On a virtual machine that returns free memory to
-# its host, each fresh 2 MB page cost a host fault: an upload's analysis of 10 M pings
-# took 9.5-10.3 s with the advice and 8.3-8.4 s without, in one long-lived process.
+# its host, each fresh 2 MB page cost a host fault (figures: docs/performance.md).
 # MALLOC_ARENA_MAX=2: Streamlit runs each session's script on a thread of its own, and
-# glibc gave each such thread a memory arena that kept what its analysis freed; four
-# 4 M-ping uploads in a row left the server at 2.8 GB with per-thread arenas and 2.0 GB
-# with two (docs/performance.md, "The app's memory after repeated uploads").
+# glibc gave each such thread a memory arena that kept what its analysis freed
+# (docs/performance.md, "The app's memory after repeated uploads").
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -11,8 +11,7 @@ Five settings made when a command starts or ends, each for one measured reason
   here calls BLAS);
 - :func:`no_huge_page_advice`: numpy does not ask the kernel for transparent huge pages
   for its large arrays, which on a virtual machine that hands free memory back to its
-  host made every fresh 2 MB page cost a host fault (the system time of a run swung from
-  2 to 18 s);
+  host made every fresh 2 MB page cost a host fault;
 - :func:`exit_without_teardown`: the process ends once its output is flushed, without
   freeing every object one by one.
 

@@ -240,7 +240,7 @@ def _parse(
 
 #: The body is parsed this many bytes at a time, cut at line ends, and the mapped file's
 #: pages under each part are let go once it is parsed: a large file never counts whole
-#: towards the process's memory beside its parsed table (a 1 GB CSV peaked at 2.6 GB).
+#: towards the process's memory beside its parsed table.
 PART_BYTES = 256 << 20
 
 LetGo = Callable[[pa.Buffer], None]
