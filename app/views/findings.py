@@ -82,9 +82,9 @@ def upload_section() -> None:
 def release_upload(key: str, file_id: str) -> None:
     """Drop the uploaded bytes from Streamlit's memory once they are stored: from its
     upload manager and from the uploader's value (``key``), which would otherwise hold
-    them until the session expires, an upload's size per session (the uploader then
-    shows no file; the data are read from the store). The caller reruns the page: the
-    uploader drawn in this run has no value left to read."""
+    them until the session expires, an upload's size per session (the browser still
+    shows the file's name; the data are read from the store). The caller reruns the
+    page: the uploader drawn in this run has no value left to read."""
     ctx = get_script_run_ctx()
     manager = getattr(ctx, "uploaded_file_mgr", None)
     if ctx is not None and manager is not None:
